@@ -1,0 +1,146 @@
+/**
+ * The Express adapter: body parsing (16 KiB JSON), request ids, access logs, the route table
+ * run through the shared pipeline, and the JSON envelope for 404, 405, 413 and bad JSON. No
+ * response from here is ever HTML or a stack trace.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Engine } from '../engine.js';
+import { randomBase36 } from '../ports/ids.js';
+import { adminRoutes } from './admin-routes.js';
+import { errorResult, ok, type HandlerResult } from './envelope.js';
+import { buildOpenApi } from './openapi.js';
+import { runRoute, type PipelineDeps } from './pipeline.js';
+import { publicRoutes } from './public-routes.js';
+import { DEFAULT_RATE_LIMITS, RateLimits, type RateLimitConfig } from './rate-limiter.js';
+import { compileRoute, defineRoute, matchPath, type Route } from './route.js';
+import { z } from 'zod';
+
+export interface AppOptions {
+  engine: Engine;
+  adminToken: string;
+  rateLimits?: Partial<RateLimitConfig>;
+  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). Default false. */
+  trustProxy?: boolean;
+  version?: string;
+  /** Extra routes (the simulator's control API) run through the same pipeline. */
+  extraRoutes?: Route[];
+}
+
+export interface JiemaApp {
+  app: express.Express;
+  routes: Route[];
+  deps: PipelineDeps;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function send(res: Response, result: HandlerResult): void {
+  if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  res.status(result.status).json(result.body);
+}
+
+export function createApp(options: AppOptions): JiemaApp {
+  const { engine } = options;
+  const deps: PipelineDeps = { engine, adminToken: options.adminToken, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
+  const routes: Route[] = [...publicRoutes, ...adminRoutes, ...(options.extraRoutes ?? [])];
+  const version = options.version ?? '0.1.0';
+  let openapi: Record<string, unknown> | undefined;
+  routes.push(
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/openapi.json',
+      auth: 'none',
+      tag: 'system',
+      summary: 'This document',
+      response: z.record(z.string(), z.unknown()),
+      errors: [],
+      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes, { version })) }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/healthz',
+      auth: 'none',
+      tag: 'system',
+      summary: 'Liveness: the database answers; the upstream adapter and the outbox backlog',
+      response: z.object({ status: z.string(), db: z.string(), upstream: z.string(), outboxPending: z.number().int(), time: z.string() }),
+      errors: [],
+      handler: () => {
+        const dbOk = engine.db.prepare('SELECT 1 AS one').get() !== undefined;
+        const pending = engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL').get()!.n;
+        return ok({ status: dbOk ? 'ok' : 'degraded', db: dbOk ? 'ok' : 'error', upstream: engine.upstream.name, outboxPending: pending, time: new Date(engine.clock.now()).toISOString() });
+      },
+    }),
+  );
+  const compiled = routes.map(compileRoute);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', options.trustProxy ?? false);
+  app.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBase36(engine.rng, 16)}`;
+    res.locals.requestId = id;
+    res.locals.log = engine.log.child({ reqId: id });
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      res.locals.log.info({
+        event: 'http.request',
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+      });
+    });
+    next();
+  });
+  // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
+  app.use(express.json({ limit: '16kb', strict: true, type: () => true }));
+
+  for (const c of compiled) {
+    const method = c.route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+    app[method](c.route.path, async (req: Request, res: Response) => {
+      const result = await runRoute(deps, c.route, {
+        method: req.method,
+        path: req.path,
+        params: (req.params ?? {}) as Record<string, string>,
+        query: (req.query ?? {}) as Record<string, unknown>,
+        body: req.body,
+        headers: req.headers,
+        ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        log: res.locals.log,
+      });
+      send(res, result);
+    });
+  }
+
+  app.use((req: Request, res: Response) => {
+    const allowed = compiled.filter((c) => matchPath(c, req.path)).map((c) => c.route.method);
+    if (allowed.length > 0) {
+      res.setHeader('Allow', [...new Set(allowed)].join(', '));
+      send(res, errorResult('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${[...new Set(allowed)].join(' or ')}.`));
+      return;
+    }
+    send(res, errorResult('NOT_FOUND', `No route ${req.method} ${req.path}.`));
+  });
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const type = (err as { type?: string }).type;
+    let result: HandlerResult;
+    if (type === 'entity.too.large') result = errorResult('PAYLOAD_TOO_LARGE', 'The request body is over 16 KiB.');
+    else if (type === 'entity.parse.failed') result = errorResult('BAD_REQUEST', 'The request body is not valid JSON (it must be a JSON object).');
+    else if (type === 'encoding.unsupported' || type === 'charset.unsupported') result = errorResult('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON, without content encoding.');
+    else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.not.readable') result = errorResult('BAD_REQUEST', 'The request body was cut short.');
+    else {
+      (res.locals.log ?? engine.log).error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+      result = errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
+    }
+    if (res.headersSent) return;
+    send(res, result);
+  });
+
+  return { app, routes, deps };
+}

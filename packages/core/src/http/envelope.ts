@@ -1,0 +1,38 @@
+/**
+ * The JSON envelope every response uses, and the one place an error becomes a response:
+ * AppErrors map through the status table; anything else is INTERNAL with no detail leaked.
+ */
+import { z } from 'zod';
+import { AppError } from '../errors/app-error.js';
+import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
+
+export interface HandlerResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export const ok = (data: unknown, status = 200): HandlerResult => ({ status, body: { ok: true, data } });
+
+export function errorResult(code: ErrorCode, message: string): HandlerResult {
+  return { status: HTTP_STATUS[code], body: { ok: false, code, message } };
+}
+
+export function toErrorResult(err: unknown): HandlerResult {
+  if (err instanceof AppError) return errorResult(err.code, err.message);
+  return errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
+}
+
+/** Parses with a schema; a failure is BAD_REQUEST naming the field and the problem. */
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    throw new AppError('BAD_REQUEST', `Unknown field${keys.length > 1 ? 's' : ''} in ${where}: ${keys.map((k) => JSON.stringify(k)).join(', ')}.`);
+  }
+  const path = issue.path.length ? issue.path.join('.') : where;
+  const received = issue.code === 'invalid_type' && issue.message.includes('received undefined') ? 'is required' : issue.message.replace(/^Invalid input: /, '').toLowerCase();
+  throw new AppError('BAD_REQUEST', `${path}: ${received}.`);
+}

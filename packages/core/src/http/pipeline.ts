@@ -1,0 +1,112 @@
+/**
+ * The request pipeline every route runs, whatever carries the request (Express, or a lean
+ * dispatcher): authenticate, rate-limit, apply Idempotency-Key, call the handler, and turn any
+ * error into the envelope. Nothing here depends on Express.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Principal } from '../account/account-service.js';
+import type { Engine } from '../engine.js';
+import { AppError } from '../errors/app-error.js';
+import { requestFingerprint, type StoredResponse } from '../idempotency/idempotency-store.js';
+import type { Logger } from '../logger.js';
+import { checkAdminToken, readApiKey } from './auth.js';
+import { errorResult, toErrorResult, type HandlerResult } from './envelope.js';
+import { rateLimitHeaders, type RateLimits } from './rate-limiter.js';
+import type { Route, RouteContext } from './route.js';
+
+export interface PipelineDeps {
+  engine: Engine;
+  limits: RateLimits;
+  adminToken: string;
+}
+
+export interface IncomingCall {
+  method: string;
+  path: string;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  ip: string;
+  log: Logger;
+}
+
+function authFailureBlock(deps: PipelineDeps, ip: string): HandlerResult | undefined {
+  const d = deps.limits.byClass.auth_failure.peek(ip);
+  if (d.remaining > 0) return undefined;
+  const r = errorResult('RATE_LIMITED', 'Too many failed authentication attempts from this address; wait and try again.');
+  r.headers = { 'Retry-After': String(d.resetSeconds) };
+  return r;
+}
+
+function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Principal | undefined {
+  if (route.auth === 'none') return undefined;
+  try {
+    if (route.auth === 'admin') {
+      checkAdminToken(call.headers, deps.adminToken);
+      return undefined;
+    }
+    return deps.engine.accounts.authenticate(readApiKey(call.headers));
+  } catch (err) {
+    if (err instanceof AppError && (err.code === 'AUTH_INVALID' || err.code === 'AUTH_MISSING')) {
+      deps.limits.byClass.auth_failure.hit(call.ip);
+      call.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
+    }
+    throw err;
+  }
+}
+
+export async function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): Promise<HandlerResult> {
+  let headers: Record<string, string> = {};
+  let idem: { userId: string; key: string; stored: boolean } | undefined;
+  try {
+    if (route.auth !== 'none') {
+      const blocked = authFailureBlock(deps, call.ip);
+      if (blocked) return blocked;
+    }
+    const principal = authenticate(deps, route, call);
+    if (route.rateClass && principal) {
+      const d = deps.limits.byClass[route.rateClass].hit(`${principal.keyId}`);
+      headers = rateLimitHeaders(route.rateClass, d);
+      if (!d.allowed) {
+        const r = errorResult('RATE_LIMITED', `Rate limit of ${d.limit} ${route.rateClass} requests per minute reached for this key; retry in ${d.resetSeconds} s.`);
+        r.headers = { ...headers, 'Retry-After': String(d.resetSeconds) };
+        return r;
+      }
+    }
+    const idemHeader = call.headers['idempotency-key'];
+    if (idemHeader !== undefined && route.idempotent && principal) {
+      if (Array.isArray(idemHeader)) throw new AppError('BAD_REQUEST', 'The Idempotency-Key header must appear once.');
+      const begun = deps.engine.idempotency.begin(principal.user.id, idemHeader, requestFingerprint(call.method, call.path, call.body));
+      if (begun.kind === 'replay') return { ...begun.response, headers: { ...headers, 'Idempotent-Replayed': 'true' } };
+      idem = { userId: principal.user.id, key: idemHeader, stored: false };
+    }
+    const ctx: RouteContext = {
+      engine: deps.engine,
+      params: call.params,
+      query: call.query,
+      body: call.body,
+      headers: call.headers,
+      principal,
+      remember(response: StoredResponse) {
+        if (!idem) return;
+        deps.engine.idempotency.complete(idem.userId, idem.key, response);
+        idem.stored = true;
+      },
+    };
+    const result = await route.handler(ctx);
+    if (idem && !idem.stored) deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
+    return { ...result, headers: { ...headers, ...result.headers } };
+  } catch (err) {
+    const result = toErrorResult(err);
+    if (result.status >= 500 || !(err instanceof AppError)) {
+      if (!(err instanceof AppError)) call.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+    }
+    if (idem) {
+      // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.
+      if (result.status >= 500 || result.status === 409) deps.engine.idempotency.abandon(idem.userId, idem.key);
+      else deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
+    }
+    return { ...result, headers: { ...headers, ...result.headers } };
+  }
+}

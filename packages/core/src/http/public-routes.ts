@@ -1,0 +1,186 @@
+/**
+ * The public API, /api/v1, exactly as jiema-api-v1.md shows it, with the order representation
+ * of DECISIONS D18.
+ */
+import { AppError } from '../errors/app-error.js';
+import { centsToWire } from '../money/money.js';
+import { presentOrder } from '../order/order-presenter.js';
+import type { Order } from '../order/order.js';
+import { ok, parseInput } from './envelope.js';
+import { defineRoute, type Route, type RouteContext } from './route.js';
+import * as S from './schemas.js';
+
+const userId = (ctx: RouteContext): string => ctx.principal!.user.id;
+
+/** A body that must be empty or `{}`: cancel and next-sms take no fields. */
+const noFields = (ctx: RouteContext): void => {
+  if (ctx.body !== undefined) parseInput(S.EmptyBody, ctx.body, 'the request body');
+};
+
+const orderId = (ctx: RouteContext): string => ctx.params.id ?? '';
+
+const statusResult = (o: Order) => ({ id: o.id, status: o.status });
+
+export const publicRoutes: Route[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/account',
+    auth: 'user',
+    rateClass: 'read',
+    tag: 'public',
+    summary: 'Balance and basic profile',
+    response: S.Account,
+    errors: ['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    handler: (ctx) => {
+      const u = ctx.engine.accounts.requireUser(userId(ctx));
+      return ok({ id: u.id, balanceCents: centsToWire(u.balanceCents), referralCode: u.referralCode, displayName: u.displayName, lang: u.lang });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/services',
+    auth: 'user',
+    rateClass: 'read',
+    tag: 'public',
+    summary: 'Services with stock (cached about 5 minutes)',
+    response: S.ServiceList,
+    errors: ['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE'],
+    handler: async (ctx) => {
+      const { catalogue, pricing } = ctx.engine;
+      const view = await catalogue.get();
+      const items = [];
+      for (const s of view.services) {
+        const inStock = (view.offersByService.get(s.code) ?? []).filter((o) => o.count > 0);
+        if (inStock.length === 0) continue;
+        const min = Math.min(...inStock.map((o) => pricing.priceCents(s.code, o.country, o.costMicros)));
+        items.push({
+          code: s.code,
+          slug: s.slug,
+          name: s.name,
+          minCostUsd: min / 100,
+          totalCount: inStock.reduce((n, o) => n + o.count, 0),
+          countryCount: inStock.length,
+        });
+      }
+      return ok({ items });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/countries',
+    auth: 'user',
+    rateClass: 'read',
+    tag: 'public',
+    summary: 'Countries: upstream numeric id and short slug',
+    response: S.CountryList,
+    errors: ['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE'],
+    handler: async (ctx) => {
+      const view = await ctx.engine.catalogue.get();
+      return ok({ items: view.countries.map((c) => ({ id: c.id, slug: c.slug, name: c.name })) });
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/prices',
+    auth: 'user',
+    rateClass: 'read',
+    tag: 'public',
+    summary: 'Price and stock per country for one service',
+    request: { query: S.PricesQuery },
+    response: S.PriceList,
+    errors: ['BAD_REQUEST', 'BAD_SERVICE', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE'],
+    handler: async (ctx) => {
+      const q = parseInput(S.PricesQuery, ctx.query, 'the query');
+      const { catalogue, pricing } = ctx.engine;
+      const view = await catalogue.get();
+      const service = catalogue.resolveService(view, q.service);
+      const slugs = new Map(view.countries.map((c) => [c.id, c.slug]));
+      const items = (view.offersByService.get(service.code) ?? []).map((o) => ({
+        countryId: o.country,
+        countrySlug: slugs.get(o.country)!,
+        priceCents: centsToWire(pricing.priceCents(service.code, o.country, o.costMicros)),
+        count: o.count,
+      }));
+      return ok({ service: service.code, items });
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/orders',
+    auth: 'user',
+    rateClass: 'write',
+    idempotent: true,
+    tag: 'public',
+    summary: 'Buy a number: reserves it at the upstream and charges the balance',
+    request: { body: S.CreateOrderBody },
+    response: S.Order,
+    errors: ['BAD_REQUEST', 'INSUFFICIENT', 'NO_NUMBERS', 'BAD_SERVICE', 'BAD_COUNTRY', 'IDEMPOTENCY_MISMATCH', 'IDEMPOTENCY_IN_PROGRESS', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE'],
+    handler: async (ctx) => {
+      const body = parseInput(S.CreateOrderBody, ctx.body ?? {}, 'the request body');
+      const order = await ctx.engine.orders.create(userId(ctx), body, (o) => ctx.remember(ok(presentOrder(o))));
+      return ok(presentOrder(order));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/orders/:id',
+    auth: 'user',
+    rateClass: 'poll',
+    tag: 'public',
+    summary: 'One order; polling it also syncs it with the upstream',
+    response: S.Order,
+    errors: ['NOT_FOUND', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    handler: async (ctx) => ok(presentOrder(await ctx.engine.orders.get(userId(ctx), orderId(ctx)))),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/orders/:id/cancel',
+    auth: 'user',
+    rateClass: 'write',
+    idempotent: true,
+    tag: 'public',
+    summary: 'Cancel an order that has not received an SMS, for a full refund',
+    request: { body: S.EmptyBody },
+    response: S.OrderStatusResult,
+    errors: ['CODE_RECEIVED', 'ALREADY_CHANGED', 'NOT_FOUND', 'BAD_REQUEST', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    handler: (ctx) => {
+      noFields(ctx);
+      const o = ctx.engine.orders.cancel(userId(ctx), orderId(ctx), (next) => ctx.remember(ok(statusResult(next))));
+      return ok(statusResult(o));
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/api/v1/orders/:id/next-sms',
+    auth: 'user',
+    rateClass: 'write',
+    idempotent: true,
+    tag: 'public',
+    summary: 'After RECEIVED, keep the number and wait for another SMS',
+    request: { body: S.EmptyBody },
+    response: S.OrderStatusResult,
+    errors: ['BAD_STATUS', 'NOT_FOUND', 'BAD_REQUEST', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    handler: (ctx) => {
+      noFields(ctx);
+      const o = ctx.engine.orders.nextSms(userId(ctx), orderId(ctx), (next) => ctx.remember(ok(statusResult(next))));
+      return ok(statusResult(o));
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/api/v1/orders',
+    auth: 'user',
+    rateClass: 'read',
+    tag: 'public',
+    summary: "The caller's orders, newest first, cursor-paginated",
+    request: { query: S.ListOrdersQuery },
+    response: S.OrderList,
+    errors: ['BAD_REQUEST', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    handler: (ctx) => {
+      const q = parseInput(S.ListOrdersQuery, ctx.query, 'the query');
+      if (q.cursor !== undefined && !/^ck[0-9a-z]{25}$/.test(q.cursor)) throw new AppError('BAD_REQUEST', 'cursor: not a cursor this API returned.');
+      const page = ctx.engine.orders.list(userId(ctx), { status: q.status, limit: q.limit, cursor: q.cursor });
+      return ok({ items: page.items.map(presentOrder), nextCursor: page.nextCursor });
+    },
+  }),
+];

@@ -1,0 +1,76 @@
+/**
+ * What a route is: method, path, who may call it, its rate class, its schemas (for validation
+ * and the generated OpenAPI document) and a handler that knows nothing of Express.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { z } from 'zod';
+import type { Principal } from '../account/account-service.js';
+import type { Engine } from '../engine.js';
+import type { ErrorCode } from '../errors/error-codes.js';
+import type { StoredResponse } from '../idempotency/idempotency-store.js';
+import type { HandlerResult } from './envelope.js';
+import type { RateClass } from './rate-limiter.js';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RouteContext {
+  engine: Engine;
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+  body: unknown;
+  headers: IncomingHttpHeaders;
+  /** Set on user routes. */
+  principal: Principal | undefined;
+  /**
+   * Records the response to replay for this request's Idempotency-Key, if it has one. Handlers
+   * that write call it inside their write transaction, so the record and the change commit together.
+   */
+  remember(response: StoredResponse): void;
+}
+
+export interface Route {
+  method: Method;
+  path: string;
+  auth: 'user' | 'admin' | 'none';
+  rateClass?: Exclude<RateClass, 'auth_failure'>;
+  /** Accepts an Idempotency-Key header (DECISIONS D17). */
+  idempotent?: boolean;
+  summary: string;
+  tag: 'public' | 'admin' | 'system';
+  request?: { body?: z.ZodType; query?: z.ZodType };
+  /** The schema of `data` in a successful response. */
+  response: z.ZodType;
+  errors: ErrorCode[];
+  handler(ctx: RouteContext): Promise<HandlerResult> | HandlerResult;
+}
+
+export const defineRoute = (route: Route): Route => route;
+
+/** Splits a pattern once so matching a request path is a segment walk, no regex. */
+export interface CompiledRoute {
+  route: Route;
+  segments: string[];
+}
+
+export function compileRoute(route: Route): CompiledRoute {
+  return { route, segments: route.path.split('/').slice(1) };
+}
+
+export function matchPath(compiled: CompiledRoute, path: string): Record<string, string> | undefined {
+  const parts = path.split('/').slice(1);
+  if (parts.length !== compiled.segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const seg = compiled.segments[i]!;
+    const part = parts[i]!;
+    if (seg.startsWith(':')) {
+      if (part === '') return undefined;
+      try {
+        params[seg.slice(1)] = decodeURIComponent(part);
+      } catch {
+        return undefined;
+      }
+    } else if (seg !== part) return undefined;
+  }
+  return params;
+}

@@ -1,0 +1,38 @@
+/**
+ * @jiema/core: the order, balance and pricing engine behind the jiema v1 API, on SQLite, with
+ * its HTTP and admin API. Compose with `createEngine` and `createApp`, run with `listen`.
+ */
+export * from './account/account-service.js';
+export * from './account/api-key.js';
+export * from './catalogue/catalogue-fixture.js';
+export * from './catalogue/catalogue-service.js';
+export * from './engine.js';
+export * from './errors/app-error.js';
+export * from './errors/error-codes.js';
+export * from './http/app.js';
+export * from './http/envelope.js';
+export * from './http/openapi.js';
+export * from './http/pipeline.js';
+export * from './http/rate-limiter.js';
+export * from './http/route.js';
+export * as schemas from './http/schemas.js';
+export * from './idempotency/idempotency-store.js';
+export * from './ledger/ledger.js';
+export * from './ledger/ledger-invariants.js';
+export * from './logger.js';
+export * from './money/money.js';
+export * from './order/order.js';
+export * from './order/order-machine.js';
+export * from './order/order-presenter.js';
+export * from './outbox/outbox.js';
+export * from './ports/clock.js';
+export * from './ports/ids.js';
+export * from './ports/rng.js';
+export * from './pricing/pricing.js';
+export * from './pricing/pricing-service.js';
+export * from './server.js';
+export * from './settings.js';
+export * from './storage/database.js';
+export * from './upstream/memory/memory-upstream.js';
+export * from './upstream/upstream.js';
+export * from './upstream/upstream-error.js';

@@ -1,0 +1,152 @@
+/**
+ * Buy intents (DECISIONS D9): a row written before the upstream is asked for a number and
+ * settled in the order's own transaction. An intent left pending — the buy timed out, or the
+ * process died between the upstream's sale and the local write — is reconciled against the
+ * upstream's active list: a number sold for it and attached to no order is released.
+ */
+import type { Logger } from '../logger.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { Clock } from '../ports/clock.js';
+import type { IdGenerator } from '../ports/ids.js';
+import { writeTx, type Db } from '../storage/database.js';
+import type { Activation, ActiveActivation, Upstream } from '../upstream/upstream.js';
+import type { OrderStore } from './order-store.js';
+
+export interface BuyIntent {
+  id: string;
+  userId: string;
+  service: string;
+  country: number;
+  startedAt: number;
+}
+
+interface Row {
+  id: string;
+  user_id: string;
+  service: string;
+  country: number;
+  started_at: number;
+  attempts: number;
+}
+
+/** A pending intent is reconciled by the worker once it is this old (a live buy is never that slow). */
+const RECONCILE_AFTER_MS = 60_000;
+const MAX_ATTEMPTS = 20;
+/** Upstream clocks and ours disagree a little; a number bought this long before the intent still matches. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export class BuyIntents {
+  constructor(
+    private readonly db: Db,
+    private readonly upstream: Upstream,
+    private readonly outbox: Outbox,
+    private readonly orders: OrderStore,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly log: Logger,
+  ) {}
+
+  open(userId: string, service: string, country: number): BuyIntent {
+    const intent: BuyIntent = { id: this.ids.next('ob'), userId, service, country, startedAt: this.clock.now() };
+    writeTx(this.db, () => {
+      this.db
+        .prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
+        .run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + RECONCILE_AFTER_MS);
+    });
+    return intent;
+  }
+
+  /** Inside the order's transaction. */
+  settle(intent: BuyIntent, activationId: string): void {
+    this.db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?").run(activationId, intent.id);
+  }
+
+  fail(intent: BuyIntent, err: unknown): void {
+    writeTx(this.db, () => {
+      this.db.prepare("UPDATE buy_intents SET state = 'failed', note = ? WHERE id = ?").run(String(err).slice(0, 500), intent.id);
+    });
+  }
+
+  release(intent: BuyIntent, activationId: string, err: unknown): void {
+    this.db
+      .prepare("UPDATE buy_intents SET state = 'reconciled', activation_id = ?, note = ? WHERE id = ?")
+      .run(activationId, `released: ${String(err).slice(0, 480)}`, intent.id);
+  }
+
+  private candidates(intent: BuyIntent, active: ActiveActivation[]): ActiveActivation[] {
+    return active.filter(
+      (a) =>
+        a.service === intent.service &&
+        a.country === intent.country &&
+        (a.startedAt === null || a.startedAt >= intent.startedAt - CLOCK_SKEW_MS) &&
+        !this.orders.getByActivation(a.activationId) &&
+        !this.claimed(a.activationId),
+    );
+  }
+
+  private claimed(activationId: string): boolean {
+    return this.db.prepare('SELECT 1 FROM buy_intents WHERE activation_id = ?').get(activationId) !== undefined;
+  }
+
+  /**
+   * Right after a timed-out buy: looks for the number the upstream may have sold. Returns it to
+   * attach to the order, or undefined (the intent stays pending for the worker).
+   */
+  async reconcileNow(intent: BuyIntent): Promise<Activation | undefined> {
+    // Another buy of the same pair still in flight makes a match ambiguous: leave it to the worker.
+    const others = this.db
+      .prepare<[string, number, string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
+      )
+      .get(intent.service, intent.country, intent.id)!.n;
+    if (others > 0) return undefined;
+    try {
+      const found = this.candidates(intent, await this.upstream.listActive());
+      const newest = found.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0))[0];
+      if (newest) this.log.warn({ event: 'buy.reconciled_after_timeout', intentId: intent.id, activationId: newest.activationId });
+      return newest ? { activationId: newest.activationId, phone: newest.phone } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Worker pass: releases numbers sold for intents that never became orders. */
+  async reconcilePending(limit = 50): Promise<number> {
+    const now = this.clock.now();
+    const rows = this.db
+      .prepare<[number, number], Row>("SELECT * FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+      .all(now, limit);
+    if (rows.length === 0) return 0;
+    let active: ActiveActivation[];
+    try {
+      active = await this.upstream.listActive();
+    } catch (err) {
+      writeTx(this.db, () => {
+        for (const r of rows) this.postpone(r, now, `listActive failed: ${String(err)}`);
+      });
+      return 0;
+    }
+    writeTx(this.db, () => {
+      for (const r of rows) {
+        const intent: BuyIntent = { id: r.id, userId: r.user_id, service: r.service, country: r.country, startedAt: r.started_at };
+        const orphans = this.candidates(intent, active);
+        for (const o of orphans) {
+          this.outbox.enqueue('release', o.activationId, null);
+          this.log.warn({ event: 'buy.orphan_released', intentId: r.id, activationId: o.activationId });
+        }
+        this.db
+          .prepare("UPDATE buy_intents SET state = 'reconciled', activation_id = ?, note = ? WHERE id = ?")
+          .run(orphans[0]?.activationId ?? null, orphans.length ? `released ${orphans.length}` : 'nothing was sold', r.id);
+      }
+    });
+    return rows.length;
+  }
+
+  private postpone(r: Row, now: number, note: string): void {
+    const attempts = r.attempts + 1;
+    const state = attempts >= MAX_ATTEMPTS ? 'failed' : 'pending';
+    this.db
+      .prepare('UPDATE buy_intents SET attempts = ?, next_attempt_at = ?, note = ?, state = ? WHERE id = ?')
+      .run(attempts, now + Math.min(RECONCILE_AFTER_MS * 2 ** attempts, 60 * 60_000), note.slice(0, 500), state, r.id);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The public order representation (DECISIONS D18), written once and used by create, get, list
+ * and idempotent replays.
+ */
+import { centsToWire } from '../money/money.js';
+import type { Order } from './order.js';
+
+export interface PublicOrder {
+  id: string;
+  status: Order['status'];
+  service: string;
+  country: string;
+  phone: string;
+  expiresAt: string;
+  chargedCents: string;
+  createdAt: string;
+  updatedAt: string;
+  smsBody: string | null;
+  smsCode: string | null;
+  smsHistory: Array<{ body: string; receivedAt: string }>;
+  smsReceivedAt: string | null;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** The first run of 4–8 digits (allowing one space or dash inside, as in "123-456"). */
+export function extractCode(body: string): string | null {
+  const m = /(?<![\d])(\d{3,4})[ -]?(\d{2,4})(?![\d])|(?<![\d])(\d{4,8})(?![\d])/.exec(body);
+  if (!m) return null;
+  return m[3] ?? `${m[1]}${m[2]}`;
+}
+
+export function presentOrder(o: Order): PublicOrder {
+  const last = o.smsHistory.at(-1);
+  return {
+    id: o.id,
+    status: o.status,
+    service: o.service,
+    country: String(o.country),
+    phone: o.phone,
+    expiresAt: iso(o.expiresAt),
+    chargedCents: centsToWire(o.chargedCents),
+    createdAt: iso(o.createdAt),
+    updatedAt: iso(o.updatedAt),
+    smsBody: last?.body ?? null,
+    smsCode: last ? (last.code ?? extractCode(last.body)) : null,
+    smsHistory: o.smsHistory.map((s) => ({ body: s.body, receivedAt: iso(s.receivedAt) })),
+    smsReceivedAt: last ? iso(last.receivedAt) : null,
+  };
+}

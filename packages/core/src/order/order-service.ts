@@ -1,0 +1,318 @@
+/**
+ * Orders: buy (DECISIONS D9), read with a coalesced upstream sync (D11), cancel, next-sms,
+ * list and expire. Every change loads the order, asks `applyEvent` what follows, and saves the
+ * order, its ledger rows and its owed upstream commands in one transaction.
+ */
+import { AppError } from '../errors/app-error.js';
+import type { AccountService } from '../account/account-service.js';
+import type { CatalogueService } from '../catalogue/catalogue-service.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Logger } from '../logger.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { PricingService } from '../pricing/pricing-service.js';
+import type { Clock } from '../ports/clock.js';
+import type { IdGenerator } from '../ports/ids.js';
+import { writeTx, type Db } from '../storage/database.js';
+import type { Activation, Upstream, UpstreamSms } from '../upstream/upstream.js';
+import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
+import { applyEvent, type OrderEvent } from './order-machine.js';
+import { isTerminal, type Order, type OrderStatus } from './order.js';
+import type { OrderStore } from './order-store.js';
+import { BuyIntents } from './buy-intents.js';
+
+export interface OrderServiceOptions {
+  /** At most one upstream status call per order per this many ms (D11). */
+  syncIntervalMs?: number;
+  /** Send owed upstream commands right after the change that owes them, not only on the next tick. */
+  eagerOutbox?: boolean;
+}
+
+/** Runs inside the write transaction that creates or changes an order (used for idempotency). */
+export type AfterWrite = (order: Order) => void;
+
+interface SyncState {
+  lastAt: number;
+  inflight: Promise<Order> | undefined;
+}
+
+export class OrderService {
+  private readonly syncs = new Map<string, SyncState>();
+  private readonly syncIntervalMs: number;
+  private readonly eagerOutbox: boolean;
+  readonly intents: BuyIntents;
+  /** Upstream status calls made, for operators and the upstream-protection benchmark. */
+  upstreamStatusCalls = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly store: OrderStore,
+    private readonly accounts: AccountService,
+    private readonly ledger: Ledger,
+    private readonly catalogue: CatalogueService,
+    private readonly pricing: PricingService,
+    private readonly outbox: Outbox,
+    private readonly upstream: Upstream,
+    private readonly clock: Clock,
+    private readonly ids: IdGenerator,
+    private readonly log: Logger,
+    options: OrderServiceOptions = {},
+  ) {
+    this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
+    this.eagerOutbox = options.eagerOutbox ?? true;
+    this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log);
+  }
+
+  // ---------------------------------------------------------------- buying
+
+  async create(userId: string, input: { service: unknown; country: unknown }, afterWrite?: AfterWrite): Promise<Order> {
+    const view = await this.catalogue.get();
+    const service = this.catalogue.resolveService(view, input.service);
+    const country = this.catalogue.resolveCountry(view, input.country);
+    const offer = view.offersByService.get(service.code)?.find((o) => o.country === country.id);
+    if (!offer) throw new AppError('NO_NUMBERS', `No ${service.name} numbers are offered in ${country.name}.`);
+    const price = this.pricing.priceCents(service.code, country.id, offer.costMicros);
+    const balance = this.accounts.requireUser(userId).balanceCents;
+    if (balance < price) {
+      throw new AppError('INSUFFICIENT', `This number costs ${price} cents and the balance is ${balance}; top up first.`, {
+        balanceCents: String(balance),
+        priceCents: String(price),
+      });
+    }
+
+    const intent = this.intents.open(userId, service.code, country.id);
+    let activation: Activation;
+    try {
+      activation = await this.upstream.buy({ service: service.code, country: country.id });
+    } catch (err) {
+      const found = isUpstreamError(err, 'TIMEOUT') ? await this.intents.reconcileNow(intent) : undefined;
+      if (!found) {
+        if (!isUpstreamError(err, 'TIMEOUT')) this.intents.fail(intent, err);
+        throw this.buyError(err, service.name, country.name);
+      }
+      activation = found;
+    }
+
+    const now = this.clock.now();
+    const order: Order = {
+      id: this.ids.next('ck'),
+      userId,
+      status: 'WAITING',
+      service: service.code,
+      country: country.id,
+      phone: `+${activation.phone.replace(/^\+/, '')}`,
+      activationId: activation.activationId,
+      chargedCents: price,
+      expiresAt: now + service.windowMs,
+      createdAt: now,
+      updatedAt: now,
+      smsHistory: [],
+      endReason: null,
+    };
+    try {
+      writeTx(this.db, () => {
+        this.ledger.post({ userId, kind: 'order_debit', amountCents: -price, orderId: order.id, reason: `${service.code}/${country.id}`, at: now });
+        this.store.insert(order);
+        this.intents.settle(intent, activation.activationId);
+        afterWrite?.(order);
+      });
+    } catch (err) {
+      // The upstream sold a number we cannot record (or can no longer pay for): give it back.
+      writeTx(this.db, () => {
+        this.outbox.enqueue('release', activation.activationId, null);
+        this.intents.release(intent, activation.activationId, err);
+      });
+      this.kickOutbox();
+      throw err;
+    }
+    this.log.info({ event: 'order.created', orderId: order.id, userId, service: order.service, country: order.country, chargedCents: price });
+    return order;
+  }
+
+  private buyError(err: unknown, serviceName: string, countryName: string): AppError {
+    if (!(err instanceof UpstreamError)) {
+      this.log.error({ event: 'upstream.buy_failed', error: String(err) });
+      return new AppError('UPSTREAM_UNAVAILABLE', 'The number provider failed; nothing was charged. Try again shortly.');
+    }
+    switch (err.kind) {
+      case 'NO_NUMBERS':
+        return new AppError('NO_NUMBERS', `No ${serviceName} numbers are available in ${countryName} right now; try another country or later.`);
+      case 'BAD_SERVICE':
+        return new AppError('BAD_SERVICE', `The number provider does not offer ${serviceName}.`);
+      case 'BAD_COUNTRY':
+        return new AppError('BAD_COUNTRY', `The number provider does not offer numbers in ${countryName}.`);
+      case 'NO_BALANCE':
+      case 'AUTH':
+      case 'BANNED':
+        this.log.error({ event: 'upstream.operator_alert', kind: err.kind, raw: err.raw, error: err.message });
+        return new AppError('UPSTREAM_UNAVAILABLE', 'The number provider is not accepting orders right now; nothing was charged.');
+      case 'TIMEOUT':
+        return new AppError('UPSTREAM_UNAVAILABLE', 'The number provider did not answer in time; nothing was charged. Try again shortly.');
+      default:
+        this.log.warn({ event: 'upstream.buy_failed', kind: err.kind, raw: err.raw, error: err.message });
+        return new AppError('UPSTREAM_UNAVAILABLE', 'The number provider failed; nothing was charged. Try again shortly.');
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** The caller's order, synced with the upstream at most once per interval. NOT_FOUND for others' orders. */
+  async get(userId: string, orderId: string): Promise<Order> {
+    const order = this.owned(userId, orderId);
+    return this.refresh(order);
+  }
+
+  private owned(userId: string, orderId: string): Order {
+    const order = this.store.get(orderId);
+    if (!order || order.userId !== userId) throw new AppError('NOT_FOUND', 'No such order.');
+    return order;
+  }
+
+  list(userId: string, options: { status?: OrderStatus | undefined; limit: number; cursor?: string | undefined }): { items: Order[]; nextCursor: string | null } {
+    const rows = this.store.page(userId, { status: options.status, limit: options.limit + 1, before: options.cursor });
+    const items = rows.slice(0, options.limit);
+    return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
+  }
+
+  // ---------------------------------------------------------------- user actions
+
+  cancel(userId: string, orderId: string, afterWrite?: AfterWrite): Order {
+    return this.act(userId, orderId, { type: 'CANCEL' }, afterWrite);
+  }
+
+  nextSms(userId: string, orderId: string, afterWrite?: AfterWrite): Order {
+    return this.act(userId, orderId, { type: 'NEXT_SMS' }, afterWrite);
+  }
+
+  private act(userId: string, orderId: string, event: OrderEvent, afterWrite?: AfterWrite): Order {
+    // An order whose window is over expires first; the action then meets the expired order.
+    this.expireIfDue(this.owned(userId, orderId));
+    const result = writeTx(this.db, () => {
+      const next = this.apply(this.owned(userId, orderId), event);
+      afterWrite?.(next);
+      return next;
+    });
+    this.kickOutbox();
+    return result;
+  }
+
+  /** Applies one event inside the caller's transaction: saves the order, its refunds and owed commands. */
+  private apply(order: Order, event: OrderEvent): Order {
+    const now = this.clock.now();
+    const t = applyEvent(order, event, now);
+    if (!t.changed) return order;
+    if (!this.store.update(order, t.order)) throw new AppError('ALREADY_CHANGED', 'The order changed concurrently; nothing was changed.');
+    for (const l of t.ledger) {
+      this.ledger.post({ userId: order.userId, kind: l.kind, amountCents: l.amountCents, orderId: order.id, reason: t.order.endReason ?? event.type.toLowerCase(), at: now });
+    }
+    for (const c of t.commands) this.outbox.enqueue(c, order.activationId, order.id);
+    if (order.status !== t.order.status) {
+      this.log.info({ event: 'order.transition', orderId: order.id, from: order.status, to: t.order.status, cause: event.type });
+    }
+    if (isTerminal(t.order.status)) this.syncs.delete(order.id);
+    return t.order;
+  }
+
+  private kickOutbox(): void {
+    if (this.eagerOutbox) void this.outbox.drain().catch((err) => this.log.error({ event: 'outbox.drain_failed', error: String(err) }));
+  }
+
+  // ---------------------------------------------------------------- sync and expiry
+
+  /**
+   * Brings a live order up to date: asks the upstream (single-flight, at most once per interval),
+   * records new SMS, and expires the order when its window is over.
+   */
+  async refresh(order: Order): Promise<Order> {
+    if (isTerminal(order.status)) return order;
+    const now = this.clock.now();
+    let state = this.syncs.get(order.id);
+    if (!state) {
+      state = { lastAt: -Infinity, inflight: undefined };
+      this.syncs.set(order.id, state);
+    }
+    if (state.inflight) return state.inflight;
+    if (now - state.lastAt < this.syncIntervalMs) return this.expireIfDue(order);
+    state.lastAt = now;
+    const run = this.syncOnce(order.id).finally(() => {
+      const s = this.syncs.get(order.id);
+      if (s) s.inflight = undefined;
+    });
+    state.inflight = run;
+    return run;
+  }
+
+  private async syncOnce(orderId: string): Promise<Order> {
+    const before = this.store.get(orderId)!;
+    let messages: UpstreamSms[] = [];
+    let closed = false;
+    try {
+      this.upstreamStatusCalls += 1;
+      const status = await this.upstream.getStatus(before.activationId);
+      messages = status.messages;
+      closed = status.state === 'CLOSED';
+    } catch (err) {
+      if (isUpstreamError(err, 'NO_ACTIVATION')) closed = true;
+      else this.log.warn({ event: 'order.sync_failed', orderId, error: err instanceof Error ? err.message : String(err) });
+    }
+    const result = writeTx(this.db, () => {
+      let order = this.store.get(orderId)!;
+      const now = this.clock.now();
+      for (const m of messages) {
+        const receivedAt = Math.min(m.receivedAt ?? now, now);
+        if (receivedAt > order.expiresAt) continue; // a late SMS, after the window: not the user's any more
+        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code: m.code, receivedAt } });
+      }
+      if (closed) order = this.apply(order, { type: 'UPSTREAM_CLOSED' });
+      if (!isTerminal(order.status) && now >= order.expiresAt) order = this.apply(order, { type: 'EXPIRE' });
+      return order;
+    });
+    this.kickOutbox();
+    return result;
+  }
+
+  private expireIfDue(order: Order): Order {
+    if (isTerminal(order.status) || this.clock.now() < order.expiresAt) return order;
+    const result = writeTx(this.db, () => this.apply(this.store.get(order.id)!, { type: 'EXPIRE' }));
+    this.kickOutbox();
+    return result;
+  }
+
+  /** Syncs the order holding this activation now (the simulator's push path), ignoring the interval. */
+  async syncActivation(activationId: string): Promise<Order | undefined> {
+    const order = this.store.getByActivation(activationId);
+    if (!order || isTerminal(order.status)) return order;
+    const state = this.syncs.get(order.id);
+    if (state?.inflight) await state.inflight;
+    return this.syncOnce(order.id);
+  }
+
+  /** One worker pass: expire due orders (after a last sync) and sync live ones not seen lately. */
+  async sweep(options: { batch?: number; concurrency?: number } = {}): Promise<{ synced: number; expired: number }> {
+    const batch = options.batch ?? 500;
+    const now = this.clock.now();
+    const due = this.store.due(now, batch);
+    let expired = 0;
+    for (const order of due) {
+      const after = await this.refresh(order).catch(() => order);
+      const final = isTerminal(after.status) ? after : this.expireIfDue(after);
+      if (isTerminal(final.status)) expired += 1;
+    }
+    const stale: Order[] = [];
+    let cursor = '';
+    while (stale.length < batch) {
+      const page = this.store.live(cursor, 500);
+      if (page.length === 0) break;
+      for (const o of page) {
+        const s = this.syncs.get(o.id);
+        if (!s || (!s.inflight && now - s.lastAt >= this.syncIntervalMs)) stale.push(o);
+      }
+      cursor = page.at(-1)!.id;
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < stale.length) await this.refresh(stale[next++]!).catch(() => undefined);
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, stale.length) }, worker));
+    return { synced: stale.length, expired };
+  }
+}

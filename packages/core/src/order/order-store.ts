@@ -1,0 +1,123 @@
+/**
+ * SQL for orders: rows in and out, the user's cursor-paginated list (newest first, by id,
+ * so inserts during paging never shift a page), and the live orders the worker watches.
+ */
+import type { Db } from '../storage/database.js';
+import type { Order, OrderStatus, Sms } from './order.js';
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  service: string;
+  country: number;
+  phone: string;
+  activation_id: string;
+  charged_cents: number;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+  sms_history: string;
+  end_reason: string | null;
+}
+
+const toOrder = (r: OrderRow): Order => ({
+  id: r.id,
+  userId: r.user_id,
+  status: r.status,
+  service: r.service,
+  country: r.country,
+  phone: r.phone,
+  activationId: r.activation_id,
+  chargedCents: r.charged_cents,
+  expiresAt: r.expires_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  smsHistory: JSON.parse(r.sms_history) as Sms[],
+  endReason: r.end_reason,
+});
+
+export class OrderStore {
+  private readonly byId;
+  private readonly byActivation;
+  private readonly insertStmt;
+  private readonly updateStmt;
+  private readonly pageAll;
+  private readonly pageByStatus;
+  private readonly liveStmt;
+  private readonly dueStmt;
+
+  constructor(private readonly db: Db) {
+    this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
+    this.byActivation = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE activation_id = ?');
+    this.insertStmt = db.prepare(
+      `INSERT INTO orders (id, user_id, status, service, country, phone, activation_id, charged_cents, expires_at, created_at, updated_at, sms_history, end_reason)
+       VALUES (@id, @user_id, @status, @service, @country, @phone, @activation_id, @charged_cents, @expires_at, @created_at, @updated_at, @sms_history, @end_reason)`,
+    );
+    this.updateStmt = db.prepare(
+      'UPDATE orders SET status = ?, updated_at = ?, sms_history = ?, end_reason = ? WHERE id = ? AND status = ? AND updated_at = ?',
+    );
+    this.pageAll = db.prepare<[string, string, number], OrderRow>('SELECT * FROM orders WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
+    this.pageByStatus = db.prepare<[string, string, string, number], OrderRow>(
+      'SELECT * FROM orders WHERE user_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?',
+    );
+    this.liveStmt = db.prepare<[string, number], OrderRow>(
+      "SELECT * FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND id > ? ORDER BY id LIMIT ?",
+    );
+    this.dueStmt = db.prepare<[number, number], OrderRow>(
+      "SELECT * FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+    );
+  }
+
+  get(id: string): Order | undefined {
+    const row = this.byId.get(id);
+    return row ? toOrder(row) : undefined;
+  }
+
+  getByActivation(activationId: string): Order | undefined {
+    const row = this.byActivation.get(activationId);
+    return row ? toOrder(row) : undefined;
+  }
+
+  insert(o: Order): void {
+    this.insertStmt.run({
+      id: o.id,
+      user_id: o.userId,
+      status: o.status,
+      service: o.service,
+      country: o.country,
+      phone: o.phone,
+      activation_id: o.activationId,
+      charged_cents: o.chargedCents,
+      expires_at: o.expiresAt,
+      created_at: o.createdAt,
+      updated_at: o.updatedAt,
+      sms_history: JSON.stringify(o.smsHistory),
+      end_reason: o.endReason,
+    });
+  }
+
+  /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
+  update(prev: Order, next: Order): boolean {
+    const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
+    return r.changes === 1;
+  }
+
+  page(userId: string, options: { status?: OrderStatus | undefined; limit: number; before?: string | undefined }): Order[] {
+    const before = options.before ?? '\uffff';
+    const rows = options.status
+      ? this.pageByStatus.all(userId, options.status, before, options.limit)
+      : this.pageAll.all(userId, before, options.limit);
+    return rows.map(toOrder);
+  }
+
+  /** Live orders in id order, after `afterId`, for the worker's sync sweep. */
+  live(afterId: string, limit: number): Order[] {
+    return this.liveStmt.all(afterId, limit).map(toOrder);
+  }
+
+  /** Live orders whose window has ended. */
+  due(now: number, limit: number): Order[] {
+    return this.dueStmt.all(now, limit).map(toOrder);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs an app on a real HTTP server, with the scheduler that calls `engine.tick()` (the engine
+ * has no timers of its own) and a graceful close that stops taking requests, finishes the
+ * current tick and closes the database.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Engine } from './engine.js';
+import type { JiemaApp } from './http/app.js';
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  /** How often the scheduler calls tick(); 0 for none (a virtual clock drives it instead). Default 1000. */
+  tickMs?: number;
+}
+
+export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
+  const server = createServer(app.app);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const tickMs = options.tickMs ?? 1_000;
+  const timer = tickMs > 0 ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs) : undefined;
+  timer?.unref();
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port,
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        if (timer) clearInterval(timer);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await engine.tick().catch(() => undefined);
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * Numbered SQL migrations. Each runs once, in its own transaction, and is recorded in
+ * schema_migrations. Never edit a shipped migration: add the next number.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  display_name TEXT NOT NULL,
+  lang TEXT NOT NULL,
+  referral_code TEXT NOT NULL UNIQUE,
+  balance_cents INTEGER NOT NULL DEFAULT 0 CHECK (balance_cents >= 0),
+  banned_at INTEGER,
+  ban_reason TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  hash TEXT NOT NULL UNIQUE,
+  hint TEXT NOT NULL,
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX api_keys_user ON api_keys(user_id, id);
+
+-- Append-only: every balance change is one row here, written in the transaction that causes it.
+CREATE TABLE ledger (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  kind TEXT NOT NULL CHECK (kind IN ('topup', 'order_debit', 'refund', 'adjustment')),
+  amount_cents INTEGER NOT NULL,
+  balance_after_cents INTEGER NOT NULL CHECK (balance_after_cents >= 0),
+  order_id TEXT,
+  reason TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX ledger_user ON ledger(user_id, id);
+CREATE UNIQUE INDEX ledger_one_debit_per_order ON ledger(order_id) WHERE kind = 'order_debit';
+CREATE UNIQUE INDEX ledger_one_refund_per_order ON ledger(order_id) WHERE kind = 'refund';
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  status TEXT NOT NULL CHECK (status IN ('WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED')),
+  service TEXT NOT NULL,
+  country INTEGER NOT NULL,
+  phone TEXT NOT NULL,
+  activation_id TEXT NOT NULL UNIQUE,
+  charged_cents INTEGER NOT NULL CHECK (charged_cents >= 0),
+  expires_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  sms_history TEXT NOT NULL DEFAULT '[]',
+  end_reason TEXT
+) STRICT;
+CREATE INDEX orders_user ON orders(user_id, id);
+CREATE INDEX orders_user_status ON orders(user_id, status, id);
+CREATE INDEX orders_live ON orders(expires_at) WHERE status IN ('WAITING', 'RECEIVED');
+-- Terminal orders never change (DECISIONS D4).
+CREATE TRIGGER orders_terminal_frozen BEFORE UPDATE ON orders
+  WHEN OLD.status IN ('COMPLETED', 'FAILED', 'CANCELLED')
+  BEGIN SELECT RAISE(ABORT, 'terminal orders never change'); END;
+CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;
+
+-- Upstream commands owed (DECISIONS D8), sent by the worker with retry and backoff.
+CREATE TABLE outbox (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('cancel', 'finish', 'next_sms', 'release')),
+  activation_id TEXT NOT NULL,
+  order_id TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  done_at INTEGER,
+  outcome TEXT,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE done_at IS NULL;
+CREATE INDEX outbox_activation ON outbox(activation_id, id);
+
+-- A buy in flight (DECISIONS D9): written before the upstream is asked for a number, settled by
+-- the order's own transaction, reconciled against the upstream's active list otherwise.
+CREATE TABLE buy_intents (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL,
+  service TEXT NOT NULL,
+  country INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'settled', 'failed', 'reconciled')),
+  activation_id TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  note TEXT
+) STRICT;
+CREATE INDEX buy_intents_pending ON buy_intents(next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE idempotency_keys (
+  user_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('in_progress', 'done')),
+  status INTEGER,
+  body TEXT,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, key)
+) STRICT;
+
+CREATE TABLE pricing_rules (
+  id INTEGER PRIMARY KEY,
+  service TEXT,
+  country INTEGER,
+  markup_bps INTEGER NOT NULL CHECK (markup_bps > -10000),
+  floor_cents INTEGER NOT NULL CHECK (floor_cents >= 0)
+) STRICT;
+CREATE UNIQUE INDEX pricing_rules_scope ON pricing_rules(ifnull(service, ''), ifnull(country, -1));
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+`,
+  },
+];

@@ -1,0 +1,91 @@
+/**
+ * The Upstream port: the wholesale number provider behind the engine. Implementations: the
+ * in-memory one here (core's tests), the simulator's fake, and the real protocol adapters.
+ * Every implementation must pass `upstreamContract` (testing.ts). Methods reject only with
+ * UpstreamError; the kinds each method may raise are listed on it.
+ */
+
+export interface UpstreamOffer {
+  service: string;
+  /** The upstream's numeric country id (SMS-Activate numbering). */
+  country: number;
+  /** Wholesale cost per number as a decimal string in the upstream's own unit (USD, RUB, …). */
+  cost: string;
+  /** Numbers in stock; may be stale or optimistic. */
+  count: number;
+}
+
+export interface UpstreamCatalogue {
+  countries: Array<{ id: number; name: string }>;
+  services: Array<{ code: string; name: string }>;
+  offers: UpstreamOffer[];
+}
+
+export interface Activation {
+  activationId: string;
+  /** Digits only, starting with the country calling code, no '+'. */
+  phone: string;
+}
+
+export type UpstreamState = 'WAITING' | 'RECEIVED' | 'CLOSED';
+
+export interface UpstreamSms {
+  /** Stable for one message: the same message seen twice has the same key. */
+  key: string;
+  text: string;
+  code: string | null;
+  /** When the upstream says it arrived (ms), or null when it does not say. */
+  receivedAt: number | null;
+}
+
+export interface ActivationStatus {
+  state: UpstreamState;
+  /** The messages the upstream can show for this activation; some upstreams show only the latest. */
+  messages: UpstreamSms[];
+}
+
+export interface ActiveActivation {
+  activationId: string;
+  phone: string;
+  service: string;
+  country: number;
+  /** When the activation was bought (ms), or null when the upstream does not say. */
+  startedAt: number | null;
+}
+
+export interface Upstream {
+  /** A short name for logs and health output ("memory", "sim", "sms-activate", "5sim"). */
+  readonly name: string;
+
+  /** Countries, services, costs and stock. Called rarely; the engine caches it. Raises UNAVAILABLE, AUTH. */
+  getCatalogue(): Promise<UpstreamCatalogue>;
+
+  /** The reseller's own balance at the upstream, as a decimal string in its unit. Raises UNAVAILABLE, AUTH. */
+  getBalance(): Promise<{ amount: string }>;
+
+  /**
+   * Buys a number. Not idempotent: the engine never retries it blindly. Raises NO_NUMBERS,
+   * BAD_SERVICE, BAD_COUNTRY, NO_BALANCE, AUTH, UNAVAILABLE; TIMEOUT when the outcome is unknown
+   * (the number may have been sold: the engine reconciles through `listActive`).
+   */
+  buy(request: { service: string; country: number }): Promise<Activation>;
+
+  /** The activation's state and messages. Raises NO_ACTIVATION, UNAVAILABLE, TIMEOUT. */
+  getStatus(activationId: string): Promise<ActivationStatus>;
+
+  /** Keeps the number and waits for another SMS (setStatus 3). Raises NO_ACTIVATION, BAD_STATUS, UNAVAILABLE. */
+  requestNextSms(activationId: string): Promise<void>;
+
+  /** Closes an activation that received its code (setStatus 6). Raises NO_ACTIVATION, BAD_STATUS, UNAVAILABLE. */
+  finish(activationId: string): Promise<void>;
+
+  /**
+   * Cancels an unused activation; the upstream refunds the reseller (setStatus 8). Raises
+   * EARLY_CANCEL_DENIED inside the upstream's hold, CODE_RECEIVED after an SMS, NO_ACTIVATION
+   * when it is already closed or unknown, UNAVAILABLE.
+   */
+  cancel(activationId: string): Promise<void>;
+
+  /** Activations still open at the upstream, for reconciliation only. Raises UNAVAILABLE, AUTH. */
+  listActive(): Promise<ActiveActivation[]>;
+}
