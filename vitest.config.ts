@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Under CI a JSON report is written too, so .ci/run can print the "N passed, N failed" line.
+const ci = Boolean(process.env.CI);
+
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
@@ -8,5 +11,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ci ? ['default', 'json'] : ['default'],
+    ...(ci && { outputFile: { json: '.ci/results.json' } }),
   },
 });

@@ -134,7 +134,10 @@ export function createApp(options: AppOptions): JiemaApp {
     else if (type === 'entity.parse.failed') result = errorResult('BAD_REQUEST', 'The request body is not valid JSON (it must be a JSON object).');
     else if (type === 'encoding.unsupported' || type === 'charset.unsupported') result = errorResult('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON, without content encoding.');
     else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.not.readable') result = errorResult('BAD_REQUEST', 'The request body was cut short.');
-    else {
+    else if (err instanceof URIError) result = errorResult('NOT_FOUND', `No route ${req.method} ${req.path}.`);
+    else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
+      result = errorResult('BAD_REQUEST', 'The request could not be read.');
+    } else {
       (res.locals.log ?? engine.log).error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
       result = errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
     }

@@ -1,0 +1,47 @@
+/**
+ * Logs are structured and carry a request id; keys, the admin token and SMS texts and codes
+ * never appear in them.
+ */
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, ManualClock } from '../src/index.js';
+import { ADMIN_TOKEN, startServer } from './helpers.js';
+
+describe('logs', () => {
+  it('never contain keys, tokens or SMS codes, and carry a request id and virtual time', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
+    try {
+      const u = s.user(1_000);
+      const o = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
+      const act = s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id;
+      s.upstream.deliverSms(act, 'Telegram code: 917364');
+      await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key, headers: { 'x-api-key': u.key } });
+      await s.call('GET', '/api/v1/account', { key: 'jm_wrong' });
+      await s.admin('GET', '/admin/v1/users');
+      await s.call('GET', '/admin/v1/users', { headers: { 'x-admin-token': 'guess-token' } });
+      await s.engine.tick();
+    } finally {
+      await s.close();
+    }
+    const all = lines.join('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    expect(all).not.toMatch(/jm_[0-9A-Za-z]{20,}/);
+    expect(all).not.toContain(ADMIN_TOKEN);
+    expect(all).not.toContain('guess-token');
+    expect(all).not.toContain('917364');
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const requests = parsed.filter((l) => l.event === 'http.request');
+    expect(requests.length).toBeGreaterThanOrEqual(5);
+    for (const r of requests) expect(r.reqId).toMatch(/^req_/);
+    expect(parsed.every((l) => String(l.time).startsWith('2030-01-01'))).toBe(true);
+    expect(parsed.some((l) => l.event === 'order.transition')).toBe(true);
+  });
+});
