@@ -10,6 +10,7 @@ import { createEngine } from './engine.js';
 import { createApp } from './http/app.js';
 import { createLogger, type LogLevel } from './logger.js';
 import { systemClock } from './ports/clock.js';
+import { cryptoRng } from './ports/rng.js';
 import { listen } from './server.js';
 import { getSetting, setSetting } from './settings.js';
 import { MemoryUpstream } from './upstream/memory/memory-upstream.js';
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
     autoSmsAfterMs: 10_000,
     autoSmsText: (service, n) => {
       const s = templates.get(service);
-      const code = String(Math.floor(10 ** ((s?.codeLength ?? 6) - 1) * (1 + ((Date.now() + n) % 9))));
+      const length = s?.codeLength ?? 6;
+      const code = String(Math.floor(10 ** (length - 1) + cryptoRng.next() * 9 * 10 ** (length - 1)));
       return (s?.smsTemplates[n % s.smsTemplates.length] ?? 'Your code is {code}').replaceAll('{code}', code);
     },
   });

@@ -1,0 +1,2 @@
+/** @jiema/simulator — under construction (issue 3). */
+export {};
