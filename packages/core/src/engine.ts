@@ -41,6 +41,11 @@ export interface EngineOptions {
   /** Used when no stored pricing rule matches: default +50 %, at least 1 cent. */
   defaultPricing?: Pick<PricingRule, 'markupBps' | 'floorCents'>;
   syncIntervalMs?: number;
+  /**
+   * Whether tick() polls the upstream for live orders not seen lately (D11). Default true; the
+   * simulator turns it off because its fake upstream pushes every change as it happens.
+   */
+  backgroundSync?: boolean;
   eagerOutbox?: boolean;
   outboxBackoffMs?: { base: number; max: number };
   earlyCancelHoldMs?: number;
@@ -62,6 +67,12 @@ export interface Engine {
   idempotency: IdempotencyStore;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
+  /**
+   * The earliest moment after `after` at which tick() has work: an order's window ending, an
+   * outbox retry, a buy to reconcile. Undefined when nothing is scheduled. A virtual clock uses
+   * it to jump from one due moment to the next.
+   */
+  nextDueAt(after: number): number | undefined;
   checkInvariants(): ReturnType<typeof checkLedgerInvariants>;
   close(): void;
 }
@@ -103,11 +114,17 @@ export function createEngine(options: EngineOptions): Engine {
 
   let running: Promise<TickResult> | undefined;
   const tickOnce = async (): Promise<TickResult> => {
-    const { synced, expired } = await orders.sweep();
+    const { synced, expired } = await orders.sweep({ sync: options.backgroundSync ?? true });
     const outboxSent = await outbox.drain();
     const reconciled = await orders.intents.reconcilePending();
     return { synced, expired, outboxSent, reconciled };
   };
+
+  const dueStmts = [
+    db.prepare<[number], { t: number | null }>("SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?"),
+    db.prepare<[number], { t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL AND next_attempt_at > ?'),
+    db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?"),
+  ];
 
   return {
     db,
@@ -128,6 +145,14 @@ export function createEngine(options: EngineOptions): Engine {
         running = undefined;
       });
       return running;
+    },
+    nextDueAt(after) {
+      let next: number | undefined;
+      for (const stmt of dueStmts) {
+        const t = stmt.get(after)?.t;
+        if (t !== null && t !== undefined && (next === undefined || t < next)) next = t;
+      }
+      return next;
     },
     checkInvariants: () => checkLedgerInvariants(db),
     close() {

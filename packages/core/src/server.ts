@@ -22,18 +22,23 @@ export interface ListenOptions {
   tickMs?: number;
 }
 
+/** Listens on host:port; rejects with the socket error (EADDRINUSE, EACCES) instead of crashing. */
+export function bindServer(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
 export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
   const server = createServer(app.app);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const tickMs = options.tickMs ?? 1_000;
   const timer = tickMs > 0 ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs) : undefined;
   timer?.unref();

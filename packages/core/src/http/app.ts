@@ -24,6 +24,8 @@ export interface AppOptions {
   version?: string;
   /** Extra routes (the simulator's control API) run through the same pipeline. */
   extraRoutes?: Route[];
+  /** Told of every finished request (the simulator's event log). */
+  observe?: (request: { method: string; path: string; status: number }) => void;
 }
 
 export interface JiemaApp {
@@ -87,6 +89,7 @@ export function createApp(options: AppOptions): JiemaApp {
     res.setHeader('X-Request-Id', id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
+      options.observe?.({ method: req.method, path: req.path, status: res.statusCode });
       res.locals.log.info({
         event: 'http.request',
         method: req.method,

@@ -36,7 +36,7 @@ export interface Route {
   /** Accepts an Idempotency-Key header (DECISIONS D17). */
   idempotent?: boolean;
   summary: string;
-  tag: 'public' | 'admin' | 'system';
+  tag: 'public' | 'admin' | 'system' | 'simulator';
   request?: { body?: z.ZodType; query?: z.ZodType };
   /** The schema of `data` in a successful response. */
   response: z.ZodType;

@@ -287,7 +287,7 @@ export class OrderService {
   }
 
   /** One worker pass: expire due orders (after a last sync) and sync live ones not seen lately. */
-  async sweep(options: { batch?: number; concurrency?: number } = {}): Promise<{ synced: number; expired: number }> {
+  async sweep(options: { batch?: number; concurrency?: number; sync?: boolean } = {}): Promise<{ synced: number; expired: number }> {
     const batch = options.batch ?? 500;
     const now = this.clock.now();
     const due = this.store.due(now, batch);
@@ -299,7 +299,7 @@ export class OrderService {
     }
     const stale: Order[] = [];
     let cursor = '';
-    while (stale.length < batch) {
+    while (options.sync !== false && stale.length < batch) {
       const page = this.store.live(cursor, 500);
       if (page.length === 0) break;
       for (const o of page) {

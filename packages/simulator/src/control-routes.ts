@@ -1,0 +1,227 @@
+/**
+ * The simulator's control API, /_sim/v1 — the contract other tools (the CLI's replay, the SDK's
+ * tests, integrators' CI) rely on. Admin token required; errors use the same envelope.
+ */
+import { AppError, defineRoute, ok, parseInput, type Route } from '@jiema/core';
+import { z } from 'zod';
+import { FaultSpecSchema } from './faults.js';
+import type { SimulatorControl } from './simulator.js';
+import type { World } from './world.js';
+
+const clockView = (w: World) => ({ now: new Date(w.clock.now()).toISOString(), nowMs: w.clock.now(), mode: w.clock.mode, speed: w.clock.speed });
+
+const CreateUserBody = z.strictObject({
+  balanceCents: z.union([z.number().int().min(0), z.string().regex(/^\d{1,15}$/)]).optional(),
+  displayName: z.string().min(1).max(64).optional(),
+  lang: z.string().regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/).optional(),
+});
+const SmsBody = z.strictObject({ body: z.string().min(1).max(2_000).optional() });
+const AdvanceBody = z.strictObject({ ms: z.number().int().min(0).max(366 * 24 * 60 * 60_000) });
+const StockBody = z.strictObject({
+  service: z.string().min(1).max(64),
+  country: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
+  count: z.number().int().min(0).max(100_000_000),
+});
+const BalanceBody = z.strictObject({ amount: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/) });
+const FacadeBody = z.strictObject({ mode: z.enum(['always200', 'status']) });
+const EventsQuery = z.object({
+  since: z.coerce.number().int().min(0).optional(),
+  type: z.string().max(32).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+const anything = z.record(z.string(), z.unknown());
+const errors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST'] as const;
+
+export function controlRoutes(control: SimulatorControl, w: World): Route[] {
+  const sim = (route: Omit<Parameters<typeof defineRoute>[0], 'auth' | 'tag'>): Route => defineRoute({ ...route, auth: 'admin', tag: 'simulator' });
+  return [
+    sim({
+      method: 'POST',
+      path: '/_sim/v1/users',
+      summary: 'Create a user with a balance and one API key',
+      request: { body: CreateUserBody },
+      response: z.object({ id: z.string(), apiKey: z.string() }),
+      errors: [...errors],
+      handler: (ctx) => {
+        const b = parseInput(CreateUserBody, ctx.body ?? {}, 'the request body');
+        const user = w.engine.accounts.createUser({ balanceCents: b.balanceCents === undefined ? 1_000 : Number(b.balanceCents), displayName: b.displayName, lang: b.lang });
+        const { apiKey } = w.engine.accounts.createKey(user.id, 'simulator');
+        w.log.record('user.created', { userId: user.id });
+        return ok({ id: user.id, apiKey });
+      },
+    }),
+    sim({
+      method: 'POST',
+      path: '/_sim/v1/orders/:id/sms',
+      summary: "Deliver an SMS to an order's number now (a realistic one with a code when body is absent)",
+      request: { body: SmsBody },
+      response: z.object({ orderId: z.string(), activationId: z.string(), body: z.string(), code: z.string().nullable() }),
+      errors: [...errors, 'NOT_FOUND', 'BAD_STATUS'],
+      handler: async (ctx) => {
+        const b = parseInput(SmsBody, ctx.body ?? {}, 'the request body');
+        const r = await control.deliverSms(ctx.params.id ?? '', b.body);
+        if (r === undefined) throw new AppError('NOT_FOUND', 'No such order.');
+        if (r === null) throw new AppError('BAD_STATUS', "The order's number is closed at the upstream; the SMS was dropped.");
+        return ok(r);
+      },
+    }),
+    sim({
+      method: 'POST',
+      path: '/_sim/v1/clock/advance',
+      summary: 'Move virtual time forward, processing every due event in order',
+      request: { body: AdvanceBody },
+      response: z.object({ now: z.string(), nowMs: z.number(), mode: z.string(), speed: z.number() }),
+      errors: [...errors],
+      handler: async (ctx) => {
+        const b = parseInput(AdvanceBody, ctx.body ?? {}, 'the request body');
+        await control.advance(b.ms);
+        return ok(clockView(control.world));
+      },
+    }),
+    sim({
+      method: 'GET',
+      path: '/_sim/v1/clock',
+      summary: 'The virtual time and the clock mode',
+      response: z.object({ now: z.string(), nowMs: z.number(), mode: z.string(), speed: z.number() }),
+      errors: [...errors],
+      handler: () => ok(clockView(w)),
+    }),
+    sim({
+      method: 'PUT',
+      path: '/_sim/v1/stock',
+      summary: 'Set the stock of one service in one country (code or slug, id or slug)',
+      request: { body: StockBody },
+      response: z.object({ service: z.string(), country: z.number(), count: z.number() }),
+      errors: [...errors, 'BAD_SERVICE', 'BAD_COUNTRY', 'NO_NUMBERS'],
+      handler: async (ctx) => {
+        const b = parseInput(StockBody, ctx.body ?? {}, 'the request body');
+        const view = await w.engine.catalogue.get();
+        const service = w.engine.catalogue.resolveService(view, b.service);
+        const country = w.engine.catalogue.resolveCountry(view, b.country);
+        if (w.upstream.offerCost(service.code, country.id) === undefined) {
+          throw new AppError('NO_NUMBERS', `The catalogue has no ${service.code} offer in country ${country.id}; stock can only be set for listed offers.`);
+        }
+        w.upstream.setStock(service.code, country.id, b.count);
+        w.engine.catalogue.invalidate();
+        return ok({ service: service.code, country: country.id, count: b.count });
+      },
+    }),
+    sim({
+      method: 'PUT',
+      path: '/_sim/v1/upstream/balance',
+      summary: "Set the reseller's balance at the fake upstream (NO_BALANCE when it runs out)",
+      request: { body: BalanceBody },
+      response: z.object({ amount: z.string() }),
+      errors: [...errors],
+      handler: (ctx) => {
+        const b = parseInput(BalanceBody, ctx.body ?? {}, 'the request body');
+        w.upstream.setBalance(b.amount);
+        return ok({ amount: w.upstream.balance });
+      },
+    }),
+    sim({
+      method: 'GET',
+      path: '/_sim/v1/upstream',
+      summary: "The fake upstream's balance and activations",
+      response: anything,
+      errors: [...errors],
+      handler: () =>
+        ok({
+          balance: w.upstream.balance,
+          activations: w.upstream.allActivations().map((a) => ({
+            id: a.id,
+            phone: a.phone,
+            service: a.service,
+            country: a.country,
+            state: a.state,
+            closedReason: a.closedReason,
+            startedAt: new Date(a.startedAt).toISOString(),
+            messages: a.messages.length,
+          })),
+        }),
+    }),
+    sim({
+      method: 'POST',
+      path: '/_sim/v1/faults',
+      summary: 'Arm a fault: next N calls, with probability p, or during a time window',
+      request: { body: FaultSpecSchema },
+      response: anything,
+      errors: [...errors],
+      handler: (ctx) => {
+        const spec = parseInput(FaultSpecSchema, ctx.body ?? {}, 'the request body');
+        const f = w.faults.arm(spec);
+        w.log.record('fault.armed', { faultId: f.id, kind: f.kind, method: f.method });
+        return ok(f, 201);
+      },
+    }),
+    sim({
+      method: 'GET',
+      path: '/_sim/v1/faults',
+      summary: 'The armed faults and how often each fired',
+      response: z.object({ items: z.array(anything) }),
+      errors: [...errors],
+      handler: () => ok({ items: w.faults.list() }),
+    }),
+    sim({
+      method: 'DELETE',
+      path: '/_sim/v1/faults',
+      summary: 'Clear every fault',
+      response: z.object({ cleared: z.number() }),
+      errors: [...errors],
+      handler: () => {
+        const cleared = w.faults.clear();
+        w.log.record('fault.cleared', { cleared });
+        return ok({ cleared });
+      },
+    }),
+    sim({
+      method: 'DELETE',
+      path: '/_sim/v1/faults/:id',
+      summary: 'Clear one fault',
+      response: z.object({ cleared: z.number() }),
+      errors: [...errors, 'NOT_FOUND'],
+      handler: (ctx) => {
+        const cleared = w.faults.clear(ctx.params.id);
+        if (cleared === 0) throw new AppError('NOT_FOUND', `No fault ${ctx.params.id}.`);
+        w.log.record('fault.cleared', { faultId: ctx.params.id, cleared });
+        return ok({ cleared });
+      },
+    }),
+    sim({
+      method: 'GET',
+      path: '/_sim/v1/events',
+      summary: 'The ordered event log (API calls, upstream calls, SMS, clock, faults) and its digest',
+      request: { query: EventsQuery },
+      response: z.object({ items: z.array(anything), count: z.number(), digest: z.string() }),
+      errors: [...errors],
+      handler: (ctx) => {
+        const q = parseInput(EventsQuery, ctx.query, 'the query');
+        return ok({ items: w.log.list(q), count: w.log.count, digest: w.log.digest() });
+      },
+    }),
+    sim({
+      method: 'POST',
+      path: '/_sim/v1/reset',
+      summary: 'Start over: empty database, fresh upstream, clock back to its start, same seed',
+      response: z.object({ reset: z.boolean() }),
+      errors: [...errors],
+      handler: async () => {
+        await control.reset();
+        return ok({ reset: true });
+      },
+    }),
+    sim({
+      method: 'PUT',
+      path: '/_sim/v1/facade',
+      summary: 'Choose how the upstream-protocol facades answer errors: always HTTP 200, or status-coded',
+      request: { body: FacadeBody },
+      response: z.object({ mode: z.string() }),
+      errors: [...errors],
+      handler: (ctx) => {
+        control.facade.mode = parseInput(FacadeBody, ctx.body ?? {}, 'the request body').mode;
+        return ok({ mode: control.facade.mode });
+      },
+    }),
+  ];
+}

@@ -1,0 +1,62 @@
+/**
+ * The simulator's ordered event log: API calls, upstream calls, SMS, clock moves and faults,
+ * each stamped with virtual time and a sequence number. Its SHA-256 digest is how two runs with
+ * the same seed are shown to be identical, byte for byte.
+ */
+import { createHash } from 'node:crypto';
+
+export type SimEventType =
+  | 'api.request'
+  | 'upstream.call'
+  | 'sms.delivered'
+  | 'sms.dropped'
+  | 'number.banned'
+  | 'clock.advance'
+  | 'fault.armed'
+  | 'fault.fired'
+  | 'fault.cleared'
+  | 'stock.set'
+  | 'user.created'
+  | 'reset';
+
+export interface SimEvent {
+  seq: number;
+  at: string;
+  type: SimEventType;
+  data: Record<string, unknown>;
+}
+
+export class EventLog {
+  private events: SimEvent[] = [];
+  private hash = createHash('sha256');
+  private seq = 0;
+
+  constructor(
+    private readonly now: () => number,
+    /** The log keeps at most this many events; older ones are dropped (the digest still covers them). */
+    private readonly capacity = 100_000,
+  ) {}
+
+  record(type: SimEventType, data: Record<string, unknown> = {}): SimEvent {
+    const event: SimEvent = { seq: ++this.seq, at: new Date(this.now()).toISOString(), type, data };
+    this.hash.update(`${JSON.stringify(event)}\n`);
+    this.events.push(event);
+    if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
+    return event;
+  }
+
+  list(options: { since?: number; type?: string; limit?: number } = {}): SimEvent[] {
+    const since = options.since ?? 0;
+    const out = this.events.filter((e) => e.seq > since && (!options.type || e.type === options.type || e.type.startsWith(`${options.type}.`)));
+    return options.limit ? out.slice(0, options.limit) : out;
+  }
+
+  /** The SHA-256 of every event recorded so far, one JSON line each. */
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  get count(): number {
+    return this.seq;
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * startSimulator(): a jiema server on a fake upstream and a virtual clock, in-process, for
+ * vitest/jest and for `jiema serve`. Advancing the clock processes every due event in order — SMS
+ * deliveries, bans, order expiries, outbox retries — stopping at each moment something is due.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { bindServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
+import type { BehaviourConfigInput } from './behaviour.js';
+import { controlRoutes } from './control-routes.js';
+import type { SimEvent } from './event-log.js';
+import type { Fault, FaultSpec } from './faults.js';
+import { parseClockSpec, type ClockSpec, type VirtualClock } from './virtual-clock.js';
+import { createWorld, type World } from './world.js';
+import { mountFacades, type FacadeMode } from './facades/mount.js';
+
+export interface SimulatorOptions {
+  /** Seeds every random choice; the same seed and the same calls give the same event log. Default 1. */
+  seed?: number;
+  /** 'real' (default), 'manual', '<N>x', or a full spec. */
+  clock?: ClockSpec | string;
+  port?: number;
+  host?: string;
+  /** A catalogue fixture object, or a path to one. Default: the repository's fixtures/catalogue.json. */
+  fixtures?: CatalogueFixture | string;
+  /** SQLite file, or ':memory:' (default). */
+  db?: string;
+  adminToken?: string;
+  /** The key the upstream-protocol facades accept as `api_key` / bearer token. */
+  upstreamApiKey?: string;
+  facadeMode?: FacadeMode;
+  behaviour?: BehaviourConfigInput;
+  upstreamBalance?: string;
+  rateLimits?: Partial<RateLimitConfig>;
+  logger?: (clock: VirtualClock) => Logger;
+  /** In real and accelerated modes, how often (real ms) due events are processed. Default 100. */
+  pumpMs?: number;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  adminToken: string;
+  upstreamApiKey: string;
+  /** The current world (replaced by reset()). */
+  readonly world: World;
+  now(): number;
+  createUser(options?: { balanceCents?: number; displayName?: string; lang?: string }): { id: string; apiKey: string };
+  deliverSms(orderId: string, body?: string): Promise<{ orderId: string; activationId: string; body: string; code: string | null }>;
+  advance(ms: number): Promise<{ now: number }>;
+  setStock(service: string, country: number, count: number): void;
+  faults: { arm(spec: FaultSpec): Fault; list(): Fault[]; clear(id?: string): number };
+  events(options?: { since?: number; type?: string }): SimEvent[];
+  eventDigest(): string;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const fixture = typeof options.fixtures === 'object' ? options.fixtures : loadCatalogueFixture(options.fixtures);
+  const clockSpec = typeof options.clock === 'string' ? parseClockSpec(options.clock) : (options.clock ?? { mode: 'real' });
+  const adminToken = options.adminToken ?? `jma_sim_${randomBytes(16).toString('hex')}`;
+  const upstreamApiKey = options.upstreamApiKey ?? `sim_${randomBytes(16).toString('hex')}`;
+  const facade = { mode: options.facadeMode ?? ('always200' as FacadeMode) };
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Serialises clock work: advances, pumps and resets never interleave. */
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work, work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const build = (): World =>
+    createWorld({
+      seed: options.seed ?? 1,
+      clock: clockSpec,
+      fixture,
+      db: options.db ?? ':memory:',
+      adminToken,
+      ...(options.behaviour && { behaviour: options.behaviour }),
+      ...(options.upstreamBalance && { upstreamBalance: options.upstreamBalance }),
+      ...(options.rateLimits && { rateLimits: options.rateLimits }),
+      ...(options.logger && { logger: options.logger }),
+      extraRoutes: (w) => controlRoutes(control, w),
+    });
+
+  /** Runs everything due up to `target`, stopping at each due moment in order. */
+  const runUntil = async (w: World, target: number): Promise<void> => {
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const now = w.clock.now();
+      await w.scheduler.runDue(now);
+      await w.engine.tick();
+      const candidates = [w.scheduler.nextAt(), w.engine.nextDueAt(now)].filter((t): t is number => t !== undefined && t > now);
+      const next = Math.min(target, ...candidates);
+      if (next <= now) return;
+      w.clock.moveTo(next);
+    }
+    throw new Error('the simulator did not settle: something stays due forever');
+  };
+
+  // eslint-disable-next-line prefer-const -- assigned once `control`, which build() needs, exists
+  let world: World;
+  const control = {
+    get world() {
+      return world;
+    },
+    facade,
+    advance: (ms: number) =>
+      serial(async () => {
+        const target = world.clock.now() + ms;
+        world.log.record('clock.advance', { ms });
+        await runUntil(world, target);
+        return { now: world.clock.now() };
+      }),
+    reset: () =>
+      serial(async () => {
+        const old = world;
+        world = build();
+        old.engine.close();
+        world.log.record('reset', {});
+      }),
+    deliverSms: async (orderId: string, body?: string) => {
+      const order = world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId);
+      if (!order) return undefined;
+      const sms = world.upstream.deliverSms(order.activation_id, body);
+      if (sms) await world.engine.orders.syncActivation(order.activation_id);
+      return sms ? { orderId, activationId: order.activation_id, body: sms.text, code: sms.code } : null;
+    },
+  };
+
+  world = build();
+
+  const server: Server = createServer((req, res) => {
+    if (mountFacades(req, res, { world, apiKey: upstreamApiKey, mode: facade.mode })) return;
+    world.app.app(req, res);
+  });
+  server.keepAliveTimeout = 5_000;
+  const { port, address } = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  const pump =
+    clockSpec.mode === 'manual'
+      ? undefined
+      : setInterval(() => void serial(() => runUntil(world, world.clock.now())).catch(() => undefined), options.pumpMs ?? 100);
+  pump?.unref();
+
+  return {
+    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    port,
+    adminToken,
+    upstreamApiKey,
+    get world() {
+      return world;
+    },
+    now: () => world.clock.now(),
+    createUser(o = {}) {
+      const user = world.engine.accounts.createUser({ balanceCents: o.balanceCents ?? 1_000, displayName: o.displayName, lang: o.lang });
+      const { apiKey } = world.engine.accounts.createKey(user.id, 'simulator');
+      world.log.record('user.created', { userId: user.id });
+      return { id: user.id, apiKey };
+    },
+    async deliverSms(orderId, body) {
+      const r = await control.deliverSms(orderId, body);
+      if (r === undefined) throw new Error(`No order ${orderId} in this simulator.`);
+      if (r === null) throw new Error(`Order ${orderId}'s number is closed at the upstream; the SMS was dropped.`);
+      return r;
+    },
+    advance: control.advance,
+    setStock: (service, country, count) => {
+      world.upstream.setStock(service, country, count);
+      world.engine.catalogue.invalidate();
+    },
+    faults: {
+      arm: (spec) => {
+        const f = world.faults.arm(spec);
+        world.log.record('fault.armed', { faultId: f.id, kind: f.kind, method: f.method });
+        return f;
+      },
+      list: () => world.faults.list(),
+      clear: (id) => {
+        const n = world.faults.clear(id);
+        world.log.record('fault.cleared', { ...(id && { faultId: id }), cleared: n });
+        return n;
+      },
+    },
+    events: (o) => world.log.list(o),
+    eventDigest: () => world.log.digest(),
+    reset: control.reset,
+    async close() {
+      if (pump) clearInterval(pump);
+      await queue.catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      world.engine.close();
+    },
+  };
+}
+
+export type SimulatorControl = {
+  readonly world: World;
+  facade: { mode: FacadeMode };
+  advance(ms: number): Promise<{ now: number }>;
+  reset(): Promise<void>;
+  deliverSms(orderId: string, body?: string): Promise<{ orderId: string; activationId: string; body: string; code: string | null } | null | undefined>;
+};
