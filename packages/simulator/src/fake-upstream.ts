@@ -303,6 +303,10 @@ export class FakeUpstream implements Upstream {
         record(`fault:${fault.error}`);
         throw new SimFaultError(fault, fault.error!, `simulated ${fault.error}`, fault.error);
       }
+      if (fault.kind === 'reply') {
+        record('fault:reply');
+        throw new SimFaultError(fault, 'PROTOCOL', 'the upstream answered something unexpected', fault.body);
+      }
       if (fault.kind === 'garbage') {
         record('fault:garbage');
         throw new SimFaultError(fault, 'PROTOCOL', 'the upstream answered something unreadable', '<html><body><h1>502 Bad Gateway</h1></body></html>');

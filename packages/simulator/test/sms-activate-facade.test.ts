@@ -178,4 +178,32 @@ describe('SMS-Activate facade', () => {
     expect(err).toBe('TimeoutError');
     expect((await sa({ action: 'getBalance' })).text).toBe('ACCESS_BALANCE:1000');
   });
+
+  it('answers WRONG_MAX_PRICE:<min> when maxPrice is below the cost, and sells at or above it', async () => {
+    expect(await sa({ action: 'getNumber', service: 'tg', country: 7, maxPrice: '0.1' })).toMatchObject({ text: 'WRONG_MAX_PRICE:0.2133' });
+    expect((await sa({ action: 'getNumber', service: 'tg', country: 7, maxPrice: '0.2133' })).text).toMatch(/^ACCESS_NUMBER:/);
+  });
+
+  it('answers BANNED with its date when the account is banned', async () => {
+    t.sim.faults.arm({ kind: 'error', error: 'BANNED', method: 'buy', count: 1 });
+    expect((await sa({ action: 'getNumber', service: 'tg', country: 7 })).text).toBe("BANNED:'2027-01-01 00-00-00'");
+  });
+
+  it.each([
+    ['CHANNELS_LIMIT', 200],
+    ['ORDER_ALREADY_EXISTS', 200],
+    ['STATUS_WAIT_RESEND', 200],
+    ['ACCESS_NUMBER: 1: 79990001122', 200],
+    ['STATUS_OK:12:34', 200],
+    ['ACCESS_BALANCE:17.154\r\n', 200],
+    ['', 200],
+    ['{"status":"false","msg":"service is incorrect"}', 200],
+    ['{"error":"NO_NUMBERS","message":"There are no free numbers"}', 200],
+    ['{"title":"UNPROCESSABLE_ENTITY","details":"Validation failed"}', 422],
+    ['SOMETHING_NEW', 200],
+  ])('answers any exact reply a real upstream might send: %j (HTTP %i)', async (body, status) => {
+    t.sim.faults.arm({ kind: 'reply', body, status, method: '*', count: 1 });
+    const r = await sa({ action: 'getBalance' });
+    expect(r).toMatchObject({ status, text: body });
+  });
 });

@@ -3,6 +3,7 @@
  * `/stubs/handler_api.php` (SMS-Activate family) and `/v1/user/…`, `/v1/guest/…` (5sim).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SimFaultError } from '../fake-upstream.js';
 import type { World } from '../world.js';
 import { handleFiveSim } from './five-sim/handler.js';
 import { handleSmsActivate } from './sms-activate/handler.js';
@@ -51,6 +52,20 @@ export async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise
 /** Answers like a proxy in front of a dead upstream: an HTML 502. */
 export function sendGarbage(res: ServerResponse): void {
   res.writeHead(502, { 'content-type': 'text/html' }).end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n');
+}
+
+/**
+ * Answers an armed fault the way the wire would show it; false when the error is no fault's.
+ * `reply` faults answer their exact body and status, garbage is an HTML 502, a timeout hangs.
+ */
+export function sendFault(res: ServerResponse, err: unknown): boolean {
+  if (!(err instanceof SimFaultError)) return false;
+  const f = err.fault;
+  if (f.kind === 'reply') res.writeHead(f.status, { 'content-type': f.contentType }).end(f.body);
+  else if (f.kind === 'garbage') sendGarbage(res);
+  else if (f.kind === 'timeout') hang(res);
+  else return false;
+  return true;
 }
 
 /** Never answers in time: holds the connection, then drops it. */

@@ -4,8 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatMicros, UpstreamError } from '@jiema/core';
-import { SimFaultError, type SimActivation } from '../../fake-upstream.js';
-import { hang, sendGarbage, type FacadeContext } from '../mount.js';
+import type { SimActivation } from '../../fake-upstream.js';
+import { sendFault, type FacadeContext } from '../mount.js';
 import { FAKE_OPERATOR, FIVESIM_ERRORS, nameMaps, type FiveSimStatus, type NameMaps } from './protocol.js';
 
 class FiveSimError extends Error {
@@ -32,8 +32,7 @@ export async function handleFiveSim(req: IncomingMessage, res: ServerResponse, c
     const body = parts[1] === 'guest' ? await guest(parts.slice(2), url.searchParams, ctx, maps) : await user(req, parts.slice(2), ctx, maps);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   } catch (err) {
-    if (err instanceof SimFaultError && err.fault.kind === 'garbage') return sendGarbage(res);
-    if (err instanceof SimFaultError && err.fault.kind === 'timeout') return hang(res);
+    if (sendFault(res, err)) return;
     const e = err instanceof FiveSimError ? err : err instanceof UpstreamError ? fromUpstream(err) : undefined;
     if (!e) throw err;
     res.writeHead(e.status, { 'content-type': 'text/plain; charset=utf-8' }).end(e.text);

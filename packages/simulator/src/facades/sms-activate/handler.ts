@@ -5,9 +5,9 @@
  * (HTML 502 pages, hung connections, ERROR_SQL).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatMicros, UpstreamError } from '@jiema/core';
-import { SimFaultError, type SimActivation } from '../../fake-upstream.js';
-import { hang, readBody, sendGarbage, type FacadeContext } from '../mount.js';
+import { formatMicros, parseDecimalMicros, UpstreamError } from '@jiema/core';
+import type { SimActivation } from '../../fake-upstream.js';
+import { readBody, sendFault, type FacadeContext } from '../mount.js';
 import { CURRENCY_USD, protocolTime, statusFor, tokenFor, TOKENS, type ErrorToken } from './protocol.js';
 
 class Refusal extends Error {
@@ -30,8 +30,7 @@ export async function handleSmsActivate(req: IncomingMessage, res: ServerRespons
     const reply = await answer(params, ctx);
     send(res, ctx, reply);
   } catch (err) {
-    if (err instanceof SimFaultError && err.fault.kind === 'garbage') return sendGarbage(res);
-    if (err instanceof SimFaultError && err.fault.kind === 'timeout') return hang(res);
+    if (sendFault(res, err)) return;
     if (err instanceof Refusal) return send(res, ctx, err);
     if (err instanceof UpstreamError) return send(res, ctx, new Refusal(tokenFor(err.kind)));
     throw err;
@@ -79,6 +78,17 @@ async function answer(params: URLSearchParams, ctx: FacadeContext): Promise<Repl
       const service = params.get('service');
       if (!service) throw new Refusal('BAD_SERVICE');
       const country = requireCountry(params);
+      const maxPrice = params.get('maxPrice');
+      if (maxPrice !== null) {
+        const cost = upstream.offerCost(service, country);
+        let ceiling: bigint;
+        try {
+          ceiling = parseDecimalMicros(maxPrice);
+        } catch {
+          throw new Refusal(`WRONG_MAX_PRICE:${cost === undefined ? '0' : formatMicros(cost)}`);
+        }
+        if (cost !== undefined && ceiling < cost) throw new Refusal(`WRONG_MAX_PRICE:${formatMicros(cost)}`);
+      }
       const a = await upstream.buy({ service, country });
       if (action === 'getNumber') return `${TOKENS.number}:${a.activationId}:${a.phone}`;
       const sim = upstream.activation(a.activationId)!;

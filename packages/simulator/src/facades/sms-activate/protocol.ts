@@ -32,11 +32,12 @@ export const ERROR_TOKENS = [
   'ERROR_SQL',
   'CHANNELS_LIMIT',
 ] as const;
-export type ErrorToken = (typeof ERROR_TOKENS)[number] | `BANNED:${string}`;
+export type ErrorToken = (typeof ERROR_TOKENS)[number] | `BANNED:${string}` | `WRONG_MAX_PRICE:${string}`;
 
 /** Status-coded mode (as some clones answer): the HTTP status for each error token. */
 export function statusFor(token: ErrorToken): number {
   if (token.startsWith('BANNED')) return 403;
+  if (token.startsWith('WRONG_MAX_PRICE')) return 400;
   switch (token) {
     case 'NO_KEY':
     case 'BAD_KEY':
