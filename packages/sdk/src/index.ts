@@ -1,2 +1,25 @@
-/** @jiema/sdk — placeholder until issue 5 lands. */
-export const SDK_VERSION = '0.1.0';
+/**
+ * @jiema/sdk: a typed client for the jiema.my v1 API and any jiema-compatible server, with no
+ * runtime dependencies. Start with `new JiemaClient({ apiKey })`; see the README.
+ */
+export { JiemaClient } from './client.js';
+export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type JiemaClientOptions } from './client-options.js';
+export { maskApiKey } from './api-key.js';
+export { SDK_VERSION } from './version.js';
+export * from './types.js';
+export * from './errors/jiema-error.js';
+export * from './errors/api-errors.js';
+export * from './errors/client-errors.js';
+export * from './errors/wait-errors.js';
+export type { ClientHooks, RequestEvent, ResponseEvent, RetryEvent } from './http/hooks.js';
+export type { RequestOptions, WriteOptions } from './http/requester.js';
+export { DEFAULT_RETRY, backoffDelay, type RetrySettings } from './http/retry-policy.js';
+export type { FetchLike } from './http/transport.js';
+export { DOCUMENTED_LIMITS, RATE_CLASSES, RatePacer, type ClassLimit, type Permit, type PermitOutcome, type RateClass, type RatePacerOptions } from './pacing/rate-pacer.js';
+export { systemClock, type Clock } from './ports/clock.js';
+export type { Random } from './ports/random.js';
+export type { AccountApi } from './resources/account-api.js';
+export type { CountriesApi, PricesApi, ServicesApi } from './resources/catalogue-api.js';
+export { OrderList } from './resources/order-list.js';
+export type { OrdersApi } from './resources/orders-api.js';
+export { DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS, type WaitForSmsOptions } from './resources/wait-for-sms.js';

@@ -1,0 +1,75 @@
+/**
+ * Polls one order until a new SMS arrives. Resolves with the order; fails fast with
+ * JiemaOrderEndedError when the order ends first, and with JiemaWaitTimeoutError (carrying the
+ * last order seen) at the deadline. Transient failures (network, 5xx, 429) do not end the wait.
+ * Polls go through the client's pacer and coalescing, so many waiters share one budget.
+ */
+import { JiemaRateLimitedError, JiemaServerError } from '../errors/api-errors.js';
+import { JiemaConnectionError, JiemaInvalidResponseError, JiemaTimeoutError } from '../errors/client-errors.js';
+import type { JiemaError } from '../errors/jiema-error.js';
+import { JiemaOrderEndedError, JiemaWaitTimeoutError } from '../errors/wait-errors.js';
+import { CallScope } from '../http/call-scope.js';
+import type { RequestOptions } from '../http/requester.js';
+import type { Clock } from '../ports/clock.js';
+import { isTerminalStatus, type Order } from '../types.js';
+
+export interface WaitForSmsOptions {
+  /** Give up after this long. Default 20 minutes, the order window (D5). */
+  timeoutMs?: number;
+  /** Between polls. Default 3 000 ms; the API asks for 3–5 s. */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /**
+   * Resolve only once the order holds more SMS than this. Default: if the first poll finds the
+   * order RECEIVED, resolve with it at once; otherwise wait for more SMS than that poll saw —
+   * which, after `nextSms`, is the next SMS and not the old one.
+   */
+  afterSmsCount?: number;
+}
+
+export const DEFAULT_WAIT_MS = 20 * 60_000;
+export const DEFAULT_POLL_INTERVAL_MS = 3_000;
+
+export type OrderPoller = (id: string, options: RequestOptions) => Promise<Order>;
+
+function isTransient(err: unknown): boolean {
+  return (
+    err instanceof JiemaConnectionError ||
+    err instanceof JiemaTimeoutError ||
+    err instanceof JiemaServerError ||
+    err instanceof JiemaRateLimitedError ||
+    err instanceof JiemaInvalidResponseError
+  );
+}
+
+export async function waitForSms(poll: OrderPoller, clock: Clock, id: string, options: WaitForSmsOptions = {}): Promise<Order> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+  const intervalMs = options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  const scope = new CallScope(clock, options.signal, timeoutMs);
+  let baseline = options.afterSmsCount;
+  let last: Order | undefined;
+  const stopped = (): JiemaError => (scope.timedOut ? new JiemaWaitTimeoutError(id, timeoutMs, last) : scope.stopError(`waitForSms(${id})`));
+  try {
+    for (;;) {
+      try {
+        const order = await poll(id, { signal: scope.signal });
+        last = order;
+        const count = order.smsHistory?.length ?? 0;
+        if (baseline === undefined && order.status === 'RECEIVED') return order;
+        baseline ??= count;
+        if (count > baseline) return order;
+        if (isTerminalStatus(order.status)) throw new JiemaOrderEndedError(order);
+      } catch (err) {
+        if (scope.signal.aborted) throw stopped();
+        if (!isTransient(err)) throw err;
+      }
+      try {
+        await clock.sleep(intervalMs, scope.signal);
+      } catch {
+        throw stopped();
+      }
+    }
+  } finally {
+    scope.dispose();
+  }
+}
