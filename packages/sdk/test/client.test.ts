@@ -5,7 +5,7 @@
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectInvariants } from '../../core/test/helpers.js';
-import { JiemaClient, type Order, type RequestEvent } from '../src/index.js';
+import { JiemaAbortError, JiemaClient, type Order, type RequestEvent } from '../src/index.js';
 import { startCore, type SdkTestServer } from './server.js';
 
 let s: SdkTestServer;
@@ -106,6 +106,38 @@ describe('orders', () => {
     expect(b).toEqual(c);
     await client.orders.get(order.id);
     expect(gets).toBe(2);
+  });
+});
+
+describe('calls', () => {
+  it('keeps the answer of a shared read for the callers who did not abort', async () => {
+    const u = s.user(1_000);
+    const client = s.client(u.key);
+    const order = await client.orders.create({ service: 'tg', country: 7 });
+    const controller = new AbortController();
+    const aborted = client.orders.get(order.id, { signal: controller.signal }).catch((e: unknown) => e);
+    const kept = client.orders.get(order.id);
+    controller.abort();
+    expect(await aborted).toBeInstanceOf(JiemaAbortError);
+    expect((await kept).id).toBe(order.id);
+  });
+
+  it('ignores a hook that throws', async () => {
+    const u = s.user(1_000);
+    const boom = (): never => {
+      throw new Error('logger down');
+    };
+    const client = s.client(u.key, { onRequest: boom, onResponse: boom });
+    expect((await client.account.get()).id).toBe(u.id);
+  });
+
+  it('refuses an Idempotency-Key a header cannot carry, before sending anything', async () => {
+    const u = s.user(1_000);
+    let sent = 0;
+    const client = s.client(u.key, { onRequest: () => void sent++ });
+    await expect(client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'two words' })).rejects.toThrow(TypeError);
+    expect(sent).toBe(0);
+    expect(s.buys()).toBe(0);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { maskApiKey } from '../api-key.js';
 import { JiemaConnectionError, JiemaInvalidResponseError, JiemaOutcomeUnknownError, JiemaTimeoutError } from '../errors/client-errors.js';
-import { errorFromResponse, isErrorEnvelope } from '../errors/error-from-response.js';
+import { errorFromResponse } from '../errors/error-from-response.js';
 import { headersToRecord, type JiemaError } from '../errors/jiema-error.js';
 import type { RatePacer, RateClass, Permit } from '../pacing/rate-pacer.js';
 import type { Clock } from '../ports/clock.js';
@@ -72,6 +72,12 @@ interface Call {
   timeoutMs: number;
 }
 
+/** Rejects a caller's value that fetch would refuse to send, before it could pass for a lost request. */
+function checkHeaderValue(name: string, value: string | undefined, max: number): void {
+  if (value === undefined || (value.length <= max && /^[\x21-\x7e]+$/.test(value))) return;
+  throw new TypeError(`${name} must be 1–${max} printable ASCII characters without spaces.`);
+}
+
 export class Requester {
   readonly #apiKey: string;
   readonly #config: Omit<RequesterConfig, 'apiKey'>;
@@ -96,6 +102,8 @@ export class Requester {
       idempotencyKey: spec.method === 'POST' ? (options.idempotencyKey ?? (cfg.idempotencyKeys ? randomId() : undefined)) : undefined,
       timeoutMs: options.timeoutMs ?? cfg.timeoutMs,
     };
+    checkHeaderValue('idempotencyKey', call.idempotencyKey, 255);
+    checkHeaderValue('requestId', call.requestId, 128);
     const maxRetries = options.maxRetries ?? cfg.retry.maxRetries;
     const headers = this.headers(call);
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
@@ -194,7 +202,7 @@ export class Requester {
     }
     const retryAfterMs = this.retryAfterOf(res);
     const error = errorFromResponse({ status: res.status, body: res.json, headers: res.headers, requestId, retryAfterMs });
-    const failure: Failure = { kind: 'status', status: res.status, code: error.code, envelope: isErrorEnvelope(res.json) };
+    const failure: Failure = { kind: 'status', status: res.status, code: error.code };
     return { ok: false, error, failure, retryAfterMs, counted: res.status !== 429 };
   }
 

@@ -22,7 +22,7 @@ export const DEFAULT_RETRY: RetrySettings = { maxRetries: 2, baseDelayMs: 500, m
 
 /** How an attempt failed, as far as retrying is concerned. */
 export type Failure =
-  | { kind: 'status'; status: number; code: string; envelope: boolean }
+  | { kind: 'status'; status: number; code: string }
   | { kind: 'network'; sent: boolean }
   | { kind: 'timeout' }
   | { kind: 'invalid' };
