@@ -115,6 +115,19 @@ describe('reads under faults', () => {
   });
 });
 
+describe('waitForSms under faults', () => {
+  it('keeps waiting through polls that fail, and resolves when the SMS comes', async () => {
+    const c = client({ maxRetries: 0 });
+    const order = await c.orders.create(BUY);
+    proxy.script({ method: 'GET', path: `${ORDERS}/`, fault: html502(), times: 2 }, { method: 'GET', path: `${ORDERS}/`, fault: { kind: 'reset' } });
+    const waiting = c.orders.waitForSms(order.id, { intervalMs: 5 });
+    await until(() => proxy.requests('GET', `${ORDERS}/`).length >= 4);
+    s.deliver(order.id, 'code 424242');
+    expect((await waiting).smsCode).toBe('424242');
+    expect(proxy.requests('GET', `${ORDERS}/`).slice(0, 3).map((r) => r.fault)).toEqual(['respond', 'respond', 'reset']);
+  });
+});
+
 describe('timeouts and aborts', () => {
   it('raises JiemaTimeoutError when every attempt hangs', async () => {
     proxy.script(onAccount({ kind: 'hang' }, Infinity));
