@@ -63,13 +63,31 @@ export function createApp(options: AppOptions): JiemaApp {
       path: '/healthz',
       auth: 'none',
       tag: 'system',
-      summary: 'Liveness: the database answers; the upstream adapter and the outbox backlog',
-      response: z.object({ status: z.string(), db: z.string(), upstream: z.string(), outboxPending: z.number().int(), time: z.string() }),
+      summary: 'Liveness: the database answers; the upstream adapter, its health and the outbox backlog',
+      response: z.object({
+        status: z.enum(['ok', 'degraded']),
+        db: z.string(),
+        upstream: z.string(),
+        upstreamStatus: z.enum(['ok', 'degraded', 'down']),
+        upstreamDetail: z.string().optional(),
+        outboxPending: z.number().int(),
+        time: z.string(),
+      }),
       errors: [],
       handler: () => {
         const dbOk = engine.db.prepare('SELECT 1 AS one').get() !== undefined;
         const pending = engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL').get()!.n;
-        return ok({ status: dbOk ? 'ok' : 'degraded', db: dbOk ? 'ok' : 'error', upstream: engine.upstream.name, outboxPending: pending, time: new Date(engine.clock.now()).toISOString() });
+        // Adapters without health() are taken as always ok.
+        const upstream = engine.upstream.health?.() ?? { status: 'ok' as const };
+        return ok({
+          status: dbOk && upstream.status === 'ok' ? 'ok' : 'degraded',
+          db: dbOk ? 'ok' : 'error',
+          upstream: engine.upstream.name,
+          upstreamStatus: upstream.status,
+          ...(upstream.detail !== undefined && { upstreamDetail: upstream.detail }),
+          outboxPending: pending,
+          time: new Date(engine.clock.now()).toISOString(),
+        });
       },
     }),
   );

@@ -53,6 +53,17 @@ export interface ActiveActivation {
   startedAt: number | null;
 }
 
+/** What an adapter knows of the upstream's health, for `/healthz` and operators. */
+export interface UpstreamHealth {
+  /**
+   * ok: answering. degraded: recent failures, still trying. down: not usable until it recovers
+   * by itself (circuit open) or an operator acts (bad key, no balance, banned account).
+   */
+  status: 'ok' | 'degraded' | 'down';
+  /** One line for operators; never contains a key. */
+  detail?: string;
+}
+
 export interface Upstream {
   /** A short name for logs and health output ("memory", "sim", "sms-activate", "5sim"). */
   readonly name: string;
@@ -88,4 +99,11 @@ export interface Upstream {
 
   /** Activations still open at the upstream, for reconciliation only. Raises UNAVAILABLE, AUTH. */
   listActive(): Promise<ActiveActivation[]>;
+
+  /**
+   * Optional, synchronous and cheap (no network): the adapter's view of the upstream's health
+   * from its recent calls. Read by `/healthz` on every request. An implementation without it is
+   * taken as always ok.
+   */
+  health?(): UpstreamHealth;
 }
