@@ -7,6 +7,7 @@
 import { AccountService } from './account/account-service.js';
 import { CatalogueService } from './catalogue/catalogue-service.js';
 import { loadCatalogueFixture, type CatalogueFixture } from './catalogue/catalogue-fixture.js';
+import { readCatalogueOverrides } from './catalogue/catalogue-overrides.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Ledger } from './ledger/ledger.js';
 import { checkLedgerInvariants } from './ledger/ledger-invariants.js';
@@ -93,10 +94,16 @@ export function createEngine(options: EngineOptions): Engine {
   const upstream = options.upstream;
   const ledger = new Ledger(db, ids);
   const accounts = new AccountService(db, clock, ids, rng, ledger);
-  const catalogue = new CatalogueService(upstream, options.fixture ?? loadCatalogueFixture(), clock, {
-    ...(options.catalogueTtlMs !== undefined && { ttlMs: options.catalogueTtlMs }),
-    ...(options.orderWindowMs !== undefined && { defaultWindowMs: options.orderWindowMs }),
-  });
+  const catalogue = new CatalogueService(
+    upstream,
+    options.fixture ?? loadCatalogueFixture(),
+    clock,
+    {
+      ...(options.catalogueTtlMs !== undefined && { ttlMs: options.catalogueTtlMs }),
+      ...(options.orderWindowMs !== undefined && { defaultWindowMs: options.orderWindowMs }),
+    },
+    () => readCatalogueOverrides(db),
+  );
   const pricing = new PricingService(db, {
     rateMicros: parseDecimalMicros(options.costRate ?? '1'),
     fallback: { service: null, country: null, markupBps: options.defaultPricing?.markupBps ?? 5_000, floorCents: options.defaultPricing?.floorCents ?? 1 },

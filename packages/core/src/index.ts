@@ -5,6 +5,7 @@
 export * from './account/account-service.js';
 export * from './account/api-key.js';
 export * from './catalogue/catalogue-fixture.js';
+export * from './catalogue/catalogue-overrides.js';
 export * from './catalogue/catalogue-service.js';
 export * from './engine.js';
 export * from './errors/app-error.js';

@@ -135,6 +135,42 @@ export class FakeUpstream implements Upstream {
     return sms;
   }
 
+  /**
+   * Takes over activations a previous run of the simulator sold, from the engine's database, so a
+   * restarted server's open orders carry on: their SMS so far, and a new SMS scheduled for those
+   * still waiting.
+   */
+  adopt(orders: Array<{ activationId: string; phone: string; service: string; country: number; createdAt: number; status: string; smsHistory: Array<{ key: string; body: string; code: string | null; receivedAt: number }> }>): number {
+    let adopted = 0;
+    for (const o of orders) {
+      if (this.activations.has(o.activationId)) continue;
+      const live = o.status === 'WAITING' || o.status === 'RECEIVED';
+      const a: SimActivation = {
+        id: o.activationId,
+        phone: o.phone.replace(/^\+/, ''),
+        service: o.service,
+        country: o.country,
+        costMicros: this.offerCost(o.service, o.country) ?? 0n,
+        startedAt: o.createdAt,
+        state: o.status === 'RECEIVED' ? 'RECEIVED' : 'WAITING',
+        closedReason: null,
+        retryOf: o.status === 'WAITING' && o.smsHistory.length > 0 ? (o.smsHistory.at(-1)!.code ?? null) : null,
+        messages: o.smsHistory.map((m) => ({ key: m.key, text: m.body, code: m.code, receivedAt: m.receivedAt })),
+        behaviour: behaviourFor(this.o.behaviour, o.service, o.country),
+      };
+      this.activations.set(a.id, a);
+      if (/^\d+$/.test(a.id)) this.nextId = Math.max(this.nextId, Number(a.id) + 1);
+      if (live && a.state === 'WAITING') {
+        const b = a.behaviour;
+        if (this.o.rng.next() >= (a.messages.length ? b.noNextSmsProbability : b.noSmsProbability)) {
+          this.scheduleSms(a, this.between(a.messages.length ? b.nextSmsDelayMs : b.smsDelayMs), 'adopted');
+        }
+      }
+      adopted += 1;
+    }
+    return adopted;
+  }
+
   /** Closes an activation as the upstream would when it bans the number. */
   ban(activationId: string): boolean {
     const a = this.live(activationId);

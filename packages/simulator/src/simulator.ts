@@ -4,6 +4,7 @@
  * deliveries, bans, order expiries, outbox retries — stopping at each moment something is due.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { bindServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
@@ -115,8 +116,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset: () =>
       serial(async () => {
         const old = world;
-        world = build();
         old.engine.close();
+        // A file-backed simulator starts over on an empty file, like the in-memory one.
+        if (options.db && options.db !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(options.db + suffix, { force: true });
+        world = build();
         world.log.record('reset', {});
       }),
     deliverSms: async (orderId: string, body?: string) => {

@@ -6,6 +6,9 @@
 import {
   createApp,
   createEngine,
+  openDatabase,
+  readCatalogueOverrides,
+  type CatalogueOverrides,
   createSeededRng,
   silentLogger,
   type CatalogueFixture,
@@ -55,11 +58,13 @@ export function createWorld(options: WorldOptions): World {
   const log = new EventLog(() => clock.now());
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
   let engine: Engine | undefined;
+  const db = openDatabase({ path: options.db, synchronous: options.db === ':memory:' ? 'OFF' : 'FULL' });
+  const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(db));
   const upstream = new FakeUpstream({
     clock,
     rng: upstreamRng,
     scheduler,
-    fixture: options.fixture,
+    fixture,
     log,
     faults,
     behaviour: BehaviourConfigSchema.parse(options.behaviour ?? {}),
@@ -70,17 +75,17 @@ export function createWorld(options: WorldOptions): World {
   });
   engine = createEngine({
     upstream,
-    db: options.db,
-    synchronous: options.db === ':memory:' ? 'OFF' : 'FULL',
+    db,
     clock,
     rng: engineRng,
     logger: options.logger?.(clock) ?? silentLogger,
-    fixture: options.fixture,
+    fixture,
     backgroundSync: false,
     eagerOutbox: false,
     earlyCancelHoldMs: 120_000,
   });
-  const world = { fixture: options.fixture, clock, scheduler, log, faults, upstream, engine } as World;
+  if (options.db !== ':memory:') adoptOpenActivations(engine, upstream);
+  const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;
   world.app = createApp({
     engine,
     adminToken: options.adminToken,
@@ -91,4 +96,43 @@ export function createWorld(options: WorldOptions): World {
     },
   });
   return world;
+}
+
+/**
+ * On a database that outlived a previous run: the activations of live orders, and of orders whose
+ * upstream command is still owed, are handed back to the new fake upstream.
+ */
+function adoptOpenActivations(engine: Engine, upstream: FakeUpstream): void {
+  const rows = engine.db
+    .prepare<[], { activation_id: string; phone: string; service: string; country: number; created_at: number; status: string; sms_history: string }>(
+      `SELECT activation_id, phone, service, country, created_at, status, sms_history FROM orders
+        WHERE status IN ('WAITING', 'RECEIVED')
+           OR activation_id IN (SELECT activation_id FROM outbox WHERE done_at IS NULL)`,
+    )
+    .all();
+  upstream.adopt(
+    rows.map((r) => ({
+      activationId: r.activation_id,
+      phone: r.phone,
+      service: r.service,
+      country: r.country,
+      createdAt: r.created_at,
+      status: r.status,
+      smsHistory: JSON.parse(r.sms_history) as Array<{ key: string; body: string; code: string | null; receivedAt: number }>,
+    })),
+  );
+}
+
+/** Offer overrides (cost, stock) from the database, laid over the fixture the fake upstream sells. */
+function withOfferOverrides(fixture: CatalogueFixture, overrides: CatalogueOverrides | undefined): CatalogueFixture {
+  if (!overrides || overrides.offers.length === 0) return fixture;
+  const offers = fixture.offers.map((o) => ({ ...o }));
+  for (const ov of overrides.offers) {
+    const existing = offers.find((o) => o.service === ov.service && o.country === ov.country);
+    if (existing) {
+      if (ov.cost !== undefined) existing.cost = ov.cost;
+      if (ov.count !== undefined) existing.count = ov.count;
+    } else if (ov.cost !== undefined) offers.push({ service: ov.service, country: ov.country, cost: ov.cost, count: ov.count ?? 0 });
+  }
+  return { ...fixture, offers };
 }

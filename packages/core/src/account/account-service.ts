@@ -87,6 +87,8 @@ export interface CreateUserInput {
   lang?: string | undefined;
   /** An opening balance, recorded as a top-up ledger row. */
   balanceCents?: number | undefined;
+  /** A stable handle from outside (a seed file's `ref`), unique across users. */
+  externalRef?: string | undefined;
 }
 
 export class AccountService {
@@ -113,8 +115,8 @@ export class AccountService {
     const id = this.ids.next('cl');
     return writeTx(this.db, () => {
       this.db
-        .prepare('INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at) VALUES (?, ?, ?, ?, 0, ?)')
-        .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', randomBase36(this.rng, 6), now);
+        .prepare('INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)')
+        .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', randomBase36(this.rng, 6), now, input.externalRef ?? null);
       if (input.balanceCents && input.balanceCents > 0) {
         this.ledger.post({ userId: id, kind: 'topup', amountCents: input.balanceCents, reason: 'opening balance', at: now });
       }
@@ -125,6 +127,41 @@ export class AccountService {
   getUser(id: string): User | undefined {
     const row = this.getUserStmt.get(id);
     return row ? toUser(row) : undefined;
+  }
+
+  findByExternalRef(ref: string): User | undefined {
+    const row = this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE external_ref = ?').get(ref);
+    return row ? toUser(row) : undefined;
+  }
+
+  updateProfile(userId: string, profile: { displayName?: string | undefined; lang?: string | undefined }): User {
+    return writeTx(this.db, () => {
+      const u = this.requireUser(userId);
+      this.db.prepare('UPDATE users SET display_name = ?, lang = ? WHERE id = ?').run(profile.displayName ?? u.displayName, profile.lang ?? u.lang, userId);
+      return this.requireUser(userId);
+    });
+  }
+
+  /**
+   * Registers a key the caller already has (a seed file's fixed key for CI). It must be a
+   * well-formed jiema key. Returns false when this user already holds it; throws when another does.
+   */
+  importKey(userId: string, apiKey: string, name?: string): boolean {
+    if (!isWellFormedApiKey(apiKey)) throw new AppError('BAD_REQUEST', 'That is not a valid jiema API key (jm_ + 43 characters with a checksum).');
+    return writeTx(this.db, () => {
+      const hash = hashApiKey(apiKey);
+      const existing = this.db.prepare<[string], { user_id: string; revoked_at: number | null }>('SELECT user_id, revoked_at FROM api_keys WHERE hash = ?').get(hash);
+      if (existing) {
+        if (existing.user_id !== userId) throw new AppError('BAD_REQUEST', 'That API key already belongs to another user.');
+        return false;
+      }
+      const active = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL').get(userId)!.n;
+      if (active >= MAX_ACTIVE_KEYS) throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
+      this.db
+        .prepare('INSERT INTO api_keys (id, user_id, hash, hint, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(this.ids.next('key'), userId, hash, keyHint(apiKey), name ?? null, this.clock.now());
+      return true;
+    });
   }
 
   requireUser(id: string): User {

@@ -8,6 +8,7 @@ import { parseDecimalMicros } from '../money/money.js';
 import type { Clock } from '../ports/clock.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { CatalogueFixture } from './catalogue-fixture.js';
+import { applyOverrides, type CatalogueOverrides } from './catalogue-overrides.js';
 
 export interface ServiceEntry {
   code: string;
@@ -56,9 +57,11 @@ export class CatalogueService {
 
   constructor(
     private readonly upstream: Upstream,
-    private readonly fixture: Pick<CatalogueFixture, 'countries' | 'services'>,
+    private readonly baseFixture: Pick<CatalogueFixture, 'countries' | 'services'>,
     private readonly clock: Clock,
     options: CatalogueOptions = {},
+    /** Read at every refresh, so an operator's overrides apply without a restart. */
+    private readonly overrides: () => CatalogueOverrides | undefined = () => undefined,
   ) {
     this.ttlMs = options.ttlMs ?? 5 * 60_000;
     this.defaultWindowMs = options.defaultWindowMs ?? 20 * 60_000;
@@ -87,8 +90,9 @@ export class CatalogueService {
 
   private async refresh(): Promise<CatalogueView> {
     const raw = await this.upstream.getCatalogue();
-    const fixtureServices = new Map(this.fixture.services.map((s) => [s.code, s]));
-    const fixtureCountries = new Map(this.fixture.countries.map((c) => [c.id, c]));
+    const fixture = applyOverrides(this.baseFixture, this.overrides());
+    const fixtureServices = new Map(fixture.services.map((s) => [s.code, s]));
+    const fixtureCountries = new Map(fixture.countries.map((c) => [c.id, c]));
     const services = new Map<string, ServiceEntry>();
     const countries = new Map<number, CountryEntry>();
     const addService = (code: string, upstreamName?: string) => {

@@ -14,13 +14,23 @@ interface RuleRow {
 
 export class PricingService {
   private rules: PricingRule[] | undefined;
+  /** SQLite's data_version when the rules were read: it changes when another process commits. */
+  private version = -1;
+  private readonly versionStmt;
 
   constructor(
     private readonly db: Db,
     private readonly config: PricingConfig,
-  ) {}
+  ) {
+    this.versionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
 
   getRules(): PricingRule[] {
+    const version = this.versionStmt.get()!;
+    if (version !== this.version) {
+      this.rules = undefined;
+      this.version = version;
+    }
     this.rules ??= this.db
       .prepare<[], RuleRow>('SELECT service, country, markup_bps, floor_cents FROM pricing_rules ORDER BY id')
       .all()

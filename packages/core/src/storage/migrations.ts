@@ -135,4 +135,12 @@ CREATE TABLE settings (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: 'stable user references for seed files',
+    sql: `
+ALTER TABLE users ADD COLUMN external_ref TEXT;
+CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
+`,
+  },
 ];
