@@ -1,0 +1,67 @@
+/**
+ * The `jiema` command line: global flags, every command, and one place where failures become
+ * one clear line and an exit code.
+ */
+import yargs, { type Argv } from 'yargs';
+import { CliError, createOutput, EXIT } from './output.js';
+import type { Command } from './commands/command.js';
+import { serveCommand } from './commands/serve.js';
+import { seedCommand } from './commands/seed.js';
+import { replayCommand } from './commands/replay.js';
+import { adminCommands } from './commands/admin.js';
+import { automationCommands } from './commands/automation.js';
+
+export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands];
+
+const EPILOGUE = `Exit codes: 0 success · 1 the command failed (an API error, a failed scenario) · 2 bad usage or an invalid input file · 3 the server could not be reached or started.
+Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).`;
+
+export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  const stderr = io.stderr ?? process.stderr;
+  let y: Argv = yargs(argv)
+    .scriptName('jiema')
+    .env('JIEMA')
+    .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output: one JSON document' })
+    .strict()
+    .demandCommand(1, 'Name a command; `jiema --help` lists them.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilogue(EPILOGUE)
+    .help()
+    .alias('help', 'h')
+    .version('0.1.0')
+    .fail((msg, err) => {
+      // Throwing stops yargs: a command must never run with arguments it refused.
+      // Only yargs' own validation (unknown flags, failed checks) lands here: usage errors.
+      if (err instanceof CliError) throw err;
+      throw new CliError(`${msg ?? err?.message}\nRun with --help to see the usage.`, EXIT.USAGE);
+    });
+  for (const c of COMMANDS) {
+    y = y.command(c.command, c.describe, c.builder, async (args) => {
+      const out = createOutput(Boolean(args.json), io.stdout, stderr);
+      try {
+        await c.handler(args as Record<string, unknown>, out);
+      } catch (err) {
+        exitCode = report(err, out);
+      }
+    });
+  }
+  try {
+    await y.parseAsync();
+  } catch (err) {
+    exitCode = report(err, createOutput(false, io.stdout, stderr));
+  }
+  return exitCode;
+}
+
+function report(err: unknown, out: ReturnType<typeof createOutput>): number {
+  if (err instanceof CliError) {
+    if (err.quiet) return err.exitCode;
+    if (out.json) out.line(JSON.stringify({ ok: false, error: err.message, ...(err.details !== undefined && { details: err.details }) }));
+    else out.error(`jiema: ${err.message}`);
+    return err.exitCode;
+  }
+  out.error(`jiema: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+  return EXIT.FAILED;
+}

@@ -1,0 +1,61 @@
+/**
+ * `jiema serve --upstream sms-activate|5sim`: the engine on a real upstream adapter, its HTTP
+ * API on a real server, and the scheduler calling tick() every second.
+ */
+import {
+  createApp,
+  createEngine,
+  FiveSimUpstream,
+  listen,
+  loadCatalogueFixture,
+  SmsActivateUpstream,
+  systemClock,
+  type Engine,
+  type Logger,
+  type Upstream,
+} from '@jiema/core';
+import { CliError, EXIT } from '../output.js';
+import type { ServeOptions } from './start-server.js';
+
+export type AdapterKind = 'sms-activate' | '5sim';
+
+export async function startWithAdapter(
+  o: ServeOptions,
+  ctx: { dbPath: string | null; adminToken: string; logger: (clock: { now(): number }) => Logger },
+): Promise<{ url: string; engine: Engine; close(): Promise<void> }> {
+  if (!o.upstreamUrl || !o.upstreamKey) {
+    throw new CliError(`--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`, EXIT.USAGE);
+  }
+  const log = ctx.logger(systemClock);
+  let upstream: Upstream;
+  try {
+    upstream = makeAdapter(o.upstream as AdapterKind, { baseUrl: o.upstreamUrl, apiKey: o.upstreamKey, log, fixture: o.fixtures });
+  } catch (err) {
+    throw new CliError(`--upstream ${o.upstream}: ${(err as Error).message}`, EXIT.USAGE);
+  }
+  const engine = createEngine({
+    upstream,
+    db: ctx.dbPath ?? ':memory:',
+    logger: log,
+    ...(o.fixtures && { fixture: loadCatalogueFixture(o.fixtures) }),
+    ...(o.costRate && { costRate: o.costRate }),
+  });
+  const server = await listen(createApp({ engine, adminToken: ctx.adminToken }), engine, { port: o.port, host: o.host }).catch((err) => {
+    engine.close();
+    throw err;
+  });
+  return {
+    url: server.url,
+    engine,
+    async close() {
+      await server.close();
+      engine.close();
+    },
+  };
+}
+
+function makeAdapter(kind: AdapterKind, o: { baseUrl: string; apiKey: string; log: Logger; fixture?: string | undefined }): Upstream {
+  const common = { baseUrl: o.baseUrl, apiKey: o.apiKey, clock: systemClock, logger: o.log };
+  if (kind === 'sms-activate') return new SmsActivateUpstream(common);
+  return new FiveSimUpstream({ ...common, ...(o.fixture && { fixture: loadCatalogueFixture(o.fixture) }) });
+}
