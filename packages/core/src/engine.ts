@@ -30,7 +30,10 @@ export interface EngineOptions {
   db?: Db | string;
   synchronous?: SynchronousMode;
   clock?: Clock;
+  /** Ids, referral codes and retry jitter. A seeded one makes a run reproducible. */
   rng?: Rng;
+  /** API keys. Always the system CSPRNG unless a test says otherwise: keys must never be predictable. */
+  secretRng?: Rng;
   logger?: Logger;
   /** Slugs and names for the catalogue; defaults to the repository's fixtures/catalogue.json. */
   fixture?: Pick<CatalogueFixture, 'countries' | 'services'>;
@@ -93,7 +96,7 @@ export function createEngine(options: EngineOptions): Engine {
   const ids = createIdGenerator(clock, rng);
   const upstream = options.upstream;
   const ledger = new Ledger(db, ids);
-  const accounts = new AccountService(db, clock, ids, rng, ledger);
+  const accounts = new AccountService(db, clock, ids, rng, ledger, options.secretRng ?? cryptoRng);
   const catalogue = new CatalogueService(
     upstream,
     options.fixture ?? loadCatalogueFixture(),

@@ -102,6 +102,8 @@ export class AccountService {
     private readonly ids: IdGenerator,
     private readonly rng: Rng,
     private readonly ledger: Ledger,
+    /** Where key secrets come from: never a seeded generator outside tests. */
+    private readonly secretRng: Rng = rng,
   ) {
     this.getUserStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
     this.authStmt = db.prepare<[string], KeyRow & { u_id: string }>(
@@ -197,7 +199,7 @@ export class AccountService {
       if (active >= MAX_ACTIVE_KEYS) {
         throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
       }
-      const apiKey = generateApiKey(this.rng);
+      const apiKey = generateApiKey(this.secretRng);
       const id = this.ids.next('key');
       this.db
         .prepare('INSERT INTO api_keys (id, user_id, hash, hint, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')

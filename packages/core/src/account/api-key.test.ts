@@ -37,3 +37,15 @@ describe('API keys', () => {
     expect(maskApiKey(key)).not.toContain(key.slice(3, -4));
   });
 });
+
+describe('key secrets', () => {
+  it('come from the CSPRNG even when the engine runs on a seeded generator', async () => {
+    const { makeEngine } = await import('../../test/helpers.js');
+    const a = makeEngine({ seed: 1 }).engine;
+    const b = makeEngine({ seed: 1 }).engine;
+    const ua = a.accounts.createUser();
+    const ub = b.accounts.createUser();
+    expect(ua.id).toBe(ub.id); // ids follow the seed, for reproducible runs
+    expect(a.accounts.createKey(ua.id).apiKey).not.toBe(b.accounts.createKey(ub.id).apiKey);
+  });
+});
