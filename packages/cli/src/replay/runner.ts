@@ -55,7 +55,7 @@ export function describeStep(step: Step): string {
   if ('pricing' in step) return 'replace pricing rules';
   if ('expectBalance' in step) return `balance of ${Object.keys(step.expectBalance).join(', ')}`;
   if ('expectOrder' in step) return `order ${step.expectOrder.order}`;
-  return `events ${step.expectEvents.type}`;
+  return `events ${step.expectEvents.type}${step.expectEvents.where ? ` ${JSON.stringify(step.expectEvents.where)}` : ''}`;
 }
 
 function mismatchText(where: string, mismatches: Mismatch[]): string {
@@ -163,7 +163,8 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     needControl();
     const e = step.expectEvents;
     const r = await ok('GET', `/_sim/v1/events?type=${encodeURIComponent(e.type)}`, { admin: true });
-    const n = (r.body.data.items as unknown[]).length;
+    const where = e.where ? interpolate(e.where, vars) : undefined;
+    const n = (r.body.data.items as Array<{ data: unknown }>).filter((ev) => !where || match(where, ev.data).length === 0).length;
     if (e.count !== undefined && n !== e.count) throw new StepFailure(`expected ${e.count} "${e.type}" event(s), found ${n}`);
     if (e.min !== undefined && n < e.min) throw new StepFailure(`expected at least ${e.min} "${e.type}" event(s), found ${n}`);
     if (e.max !== undefined && n > e.max) throw new StepFailure(`expected at most ${e.max} "${e.type}" event(s), found ${n}`);

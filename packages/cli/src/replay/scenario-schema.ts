@@ -48,7 +48,13 @@ export const ExpectOrderStepSchema = z.strictObject({
 });
 export const ExpectEventsStepSchema = z.strictObject({
   ...StepBase,
-  expectEvents: z.strictObject({ type: z.string(), count: z.number().int().min(0).optional(), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() }),
+  expectEvents: z.strictObject({
+    type: z.string().describe('An event type or its prefix: upstream.call, sms, fault, api'),
+    where: z.record(z.string(), z.unknown()).optional().describe('A pattern the event data must match, e.g. {method: cancel, outcome: ok}'),
+    count: z.number().int().min(0).optional(),
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(0).optional(),
+  }),
 });
 
 export const StepSchema = z.union([
