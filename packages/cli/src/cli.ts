@@ -21,7 +21,6 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
   const stderr = io.stderr ?? process.stderr;
   let y: Argv = yargs(argv)
     .scriptName('jiema')
-    .env('JIEMA')
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output: one JSON document' })
     .strict()
     .demandCommand(1, 'Name a command; `jiema --help` lists them.')
@@ -38,7 +37,7 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
       throw new CliError(`${msg ?? err?.message}\nRun with --help to see the usage.`, EXIT.USAGE);
     });
   for (const c of COMMANDS) {
-    y = y.command(c.command, c.describe, c.builder, async (args) => {
+    y = y.command(c.command, c.describe, (b) => withEnvDefaults(c.builder(b)), async (args) => {
       const out = createOutput(Boolean(args.json), io.stdout, stderr);
       try {
         await c.handler(args as Record<string, unknown>, out);
@@ -64,4 +63,24 @@ function report(err: unknown, out: ReturnType<typeof createOutput>): number {
   }
   out.error(`jiema: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
   return EXIT.FAILED;
+}
+
+/**
+ * JIEMA_<FLAG> sets the default of --<flag>, for the flags a command declares. (yargs' own .env()
+ * turns every JIEMA_ variable into an argument, which strict mode then refuses for commands that
+ * do not take it: JIEMA_API_KEY would break the admin commands.)
+ */
+function withEnvDefaults(y: Argv): Argv {
+  // getOptions() is public in yargs 18 but missing from @types/yargs 17.
+  const o = (y as unknown as { getOptions(): { key: Record<string, unknown>; number: string[]; boolean: string[]; array: string[] } }).getOptions();
+  for (const name of Object.keys(o.key)) {
+    if (name === 'help' || name === 'version' || name.includes('.')) continue;
+    const value = process.env[`JIEMA_${name.replace(/-/g, '_').toUpperCase()}`];
+    if (value === undefined || value === '') continue;
+    if (o.boolean.includes(name)) y = y.default(name, /^(1|true|yes)$/i.test(value));
+    else if (o.number.includes(name)) y = y.default(name, Number(value));
+    else if (o.array.includes(name)) y = y.default(name, value.split(/\s+/).filter(Boolean));
+    else y = y.default(name, value);
+  }
+  return y;
 }
