@@ -39,6 +39,8 @@ export function jiema(args: string[], options: { env?: Record<string, string>; c
 
 export interface Served {
   proc: ChildProcess;
+  facadeUrl?: string;
+  facadeKey?: string;
   url: string;
   apiKey: string | null;
   adminToken: string;
@@ -62,7 +64,7 @@ export function serve(args: string[], options: { cwd?: string; env?: Record<stri
       if (stdout.includes('\n') && line) {
         clearTimeout(timer);
         try {
-          const ready = JSON.parse(line) as { url: string; apiKey: string | null; adminToken: string; userId: string };
+          const ready = JSON.parse(line) as { url: string; apiKey: string | null; adminToken: string; userId: string; facadeUrl?: string; facadeKey?: string };
           resolve({
             proc,
             ...ready,

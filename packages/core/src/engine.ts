@@ -51,6 +51,8 @@ export interface EngineOptions {
    */
   backgroundSync?: boolean;
   eagerOutbox?: boolean;
+  /** How old a buy with no known outcome (timed out, or the process died) must be before it is reconciled. Default 60 s. */
+  reconcileAfterMs?: number;
   outboxBackoffMs?: { base: number; max: number };
   earlyCancelHoldMs?: number;
 }
@@ -119,6 +121,7 @@ export function createEngine(options: EngineOptions): Engine {
   const orders = new OrderService(db, store, accounts, ledger, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
+    ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
   });
   const idempotency = new IdempotencyStore(db, clock);
 

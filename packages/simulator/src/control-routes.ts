@@ -68,6 +68,23 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     }),
     sim({
       method: 'POST',
+      path: '/_sim/v1/activations/:id/sms',
+      summary: "Deliver an SMS to a fake-upstream activation now (for clients of the protocol facades, which have no jiema order)",
+      request: { body: SmsBody },
+      response: z.object({ activationId: z.string(), body: z.string(), code: z.string().nullable() }),
+      errors: [...errors, 'NOT_FOUND', 'BAD_STATUS'],
+      handler: async (ctx) => {
+        const b = parseInput(SmsBody, ctx.body ?? {}, 'the request body');
+        const id = ctx.params.id ?? '';
+        if (!w.upstream.activation(id)) throw new AppError('NOT_FOUND', `No activation ${id} at the fake upstream.`);
+        const sms = w.upstream.deliverSms(id, b.body);
+        if (!sms) throw new AppError('BAD_STATUS', 'That activation is closed; the SMS was dropped.');
+        await w.engine.orders.syncActivation(id);
+        return ok({ activationId: id, body: sms.text, code: sms.code });
+      },
+    }),
+    sim({
+      method: 'POST',
       path: '/_sim/v1/clock/advance',
       summary: 'Move virtual time forward, processing every due event in order',
       request: { body: AdvanceBody },

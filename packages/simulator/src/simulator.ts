@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   logger?: (clock: VirtualClock) => Logger;
   /** In real and accelerated modes, how often (real ms) due events are processed. Default 100. */
   pumpMs?: number;
+  /** The engine's delay before reconciling a buy whose outcome is unknown. Default 60 s. */
+  reconcileAfterMs?: number;
 }
 
 export interface Simulator {
@@ -82,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.upstreamBalance && { upstreamBalance: options.upstreamBalance }),
       ...(options.rateLimits && { rateLimits: options.rateLimits }),
       ...(options.logger && { logger: options.logger }),
+      ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
       extraRoutes: (w) => controlRoutes(control, w),
     });
 

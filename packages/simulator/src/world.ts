@@ -35,6 +35,7 @@ export interface WorldOptions {
   upstreamBalance?: string;
   rateLimits?: Partial<RateLimitConfig>;
   logger?: (clock: VirtualClock) => Logger;
+  reconcileAfterMs?: number;
   extraRoutes: (world: World) => Route[];
 }
 
@@ -83,6 +84,7 @@ export function createWorld(options: WorldOptions): World {
     backgroundSync: false,
     eagerOutbox: false,
     earlyCancelHoldMs: 120_000,
+    ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
   });
   if (options.db !== ':memory:') adoptOpenActivations(engine, upstream);
   const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;

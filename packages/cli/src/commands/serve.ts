@@ -27,6 +27,9 @@ export const serveCommand: Command = {
       .option('cost-rate', { type: 'string', describe: 'US dollars per one upstream cost unit, e.g. 0.011 for RUB (default 1)' })
       .option('admin-token', { type: 'string', describe: 'Admin token (default: generated once and kept in the database)' })
       .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, default: 'warn' as const, describe: 'Log level (logs go to stderr)' })
+      .option('facade-key', { type: 'string', describe: "Simulator: the key its upstream-protocol facades accept (default: random, printed at start)" })
+      .option('behaviour', { type: 'string', describe: 'Simulator: a YAML/JSON file with SMS delays, failure rates, early-cancel hold… (see the simulator README)' })
+      .option('reconcile-after-ms', { type: 'number', describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)' })
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance on first start, in cents" })
       .check((a) => {
         if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
@@ -54,6 +57,9 @@ export const serveCommand: Command = {
         adminToken: args['admin-token'] as string | undefined,
         logLevel: args['log-level'] as LogLevel,
         demoBalanceCents: args['demo-balance'] as number,
+        facadeKey: args['facade-key'] as string | undefined,
+        behaviour: args.behaviour as string | undefined,
+        reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
       },
       { freshKey: Boolean(args.json) },
     ).catch((err: unknown) => {
@@ -62,10 +68,19 @@ export const serveCommand: Command = {
     });
 
     if (out.json) {
-      out.line(JSON.stringify({ url: running.url, apiKey: running.demoKey ?? null, adminToken: running.adminToken, userId: running.demoUserId }));
+      out.line(
+        JSON.stringify({
+          url: running.url,
+          apiKey: running.demoKey ?? null,
+          adminToken: running.adminToken,
+          userId: running.demoUserId,
+          ...(running.facade && { facadeUrl: running.facade.url, facadeKey: running.facade.apiKey }),
+        }),
+      );
     } else {
       out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : args.db})`);
       out.line(`  admin token:   ${running.adminToken}`);
+      if (running.facade) out.line(`  upstream protocol (SMS-Activate family): ${running.facade.url}  key ${running.facade.apiKey}`);
       if (running.demoKey) {
         const balance = running.engine().accounts.requireUser(running.demoUserId).balanceCents;
         out.line(`  demo API key:  ${running.demoKey}   (shown only now; demo balance ${dollars(balance)})`);

@@ -39,6 +39,7 @@ export async function startWithAdapter(
     logger: log,
     ...(o.fixtures && { fixture: loadCatalogueFixture(o.fixtures) }),
     ...(o.costRate && { costRate: o.costRate }),
+    ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
   });
   const server = await listen(createApp({ engine, adminToken: ctx.adminToken }), engine, { port: o.port, host: o.host }).catch((err) => {
     engine.close();

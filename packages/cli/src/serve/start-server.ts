@@ -12,7 +12,8 @@ import {
   type Engine,
   type LogLevel,
 } from '@jiema/core';
-import { startSimulator, type Simulator } from '@jiema/simulator';
+import { BehaviourConfigSchema, startSimulator, type Simulator } from '@jiema/simulator';
+import { loadStructuredFile } from '../load-file.js';
 import { ensureAdminToken } from '../local-state.js';
 import { CliError, EXIT } from '../output.js';
 import { startWithAdapter, type AdapterKind } from './adapter-server.js';
@@ -33,6 +34,11 @@ export interface ServeOptions {
   logLevel: LogLevel;
   /** Demo user's opening balance on first start. */
   demoBalanceCents: number;
+  /** The key the simulator's protocol facades accept (default: random). */
+  facadeKey?: string | undefined;
+  /** A YAML/JSON file with the simulator's behaviour. */
+  behaviour?: string | undefined;
+  reconcileAfterMs?: number | undefined;
 }
 
 export interface RunningServe {
@@ -43,6 +49,8 @@ export interface RunningServe {
   demoKey: string | undefined;
   demoUserId: string;
   upstream: string;
+  /** With the simulator: where its upstream-protocol facades answer, and their key. */
+  facade: { url: string; apiKey: string } | undefined;
   close(): Promise<void>;
 }
 
@@ -54,6 +62,7 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
   let engine: () => Engine;
   let close: () => Promise<void>;
   let url: string;
+  let facade: RunningServe['facade'];
   try {
     if (o.upstream === 'sim') {
       const sim: Simulator = await startSimulator({
@@ -64,11 +73,15 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
         db: dbPath ?? ':memory:',
         adminToken,
         ...(o.fixtures && { fixtures: resolve(o.fixtures) }),
+        ...(o.facadeKey && { upstreamApiKey: o.facadeKey }),
+        ...(o.behaviour && { behaviour: loadStructuredFile(o.behaviour, BehaviourConfigSchema) }),
+        ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
         logger,
       });
       engine = () => sim.world.engine;
       close = () => sim.close();
       url = sim.url;
+      facade = { url: `${sim.url}/stubs/handler_api.php`, apiKey: sim.upstreamApiKey };
     } else {
       const running = await startWithAdapter(o, { dbPath, adminToken, logger });
       engine = () => running.engine;
@@ -96,7 +109,7 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
     for (const k of e.accounts.listKeys(demoUserId)) if (k.name === 'serve --json' && k.revokedAt === null) e.accounts.revokeKey(demoUserId, k.id);
     demoKey = e.accounts.createKey(demoUserId, 'serve --json').apiKey;
   }
-  return { url, adminToken, engine, demoKey, demoUserId, upstream: o.upstream, close };
+  return { url, adminToken, engine, demoKey, demoUserId, upstream: o.upstream, facade, close };
 }
 
 export { loadCatalogueFixture };

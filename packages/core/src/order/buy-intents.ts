@@ -29,8 +29,8 @@ interface Row {
   attempts: number;
 }
 
-/** A pending intent is reconciled by the worker once it is this old (a live buy is never that slow). */
-const RECONCILE_AFTER_MS = 60_000;
+/** By default a pending intent is reconciled once it is this old (a live buy is never that slow). */
+export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
 const MAX_ATTEMPTS = 20;
 /** Upstream clocks and ours disagree a little; a number bought this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -44,6 +44,7 @@ export class BuyIntents {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly log: Logger,
+    private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
   ) {}
 
   open(userId: string, service: string, country: number): BuyIntent {
@@ -51,7 +52,7 @@ export class BuyIntents {
     writeTx(this.db, () => {
       this.db
         .prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-        .run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + RECONCILE_AFTER_MS);
+        .run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
     });
     return intent;
   }
@@ -147,6 +148,6 @@ export class BuyIntents {
     const state = attempts >= MAX_ATTEMPTS ? 'failed' : 'pending';
     this.db
       .prepare('UPDATE buy_intents SET attempts = ?, next_attempt_at = ?, note = ?, state = ? WHERE id = ?')
-      .run(attempts, now + Math.min(RECONCILE_AFTER_MS * 2 ** attempts, 60 * 60_000), note.slice(0, 500), state, r.id);
+      .run(attempts, now + Math.min(this.reconcileAfterMs * 2 ** attempts, 60 * 60_000), note.slice(0, 500), state, r.id);
   }
 }

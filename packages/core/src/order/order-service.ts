@@ -25,6 +25,8 @@ export interface OrderServiceOptions {
   syncIntervalMs?: number;
   /** Send owed upstream commands right after the change that owes them, not only on the next tick. */
   eagerOutbox?: boolean;
+  /** How old a buy with no known outcome must be before it is reconciled (default 60 s). */
+  reconcileAfterMs?: number;
 }
 
 /** Runs inside the write transaction that creates or changes an order (used for idempotency). */
@@ -59,7 +61,7 @@ export class OrderService {
   ) {
     this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
     this.eagerOutbox = options.eagerOutbox ?? true;
-    this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log);
+    this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
   }
 
   // ---------------------------------------------------------------- buying
