@@ -79,6 +79,8 @@ export interface Engine {
    * it to jump from one due moment to the next.
    */
   nextDueAt(after: number): number | undefined;
+  /** True while tick() still has work due at `now` (a pass handles a bounded batch). */
+  hasDueWork(now: number): boolean;
   checkInvariants(): ReturnType<typeof checkLedgerInvariants>;
   close(): void;
 }
@@ -139,6 +141,12 @@ export function createEngine(options: EngineOptions): Engine {
     db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?"),
   ];
 
+  const dueNowStmts = [
+    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n"),
+    db.prepare<[number], { n: number }>('SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ?) AS n'),
+    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
+  ];
+
   return {
     db,
     clock,
@@ -167,6 +175,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return next;
     },
+    hasDueWork: (now) => dueNowStmts.some((stmt) => stmt.get(now)!.n === 1),
     checkInvariants: () => checkLedgerInvariants(db),
     close() {
       if (db.open) db.close();

@@ -195,3 +195,21 @@ describe('instances side by side', () => {
     }
   });
 });
+
+describe('many orders due at one moment', () => {
+  it('expires every one of them, past the worker batch size, in one advance', async () => {
+    const sim = await startSimulator({ seed: 2, clock: 'manual', behaviour: QUIET });
+    try {
+      sim.setStock('go', 6, 10_000);
+      const u = sim.createUser({ balanceCents: 10_000_000 });
+      for (let i = 0; i < 1_200; i++) await sim.world.engine.orders.create(u.id, { service: 'go', country: 6 });
+      await sim.advance(20 * 60_000);
+      const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as { n: number };
+      expect(live.n).toBe(0);
+      expect(sim.world.engine.outbox.pending()).toHaveLength(0);
+      expect(sim.world.engine.checkInvariants()).toEqual([]);
+    } finally {
+      await sim.close();
+    }
+  }, 60_000);
+});
