@@ -34,7 +34,7 @@ export function bindServer(server: Server, port: number, host: string): Promise<
 }
 
 export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
-  const server = createServer(app.app);
+  const server = createServer(app.handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

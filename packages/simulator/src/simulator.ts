@@ -144,7 +144,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const server: Server = createServer((req, res) => {
     if (mountFacades(req, res, { world, apiKey: upstreamApiKey, mode: facade.mode })) return;
-    world.app.app(req, res);
+    world.app.handler(req, res);
   });
   server.keepAliveTimeout = 5_000;
   const { port, address } = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');

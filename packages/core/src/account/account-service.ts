@@ -91,10 +91,26 @@ export interface CreateUserInput {
   externalRef?: string | undefined;
 }
 
+/** At most this many keys stay resolved in memory; past it the cache starts over. */
+const AUTH_CACHE_SIZE = 10_000;
+
+interface CachedPrincipal {
+  principal: Principal;
+  lastUsedAt: number | null;
+}
+
 export class AccountService {
   private readonly getUserStmt;
   private readonly authStmt;
   private readonly touchStmt;
+  private readonly dataVersionStmt;
+  /**
+   * Keys already resolved, by the presented key. Cleared by this process's own revocations and
+   * bans, and whenever another process commits (SQLite's data_version moves), so a revocation
+   * still takes effect on the next request.
+   */
+  private readonly authCache = new Map<string, CachedPrincipal>();
+  private authCacheVersion = -1;
 
   constructor(
     private readonly db: Db,
@@ -110,6 +126,12 @@ export class AccountService {
       'SELECT k.*, k.user_id AS u_id FROM api_keys k WHERE k.hash = ?',
     );
     this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
+    this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /** Forgets every resolved key: after a change that may refuse one. */
+  private forgetResolvedKeys(): void {
+    this.authCache.clear();
   }
 
   createUser(input: CreateUserInput = {}): User {
@@ -140,6 +162,7 @@ export class AccountService {
     return writeTx(this.db, () => {
       const u = this.requireUser(userId);
       this.db.prepare('UPDATE users SET display_name = ?, lang = ? WHERE id = ?').run(profile.displayName ?? u.displayName, profile.lang ?? u.lang, userId);
+      this.forgetResolvedKeys();
       return this.requireUser(userId);
     });
   }
@@ -185,6 +208,7 @@ export class AccountService {
       this.db
         .prepare('UPDATE users SET banned_at = ?, ban_reason = ? WHERE id = ?')
         .run(banned ? this.clock.now() : null, banned ? (reason ?? null) : null, userId);
+      this.forgetResolvedKeys();
       return this.requireUser(userId);
     });
   }
@@ -224,6 +248,7 @@ export class AccountService {
     return writeTx(this.db, () => {
       const key = this.getKey(userId, keyId);
       if (key.revokedAt === null) this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(this.clock.now(), keyId);
+      this.forgetResolvedKeys();
       return this.getKey(userId, keyId);
     });
   }
@@ -233,13 +258,33 @@ export class AccountService {
    * FORBIDDEN for a banned user.
    */
   authenticate(presented: string): Principal {
+    const version = this.dataVersionStmt.get()!;
+    if (version !== this.authCacheVersion) {
+      this.authCache.clear();
+      this.authCacheVersion = version;
+    }
+    const now = this.clock.now();
+    const cached = this.authCache.get(presented);
+    if (cached) {
+      this.touch(cached, now);
+      return cached.principal;
+    }
     if (!isWellFormedApiKey(presented)) throw new AppError('AUTH_INVALID', 'The API key is malformed; check that it was copied whole.');
     const key = this.authStmt.get(hashApiKey(presented));
     if (!key || key.revoked_at !== null) throw new AppError('AUTH_INVALID', 'The API key is unknown or has been revoked.');
     const user = this.requireUser(key.user_id);
     if (user.bannedAt !== null) throw new AppError('FORBIDDEN', 'This account is banned.');
-    const now = this.clock.now();
-    if (key.last_used_at === null || now - key.last_used_at >= LAST_USED_GRANULARITY_MS) this.touchStmt.run(now, key.id);
-    return { user, keyId: key.id };
+    const entry: CachedPrincipal = { principal: { user, keyId: key.id }, lastUsedAt: key.last_used_at };
+    this.touch(entry, now);
+    if (this.authCache.size >= AUTH_CACHE_SIZE) this.authCache.clear();
+    this.authCache.set(presented, entry);
+    return entry.principal;
+  }
+
+  /** Records last use at most once a minute per key, so polling does not turn reads into writes. */
+  private touch(entry: CachedPrincipal, now: number): void {
+    if (entry.lastUsedAt !== null && now - entry.lastUsedAt < LAST_USED_GRANULARITY_MS) return;
+    this.touchStmt.run(now, entry.principal.keyId);
+    entry.lastUsedAt = now;
   }
 }

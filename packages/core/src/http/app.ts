@@ -5,7 +5,10 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Engine } from '../engine.js';
-import { randomBase36 } from '../ports/ids.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
+import { createFastPath } from './fast-path.js';
+import { createInstrumentation } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
 import { buildOpenApi } from './openapi.js';
@@ -32,9 +35,9 @@ export interface JiemaApp {
   app: express.Express;
   routes: Route[];
   deps: PipelineDeps;
+  /** The request listener to serve: the lean dispatcher for hot reads, Express for the rest. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
 }
-
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function send(res: Response, result: HandlerResult): void {
   if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
@@ -99,23 +102,11 @@ export function createApp(options: AppOptions): JiemaApp {
   app.set('trust proxy', options.trustProxy ?? false);
   app.set('query parser', 'simple');
 
+  const begin = createInstrumentation(engine, options.observe);
   app.use((req: Request, res: Response, next: NextFunction) => {
-    const given = req.headers['x-request-id'];
-    const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : `req_${randomBase36(engine.rng, 16)}`;
-    res.locals.requestId = id;
-    res.locals.log = engine.log.child({ reqId: id });
-    res.setHeader('X-Request-Id', id);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      options.observe?.({ method: req.method, path: req.path, status: res.statusCode });
-      res.locals.log.info({
-        event: 'http.request',
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
-      });
-    });
+    const inst = begin(req, res, req.path);
+    res.locals.requestId = inst.requestId;
+    res.locals.log = inst.log;
     next();
   });
   // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
@@ -132,7 +123,7 @@ export function createApp(options: AppOptions): JiemaApp {
         body: req.body,
         headers: req.headers,
         ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-        log: res.locals.log,
+        log: res.locals.log as () => Logger,
       });
       send(res, result);
     });
@@ -159,12 +150,16 @@ export function createApp(options: AppOptions): JiemaApp {
     else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
       result = errorResult('BAD_REQUEST', 'The request could not be read.');
     } else {
-      (res.locals.log ?? engine.log).error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+      ((res.locals.log as (() => Logger) | undefined)?.() ?? engine.log).error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
       result = errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
     }
     if (res.headersSent) return;
     send(res, result);
   });
 
-  return { app, routes, deps };
+  const fast = createFastPath(deps, routes, begin, options.trustProxy ?? false);
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (!fast(req, res)) app(req, res);
+  };
+  return { app, routes, deps, handler };
 }

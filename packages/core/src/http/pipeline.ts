@@ -28,7 +28,8 @@ export interface IncomingCall {
   body: unknown;
   headers: IncomingHttpHeaders;
   ip: string;
-  log: Logger;
+  /** This request's logger, made only when something is logged. */
+  log: () => Logger;
 }
 
 function authFailureBlock(deps: PipelineDeps, ip: string): HandlerResult | undefined {
@@ -50,7 +51,7 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Pri
   } catch (err) {
     if (err instanceof AppError && (err.code === 'AUTH_INVALID' || err.code === 'AUTH_MISSING')) {
       deps.limits.byClass.auth_failure.hit(call.ip);
-      call.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
+      call.log().info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
     }
     throw err;
   }
@@ -100,7 +101,7 @@ export async function runRoute(deps: PipelineDeps, route: Route, call: IncomingC
   } catch (err) {
     const result = toErrorResult(err);
     if (result.status >= 500 || !(err instanceof AppError)) {
-      if (!(err instanceof AppError)) call.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+      if (!(err instanceof AppError)) call.log().error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
     }
     if (idem) {
       // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.

@@ -25,6 +25,7 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/account',
+    fast: true,
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -124,6 +125,7 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/orders/:id',
+    fast: true,
     auth: 'user',
     rateClass: 'poll',
     tag: 'public',
@@ -169,6 +171,7 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/orders',
+    fast: true,
     auth: 'user',
     rateClass: 'read',
     tag: 'public',

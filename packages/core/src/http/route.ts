@@ -35,6 +35,8 @@ export interface Route {
   rateClass?: Exclude<RateClass, 'auth_failure'>;
   /** Accepts an Idempotency-Key header (DECISIONS D17). */
   idempotent?: boolean;
+  /** A hot GET route the lean dispatcher serves ahead of Express (same pipeline and handler). */
+  fast?: boolean;
   summary: string;
   tag: 'public' | 'admin' | 'system' | 'simulator';
   request?: { body?: z.ZodType; query?: z.ZodType };

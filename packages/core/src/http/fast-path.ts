@@ -1,0 +1,50 @@
+/**
+ * A lean dispatcher in front of Express for the hottest read routes (polling an order, the
+ * account, the order list). It runs the same route table, pipeline (auth, rate limits), handlers
+ * and presenters as the Express path — only the framework is skipped. Anything it does not
+ * serve (other routes, bodies, unusual requests) falls through to Express.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { HandlerResult } from './envelope.js';
+import type { createInstrumentation } from './instrument.js';
+import { runRoute, type PipelineDeps } from './pipeline.js';
+import { compileRoute, matchPath, type Route } from './route.js';
+
+export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function writeResult(res: ServerResponse, result: HandlerResult): void {
+  const body = JSON.stringify(result.body);
+  if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
+  res.writeHead(result.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function createFastPath(deps: PipelineDeps, routes: readonly Route[], begin: ReturnType<typeof createInstrumentation>, trustProxy: boolean): FastHandler {
+  const compiled = routes.filter((r) => r.method === 'GET' && r.fast).map(compileRoute);
+  return (req, res) => {
+    if (req.method !== 'GET' || trustProxy) return false;
+    // A GET with a body is unusual enough to leave to Express.
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return false;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    for (const c of compiled) {
+      const params = matchPath(c, path);
+      if (!params) continue;
+      const inst = begin(req, res, path);
+      void runRoute(deps, c.route, {
+        method: 'GET',
+        path,
+        params,
+        query: q < 0 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>),
+        body: undefined,
+        headers: req.headers,
+        ip: req.socket.remoteAddress ?? 'unknown',
+        log: inst.log,
+      }).then((result) => writeResult(res, result));
+      return true;
+    }
+    return false;
+  };
+}

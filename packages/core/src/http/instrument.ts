@@ -1,0 +1,40 @@
+/**
+ * What every request gets, whichever path serves it (Express or the lean dispatcher): a request
+ * id (the client's, if it sent a sane one), the X-Request-Id header, and on finish an access-log
+ * line and the observe hook. Request ids are a per-process random prefix and a counter: unique,
+ * and cheap enough for the hot path.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Engine } from '../engine.js';
+import type { Logger } from '../logger.js';
+import { randomBase36 } from '../ports/ids.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export interface RequestObserver {
+  (request: { method: string; path: string; status: number }): void;
+}
+
+export interface Instrumented {
+  requestId: string;
+  /** A logger bound to this request id, made on first use. */
+  log(): Logger;
+}
+
+export function createInstrumentation(engine: Engine, observe?: RequestObserver) {
+  const prefix = `req_${randomBase36(engine.rng, 8)}`;
+  let counter = 0;
+  return function begin(req: IncomingMessage, res: ServerResponse, path: string): Instrumented {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
+    res.setHeader('X-Request-Id', requestId);
+    let log: Logger | undefined;
+    const getLog = () => (log ??= engine.log.child({ reqId: requestId }));
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
+      getLog().info({ event: 'http.request', method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+    });
+    return { requestId, log: getLog };
+  };
+}
