@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
-import { writeTx, type Db } from '../storage/database.js';
+import { writeTx, writeTxUnsynced, type Db } from '../storage/database.js';
 import type { Activation, ActiveActivation, Upstream } from '../upstream/upstream.js';
 import type { OrderStore } from './order-store.js';
 
@@ -36,6 +36,11 @@ const MAX_ATTEMPTS = 20;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 export class BuyIntents {
+  private readonly insertStmt;
+  private readonly settleStmt;
+  private readonly claimedStmt;
+  private readonly othersStmt;
+
   constructor(
     private readonly db: Db,
     private readonly upstream: Upstream,
@@ -45,21 +50,29 @@ export class BuyIntents {
     private readonly ids: IdGenerator,
     private readonly log: Logger,
     private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
-  ) {}
+  ) {
+    this.insertStmt = db.prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
+    this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
+    this.claimedStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buy_intents WHERE activation_id = ?');
+    this.othersStmt = db.prepare<[string, number, string], { n: number }>(
+      "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
+    );
+  }
 
   open(userId: string, service: string, country: number): BuyIntent {
     const intent: BuyIntent = { id: this.ids.next('ob'), userId, service, country, startedAt: this.clock.now() };
-    writeTx(this.db, () => {
-      this.db
-        .prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-        .run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
+    // Not fsynced: it survives a crash of this process, which is what it is for. A power loss can
+    // lose it only together with the sale's answer; the upstream then refunds that number itself
+    // at the end of its lifetime, and no user was charged.
+    writeTxUnsynced(this.db, () => {
+      this.insertStmt.run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
     });
     return intent;
   }
 
   /** Inside the order's transaction. */
   settle(intent: BuyIntent, activationId: string): void {
-    this.db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?").run(activationId, intent.id);
+    this.settleStmt.run(activationId, intent.id);
   }
 
   fail(intent: BuyIntent, err: unknown): void {
@@ -86,7 +99,7 @@ export class BuyIntents {
   }
 
   private claimed(activationId: string): boolean {
-    return this.db.prepare('SELECT 1 FROM buy_intents WHERE activation_id = ?').get(activationId) !== undefined;
+    return this.claimedStmt.get(activationId) !== undefined;
   }
 
   /**
@@ -95,11 +108,7 @@ export class BuyIntents {
    */
   async reconcileNow(intent: BuyIntent): Promise<Activation | undefined> {
     // Another buy of the same pair still in flight makes a match ambiguous: leave it to the worker.
-    const others = this.db
-      .prepare<[string, number, string], { n: number }>(
-        "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
-      )
-      .get(intent.service, intent.country, intent.id)!.n;
+    const others = this.othersStmt.get(intent.service, intent.country, intent.id)!.n;
     if (others > 0) return undefined;
     try {
       const found = this.candidates(intent, await this.upstream.listActive());

@@ -49,3 +49,32 @@ export function writeTx<T>(db: Db, fn: () => T): T {
   if (db.inTransaction) return fn();
   return db.transaction(fn).immediate();
 }
+
+/**
+ * A write transaction whose commit is not fsynced (WAL, synchronous=NORMAL for this commit only):
+ * it survives a crash of this process — the WAL is in the OS's buffers — but not a power loss,
+ * and the next synced commit makes it durable too. Only for records whose loss is harmless.
+ */
+const syncStmts = new WeakMap<Db, { read: Database.Statement<[], number>; normal: Database.Statement; restore: Map<number, Database.Statement> }>();
+
+export function writeTxUnsynced<T>(db: Db, fn: () => T): T {
+  if (db.inTransaction) return fn();
+  let stmts = syncStmts.get(db);
+  if (!stmts) {
+    stmts = { read: db.prepare<[], number>('PRAGMA synchronous').pluck(), normal: db.prepare('PRAGMA synchronous = NORMAL'), restore: new Map() };
+    syncStmts.set(db, stmts);
+  }
+  const level = stmts.read.get()!;
+  if (level < 2) return writeTx(db, fn); // OFF or NORMAL already
+  let restore = stmts.restore.get(level);
+  if (!restore) {
+    restore = db.prepare(`PRAGMA synchronous = ${level}`);
+    stmts.restore.set(level, restore);
+  }
+  stmts.normal.run();
+  try {
+    return writeTx(db, fn);
+  } finally {
+    restore.run();
+  }
+}
