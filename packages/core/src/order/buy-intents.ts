@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
-import { writeTx, writeTxUnsynced, type Db } from '../storage/database.js';
+import { writeTx, type Db } from '../storage/database.js';
+import { GroupCommitter } from '../storage/group-commit.js';
 import type { Activation, ActiveActivation, Upstream } from '../upstream/upstream.js';
 import type { OrderStore } from './order-store.js';
 
@@ -40,6 +41,7 @@ export class BuyIntents {
   private readonly settleStmt;
   private readonly claimedStmt;
   private readonly othersStmt;
+  private readonly commits: GroupCommitter;
 
   constructor(
     private readonly db: Db,
@@ -51,6 +53,7 @@ export class BuyIntents {
     private readonly log: Logger,
     private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
   ) {
+    this.commits = new GroupCommitter(db, true);
     this.insertStmt = db.prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
     this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
     this.claimedStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buy_intents WHERE activation_id = ?');
@@ -59,12 +62,14 @@ export class BuyIntents {
     );
   }
 
-  open(userId: string, service: string, country: number): BuyIntent {
+  /** Resolves once the intent is written, before the upstream is asked. */
+  async open(userId: string, service: string, country: number): Promise<BuyIntent> {
     const intent: BuyIntent = { id: this.ids.next('ob'), userId, service, country, startedAt: this.clock.now() };
-    // Not fsynced: it survives a crash of this process, which is what it is for. A power loss can
-    // lose it only together with the sale's answer; the upstream then refunds that number itself
-    // at the end of its lifetime, and no user was charged.
-    writeTxUnsynced(this.db, () => {
+    // Not fsynced, and grouped with the intents of the same turn: it survives a crash of this
+    // process, which is what it is for. A power loss can lose it only together with the sale's
+    // answer; the upstream then refunds that number itself at the end of its lifetime, and no
+    // user was charged.
+    await this.commits.run(() => {
       this.insertStmt.run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
     });
     return intent;

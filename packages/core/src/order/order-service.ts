@@ -13,6 +13,7 @@ import type { PricingService } from '../pricing/pricing-service.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import { writeTx, type Db } from '../storage/database.js';
+import { GroupCommitter } from '../storage/group-commit.js';
 import type { Activation, Upstream, UpstreamSms } from '../upstream/upstream.js';
 import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
@@ -39,6 +40,7 @@ interface SyncState {
 
 export class OrderService {
   private readonly syncs = new Map<string, SyncState>();
+  private readonly commits: GroupCommitter;
   private readonly syncIntervalMs: number;
   private readonly eagerOutbox: boolean;
   readonly intents: BuyIntents;
@@ -61,6 +63,7 @@ export class OrderService {
   ) {
     this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
     this.eagerOutbox = options.eagerOutbox ?? true;
+    this.commits = new GroupCommitter(db);
     this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
   }
 
@@ -81,7 +84,7 @@ export class OrderService {
       });
     }
 
-    const intent = this.intents.open(userId, service.code, country.id);
+    const intent = await this.intents.open(userId, service.code, country.id);
     let activation: Activation;
     try {
       activation = await this.upstream.buy({ service: service.code, country: country.id });
@@ -111,7 +114,8 @@ export class OrderService {
       endReason: null,
     };
     try {
-      writeTx(this.db, () => {
+      // Orders bought in the same turn commit together: one fsync for the batch (group commit).
+      await this.commits.run(() => {
         this.ledger.post({ userId, kind: 'order_debit', amountCents: -price, orderId: order.id, reason: `${service.code}/${country.id}`, at: now });
         this.store.insert(order);
         this.intents.settle(intent, activation.activationId);

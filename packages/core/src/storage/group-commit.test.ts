@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from './database.js';
+import { GroupCommitter } from './group-commit.js';
+
+describe('GroupCommitter', () => {
+  it('commits writes of one turn in one transaction, and a failing one rolls back alone', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const gc = new GroupCommitter(db);
+    const results = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => insert.run(-1)), gc.run(() => insert.run(3))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual([1, 3]);
+    expect(gc.stats).toEqual({ batches: 1, writes: 3 });
+    await gc.run(() => insert.run(5));
+    expect(gc.stats.batches).toBe(2);
+  });
+
+  it('rejects every write of a batch whose commit fails', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+    const gc = new GroupCommitter(db);
+    const ok = gc.run(() => db.prepare('INSERT INTO parent VALUES (1)').run());
+    // A deferred foreign key is only checked at COMMIT: the whole batch fails there.
+    const bad = gc.run(() => db.prepare('INSERT INTO child VALUES (42)').run());
+    await expect(ok).rejects.toThrow(/FOREIGN KEY/);
+    await expect(bad).rejects.toThrow(/FOREIGN KEY/);
+    expect(db.prepare('SELECT COUNT(*) FROM parent').pluck().get()).toBe(0);
+  });
+});

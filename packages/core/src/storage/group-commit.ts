@@ -1,0 +1,65 @@
+/**
+ * Group commit: write transactions that arrive in the same turn of the event loop commit
+ * together, with one fsync. Each runs inside its own savepoint, so one that throws (a balance
+ * too low) rolls back alone and the others commit; each caller's promise settles only after the
+ * batch is durable. This is a deferral to the next turn (setImmediate), not a timer.
+ */
+import { writeTx, writeTxUnsynced, type Db } from './database.js';
+
+interface Pending {
+  work: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommitter {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  /** Batches committed and writes in them, for operators and benchmarks. */
+  readonly stats = { batches: 0, writes: 0 };
+
+  constructor(
+    private readonly db: Db,
+    /** Commit without fsync (see writeTxUnsynced): only for records whose loss on power failure is harmless. */
+    private readonly unsynced = false,
+  ) {}
+
+  run<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    try {
+      (this.unsynced ? writeTxUnsynced : writeTx)(this.db, () => {
+        for (const item of batch) {
+          try {
+            // Nested better-sqlite3 transactions are savepoints.
+            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+          } catch (err) {
+            outcomes.push({ ok: false, err });
+          }
+        }
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+      return;
+    }
+    this.stats.batches += 1;
+    this.stats.writes += batch.length;
+    batch.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.err);
+    });
+  }
+}
