@@ -13,6 +13,7 @@ const sim = await startSimulator({
   clock: 'real',
   seed: 7,
   rateLimits: unlimited,
+  upstreamBalance: '100000000',
   behaviour: { default: { noSmsProbability: 1, banProbability: 0, lateSmsProbability: 0, duplicateSmsProbability: 0 } },
   logger: (clock) => createLogger({ clock, level: 'warn', destination: process.stderr }),
 });

@@ -38,7 +38,7 @@ results.poll = { bare: bareRun, jiema: pollRun, ratio: pollRun.rps / bareRun.rps
 log('2/6 order creation vs bare better-sqlite3 …');
 const loop = JSON.parse(execFileSync(process.execPath, [`${HERE}sqlite-loop.mjs`, join(work, 'loop.db'), String(SECONDS)], { encoding: 'utf8' }));
 rows.push({ name: 'bare better-sqlite3: 3 writes/tx, FULL', rps: Math.round(loop.tps), p50: '', p99: '', rss: '', note: 'transactions/s' });
-const createOpts = { url: `${srv.url}/api/v1/orders`, method: 'POST', headers: { authorization: `Bearer ${srv.apiKey}`, 'content-type': 'application/json' }, body: '{"service":"go","country":6}', connections: 10 };
+const createOpts = { url: `${srv.url}/api/v1/orders`, method: 'POST', headers: { authorization: `Bearer ${srv.apiKey}`, 'content-type': 'application/json' }, body: '{"service":"go","country":6}', connections: 50 };
 const createRun = await drive({ ...createOpts, duration: SECONDS });
 row('POST /api/v1/orders (create)', createRun, { rss: rssMb(srv.proc.pid), note: `non-2xx ${createRun.non2xx}` });
 results.create = { bareTps: loop.tps, jiema: createRun, ratio: createRun.rps / loop.tps, target: 0.3 };
