@@ -35,13 +35,24 @@ export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
 const MAX_ATTEMPTS = 20;
 /** Upstream clocks and ours disagree a little; a number bought this long before the intent still matches. */
 const CLOCK_SKEW_MS = 5 * 60_000;
+/** How soon to look again at an intent whose pair has a buy in flight in this process. */
+const IN_FLIGHT_RECHECK_MS = 5_000;
+
+const pairKey = (service: string, country: number): string => `${service}/${country}`;
 
 export class BuyIntents {
   private readonly insertStmt;
   private readonly settleStmt;
   private readonly claimedStmt;
   private readonly othersStmt;
+  private readonly recheckStmt;
   private readonly commits: GroupCommitter;
+  /**
+   * Buys of this process between their intent and their outcome, by service/country. A number
+   * such a buy was sold is listed active by the upstream before its order is written, so it would
+   * look like an orphan: the worker does not reconcile that pair until they land.
+   */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -56,7 +67,11 @@ export class BuyIntents {
     this.commits = new GroupCommitter(db, true);
     this.insertStmt = db.prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
     this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
-    this.claimedStmt = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM buy_intents WHERE activation_id = ?');
+    // Claimed: an intent settled on it, or a release of it is already owed.
+    this.claimedStmt = db.prepare<[string, string], { one: number }>(
+      "SELECT 1 AS one FROM buy_intents WHERE activation_id = ? UNION ALL SELECT 1 FROM outbox WHERE activation_id = ? AND kind = 'release' LIMIT 1",
+    );
+    this.recheckStmt = db.prepare('UPDATE buy_intents SET next_attempt_at = ? WHERE id = ?');
     this.othersStmt = db.prepare<[string, number, string], { n: number }>(
       "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
     );
@@ -65,14 +80,29 @@ export class BuyIntents {
   /** Resolves once the intent is written, before the upstream is asked. */
   async open(userId: string, service: string, country: number): Promise<BuyIntent> {
     const intent: BuyIntent = { id: this.ids.next('ob'), userId, service, country, startedAt: this.clock.now() };
+    const key = pairKey(service, country);
+    this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
     // Not fsynced, and grouped with the intents of the same turn: it survives a crash of this
     // process, which is what it is for. A power loss can lose it only together with the sale's
     // answer; the upstream then refunds that number itself at the end of its lifetime, and no
     // user was charged.
-    await this.commits.run(() => {
-      this.insertStmt.run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
-    });
+    try {
+      await this.commits.run(() => {
+        this.insertStmt.run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
+      });
+    } catch (err) {
+      this.landed(intent);
+      throw err;
+    }
     return intent;
+  }
+
+  /** The buy of this intent is over, whatever its outcome: the worker may reconcile its pair again. */
+  landed(intent: BuyIntent): void {
+    const key = pairKey(intent.service, intent.country);
+    const n = (this.inFlight.get(key) ?? 1) - 1;
+    if (n > 0) this.inFlight.set(key, n);
+    else this.inFlight.delete(key);
   }
 
   /** Inside the order's transaction. */
@@ -104,7 +134,7 @@ export class BuyIntents {
   }
 
   private claimed(activationId: string): boolean {
-    return this.claimedStmt.get(activationId) !== undefined;
+    return this.claimedStmt.get(activationId, activationId) !== undefined;
   }
 
   /**
@@ -125,7 +155,7 @@ export class BuyIntents {
     }
   }
 
-  /** Worker pass: releases numbers sold for intents that never became orders. */
+  /** Worker pass: releases numbers sold for intents that never became orders. Returns how many it settled. */
   async reconcilePending(limit = 50): Promise<number> {
     const now = this.clock.now();
     const rows = this.db
@@ -141,8 +171,14 @@ export class BuyIntents {
       });
       return 0;
     }
+    let settled = 0;
     writeTx(this.db, () => {
       for (const r of rows) {
+        if (this.inFlight.has(pairKey(r.service, r.country))) {
+          this.recheckStmt.run(now + IN_FLIGHT_RECHECK_MS, r.id);
+          continue;
+        }
+        settled += 1;
         const intent: BuyIntent = { id: r.id, userId: r.user_id, service: r.service, country: r.country, startedAt: r.started_at };
         const orphans = this.candidates(intent, active);
         for (const o of orphans) {
@@ -154,7 +190,7 @@ export class BuyIntents {
           .run(orphans[0]?.activationId ?? null, orphans.length ? `released ${orphans.length}` : 'nothing was sold', r.id);
       }
     });
-    return rows.length;
+    return settled;
   }
 
   private postpone(r: Row, now: number, note: string): void {

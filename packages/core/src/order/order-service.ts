@@ -5,7 +5,7 @@
  */
 import { AppError } from '../errors/app-error.js';
 import type { AccountService } from '../account/account-service.js';
-import type { CatalogueService } from '../catalogue/catalogue-service.js';
+import type { CatalogueService, CountryEntry, ServiceEntry } from '../catalogue/catalogue-service.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -19,7 +19,7 @@ import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
 import { isTerminal, type Order, type OrderStatus } from './order.js';
 import type { OrderStore } from './order-store.js';
-import { BuyIntents } from './buy-intents.js';
+import { BuyIntents, type BuyIntent } from './buy-intents.js';
 
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
@@ -85,6 +85,16 @@ export class OrderService {
     }
 
     const intent = await this.intents.open(userId, service.code, country.id);
+    try {
+      return await this.buyAndRecord(intent, service, country, price, afterWrite);
+    } finally {
+      this.intents.landed(intent);
+    }
+  }
+
+  /** D9: asks the upstream for a number and records the order, or gives the number back. */
+  private async buyAndRecord(intent: BuyIntent, service: ServiceEntry, country: CountryEntry, price: number, afterWrite?: AfterWrite): Promise<Order> {
+    const { userId } = intent;
     let activation: Activation;
     try {
       activation = await this.upstream.buy({ service: service.code, country: country.id });
