@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from './engine.js';
 import type { JiemaApp } from './http/app.js';
+import { answerMalformedRequests } from './http/malformed-requests.js';
 
 export interface RunningServer {
   server: Server;
@@ -35,6 +36,7 @@ export function bindServer(server: Server, port: number, host: string): Promise<
 
 export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
   const server = createServer(app.handler);
+  answerMalformedRequests(server);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { bindServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
+import { answerMalformedRequests, bindServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
 import type { SimEvent } from './event-log.js';
@@ -147,6 +147,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     world.app.handler(req, res);
   });
   server.keepAliveTimeout = 5_000;
+  answerMalformedRequests(server);
   const { port, address } = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const pump =
     clockSpec.mode === 'manual'
