@@ -14,6 +14,7 @@ for (let i = 0; i < 5; i++) {
 const sim = await startSimulator({
   seed: 1,
   clock: 'manual',
+  upstreamBalance: '100000000',
   behaviour: { default: { noSmsProbability: 0.05, banProbability: 0.01, smsDelayMs: { min: 5_000, max: 600_000 } } },
 });
 sim.setStock('go', 6, ORDERS * 2);

@@ -12,6 +12,8 @@ export interface Logger {
   warn(obj: Record<string, unknown>, msg?: string): void;
   error(obj: Record<string, unknown>, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether a level would be written; lets hot paths skip building a line nobody keeps. */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -60,4 +62,5 @@ export const silentLogger: Logger = {
   warn: () => {},
   error: () => {},
   child: () => silentLogger,
+  isLevelEnabled: () => false,
 };

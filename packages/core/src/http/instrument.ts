@@ -23,6 +23,8 @@ export interface Instrumented {
 
 export function createInstrumentation(engine: Engine, observe?: RequestObserver) {
   const prefix = `req_${randomBase36(engine.rng, 8)}`;
+  // Decided once: the access log is off below info level, and then no per-request logger is made.
+  const logRequests = engine.log.isLevelEnabled?.('info') ?? true;
   let counter = 0;
   return function begin(req: IncomingMessage, res: ServerResponse, path: string): Instrumented {
     const given = req.headers['x-request-id'];
@@ -30,10 +32,10 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     res.setHeader('X-Request-Id', requestId);
     let log: Logger | undefined;
     const getLog = () => (log ??= engine.log.child({ reqId: requestId }));
-    const started = process.hrtime.bigint();
+    const started = logRequests ? process.hrtime.bigint() : 0n;
     res.once('finish', () => {
       observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
-      getLog().info({ event: 'http.request', method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+      if (logRequests) getLog().info({ event: 'http.request', method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
     });
     return { requestId, log: getLog };
   };
