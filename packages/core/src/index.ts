@@ -12,7 +12,7 @@ export * from './errors/app-error.js';
 export * from './errors/error-codes.js';
 export * from './http/app.js';
 export * from './http/envelope.js';
-export * from './http/malformed-requests.js';
+export * from './http/json-http-server.js';
 export * from './http/openapi.js';
 export * from './http/pipeline.js';
 export * from './http/rate-limiter.js';

@@ -3,11 +3,11 @@
  * has no timers of its own) and a graceful close that stops taking requests, finishes the
  * current tick and closes the database.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Engine } from './engine.js';
 import type { JiemaApp } from './http/app.js';
-import { answerMalformedRequests } from './http/malformed-requests.js';
+import { createJsonHttpServer } from './http/json-http-server.js';
 
 export interface RunningServer {
   server: Server;
@@ -35,8 +35,7 @@ export function bindServer(server: Server, port: number, host: string): Promise<
 }
 
 export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
-  const server = createServer(app.handler);
-  answerMalformedRequests(server);
+  const server = createJsonHttpServer(app.handler);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 30_000;

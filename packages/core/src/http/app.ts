@@ -7,7 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Engine } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import { createFastPath } from './fast-path.js';
+import { createFastPath, writeResult } from './fast-path.js';
 import { createInstrumentation } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
@@ -40,8 +40,7 @@ export interface JiemaApp {
 }
 
 export function send(res: Response, result: HandlerResult): void {
-  if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
-  res.status(result.status).json(result.body);
+  writeResult(res, result);
 }
 
 export function createApp(options: AppOptions): JiemaApp {

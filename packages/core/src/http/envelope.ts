@@ -9,6 +9,8 @@ import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
 export interface HandlerResult {
   status: number;
   body: unknown;
+  /** The body already serialized (JSON text of `body`), when the handler has it at hand. */
+  json?: string;
   headers?: Record<string, string>;
 }
 

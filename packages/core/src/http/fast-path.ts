@@ -14,7 +14,7 @@ import { compileRoute, matchPath, type Route } from './route.js';
 export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export function writeResult(res: ServerResponse, result: HandlerResult): void {
-  const body = JSON.stringify(result.body);
+  const body = result.json ?? JSON.stringify(result.body);
   if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
   res.writeHead(result.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);

@@ -97,7 +97,9 @@ export async function runRoute(deps: PipelineDeps, route: Route, call: IncomingC
     };
     const result = await route.handler(ctx);
     if (idem && !idem.stored) deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
-    return { ...result, headers: { ...headers, ...result.headers } };
+    // Not a spread: a handler's body may be a lazy getter over pre-serialized JSON.
+    result.headers = { ...headers, ...result.headers };
+    return result;
   } catch (err) {
     const result = toErrorResult(err);
     if (result.status >= 500 || !(err instanceof AppError)) {

@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors/app-error.js';
 import { centsToWire } from '../money/money.js';
-import { presentOrder } from '../order/order-presenter.js';
+import { presentOrder, presentOrderEnvelopeJson } from '../order/order-presenter.js';
 import type { Order } from '../order/order.js';
 import { ok, parseInput } from './envelope.js';
 import { defineRoute, type Route, type RouteContext } from './route.js';
@@ -132,7 +132,18 @@ export const publicRoutes: Route[] = [
     summary: 'One order; polling it also syncs it with the upstream',
     response: S.Order,
     errors: ['NOT_FOUND', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
-    handler: async (ctx) => ok(presentOrder(await ctx.engine.orders.get(userId(ctx), orderId(ctx)))),
+    handler: async (ctx) => {
+      const order = await ctx.engine.orders.get(userId(ctx), orderId(ctx));
+      // The poll repeats: its JSON is reused while the order is unchanged.
+      const json = presentOrderEnvelopeJson(order);
+      return {
+        status: 200,
+        json,
+        get body(): unknown {
+          return JSON.parse(json);
+        },
+      };
+    },
   }),
   defineRoute({
     method: 'POST',

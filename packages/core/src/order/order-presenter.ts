@@ -48,3 +48,19 @@ export function presentOrder(o: Order): PublicOrder {
     smsReceivedAt: last ? iso(last.receivedAt) : null,
   };
 }
+
+/** Serialized answers to GET /orders/:id, by everything that can change them; polled orders repeat. */
+const serialized = new Map<string, string>();
+const SERIALIZED_MAX = 10_000;
+
+/** `{"ok":true,"data":<the order>}` as JSON text, reused while the order does not change. */
+export function presentOrderEnvelopeJson(o: Order): string {
+  const key = `${o.id}|${o.updatedAt}|${o.status}|${o.smsHistory.length}`;
+  let text = serialized.get(key);
+  if (text === undefined) {
+    text = JSON.stringify({ ok: true, data: presentOrder(o) });
+    if (serialized.size >= SERIALIZED_MAX) serialized.clear();
+    serialized.set(key, text);
+  }
+  return text;
+}

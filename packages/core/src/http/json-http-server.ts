@@ -1,0 +1,53 @@
+/**
+ * The node:http server every jiema listener runs on. What Node would refuse on its own, before
+ * any route sees it, gets the JSON envelope too (DECISIONS D15) instead of a bodiless answer: an
+ * unparsable request (bad request line or header, headers over the limit, a broken chunked body,
+ * a request too slow to arrive), an HTTP/1.1 request without Host, CONNECT, and an Expect other
+ * than 100-continue (served as if it were absent).
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
+import { errorResult } from './envelope.js';
+import { writeResult } from './fast-path.js';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A whole response, for sockets that never got a ServerResponse. */
+function rawResponse(code: ErrorCode, message: string): string {
+  const body = JSON.stringify({ ok: false, code, message });
+  const status = HTTP_STATUS[code];
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+function clientErrorMessage(err: NodeJS.ErrnoException): string {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'The request headers are too large.';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'The request took too long to arrive.';
+  return 'The request is not valid HTTP/1.1.';
+}
+
+export function createJsonHttpServer(listener: RequestListener): Server {
+  const serve: RequestListener = (req, res) => {
+    // RFC 9112 §3.2 wants a 400 here; Node's own has no body.
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      writeResult(res, errorResult('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header.'));
+      return;
+    }
+    listener(req, res);
+  };
+  const server = createServer({ requireHostHeader: false }, serve);
+  server.on('checkExpectation', serve);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node's own handler: answer only on a socket nothing was written to yet.
+    if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawResponse('BAD_REQUEST', clientErrorMessage(err)));
+  });
+  server.on('connect', (_req, socket: Duplex) => {
+    socket.end(rawResponse('METHOD_NOT_ALLOWED', 'CONNECT is not supported here.'));
+  });
+  return server;
+}
