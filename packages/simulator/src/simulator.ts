@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { answerMalformedRequests, bindServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
+import type { Server } from 'node:http';
+import { bindServer, createJsonHttpServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
 import type { SimEvent } from './event-log.js';
@@ -142,12 +142,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   world = build();
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createJsonHttpServer((req, res) => {
     if (mountFacades(req, res, { world, apiKey: upstreamApiKey, mode: facade.mode })) return;
     world.app.handler(req, res);
   });
   server.keepAliveTimeout = 5_000;
-  answerMalformedRequests(server);
   const { port, address } = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const pump =
     clockSpec.mode === 'manual'

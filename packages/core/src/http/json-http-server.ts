@@ -9,14 +9,14 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
-import { errorResult } from './envelope.js';
-import { writeResult } from './fast-path.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+const envelope = (code: ErrorCode, message: string): string => JSON.stringify({ ok: false, code, message });
+
 /** A whole response, for sockets that never got a ServerResponse. */
 function rawResponse(code: ErrorCode, message: string): string {
-  const body = JSON.stringify({ ok: false, code, message });
+  const body = envelope(code, message);
   const status = HTTP_STATUS[code];
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
@@ -31,7 +31,8 @@ export function createJsonHttpServer(listener: RequestListener): Server {
   const serve: RequestListener = (req, res) => {
     // RFC 9112 §3.2 wants a 400 here; Node's own has no body.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
-      writeResult(res, errorResult('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header.'));
+      const body = envelope('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header.');
+      res.writeHead(HTTP_STATUS.BAD_REQUEST, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
       return;
     }
     listener(req, res);
