@@ -22,6 +22,7 @@ import { systemClock, type Clock } from './ports/clock.js';
 import { createIdGenerator, type IdGenerator } from './ports/ids.js';
 import { cryptoRng, type Rng } from './ports/rng.js';
 import { openDatabase, type Db, type SynchronousMode } from './storage/database.js';
+import { ChangeWatch } from './storage/change-watch.js';
 import type { Upstream } from './upstream/upstream.js';
 
 export interface EngineOptions {
@@ -100,7 +101,8 @@ export function createEngine(options: EngineOptions): Engine {
   const ids = createIdGenerator(clock, rng);
   const upstream = options.upstream;
   const ledger = new Ledger(db, ids);
-  const accounts = new AccountService(db, clock, ids, rng, ledger, options.secretRng ?? cryptoRng);
+  const changes = new ChangeWatch(db, clock);
+  const accounts = new AccountService(db, clock, ids, rng, ledger, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
     upstream,
     options.fixture ?? loadCatalogueFixture(),
@@ -119,7 +121,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const store = new OrderStore(db);
+  const store = new OrderStore(db, changes);
   const orders = new OrderService(db, store, accounts, ledger, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),

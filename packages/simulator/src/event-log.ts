@@ -41,7 +41,8 @@ export class EventLog {
     const event: SimEvent = { seq: ++this.seq, at: new Date(this.now()).toISOString(), type, data };
     this.hash.update(`${JSON.stringify(event)}\n`);
     this.events.push(event);
-    if (this.events.length > this.capacity) this.events.splice(0, this.events.length - this.capacity);
+    // Trimmed a tenth at a time: trimming one event per record would shift the whole array each time.
+    if (this.events.length > this.capacity * 1.1) this.events.splice(0, this.events.length - this.capacity);
     return event;
   }
 

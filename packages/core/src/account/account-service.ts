@@ -7,6 +7,7 @@ import type { Clock } from '../ports/clock.js';
 import { randomBase36, type IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
 import { writeTx, type Db } from '../storage/database.js';
+import { ChangeWatch } from '../storage/change-watch.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { generateApiKey, hashApiKey, isWellFormedApiKey, keyHint } from './api-key.js';
 
@@ -93,8 +94,6 @@ export interface CreateUserInput {
 
 /** At most this many keys stay resolved in memory; past it the cache starts over. */
 const AUTH_CACHE_SIZE = 10_000;
-/** How often resolved keys are checked against other processes' commits. */
-const CROSS_PROCESS_CHECK_MS = 100;
 
 interface CachedPrincipal {
   principal: Principal;
@@ -105,15 +104,11 @@ export class AccountService {
   private readonly getUserStmt;
   private readonly authStmt;
   private readonly touchStmt;
-  private readonly dataVersionStmt;
   /**
    * Keys already resolved, by the presented key. Cleared by this process's own revocations and
-   * bans, and whenever another process commits (SQLite's data_version moves), so a revocation
-   * still takes effect on the next request.
+   * bans at once, and within 100 ms of another process's commit (ChangeWatch).
    */
   private readonly authCache = new Map<string, CachedPrincipal>();
-  private authCacheVersion = -1;
-  private authCacheCheckedAt = -Infinity;
 
   constructor(
     private readonly db: Db,
@@ -123,13 +118,14 @@ export class AccountService {
     private readonly ledger: Ledger,
     /** Where key secrets come from: never a seeded generator outside tests. */
     private readonly secretRng: Rng = rng,
+    private readonly changes: ChangeWatch = new ChangeWatch(db, clock),
   ) {
     this.getUserStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
     this.authStmt = db.prepare<[string], KeyRow & { u_id: string }>(
       'SELECT k.*, k.user_id AS u_id FROM api_keys k WHERE k.hash = ?',
     );
     this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
-    this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.changes.onForeignCommit(() => this.authCache.clear());
   }
 
   /** Forgets every resolved key: after a change that may refuse one. */
@@ -262,17 +258,9 @@ export class AccountService {
    */
   authenticate(presented: string): Principal {
     const now = this.clock.now();
-    // Another process's commit (a ban by `jiema seed`) is looked for at most every 100 ms: each
-    // look is a SQLite read transaction, two file-lock syscalls, on the hottest path. This
-    // process's own revocations and bans clear the cache at once.
-    if (now - this.authCacheCheckedAt >= CROSS_PROCESS_CHECK_MS || now < this.authCacheCheckedAt) {
-      this.authCacheCheckedAt = now;
-      const version = this.dataVersionStmt.get()!;
-      if (version !== this.authCacheVersion) {
-        this.authCache.clear();
-        this.authCacheVersion = version;
-      }
-    }
+    // Another process's commit (a ban by `jiema seed`) clears the cache; it is looked for at most
+    // every 100 ms. This process's own revocations and bans clear it at once.
+    this.changes.poll();
     const cached = this.authCache.get(presented);
     if (cached) {
       this.touch(cached, now);

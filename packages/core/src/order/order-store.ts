@@ -3,6 +3,7 @@
  * so inserts during paging never shift a page), and the live orders the worker watches.
  */
 import type { Db } from '../storage/database.js';
+import type { ChangeWatch } from '../storage/change-watch.js';
 import type { Order, OrderStatus, Sms } from './order.js';
 
 interface OrderRow {
@@ -47,7 +48,11 @@ export class OrderStore {
   private readonly liveStmt;
   private readonly dueStmt;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    private readonly changes?: ChangeWatch,
+  ) {
+    changes?.onForeignCommit(() => this.cache.clear());
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
     this.byActivation = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE activation_id = ?');
     this.insertStmt = db.prepare(
@@ -69,9 +74,25 @@ export class OrderStore {
     );
   }
 
+  /**
+   * Orders read outside a transaction, by id: polls read the same order again and again. An
+   * entry is dropped when the order is written (so a rolled-back write just means a fresh
+   * read), and everything when another process commits. Orders are never mutated in place.
+   */
+  private readonly cache = new Map<string, Order>();
+
   get(id: string): Order | undefined {
+    this.changes?.poll();
+    const hit = this.cache.get(id);
+    if (hit) return hit;
     const row = this.byId.get(id);
-    return row ? toOrder(row) : undefined;
+    if (!row) return undefined;
+    const order = toOrder(row);
+    if (!this.db.inTransaction) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(id, order);
+    }
+    return order;
   }
 
   getByActivation(activationId: string): Order | undefined {
@@ -99,6 +120,7 @@ export class OrderStore {
 
   /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
   update(prev: Order, next: Order): boolean {
+    this.cache.delete(next.id);
     const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
     return r.changes === 1;
   }
