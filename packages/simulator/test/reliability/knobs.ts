@@ -23,7 +23,7 @@ export const knobs = {
   /** The commands' own replay hint (the replayPath="…" fast-check prints inside the counterexample). */
   fcReplayPath: process.env.JIEMA_FC_REPLAY_PATH || undefined,
   /** Malformed requests sent over HTTP. */
-  fuzzCount: int('JIEMA_FUZZ_COUNT', 2_000),
+  fuzzCount: int('JIEMA_FUZZ_COUNT', 4_000),
   /** SIGKILL/restart cycles of a real server process. */
   crashCycles: int('JIEMA_CRASH_CYCLES', 10),
   /** Duration of the load test. */

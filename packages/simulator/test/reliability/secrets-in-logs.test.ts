@@ -4,23 +4,17 @@
  * followed by next-sms; cancels, expiries, upstream faults, idempotent retries — and then the
  * captured log text is searched for every secret the session handled.
  */
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, cryptoRng, generateApiKey } from '@jiema/core';
 import { startSimulator } from '../../src/index.js';
 import { QUIET } from '../helpers.js';
 import { knobs, report } from './knobs.js';
+import { lineSink } from './log-sink.js';
 import { send } from './raw-http.js';
 
 describe('logs', () => {
   it('never contain an API key, the admin or upstream token, an SMS code or an SMS text', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines, stream: sink } = lineSink();
     const sim = await startSimulator({
       seed: knobs.seed,
       clock: 'manual',
