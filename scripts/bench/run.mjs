@@ -27,12 +27,23 @@ await drive({ url: bare.url, duration: 1, connections: CONNECTIONS }); // warm-u
 const bareRun = await drive({ url: bare.url, duration: SECONDS, connections: CONNECTIONS });
 row('bare node:http, fixed 300 B JSON', bareRun, { rss: rssMb(bare.proc.pid) });
 await stop(bare.proc);
+// The production server: core + the real SMS-Activate adapter, its upstream a simulator in another process.
+const upstreamSim = await startProcess(`${HERE}upstream-sim.mjs`);
+const prod = await startProcess(`${HERE}production-server.mjs`, [join(work, 'prod.db'), upstreamSim.url, upstreamSim.facadeKey, upstreamSim.adminToken]);
+const prodPoll = { url: `${prod.url}/api/v1/orders/${prod.orderId}`, headers: { authorization: `Bearer ${prod.apiKey}` }, connections: CONNECTIONS };
+await drive({ ...prodPoll, duration: 1 });
+const pollRun = await drive({ ...prodPoll, duration: SECONDS });
+row('GET /api/v1/orders/:id (poll), production', pollRun, { rss: rssMb(prod.proc.pid), note: `non-2xx ${pollRun.non2xx}` });
+results.poll = { bare: bareRun, jiema: pollRun, ratio: pollRun.rps / bareRun.rps, target: 0.5 };
+await stop(prod.proc);
+await stop(upstreamSim.proc);
+
+// The local server (jiema serve's configuration: the simulator in-process) for creation and the storm.
 const srv = await jiemaServer(join(work, 'poll.db'));
 const pollOpts = { url: `${srv.url}/api/v1/orders/${srv.orderId}`, headers: { authorization: `Bearer ${srv.apiKey}` }, connections: CONNECTIONS };
-await drive({ ...pollOpts, duration: 1 });
-const pollRun = await drive({ ...pollOpts, duration: SECONDS });
-row('GET /api/v1/orders/:id (poll)', pollRun, { rss: rssMb(srv.proc.pid), note: `non-2xx ${pollRun.non2xx}` });
-results.poll = { bare: bareRun, jiema: pollRun, ratio: pollRun.rps / bareRun.rps, target: 0.5 };
+const simPoll = await drive({ ...pollOpts, duration: SECONDS });
+row('GET /api/v1/orders/:id (poll), simulator', simPoll, { rss: rssMb(srv.proc.pid), note: `non-2xx ${simPoll.non2xx}` });
+results.poll.simulator = simPoll;
 
 // 2. Order creation vs a bare better-sqlite3 loop of the same three writes.
 log('2/6 order creation vs bare better-sqlite3 …');
