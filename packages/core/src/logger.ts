@@ -3,8 +3,15 @@
  * injected clock, so the simulator's logs show virtual time. Keys, tokens and SMS texts are
  * redacted wherever they could appear.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 import type { Clock } from './ports/clock.js';
+
+/**
+ * The request a piece of work belongs to. Every log line written while serving a request —
+ * by the HTTP layer or deep in the engine — carries its `reqId`.
+ */
+export const requestContext = new AsyncLocalStorage<{ reqId: string }>();
 
 export interface Logger {
   debug(obj: Record<string, unknown>, msg?: string): void;
@@ -50,6 +57,7 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       timestamp: () => `,"time":"${new Date(options.clock.now()).toISOString()}"`,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      mixin: () => requestContext.getStore() ?? {},
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination,

@@ -43,5 +43,9 @@ describe('logs', () => {
     for (const r of requests) expect(r.reqId).toMatch(/^req_/);
     expect(parsed.every((l) => String(l.time).startsWith('2030-01-01'))).toBe(true);
     expect(parsed.some((l) => l.event === 'order.transition')).toBe(true);
+    // Lines the engine writes while serving a request carry that request's id too.
+    const created = parsed.find((l) => l.event === 'order.created')!;
+    expect(created.reqId).toMatch(/^req_/);
+    expect(requests.some((r) => r.reqId === created.reqId && r.path === '/api/v1/orders')).toBe(true);
   });
 });

@@ -106,7 +106,7 @@ export function createApp(options: AppOptions): JiemaApp {
     const inst = begin(req, res, req.path);
     res.locals.requestId = inst.requestId;
     res.locals.log = inst.log;
-    next();
+    inst.within(next);
   });
   // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
   app.use(express.json({ limit: '16kb', strict: true, type: () => true }));

@@ -33,7 +33,7 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
       const params = matchPath(c, path);
       if (!params) continue;
       const inst = begin(req, res, path);
-      void runRoute(deps, c.route, {
+      void inst.within(() => runRoute(deps, c.route, {
         method: 'GET',
         path,
         params,
@@ -42,7 +42,7 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
         headers: req.headers,
         ip: req.socket.remoteAddress ?? 'unknown',
         log: inst.log,
-      }).then((result) => writeResult(res, result));
+      })).then((result) => writeResult(res, result));
       return true;
     }
     return false;

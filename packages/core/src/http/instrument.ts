@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
-import type { Logger } from '../logger.js';
+import { requestContext, type Logger } from '../logger.js';
 import { randomBase36 } from '../ports/ids.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -17,8 +17,10 @@ export interface RequestObserver {
 
 export interface Instrumented {
   requestId: string;
-  /** A logger bound to this request id, made on first use. */
+  /** The logger; lines carry this request's id (requestContext). */
   log(): Logger;
+  /** Runs the rest of the request inside its context, so every log line carries its id. */
+  within<T>(fn: () => T): T;
 }
 
 export function createInstrumentation(engine: Engine, observe?: RequestObserver) {
@@ -30,13 +32,13 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
     res.setHeader('X-Request-Id', requestId);
-    let log: Logger | undefined;
-    const getLog = () => (log ??= engine.log.child({ reqId: requestId }));
+    const getLog = () => engine.log;
+    const context = { reqId: requestId };
     const started = logRequests ? process.hrtime.bigint() : 0n;
     res.once('finish', () => {
       observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
-      if (logRequests) getLog().info({ event: 'http.request', method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+      if (logRequests) getLog().info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
     });
-    return { requestId, log: getLog };
+    return { requestId, log: getLog, within: (fn) => requestContext.run(context, fn) };
   };
 }
