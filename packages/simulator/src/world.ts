@@ -12,6 +12,7 @@ import {
   createSeededRng,
   silentLogger,
   type CatalogueFixture,
+  type Db,
   type Engine,
   type JiemaApp,
   type Logger,
@@ -51,7 +52,8 @@ export interface World {
 }
 
 export function createWorld(options: WorldOptions): World {
-  const clock = new VirtualClock(options.clock);
+  const db = openDatabase({ path: options.db, synchronous: options.db === ':memory:' ? 'OFF' : 'FULL' });
+  const clock = new VirtualClock(resumedClock(options.clock, db));
   // Two streams from one seed: the upstream's choices do not shift when the engine draws an id.
   const upstreamRng = createSeededRng(options.seed);
   const engineRng = createSeededRng(options.seed ^ 0x5bd1e995);
@@ -59,7 +61,6 @@ export function createWorld(options: WorldOptions): World {
   const log = new EventLog(() => clock.now());
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
   let engine: Engine | undefined;
-  const db = openDatabase({ path: options.db, synchronous: options.db === ':memory:' ? 'OFF' : 'FULL' });
   const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(db));
   const upstream = new FakeUpstream({
     clock,
@@ -98,6 +99,28 @@ export function createWorld(options: WorldOptions): World {
     },
   });
   return world;
+}
+
+/**
+ * A database that outlived a previous run carries that run's virtual time. A manual or
+ * accelerated clock with no explicit start resumes from the latest moment the database recorded,
+ * so time never runs backwards for one database: ids stay time-ordered (cursors rely on it), and
+ * expiries, early-cancel holds and retries come due when they should.
+ */
+function resumedClock(spec: ClockSpec, db: Db): ClockSpec {
+  if (spec.mode === 'real' || spec.startAt !== undefined) return spec;
+  const last = db
+    .prepare<[], { t: number | null }>(
+      `SELECT MAX(t) AS t FROM (
+         SELECT MAX(created_at) AS t FROM users UNION ALL SELECT MAX(last_used_at) FROM api_keys
+         UNION ALL SELECT MAX(updated_at) FROM orders UNION ALL SELECT MAX(created_at) FROM ledger
+         UNION ALL SELECT MAX(created_at) FROM outbox UNION ALL SELECT MAX(done_at) FROM outbox
+         UNION ALL SELECT MAX(started_at) FROM buy_intents)`,
+    )
+    .get()?.t;
+  const start = new VirtualClock(spec).now();
+  // One past it: an id made in the same millisecond by the previous run would not sort before ours.
+  return last !== null && last !== undefined && last >= start ? { ...spec, startAt: last + 1 } : spec;
 }
 
 /**
