@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors/app-error.js';
 import { centsToWire } from '../money/money.js';
-import { presentOrder, presentOrderEnvelopeJson } from '../order/order-presenter.js';
+import { presentOrder } from '../order/order-presenter.js';
 import type { Order } from '../order/order.js';
 import { ok, parseInput } from './envelope.js';
 import { defineRoute, type Route, type RouteContext } from './route.js';
@@ -135,7 +135,7 @@ export const publicRoutes: Route[] = [
     handler: async (ctx) => {
       const order = await ctx.engine.orders.get(userId(ctx), orderId(ctx));
       // The poll repeats: its JSON is reused while the order is unchanged.
-      const json = presentOrderEnvelopeJson(order);
+      const json = ctx.engine.orders.envelopeJson(order);
       return {
         status: 200,
         json,

@@ -49,18 +49,21 @@ export function presentOrder(o: Order): PublicOrder {
   };
 }
 
-/** Serialized answers to GET /orders/:id, by everything that can change them; polled orders repeat. */
-const serialized = new Map<string, string>();
-const SERIALIZED_MAX = 10_000;
-
-/** `{"ok":true,"data":<the order>}` as JSON text, reused while the order does not change. */
-export function presentOrderEnvelopeJson(o: Order): string {
-  const key = `${o.id}|${o.updatedAt}|${o.status}|${o.smsHistory.length}`;
-  let text = serialized.get(key);
-  if (text === undefined) {
-    text = JSON.stringify({ ok: true, data: presentOrder(o) });
-    if (serialized.size >= SERIALIZED_MAX) serialized.clear();
-    serialized.set(key, text);
-  }
-  return text;
+/**
+ * Serialized answers to GET /orders/:id, reused while the order does not change: polled orders
+ * repeat. One per engine — never shared, since two engines (simulators side by side) may hold
+ * orders with the same id.
+ */
+export function createOrderJsonCache(max = 10_000): (o: Order) => string {
+  const serialized = new Map<string, string>();
+  return (o) => {
+    const key = `${o.id}|${o.updatedAt}|${o.status}|${o.smsHistory.length}|${o.smsHistory.at(-1)?.key ?? ''}`;
+    let text = serialized.get(key);
+    if (text === undefined) {
+      text = JSON.stringify({ ok: true, data: presentOrder(o) });
+      if (serialized.size >= max) serialized.clear();
+      serialized.set(key, text);
+    }
+    return text;
+  };
 }

@@ -18,6 +18,7 @@ import type { Activation, Upstream, UpstreamSms } from '../upstream/upstream.js'
 import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
 import { isTerminal, type Order, type OrderStatus } from './order.js';
+import { createOrderJsonCache } from './order-presenter.js';
 import type { OrderStore } from './order-store.js';
 import { BuyIntents, type BuyIntent } from './buy-intents.js';
 
@@ -44,6 +45,8 @@ export class OrderService {
   private readonly syncIntervalMs: number;
   private readonly eagerOutbox: boolean;
   readonly intents: BuyIntents;
+  /** `{"ok":true,"data":<order>}` as JSON text, reused while the order is unchanged (this engine's). */
+  readonly envelopeJson = createOrderJsonCache();
   /** Upstream status calls made, for operators and the upstream-protection benchmark. */
   upstreamStatusCalls = 0;
 
