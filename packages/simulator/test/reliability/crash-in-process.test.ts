@@ -1,0 +1,115 @@
+/**
+ * Crash recovery where the upstream outlives the process: core's engine on a SQLite file "dies"
+ * (it is abandoned mid-call, never closed) while the upstream it talked to lives on, and a new
+ * engine opens the same file against that same upstream. This is what the process-level test
+ * cannot show, because a restarted simulator's fake upstream forgets what it sold without an
+ * order: the number sold to a buy that died before its order was written is given back, and an
+ * upstream command that died in flight is sent again.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Activation, type Engine } from '@jiema/core';
+import { TEST_CATALOGUE } from '../../../core/test/helpers.js';
+import { report } from './knobs.js';
+
+/** The same upstream, seen by a process that dies: the chosen calls take effect and never answer. */
+class DyingView extends MemoryUpstream {
+  constructor(
+    private readonly real: MemoryUpstream,
+    private readonly hangs: 'buy' | 'cancel',
+  ) {
+    super({ clock: { now: () => 0 }, catalogue: TEST_CATALOGUE });
+  }
+  override getCatalogue() {
+    return this.real.getCatalogue();
+  }
+  override async buy(request: { service: string; country: number }): Promise<Activation> {
+    const sold = await this.real.buy(request);
+    if (this.hangs === 'buy') await new Promise(() => undefined);
+    return sold;
+  }
+  override async cancel(activationId: string): Promise<void> {
+    await this.real.cancel(activationId);
+    if (this.hangs === 'cancel') await new Promise(() => undefined);
+  }
+  override listActive() {
+    return this.real.listActive();
+  }
+}
+
+let dir: string;
+let file: string;
+let clock: ManualClock;
+let upstream: MemoryUpstream;
+const engines: Engine[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'jiema-crash-'));
+  file = join(dir, 'jiema.db');
+  clock = new ManualClock();
+  upstream = new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE });
+});
+afterEach(() => {
+  for (const e of engines.splice(0)) e.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const start = (u: MemoryUpstream) => {
+  const engine = createEngine({ upstream: u, db: file, clock, rng: createSeededRng(engines.length + 1), eagerOutbox: false });
+  engines.push(engine);
+  return engine;
+};
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
+}
+
+describe('crash recovery with the upstream outliving the process', () => {
+  it('gives back the number a buy was sold when the process died before writing the order', async () => {
+    const dying = start(new DyingView(upstream, 'buy'));
+    const user = dying.accounts.createUser({ balanceCents: 1_000 });
+    void dying.orders.create(user.id, { service: 'tg', country: 7 });
+    await until(() => upstream.calls.some((c) => c.method === 'buy'));
+    const [sold] = await upstream.listActive();
+    expect(sold).toBeDefined();
+    // The process is gone (never closed); a new one opens the same file.
+    const engine = start(upstream);
+    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 1 });
+    expect(engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
+    expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
+
+    clock.advance(61_000);
+    await engine.tick(); // the intent is old enough: the sold number is an orphan, a release is owed
+    expect(engine.outbox.pending()).toMatchObject([{ kind: 'release', activationId: sold!.activationId }]);
+    clock.advance(121_000);
+    await engine.tick(); // past the upstream's early-cancel hold
+    expect(upstream.activation(sold!.activationId)!.state).toBe('CLOSED');
+    expect(engine.outbox.pending()).toEqual([]);
+    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 0 });
+    expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
+    expect(engine.checkInvariants()).toEqual([]);
+    report('crash-in-process', { case: 'buy sold, process died before the order was written', released: sold!.activationId });
+  });
+
+  it('sends again a cancel the process died sending, and the refund stays single', async () => {
+    const dying = start(new DyingView(upstream, 'cancel'));
+    const user = dying.accounts.createUser({ balanceCents: 1_000 });
+    const order = await dying.orders.create(user.id, { service: 'tg', country: 7 });
+    dying.orders.cancel(user.id, order.id);
+    clock.advance(121_000);
+    void dying.tick(); // the outbox sends the cancel; the upstream takes it; the answer never comes
+    await until(() => upstream.calls.some((c) => c.method === 'cancel'));
+
+    const engine = start(upstream);
+    expect(engine.outbox.pending()).toMatchObject([{ kind: 'cancel', activationId: order.activationId }]);
+    await engine.tick();
+    expect(engine.outbox.pending()).toEqual([]);
+    expect(upstream.activation(order.activationId)!.state).toBe('CLOSED');
+    expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
+    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'refund'").get()).toEqual({ n: 1 });
+    expect(engine.checkInvariants()).toEqual([]);
+  });
+});
