@@ -35,10 +35,13 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     const getLog = () => engine.log;
     const context = { reqId: requestId };
     const started = logRequests ? process.hrtime.bigint() : 0n;
-    res.once('finish', () => {
-      observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
-      if (logRequests) getLog().info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
-    });
+    // Nothing to do at the end when no one logs or observes requests (the production default).
+    if (observe || logRequests) {
+      res.once('finish', () => {
+        observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
+        if (logRequests) getLog().info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+      });
+    }
     return { requestId, log: getLog, within: (fn) => requestContext.run(context, fn) };
   };
 }
