@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, MemoryUpstream, UpstreamError, type Activation } from '../src/index.js';
-import { expectInvariants, makeEngine, TEST_CATALOGUE, type TestEngine } from './helpers.js';
+import { expectInvariants, makeEngine, TEST_CATALOGUE, until, type TestEngine } from './helpers.js';
 
 /** MemoryUpstream whose next buy sells at once but holds its answer until the test lets it go. */
 class HeldAnswerUpstream extends MemoryUpstream {
@@ -34,12 +34,6 @@ afterEach(() => {
   expectInvariants(t.engine);
   t.engine.close();
 });
-
-/** Lets the event loop turn until `done` holds (the engine's writes may wait a turn to group-commit). */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setImmediate(r));
-  expect(done()).toBe(true);
-}
 
 const orderStatus = (id: string) => t.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
 const releases = () => t.engine.db.prepare<[], { activation_id: string }>("SELECT activation_id FROM outbox WHERE kind = 'release'").all().map((r) => r.activation_id);

@@ -131,3 +131,9 @@ export function expectError(res: CallResult, status: number, code: string): void
   expect(typeof res.body.message).toBe('string');
   expect(res.headers.get('content-type')).toMatch(/application\/json/);
 }
+
+/** Lets the event loop turn until `done` holds (writes may wait a turn to group-commit); fails if it never does. */
+export async function until(done: () => boolean, turns = 200): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((r) => setImmediate(r));
+  expect(done()).toBe(true);
+}

@@ -8,16 +8,15 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
+import type { ErrorCode } from '../errors/error-codes.js';
+import { errorResult } from './envelope.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-const envelope = (code: ErrorCode, message: string): string => JSON.stringify({ ok: false, code, message });
-
 /** A whole response, for sockets that never got a ServerResponse. */
 function rawResponse(code: ErrorCode, message: string): string {
-  const body = envelope(code, message);
-  const status = HTTP_STATUS[code];
+  const { status, body: envelope } = errorResult(code, message);
+  const body = JSON.stringify(envelope);
   return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
@@ -31,8 +30,9 @@ export function createJsonHttpServer(listener: RequestListener): Server {
   const serve: RequestListener = (req, res) => {
     // RFC 9112 §3.2 wants a 400 here; Node's own has no body.
     if (req.httpVersion === '1.1' && req.headers.host === undefined) {
-      const body = envelope('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header.');
-      res.writeHead(HTTP_STATUS.BAD_REQUEST, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
+      const { status, body: envelope } = errorResult('BAD_REQUEST', 'An HTTP/1.1 request needs a Host header.');
+      const body = JSON.stringify(envelope);
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) }).end(body);
       return;
     }
     listener(req, res);

@@ -10,34 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Activation, type Engine } from '@jiema/core';
-import { TEST_CATALOGUE } from '../../../core/test/helpers.js';
+import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Engine, type Upstream } from '@jiema/core';
+import { TEST_CATALOGUE, until } from '../../../core/test/helpers.js';
+import { ScriptedFaultsUpstream, type FaultMethod } from './model/scripted-faults-upstream.js';
 import { report } from './knobs.js';
-
-/** The same upstream, seen by a process that dies: the chosen calls take effect and never answer. */
-class DyingView extends MemoryUpstream {
-  constructor(
-    private readonly real: MemoryUpstream,
-    private readonly hangs: 'buy' | 'cancel',
-  ) {
-    super({ clock: { now: () => 0 }, catalogue: TEST_CATALOGUE });
-  }
-  override getCatalogue() {
-    return this.real.getCatalogue();
-  }
-  override async buy(request: { service: string; country: number }): Promise<Activation> {
-    const sold = await this.real.buy(request);
-    if (this.hangs === 'buy') await new Promise(() => undefined);
-    return sold;
-  }
-  override async cancel(activationId: string): Promise<void> {
-    await this.real.cancel(activationId);
-    if (this.hangs === 'cancel') await new Promise(() => undefined);
-  }
-  override listActive() {
-    return this.real.listActive();
-  }
-}
 
 let dir: string;
 let file: string;
@@ -56,20 +32,22 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = (u: MemoryUpstream) => {
+const start = (u: Upstream) => {
   const engine = createEngine({ upstream: u, db: file, clock, rng: createSeededRng(engines.length + 1), eagerOutbox: false });
   engines.push(engine);
   return engine;
 };
 
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setImmediate(r));
-  expect(done()).toBe(true);
+/** The same upstream, as a process that dies sees it: the next `method` call takes effect and never answers. */
+function dyingOn(method: FaultMethod): Upstream {
+  const view = new ScriptedFaultsUpstream(upstream, () => clock.now());
+  view.arm({ method, error: 'TIMEOUT', hang: true });
+  return view;
 }
 
 describe('crash recovery with the upstream outliving the process', () => {
   it('gives back the number a buy was sold when the process died before writing the order', async () => {
-    const dying = start(new DyingView(upstream, 'buy'));
+    const dying = start(dyingOn('buy'));
     const user = dying.accounts.createUser({ balanceCents: 1_000 });
     void dying.orders.create(user.id, { service: 'tg', country: 7 });
     await until(() => upstream.calls.some((c) => c.method === 'buy'));
@@ -95,7 +73,7 @@ describe('crash recovery with the upstream outliving the process', () => {
   });
 
   it('sends again a cancel the process died sending, and the refund stays single', async () => {
-    const dying = start(new DyingView(upstream, 'cancel'));
+    const dying = start(dyingOn('cancel'));
     const user = dying.accounts.createUser({ balanceCents: 1_000 });
     const order = await dying.orders.create(user.id, { service: 'tg', country: 7 });
     dying.orders.cancel(user.id, order.id);

@@ -1,5 +1,5 @@
 /**
- * The model-based test's upstream: core's MemoryUpstream behind a fault switch the test holds.
+ * The reliability tests' upstream: core's MemoryUpstream behind a fault switch the test holds.
  * A fault is armed for one method (optionally one activation) and stays armed until the command
  * that armed it disarms it, so the reference model knows exactly which calls it hit. Every
  * number sold — including those whose answer a fault swallowed — is recorded, to prove none
@@ -23,6 +23,8 @@ export interface ArmedFault {
   error: UpstreamErrorKind;
   /** The call takes effect and only its answer is lost (a buy that sold a number, then timed out). */
   afterSuccess?: boolean;
+  /** The call takes effect and never answers: the process dies waiting for it. `error` is unused. */
+  hang?: boolean;
   /** Only calls about this activation. */
   activationId?: string;
 }
@@ -57,6 +59,10 @@ export class ScriptedFaultsUpstream implements Upstream {
     const fault = this.armed.find((f) => f.method === method && (f.activationId === undefined || f.activationId === activationId));
     if (!fault) return run();
     this.fired += 1;
+    if (fault.hang) {
+      await run().catch(() => undefined);
+      return new Promise<T>(() => undefined);
+    }
     if (fault.afterSuccess) await run().catch(() => undefined);
     else await Promise.resolve();
     throw new UpstreamError(fault.error, `scripted ${fault.error} on ${method}`, { raw: fault.error === 'PROTOCOL' ? '<html>502 Bad Gateway</html>' : fault.error });
