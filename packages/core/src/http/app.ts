@@ -104,6 +104,7 @@ export function createApp(options: AppOptions): JiemaApp {
   const begin = createInstrumentation(engine, options.observe);
   app.use((req: Request, res: Response, next: NextFunction) => {
     const inst = begin(req, res, req.path);
+    res.setHeader('X-Request-Id', inst.requestId);
     res.locals.requestId = inst.requestId;
     res.locals.log = inst.log;
     inst.within(next);

@@ -13,10 +13,13 @@ import { compileRoute, matchPath, type Route } from './route.js';
 
 export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function writeResult(res: ServerResponse, result: HandlerResult): void {
+/** Writes a result: every header in one writeHead (Node's fast case when none was set before). */
+export function writeResult(res: ServerResponse, result: HandlerResult, requestId?: string): void {
   const body = result.json ?? JSON.stringify(result.body);
-  if (result.headers) for (const [k, v] of Object.entries(result.headers)) res.setHeader(k, v);
-  res.writeHead(result.status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  const headers = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))];
+  if (requestId !== undefined) headers.push('X-Request-Id', requestId);
+  if (result.headers) for (const k in result.headers) headers.push(k, result.headers[k]!);
+  res.writeHead(result.status, headers);
   res.end(body);
 }
 
@@ -33,7 +36,7 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
       const params = matchPath(c, path);
       if (!params) continue;
       const inst = begin(req, res, path);
-      void inst.within(() => runRoute(deps, c.route, {
+      const out = inst.within(() => runRoute(deps, c.route, {
         method: 'GET',
         path,
         params,
@@ -42,7 +45,9 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
         headers: req.headers,
         ip: req.socket.remoteAddress ?? 'unknown',
         log: inst.log,
-      })).then((result) => writeResult(res, result));
+      }));
+      if (out instanceof Promise) void out.then((result) => writeResult(res, result, inst.requestId));
+      else writeResult(res, out, inst.requestId);
       return true;
     }
     return false;

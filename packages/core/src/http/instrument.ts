@@ -1,6 +1,6 @@
 /**
  * What every request gets, whichever path serves it (Express or the lean dispatcher): a request
- * id (the client's, if it sent a sane one), the X-Request-Id header, and on finish an access-log
+ * id (the client's, if it sent a sane one; each path sends it as X-Request-Id), and on finish an access-log
  * line and the observe hook. Request ids are a per-process random prefix and a counter: unique,
  * and cheap enough for the hot path.
  */
@@ -31,7 +31,6 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
   return function begin(req: IncomingMessage, res: ServerResponse, path: string): Instrumented {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
-    res.setHeader('X-Request-Id', requestId);
     const getLog = () => engine.log;
     const context = { reqId: requestId };
     const started = logRequests ? process.hrtime.bigint() : 0n;

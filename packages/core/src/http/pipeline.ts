@@ -57,9 +57,31 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Pri
   }
 }
 
-export async function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): Promise<HandlerResult> {
+/**
+ * Runs one request through the pipeline. Synchronous when the handler is (a poll that needs no
+ * upstream sync), so the hottest path allocates no promise; a promise otherwise.
+ */
+export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): HandlerResult | Promise<HandlerResult> {
   let headers: Record<string, string> = {};
   let idem: { userId: string; key: string; stored: boolean } | undefined;
+  const finish = (result: HandlerResult): HandlerResult => {
+    if (idem && !idem.stored) deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
+    // Not a spread: a handler's body may be a lazy getter over pre-serialized JSON.
+    result.headers = { ...headers, ...result.headers };
+    return result;
+  };
+  const fail = (err: unknown): HandlerResult => {
+    const result = toErrorResult(err);
+    if (result.status >= 500 || !(err instanceof AppError)) {
+      if (!(err instanceof AppError)) call.log().error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+    }
+    if (idem) {
+      // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.
+      if (result.status >= 500 || result.status === 409) deps.engine.idempotency.abandon(idem.userId, idem.key);
+      else deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
+    }
+    return { ...result, headers: { ...headers, ...result.headers } };
+  };
   try {
     if (route.auth !== 'none') {
       const blocked = authFailureBlock(deps, call.ip);
@@ -95,21 +117,13 @@ export async function runRoute(deps: PipelineDeps, route: Route, call: IncomingC
         idem.stored = true;
       },
     };
-    const result = await route.handler(ctx);
-    if (idem && !idem.stored) deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
-    // Not a spread: a handler's body may be a lazy getter over pre-serialized JSON.
-    result.headers = { ...headers, ...result.headers };
-    return result;
+    const out = route.handler(ctx);
+    return isPromise(out) ? out.then(finish).catch(fail) : finish(out);
   } catch (err) {
-    const result = toErrorResult(err);
-    if (result.status >= 500 || !(err instanceof AppError)) {
-      if (!(err instanceof AppError)) call.log().error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
-    }
-    if (idem) {
-      // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.
-      if (result.status >= 500 || result.status === 409) deps.engine.idempotency.abandon(idem.userId, idem.key);
-      else deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
-    }
-    return { ...result, headers: { ...headers, ...result.headers } };
+    return fail(err);
   }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | undefined)?.then === 'function';
 }

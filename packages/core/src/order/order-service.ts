@@ -180,6 +180,19 @@ export class OrderService {
     return this.refresh(order);
   }
 
+  /**
+   * The caller's order, synchronously, when it needs no upstream sync right now (finished, or
+   * synced within the interval); undefined when it does — then `get` is the way. NOT_FOUND for
+   * others' orders, like `get`.
+   */
+  peek(userId: string, orderId: string): Order | undefined {
+    const order = this.owned(userId, orderId);
+    if (isTerminal(order.status)) return order;
+    const s = this.syncs.get(order.id);
+    if (!s || s.inflight || this.clock.now() - s.lastAt >= this.syncIntervalMs) return undefined;
+    return this.expireIfDue(order);
+  }
+
   private owned(userId: string, orderId: string): Order {
     const order = this.store.get(orderId);
     if (!order || order.userId !== userId) throw new AppError('NOT_FOUND', 'No such order.');
