@@ -6,7 +6,6 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Engine } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../logger.js';
 import { createFastPath, writeResult } from './fast-path.js';
 import { createInstrumentation } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
@@ -106,7 +105,6 @@ export function createApp(options: AppOptions): JiemaApp {
     const inst = begin(req, res, req.path);
     res.setHeader('X-Request-Id', inst.requestId);
     res.locals.requestId = inst.requestId;
-    res.locals.log = inst.log;
     inst.within(next);
   });
   // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
@@ -123,7 +121,6 @@ export function createApp(options: AppOptions): JiemaApp {
         body: req.body,
         headers: req.headers,
         ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-        log: res.locals.log as () => Logger,
       });
       send(res, result);
     });
@@ -150,7 +147,7 @@ export function createApp(options: AppOptions): JiemaApp {
     else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
       result = errorResult('BAD_REQUEST', 'The request could not be read.');
     } else {
-      ((res.locals.log as (() => Logger) | undefined)?.() ?? engine.log).error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+      engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
       result = errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
     }
     if (res.headersSent) return;

@@ -44,7 +44,6 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
         body: undefined,
         headers: req.headers,
         ip: req.socket.remoteAddress ?? 'unknown',
-        log: inst.log,
       }));
       if (out instanceof Promise) void out.then((result) => writeResult(res, result, inst.requestId));
       else writeResult(res, out, inst.requestId);

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
-import { requestContext, type Logger } from '../logger.js';
+import { requestContext } from '../logger.js';
 import { randomBase36 } from '../ports/ids.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -17,30 +17,27 @@ export interface RequestObserver {
 
 export interface Instrumented {
   requestId: string;
-  /** The logger; lines carry this request's id (requestContext). */
-  log(): Logger;
   /** Runs the rest of the request inside its context, so every log line carries its id. */
   within<T>(fn: () => T): T;
 }
 
 export function createInstrumentation(engine: Engine, observe?: RequestObserver) {
   const prefix = `req_${randomBase36(engine.rng, 8)}`;
-  // Decided once: the access log is off below info level, and then no per-request logger is made.
+  // Decided once: the access log is off below info level.
   const logRequests = engine.log.isLevelEnabled?.('info') ?? true;
   let counter = 0;
   return function begin(req: IncomingMessage, res: ServerResponse, path: string): Instrumented {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
-    const getLog = () => engine.log;
     const context = { reqId: requestId };
     const started = logRequests ? process.hrtime.bigint() : 0n;
     // Nothing to do at the end when no one logs or observes requests (the production default).
     if (observe || logRequests) {
       res.once('finish', () => {
         observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
-        if (logRequests) getLog().info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
       });
     }
-    return { requestId, log: getLog, within: (fn) => requestContext.run(context, fn) };
+    return { requestId, within: (fn) => requestContext.run(context, fn) };
   };
 }

@@ -8,7 +8,6 @@ import type { Principal } from '../account/account-service.js';
 import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
 import { requestFingerprint, type StoredResponse } from '../idempotency/idempotency-store.js';
-import type { Logger } from '../logger.js';
 import { checkAdminToken, readApiKey } from './auth.js';
 import { errorResult, toErrorResult, type HandlerResult } from './envelope.js';
 import { rateLimitHeaders, type RateLimits } from './rate-limiter.js';
@@ -28,8 +27,6 @@ export interface IncomingCall {
   body: unknown;
   headers: IncomingHttpHeaders;
   ip: string;
-  /** This request's logger, made only when something is logged. */
-  log: () => Logger;
 }
 
 function authFailureBlock(deps: PipelineDeps, ip: string): HandlerResult | undefined {
@@ -51,7 +48,7 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Pri
   } catch (err) {
     if (err instanceof AppError && (err.code === 'AUTH_INVALID' || err.code === 'AUTH_MISSING')) {
       deps.limits.byClass.auth_failure.hit(call.ip);
-      call.log().info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
+      deps.engine.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
     }
     throw err;
   }
@@ -73,7 +70,7 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
   const fail = (err: unknown): HandlerResult => {
     const result = toErrorResult(err);
     if (result.status >= 500 || !(err instanceof AppError)) {
-      if (!(err instanceof AppError)) call.log().error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+      if (!(err instanceof AppError)) deps.engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
     }
     if (idem) {
       // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.

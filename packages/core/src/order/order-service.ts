@@ -47,8 +47,6 @@ export class OrderService {
   readonly intents: BuyIntents;
   /** `{"ok":true,"data":<order>}` as JSON text, reused while the order is unchanged (this engine's). */
   readonly envelopeJson = createOrderJsonCache();
-  /** Upstream status calls made, for operators and the upstream-protection benchmark. */
-  upstreamStatusCalls = 0;
 
   constructor(
     private readonly db: Db,
@@ -278,7 +276,6 @@ export class OrderService {
     let messages: UpstreamSms[] = [];
     let closed = false;
     try {
-      this.upstreamStatusCalls += 1;
       const status = await this.upstream.getStatus(before.activationId);
       messages = status.messages;
       closed = status.state === 'CLOSED';
