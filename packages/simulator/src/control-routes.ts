@@ -6,7 +6,7 @@ import { AppError, defineRoute, ok, parseInput, type Route } from '@jiema/core';
 import { z } from 'zod';
 import { FaultSpecSchema } from './faults.js';
 import type { SimulatorControl } from './simulator.js';
-import type { World } from './world.js';
+import { setStock, type World } from './world.js';
 
 const clockView = (w: World) => ({ now: new Date(w.clock.now()).toISOString(), nowMs: w.clock.now(), mode: w.clock.mode, speed: w.clock.speed });
 
@@ -119,8 +119,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
         if (w.upstream.offerCost(service.code, country.id) === undefined) {
           throw new AppError('NO_NUMBERS', `The catalogue has no ${service.code} offer in country ${country.id}; stock can only be set for listed offers.`);
         }
-        w.upstream.setStock(service.code, country.id, b.count);
-        w.engine.catalogue.invalidate();
+        setStock(w, service.code, country.id, b.count);
         return ok({ service: service.code, country: country.id, count: b.count });
       },
     }),

@@ -12,7 +12,7 @@ import { controlRoutes } from './control-routes.js';
 import type { SimEvent } from './event-log.js';
 import type { Fault, FaultSpec } from './faults.js';
 import { parseClockSpec, type ClockSpec, type VirtualClock } from './virtual-clock.js';
-import { createWorld, type World } from './world.js';
+import { createWorld, setStock, type World } from './world.js';
 import { mountFacades, type FacadeMode } from './facades/mount.js';
 
 export interface SimulatorOptions {
@@ -176,10 +176,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return r;
     },
     advance: control.advance,
-    setStock: (service, country, count) => {
-      world.upstream.setStock(service, country, count);
-      world.engine.catalogue.invalidate();
-    },
+    setStock: (service, country, count) => setStock(world, service, country, count),
     faults: {
       arm: (spec) => {
         const f = world.faults.arm(spec);

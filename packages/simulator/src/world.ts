@@ -161,3 +161,9 @@ function withOfferOverrides(fixture: CatalogueFixture, overrides: CatalogueOverr
   }
   return { ...fixture, offers };
 }
+
+/** Sets an offer's stock at the fake upstream; the engine's cached catalogue is dropped so it shows at once. */
+export function setStock(world: World, service: string, country: number, count: number): void {
+  world.upstream.setStock(service, country, count);
+  world.engine.catalogue.invalidate();
+}
