@@ -39,7 +39,7 @@ export interface EngineOptions {
   /** Slugs and names for the catalogue; defaults to the repository's fixtures/catalogue.json. */
   fixture?: Pick<CatalogueFixture, 'countries' | 'services'>;
   catalogueTtlMs?: number;
-  /** The order window (DECISIONS D5); services may override it in the fixture. */
+  /** The order window (docs/decisions.md D5); services may override it in the fixture. */
   orderWindowMs?: number;
   /** US dollars per one upstream cost unit, as a decimal string. Default "1" (the upstream prices in USD). */
   costRate?: string;

@@ -121,7 +121,7 @@ export async function startServer(
   };
 }
 
-/** DECISIONS D4, checked against the database. */
+/** docs/decisions.md D4, checked against the database. */
 export function expectInvariants(engine: Engine): void {
   expect(engine.checkInvariants()).toEqual([]);
 }

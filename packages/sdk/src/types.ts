@@ -1,5 +1,5 @@
 /**
- * The wire types of the jiema v1 API (jiema-api-v1.md, with the full order of DECISIONS D18).
+ * The wire types of the jiema v1 API (docs/api.md, with the full order of docs/decisions.md D18).
  * Money stays a decimal string of cents, exactly as the server sends it.
  */
 export const ORDER_STATUSES = ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;

@@ -1,5 +1,5 @@
 /**
- * API keys (DECISIONS D1): `jm_` + 43 base62 characters, the last 6 of which are a base62
+ * API keys (docs/decisions.md D1): `jm_` + 43 base62 characters, the last 6 of which are a base62
  * CRC32 of the first 37. A mistyped key fails the checksum before any database lookup, and a
  * secret scanner can verify a match offline. Only the SHA-256 of a key is ever stored.
  */

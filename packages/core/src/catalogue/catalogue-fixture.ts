@@ -1,5 +1,5 @@
 /**
- * The project's own catalogue fixture (DECISIONS D12): friendly slugs and names for upstream
+ * The project's own catalogue fixture (docs/decisions.md D12): friendly slugs and names for upstream
  * country ids and service codes, per-service order windows, and (for fake upstreams) costs,
  * stock, phone formats and SMS templates. Validated with zod when loaded.
  */
@@ -22,7 +22,7 @@ export const FixtureServiceSchema = z.object({
   name: z.string().min(1),
   smsTemplates: z.array(z.string().includes('{code}')).min(1),
   codeLength: z.number().int().min(4).max(8),
-  /** Overrides the default 20-minute order window (DECISIONS D5). */
+  /** Overrides the default 20-minute order window (docs/decisions.md D5). */
   windowMinutes: z.number().int().min(1).max(24 * 60).optional(),
 });
 

@@ -1,5 +1,5 @@
 /**
- * The catalogue the API shows (DECISIONS D12, D14): the upstream's countries, services, costs
+ * The catalogue the API shows (docs/decisions.md D12, D14): the upstream's countries, services, costs
  * and stock, cached (default 5 minutes, single-flight, stale copy served if a refresh fails),
  * with slugs and names from the project's fixture. Also resolves `service`/`country` inputs.
  */

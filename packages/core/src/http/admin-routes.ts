@@ -257,7 +257,7 @@ export const adminRoutes: Route[] = [
     path: '/admin/v1/invariants',
     auth: 'admin',
     tag: 'admin',
-    summary: 'Checks the ledger invariants (DECISIONS D4) now',
+    summary: 'Checks the ledger invariants (docs/decisions.md D4) now',
     response: z.object({ ok: z.boolean(), violations: z.array(z.object({ invariant: z.string(), detail: z.string() })) }),
     errors: [...adminErrors],
     handler: (ctx) => {

@@ -1,6 +1,6 @@
 /**
  * The node:http server every jiema listener runs on. What Node would refuse on its own, before
- * any route sees it, gets the JSON envelope too (DECISIONS D15) instead of a bodiless answer: an
+ * any route sees it, gets the JSON envelope too (docs/decisions.md D15) instead of a bodiless answer: an
  * unparsable request (bad request line or header, headers over the limit, a broken chunked body,
  * a request too slow to arrive), an HTTP/1.1 request without Host, CONNECT, and an Expect other
  * than 100-continue (served as if it were absent).

@@ -21,7 +21,7 @@ export function buildOpenApi(routes: readonly Route[], info: { version: string }
       }
     }
     if (r.idempotent) {
-      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'Replays the first response for 24 h (DECISIONS D17)' });
+      parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 }, description: 'Replays the first response for 24 h (docs/decisions.md D17)' });
     }
     const responses: Record<string, unknown> = {
       200: {

@@ -1,6 +1,6 @@
 /**
- * The public API, /api/v1, exactly as jiema-api-v1.md shows it, with the order representation
- * of DECISIONS D18.
+ * The public API, /api/v1, exactly as the public jiema.my v1 API shows it (docs/api.md), with the order representation
+ * of docs/decisions.md D18.
  */
 import { AppError } from '../errors/app-error.js';
 import { centsToWire } from '../money/money.js';

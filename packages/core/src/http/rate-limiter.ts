@@ -1,5 +1,5 @@
 /**
- * Exact sliding-window rate limits (DECISIONS D16): for each key and class, the times of the
+ * Exact sliding-window rate limits (docs/decisions.md D16): for each key and class, the times of the
  * requests accepted in the last window. A request is accepted while fewer than `limit` remain in
  * it; refused requests are not counted. Time comes from the injected clock.
  */

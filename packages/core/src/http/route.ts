@@ -33,7 +33,7 @@ export interface Route {
   path: string;
   auth: 'user' | 'admin' | 'none';
   rateClass?: Exclude<RateClass, 'auth_failure'>;
-  /** Accepts an Idempotency-Key header (DECISIONS D17). */
+  /** Accepts an Idempotency-Key header (docs/decisions.md D17). */
   idempotent?: boolean;
   /** A hot GET route the lean dispatcher serves ahead of Express (same pipeline and handler). */
   fast?: boolean;

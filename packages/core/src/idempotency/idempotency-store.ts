@@ -1,5 +1,5 @@
 /**
- * Idempotency keys (DECISIONS D17): the first response to a POST carrying `Idempotency-Key` is
+ * Idempotency keys (docs/decisions.md D17): the first response to a POST carrying `Idempotency-Key` is
  * stored — for orders, in the order's own transaction — and replayed for 24 hours to a request
  * with the same key and body. The same key with another body is refused with 422; a request
  * that arrives while the first is still running gets 409.

@@ -1,5 +1,5 @@
 /**
- * The ledger invariants of DECISIONS D4, checked against the database itself. Tests call this
+ * The ledger invariants of docs/decisions.md D4, checked against the database itself. Tests call this
  * after every money-moving step; operators reach it through the admin API.
  */
 import type { Db } from '../storage/database.js';

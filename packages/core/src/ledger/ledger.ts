@@ -1,5 +1,5 @@
 /**
- * The ledger (DECISIONS D4): the only way money moves. `post` changes a balance and appends
+ * The ledger (docs/decisions.md D4): the only way money moves. `post` changes a balance and appends
  * the row that records it; callers run it inside the transaction of the change that causes it.
  */
 import type { Db } from '../storage/database.js';

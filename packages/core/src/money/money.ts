@@ -1,5 +1,5 @@
 /**
- * Money (DECISIONS D3): integer cents inside, decimal strings on the wire. Upstream costs
+ * Money (docs/decisions.md D3): integer cents inside, decimal strings on the wire. Upstream costs
  * arrive as decimal strings in the upstream's unit and are converted exactly with bigint
  * arithmetic; nothing here ever touches a float.
  */

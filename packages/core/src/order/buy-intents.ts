@@ -1,5 +1,5 @@
 /**
- * Buy intents (DECISIONS D9): a row written before the upstream is asked for a number and
+ * Buy intents (docs/decisions.md D9): a row written before the upstream is asked for a number and
  * settled in the order's own transaction. An intent left pending — the buy timed out, or the
  * process died between the upstream's sale and the local write — is reconciled against the
  * upstream's active list: a number sold for it and attached to no order is released.

@@ -1,5 +1,5 @@
 /**
- * The public order representation (DECISIONS D18), written once and used by create, get, list
+ * The public order representation (docs/decisions.md D18), written once and used by create, get, list
  * and idempotent replays.
  */
 import { centsToWire } from '../money/money.js';

@@ -1,5 +1,5 @@
 /**
- * Orders: buy (DECISIONS D9), read with a coalesced upstream sync (D11), cancel, next-sms,
+ * Orders: buy (docs/decisions.md D9), read with a coalesced upstream sync (D11), cancel, next-sms,
  * list and expire. Every change loads the order, asks `applyEvent` what follows, and saves the
  * order, its ledger rows and its owed upstream commands in one transaction.
  */

@@ -1,5 +1,5 @@
 /**
- * The order as the engine sees it, and the vocabulary of its lifecycle (DECISIONS D5–D6).
+ * The order as the engine sees it, and the vocabulary of its lifecycle (docs/decisions.md D5–D6).
  */
 export const ORDER_STATUSES = ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];

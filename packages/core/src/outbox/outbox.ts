@@ -1,5 +1,5 @@
 /**
- * The durable outbox of upstream commands (DECISIONS D8). Commands are written in the same
+ * The durable outbox of upstream commands (docs/decisions.md D8). Commands are written in the same
  * transaction as the order change that owes them and sent later, in order per activation,
  * with jittered exponential backoff until the upstream accepts. A crash loses nothing: the
  * rows are still there when the process comes back.

@@ -1,5 +1,5 @@
 /**
- * Ids (DECISIONS D2): a prefix, a fixed-width base-36 timestamp, a per-process sequence and
+ * Ids (docs/decisions.md D2): a prefix, a fixed-width base-36 timestamp, a per-process sequence and
  * random tail. Lowercase, lexicographically time-ordered (cursor pagination relies on it)
  * and unguessable.
  */

@@ -1,5 +1,5 @@
 /**
- * Retail pricing (DECISIONS D13), pure: upstream cost × rate × (1 + markup), rounded up to a
+ * Retail pricing (docs/decisions.md D13), pure: upstream cost × rate × (1 + markup), rounded up to a
  * whole cent, at least a floor. Rules are matched service+country > service > country > default.
  */
 import { ceilDiv, MICROS } from '../money/money.js';

@@ -71,13 +71,13 @@ CREATE TABLE orders (
 CREATE INDEX orders_user ON orders(user_id, id);
 CREATE INDEX orders_user_status ON orders(user_id, status, id);
 CREATE INDEX orders_live ON orders(expires_at) WHERE status IN ('WAITING', 'RECEIVED');
--- Terminal orders never change (DECISIONS D4).
+-- Terminal orders never change (docs/decisions.md D4).
 CREATE TRIGGER orders_terminal_frozen BEFORE UPDATE ON orders
   WHEN OLD.status IN ('COMPLETED', 'FAILED', 'CANCELLED')
   BEGIN SELECT RAISE(ABORT, 'terminal orders never change'); END;
 CREATE TRIGGER orders_no_delete BEFORE DELETE ON orders BEGIN SELECT RAISE(ABORT, 'orders are never deleted'); END;
 
--- Upstream commands owed (DECISIONS D8), sent by the worker with retry and backoff.
+-- Upstream commands owed (docs/decisions.md D8), sent by the worker with retry and backoff.
 CREATE TABLE outbox (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL CHECK (kind IN ('cancel', 'finish', 'next_sms', 'release')),
@@ -93,7 +93,7 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE done_at IS NULL;
 CREATE INDEX outbox_activation ON outbox(activation_id, id);
 
--- A buy in flight (DECISIONS D9): written before the upstream is asked for a number, settled by
+-- A buy in flight (docs/decisions.md D9): written before the upstream is asked for a number, settled by
 -- the order's own transaction, reconciled against the upstream's active list otherwise.
 CREATE TABLE buy_intents (
   id TEXT PRIMARY KEY,

@@ -1,6 +1,6 @@
 /**
  * The reference model the engine is checked against: orders, balances and pending buy intents
- * as plain data, with the rules of DECISIONS D4–D11 written the simple way. It knows nothing of
+ * as plain data, with the rules of docs/decisions.md D4–D11 written the simple way. It knows nothing of
  * SQLite, the outbox or HTTP. Each method takes the fault the command scripted and returns what
  * the engine must answer.
  */
