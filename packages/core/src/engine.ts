@@ -23,12 +23,27 @@ import { createIdGenerator, type IdGenerator } from './ports/ids.js';
 import { cryptoRng, type Rng } from './ports/rng.js';
 import { openDatabase, type Db, type SynchronousMode } from './storage/database.js';
 import { ChangeWatch } from './storage/change-watch.js';
+import { acquireDatabaseLock, type DatabaseLock } from './storage/database-lock.js';
+import { latestInstant } from './storage/latest-instant.js';
+import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
+import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
 
 export interface EngineOptions {
   upstream: Upstream;
-  /** An open database, or a path (':memory:' for none on disk). Default ':memory:'. */
+  /**
+   * An open database, or a path (':memory:' for none on disk). Default ':memory:'. A path is
+   * opened and locked: a second engine (in this or another process) on the same file is refused
+   * with DatabaseLockedError until this one is closed (docs/decisions.md D43).
+   */
   db?: Db | string;
+  /**
+   * This engine is the only server on its database, so work a dead process left half-done is
+   * recovered at start (Idempotency-Keys it held are released). Default: true for a path (which
+   * is locked) and for memory; false for an open database passed in, unless its opener holds the
+   * lock (the simulator does).
+   */
+  exclusive?: boolean;
   synchronous?: SynchronousMode;
   clock?: Clock;
   /** Ids, referral codes and retry jitter. A seeded one makes a run reproducible. */
@@ -60,6 +75,8 @@ export interface EngineOptions {
 
 export interface Engine {
   db: Db;
+  /** Whether the database file is still the one the engine opened (docs/decisions.md D43). */
+  storage: StorageWatch;
   clock: Clock;
   rng: Rng;
   ids: IdGenerator;
@@ -97,8 +114,14 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? systemClock;
   const rng = options.rng ?? cryptoRng;
   const log = options.logger ?? silentLogger;
-  const db = typeof options.db === 'object' ? options.db : openDatabase({ path: options.db ?? ':memory:', synchronous: options.synchronous ?? 'FULL' });
+  const { db, lock } = openEngineDatabase(options);
+  const exclusive = options.exclusive ?? (typeof options.db !== 'object' || options.db.memory);
   const ids = createIdGenerator(clock, rng);
+  // Time and ids continue from what the database holds, even if this machine's clock is behind it.
+  const resumed = latestInstant(db);
+  if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
+  if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
+  const storage = createStorageWatch(db.memory ? null : db.name, log);
   const upstream = options.upstream;
   const ledger = new Ledger(db, ids);
   const changes = new ChangeWatch(db, clock);
@@ -127,10 +150,17 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
   });
-  const idempotency = new IdempotencyStore(db, clock);
+  // A request never holds its key longer than buy reconciliation takes to settle its buy.
+  const idempotency = new IdempotencyStore(db, clock, options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS);
+  if (exclusive) {
+    const released = idempotency.releaseOrphaned();
+    if (released > 0) log.warn({ event: 'idempotency.released_after_crash', keys: released });
+  }
 
   let running: Promise<TickResult> | undefined;
   const tickOnce = async (): Promise<TickResult> => {
+    // Nothing is written to a database file that is no longer the one on disk.
+    if (!storage.check().ok) return { synced: 0, expired: 0, outboxSent: 0, reconciled: 0 };
     const { synced, expired } = await orders.sweep({ sync: options.backgroundSync ?? true });
     const outboxSent = await outbox.drain();
     const reconciled = await orders.intents.reconcilePending();
@@ -151,6 +181,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     db,
+    storage,
     clock,
     rng,
     ids,
@@ -181,6 +212,21 @@ export function createEngine(options: EngineOptions): Engine {
     checkInvariants: () => checkLedgerInvariants(db),
     close() {
       if (db.open) db.close();
+      lock?.release();
     },
   };
+}
+
+/** Opens (and for a file, locks) the database an engine runs on. */
+function openEngineDatabase(options: EngineOptions): { db: Db; lock: DatabaseLock | undefined } {
+  if (typeof options.db === 'object') return { db: options.db, lock: undefined };
+  const path = options.db ?? ':memory:';
+  if (path === ':memory:') return { db: openDatabase({ path, synchronous: options.synchronous ?? 'FULL' }), lock: undefined };
+  const lock = acquireDatabaseLock(path);
+  try {
+    return { db: openDatabase({ path, synchronous: options.synchronous ?? 'FULL' }), lock };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
 }

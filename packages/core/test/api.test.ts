@@ -293,14 +293,18 @@ describe('rate limits', () => {
     expect(poll.headers.get('ratelimit-policy')).toBe('"poll";q=300;w=60');
   });
 
-  it('throttles failed authentication per client address', async () => {
+  it('throttles failed authentication per client address, and never refuses valid credentials', async () => {
     for (let i = 0; i < 30; i++) expect((await s.call('GET', '/api/v1/account', { key: 'jm_bad' })).status).toBe(401);
-    const u = s.user();
-    const blocked = await s.call('GET', '/api/v1/account', { key: u.key });
+    const blocked = await s.call('GET', '/api/v1/account', { key: 'jm_bad' });
     expectError(blocked, 429, 'RATE_LIMITED');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
-    s.clock.advance(60_000);
+    expectError(await s.admin('GET', '/admin/v1/users', undefined, 'jma_wrong'), 429, 'RATE_LIMITED');
+    // The same address with valid credentials is served while its failures are throttled.
+    const u = s.user();
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);
+    expect((await s.admin('GET', '/admin/v1/users')).status).toBe(200);
+    s.clock.advance(60_000);
+    expectError(await s.call('GET', '/api/v1/account', { key: 'jm_bad' }), 401, 'AUTH_INVALID');
   });
 });
 

@@ -61,7 +61,7 @@ export interface TestServer extends TestEngine {
   /** Creates a user with a balance and one key. */
   user(balanceCents?: number): { id: string; key: string };
   call(method: string, path: string, options?: CallOptions): Promise<CallResult>;
-  admin(method: string, path: string, body?: unknown): Promise<CallResult>;
+  admin(method: string, path: string, body?: unknown, token?: string): Promise<CallResult>;
   close(): Promise<void>;
 }
 
@@ -113,7 +113,7 @@ export async function startServer(
       return { id: u.id, key: te.engine.accounts.createKey(u.id).apiKey };
     },
     call,
-    admin: (method, path, body) => call(method, path, { body, headers: { 'x-admin-token': ADMIN_TOKEN } }),
+    admin: (method, path, body, token = ADMIN_TOKEN) => call(method, path, { body, headers: { 'x-admin-token': token } }),
     async close() {
       await server.close();
       te.engine.close();

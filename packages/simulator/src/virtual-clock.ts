@@ -3,7 +3,7 @@
  * told), or accelerated (×N). Every time-based thing in the simulator — SMS delays, expiry,
  * rate-limit windows, outbox retries, log timestamps — reads this one clock.
  */
-import type { Clock } from '@jiema/core';
+import { systemClock, type Clock } from '@jiema/core';
 
 export type ClockMode = 'real' | 'manual' | 'accelerated';
 
@@ -34,16 +34,22 @@ export class VirtualClock implements Clock {
     this.mode = spec.mode;
     this.speed = spec.mode === 'accelerated' ? (spec.speed ?? 1) : 1;
     if (!(this.speed > 0)) throw new RangeError('the clock speed must be positive');
-    this.anchorReal = Date.now();
+    // Real time from the process's monotonic wall clock: a system clock stepped back does not stop virtual time.
+    this.anchorReal = systemClock.now();
     this.anchorVirtual = spec.startAt ?? (spec.mode === 'real' ? this.anchorReal : Date.UTC(2026, 0, 1));
     this.last = this.anchorVirtual;
   }
 
   now(): number {
-    const t = this.mode === 'manual' ? this.anchorVirtual : this.anchorVirtual + (Date.now() - this.anchorReal) * this.speed;
+    const t = this.mode === 'manual' ? this.anchorVirtual : this.anchorVirtual + (systemClock.now() - this.anchorReal) * this.speed;
     // Never backwards, even if the system clock is stepped back.
     this.last = Math.max(this.last, Math.floor(t));
     return this.last;
+  }
+
+  /** Never earlier than `at` again (what a database from an earlier run holds). */
+  notBefore(at: number): void {
+    this.moveTo(at);
   }
 
   /** Moves virtual time forward to `at` (no-op if it is already past). */

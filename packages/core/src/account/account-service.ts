@@ -139,12 +139,24 @@ export class AccountService {
     return writeTx(this.db, () => {
       this.db
         .prepare('INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)')
-        .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', randomBase36(this.rng, 6), now, input.externalRef ?? null);
+        .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', this.newReferralCode(), now, input.externalRef ?? null);
       if (input.balanceCents && input.balanceCents > 0) {
         this.ledger.post({ userId: id, kind: 'topup', amountCents: input.balanceCents, reason: 'opening balance', at: now });
       }
       return this.requireUser(id);
     });
+  }
+
+  /**
+   * Six characters, as jiema.my shows them, from the CSPRNG (a seeded generator starts over after a
+   * restart), and unique: a clash with an existing code draws again (docs/decisions.md D40).
+   */
+  private newReferralCode(): string {
+    const taken = this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM users WHERE referral_code = ?');
+    for (;;) {
+      const code = randomBase36(this.secretRng, 6);
+      if (!taken.get(code)) return code;
+    }
   }
 
   getUser(id: string): User | undefined {

@@ -15,14 +15,21 @@ import { runRoute, type PipelineDeps } from './pipeline.js';
 import { publicRoutes } from './public-routes.js';
 import { DEFAULT_RATE_LIMITS, RateLimits, type RateLimitConfig } from './rate-limiter.js';
 import { compileRoute, defineRoute, matchPath, type Route } from './route.js';
+import { hashSecret } from './auth.js';
+import { createClientAddress, type TrustProxy } from './client-address.js';
 import { z } from 'zod';
 
 export interface AppOptions {
   engine: Engine;
-  adminToken: string;
+  /** The admin token, or give its SHA-256 hex digest as `adminTokenSha256` (the server needs no more). */
+  adminToken?: string;
+  adminTokenSha256?: string;
   rateLimits?: Partial<RateLimitConfig>;
-  /** Trust X-Forwarded-For for the client address (behind a reverse proxy). Default false. */
-  trustProxy?: boolean;
+  /**
+   * Which reverse proxies to believe about the client address (X-Forwarded-For): a hop count, or
+   * addresses and CIDR ranges. Default: none, the socket's peer is the client.
+   */
+  trustProxy?: TrustProxy;
   version?: string;
   /** Extra routes (the simulator's control API) run through the same pipeline. */
   extraRoutes?: Route[];
@@ -44,7 +51,10 @@ export function send(res: Response, result: HandlerResult): void {
 
 export function createApp(options: AppOptions): JiemaApp {
   const { engine } = options;
-  const deps: PipelineDeps = { engine, adminToken: options.adminToken, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
+  const adminTokenSha256 = options.adminTokenSha256 ?? (options.adminToken !== undefined ? hashSecret(options.adminToken) : undefined);
+  if (!adminTokenSha256 || !/^[0-9a-f]{64}$/.test(adminTokenSha256)) throw new Error('createApp needs adminToken (or its SHA-256 hex digest as adminTokenSha256).');
+  const clientAddress = createClientAddress(options.trustProxy);
+  const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
   const routes: Route[] = [...publicRoutes, ...adminRoutes, ...(options.extraRoutes ?? [])];
   const version = options.version ?? '0.1.0';
   let openapi: Record<string, unknown> | undefined;
@@ -71,18 +81,21 @@ export function createApp(options: AppOptions): JiemaApp {
         upstream: z.string(),
         upstreamStatus: z.enum(['ok', 'degraded', 'down']),
         upstreamDetail: z.string().optional(),
+        dbDetail: z.string().optional(),
         outboxPending: z.number().int(),
         time: z.string(),
       }),
       errors: [],
       handler: () => {
-        const dbOk = engine.db.prepare('SELECT 1 AS one').get() !== undefined;
+        const storage = engine.storage.check();
+        const dbOk = storage.ok && engine.db.prepare('SELECT 1 AS one').get() !== undefined;
         const pending = engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL').get()!.n;
         // Adapters without health() are taken as always ok.
         const upstream = engine.upstream.health?.() ?? { status: 'ok' as const };
         return ok({
           status: dbOk && upstream.status === 'ok' ? 'ok' : 'degraded',
           db: dbOk ? 'ok' : 'error',
+          ...(!storage.ok && { dbDetail: storage.detail }),
           upstream: engine.upstream.name,
           upstreamStatus: upstream.status,
           ...(upstream.detail !== undefined && { upstreamDetail: upstream.detail }),
@@ -97,7 +110,6 @@ export function createApp(options: AppOptions): JiemaApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', options.trustProxy ?? false);
   app.set('query parser', 'simple');
 
   const begin = createInstrumentation(engine, options.observe);
@@ -120,7 +132,7 @@ export function createApp(options: AppOptions): JiemaApp {
         query: (req.query ?? {}) as Record<string, unknown>,
         body: req.body,
         headers: req.headers,
-        ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        ip: clientAddress(req),
       });
       send(res, result);
     });
@@ -154,7 +166,7 @@ export function createApp(options: AppOptions): JiemaApp {
     send(res, result);
   });
 
-  const fast = createFastPath(deps, routes, begin, options.trustProxy ?? false);
+  const fast = createFastPath(deps, routes, begin, clientAddress);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (!fast(req, res)) app(req, res);
   };

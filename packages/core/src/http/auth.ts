@@ -37,8 +37,20 @@ export function readApiKey(headers: IncomingHttpHeaders): string {
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
-export function checkAdminToken(headers: IncomingHttpHeaders, adminToken: string): void {
+/** The SHA-256 hex digest of a secret token: what a database keeps instead of the token (docs/decisions.md D45). */
+export function hashSecret(token: string): string {
+  return digest(token).toString('hex');
+}
+
+/** Whether a presented secret matches a stored SHA-256 hex digest, in constant time. */
+export function secretMatches(presented: string, sha256Hex: string): boolean {
+  const expected = Buffer.from(sha256Hex, 'hex');
+  return expected.length === 32 && timingSafeEqual(digest(presented), expected);
+}
+
+/** Checks the admin token against its SHA-256 hex digest (the server never needs the token itself). */
+export function checkAdminToken(headers: IncomingHttpHeaders, adminTokenSha256: string): void {
   const presented = single(headers['x-admin-token'], 'X-Admin-Token')?.trim() ?? bearer(headers);
   if (!presented) throw new AppError('AUTH_MISSING', 'Admin routes need the admin token as "Authorization: Bearer <token>" or "X-Admin-Token".');
-  if (!timingSafeEqual(digest(presented), digest(adminToken))) throw new AppError('AUTH_INVALID', 'The admin token is not valid.');
+  if (!secretMatches(presented, adminTokenSha256)) throw new AppError('AUTH_INVALID', 'The admin token is not valid.');
 }

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { HandlerResult } from './envelope.js';
 import type { createInstrumentation } from './instrument.js';
+import type { ClientAddress } from './client-address.js';
 import { runRoute, type PipelineDeps } from './pipeline.js';
 import { compileRoute, matchPath, type Route } from './route.js';
 
@@ -23,10 +24,10 @@ export function writeResult(res: ServerResponse, result: HandlerResult, requestI
   res.end(body);
 }
 
-export function createFastPath(deps: PipelineDeps, routes: readonly Route[], begin: ReturnType<typeof createInstrumentation>, trustProxy: boolean): FastHandler {
+export function createFastPath(deps: PipelineDeps, routes: readonly Route[], begin: ReturnType<typeof createInstrumentation>, clientAddress: ClientAddress): FastHandler {
   const compiled = routes.filter((r) => r.method === 'GET' && r.fast).map(compileRoute);
   return (req, res) => {
-    if (req.method !== 'GET' || trustProxy) return false;
+    if (req.method !== 'GET') return false;
     // A GET with a body is unusual enough to leave to Express.
     if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return false;
     const url = req.url ?? '/';
@@ -43,7 +44,7 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
         query: q < 0 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>),
         body: undefined,
         headers: req.headers,
-        ip: req.socket.remoteAddress ?? 'unknown',
+        ip: clientAddress(req),
       }));
       if (out instanceof Promise) void out.then((result) => writeResult(res, result, inst.requestId));
       else writeResult(res, out, inst.requestId);

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
 import { requestContext } from '../logger.js';
 import { randomBase36 } from '../ports/ids.js';
+import { cryptoRng } from '../ports/rng.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -22,7 +23,8 @@ export interface Instrumented {
 }
 
 export function createInstrumentation(engine: Engine, observe?: RequestObserver) {
-  const prefix = `req_${randomBase36(engine.rng, 8)}`;
+  // From the CSPRNG: a seeded engine would repeat its request ids after a restart (docs/decisions.md D40).
+  const prefix = `req_${randomBase36(cryptoRng, 8)}`;
   // Decided once: the access log is off below info level.
   const logRequests = engine.log.isLevelEnabled?.('info') ?? true;
   let counter = 0;

@@ -16,7 +16,8 @@ import type { Route, RouteContext } from './route.js';
 export interface PipelineDeps {
   engine: Engine;
   limits: RateLimits;
-  adminToken: string;
+  /** The SHA-256 hex digest of the admin token. */
+  adminTokenSha256: string;
 }
 
 export interface IncomingCall {
@@ -29,29 +30,37 @@ export interface IncomingCall {
   ip: string;
 }
 
-function authFailureBlock(deps: PipelineDeps, ip: string): HandlerResult | undefined {
-  const d = deps.limits.byClass.auth_failure.peek(ip);
-  if (d.remaining > 0) return undefined;
-  const r = errorResult('RATE_LIMITED', 'Too many failed authentication attempts from this address; wait and try again.');
-  r.headers = { 'Retry-After': String(d.resetSeconds) };
-  return r;
-}
-
+/**
+ * Resolves the caller. A failed authentication is counted against the client address; once an
+ * address has failed too often in the window, its further failures are answered 429 instead of
+ * 401. Valid credentials are never refused because others failed (docs/decisions.md D44).
+ */
 function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Principal | undefined {
   if (route.auth === 'none') return undefined;
   try {
     if (route.auth === 'admin') {
-      checkAdminToken(call.headers, deps.adminToken);
+      checkAdminToken(call.headers, deps.adminTokenSha256);
       return undefined;
     }
     return deps.engine.accounts.authenticate(readApiKey(call.headers));
   } catch (err) {
     if (err instanceof AppError && (err.code === 'AUTH_INVALID' || err.code === 'AUTH_MISSING')) {
-      deps.limits.byClass.auth_failure.hit(call.ip);
-      deps.engine.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip });
+      const d = deps.limits.byClass.auth_failure.hit(call.ip);
+      deps.engine.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip, throttled: !d.allowed });
+      if (!d.allowed) {
+        throw new AppError('RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s and try again with valid credentials.`, {
+          retryAfterSeconds: d.resetSeconds,
+        });
+      }
     }
     throw err;
   }
+}
+
+/** A result's headers, with Retry-After when the error says how long to wait. */
+function retryAfter(err: unknown): Record<string, string> | undefined {
+  const s = err instanceof AppError ? err.details?.retryAfterSeconds : undefined;
+  return typeof s === 'number' ? { 'Retry-After': String(s) } : undefined;
 }
 
 /**
@@ -60,29 +69,41 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Pri
  */
 export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): HandlerResult | Promise<HandlerResult> {
   let headers: Record<string, string> = {};
-  let idem: { userId: string; key: string; stored: boolean } | undefined;
+  let idem: { userId: string; key: string; attempt: string; stored: boolean } | undefined;
+  const fail = (err: unknown): HandlerResult => {
+    const result = toErrorResult(err);
+    if (!(err instanceof AppError)) deps.engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+    if (idem) {
+      // Whatever `remember` wrote rolled back with the failed transaction (a committed record is
+      // 'done', which neither call below touches). A refusal is part of the record; a failure on
+      // our or the upstream's side may be retried with the same key.
+      if (result.status >= 500 || result.status === 409) deps.engine.idempotency.abandon(idem.userId, idem.key, idem.attempt);
+      else {
+        try {
+          deps.engine.idempotency.complete(idem.userId, idem.key, idem.attempt, { status: result.status, body: result.body });
+        } catch {
+          // The key was taken over by a retry: that attempt's answer is the one recorded.
+        }
+      }
+    }
+    return { ...result, headers: { ...headers, ...retryAfter(err), ...result.headers } };
+  };
   const finish = (result: HandlerResult): HandlerResult => {
-    if (idem && !idem.stored) deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
+    if (idem && !idem.stored) {
+      try {
+        deps.engine.idempotency.complete(idem.userId, idem.key, idem.attempt, { status: result.status, body: result.body });
+      } catch (err) {
+        return fail(err);
+      }
+    }
     // Not a spread: a handler's body may be a lazy getter over pre-serialized JSON.
     result.headers = { ...headers, ...result.headers };
     return result;
   };
-  const fail = (err: unknown): HandlerResult => {
-    const result = toErrorResult(err);
-    if (result.status >= 500 || !(err instanceof AppError)) {
-      if (!(err instanceof AppError)) deps.engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
-    }
-    if (idem) {
-      // Whatever `remember` wrote rolled back with the failed transaction. A refusal is part of the record; a failure on our or the upstream's side may be retried.
-      if (result.status >= 500 || result.status === 409) deps.engine.idempotency.abandon(idem.userId, idem.key);
-      else deps.engine.idempotency.complete(idem.userId, idem.key, { status: result.status, body: result.body });
-    }
-    return { ...result, headers: { ...headers, ...result.headers } };
-  };
   try {
-    if (route.auth !== 'none') {
-      const blocked = authFailureBlock(deps, call.ip);
-      if (blocked) return blocked;
+    if (route.tag !== 'system') {
+      const storage = deps.engine.storage.status();
+      if (!storage.ok) throw new AppError('STORAGE_UNAVAILABLE', `The server cannot use its database: ${storage.detail} Nothing was changed; an operator must restart it on a database file.`);
     }
     const principal = authenticate(deps, route, call);
     if (route.rateClass && principal) {
@@ -99,7 +120,7 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       if (Array.isArray(idemHeader)) throw new AppError('BAD_REQUEST', 'The Idempotency-Key header must appear once.');
       const begun = deps.engine.idempotency.begin(principal.user.id, idemHeader, requestFingerprint(call.method, call.path, call.body));
       if (begun.kind === 'replay') return { ...begun.response, headers: { ...headers, 'Idempotent-Replayed': 'true' } };
-      idem = { userId: principal.user.id, key: idemHeader, stored: false };
+      idem = { userId: principal.user.id, key: idemHeader, attempt: begun.attempt, stored: false };
     }
     const ctx: RouteContext = {
       engine: deps.engine,
@@ -110,12 +131,12 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       principal,
       remember(response: StoredResponse) {
         if (!idem) return;
-        deps.engine.idempotency.complete(idem.userId, idem.key, response);
+        deps.engine.idempotency.complete(idem.userId, idem.key, idem.attempt, response);
         idem.stored = true;
       },
     };
     const out = route.handler(ctx);
-    return isPromise(out) ? out.then(finish).catch(fail) : finish(out);
+    return isPromise(out) ? out.then(finish, fail) : finish(out);
   } catch (err) {
     return fail(err);
   }

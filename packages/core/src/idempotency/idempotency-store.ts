@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../ports/clock.js';
+import { randomBase36 } from '../ports/ids.js';
+import { cryptoRng } from '../ports/rng.js';
 import { writeTx, type Db } from '../storage/database.js';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
@@ -17,7 +19,10 @@ export interface StoredResponse {
   body: unknown;
 }
 
-export type BeginResult = { kind: 'new' } | { kind: 'replay'; response: StoredResponse };
+export type BeginResult = { kind: 'new'; attempt: string } | { kind: 'replay'; response: StoredResponse };
+
+/** By default a key still in progress after this long is free to be taken over (the reconciliation window). */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
 
 interface Row {
   request_hash: string;
@@ -49,6 +54,8 @@ export class IdempotencyStore {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** How long an attempt holds its key before another may take it over. */
+    readonly leaseMs = DEFAULT_IDEMPOTENCY_LEASE_MS,
   ) {}
 
   static validateKey(key: string): void {
@@ -68,35 +75,60 @@ export class IdempotencyStore {
         if (row.request_hash !== fingerprint) {
           throw new AppError('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was already used with a different request; use a new key.');
         }
-        if (row.state === 'in_progress') {
-          throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry in a moment.');
+        if (row.state === 'in_progress' && now - row.created_at < this.leaseMs) {
+          const wait = Math.max(1, Math.ceil((row.created_at + this.leaseMs - now) / 1000));
+          throw new AppError(
+            'IDEMPOTENCY_IN_PROGRESS',
+            `A request with this Idempotency-Key is still being processed; retry in a moment (it is released after at most ${wait} s if it never finishes).`,
+            { retryAfterSeconds: wait },
+          );
         }
-        return { kind: 'replay', response: { status: row.status!, body: JSON.parse(row.body!) } };
+        if (row.state === 'done') return { kind: 'replay', response: { status: row.status!, body: JSON.parse(row.body!) } };
       }
+      const attempt = randomBase36(cryptoRng, 16);
       this.db
         .prepare(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at) VALUES (?, ?, ?, 'in_progress', ?)
-           ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress', status = NULL, body = NULL, created_at = excluded.created_at`,
+          `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, attempt) VALUES (?, ?, ?, 'in_progress', ?, ?)
+           ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress', status = NULL, body = NULL,
+             created_at = excluded.created_at, attempt = excluded.attempt`,
         )
-        .run(userId, key, fingerprint, now);
-      return { kind: 'new' };
+        .run(userId, key, fingerprint, now, attempt);
+      return { kind: 'new', attempt };
     });
   }
 
-  /** Stores the response to replay. Runs inside the caller's transaction when there is one. */
-  complete(userId: string, key: string, response: StoredResponse): void {
+  /**
+   * Stores the response to replay. Runs inside the caller's transaction when there is one, and
+   * throws IDEMPOTENCY_IN_PROGRESS when this attempt no longer holds the key (it outlived its
+   * lease and a retry took over): the caller's transaction then rolls back, so one key never
+   * records two outcomes.
+   */
+  complete(userId: string, key: string, attempt: string, response: StoredResponse): void {
     writeTx(this.db, () => {
-      this.db
-        .prepare("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ?")
-        .run(response.status, JSON.stringify(response.body), userId, key);
+      const r = this.db
+        .prepare("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'")
+        .run(response.status, JSON.stringify(response.body), userId, key, attempt);
+      if (r.changes === 0) {
+        throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'This request took longer than its Idempotency-Key is held and a retry took the key over; nothing was changed by this request.');
+      }
     });
   }
 
   /** Forgets a key whose request had no effect and may be retried (server or upstream failure). */
-  abandon(userId: string, key: string): void {
+  abandon(userId: string, key: string, attempt: string): void {
     writeTx(this.db, () => {
-      this.db.prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND state = 'in_progress'").run(userId, key);
+      this.db.prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'").run(userId, key, attempt);
     });
+  }
+
+  /**
+   * At start-up, with this server the only one on the database: every key still in progress
+   * belonged to a process that died. Its buy never committed (an order's key completes in the
+   * order's own transaction), so the key is released for the retry; a number the upstream sold
+   * for it is released by buy reconciliation. Returns how many keys were released.
+   */
+  releaseOrphaned(): number {
+    return writeTx(this.db, () => this.db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'").run().changes);
   }
 
   /** Deletes keys older than the replay window. */

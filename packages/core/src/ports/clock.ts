@@ -6,11 +6,52 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. Must never go backwards within one process. */
   now(): number;
+  /**
+   * Never report a time before `at` again: what a database already holds, so ids and time-based
+   * order continue across a restart on a machine whose clock is behind (docs/decisions.md D41).
+   * Clocks that cannot (a test's manual clock) leave it out.
+   */
+  notBefore?(at: number): void;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-};
+/**
+ * Wall-clock time that never goes backwards and never stands still: it follows the system clock
+ * forward, and when the system clock is stepped back (NTP, a VM restored from a snapshot) it
+ * keeps counting from where it was at the rate of the monotonic clock until the wall clock
+ * catches up. So rate-limit windows, expiries and retries keep moving, and ids keep their order.
+ */
+export class MonotonicClock implements Clock {
+  private base: number;
+  private mark: number;
+
+  constructor(
+    private readonly wall: () => number = () => Date.now(),
+    private readonly steady: () => number = () => performance.now(),
+  ) {
+    this.base = wall();
+    this.mark = steady();
+  }
+
+  now(): number {
+    const counted = this.base + (this.steady() - this.mark);
+    const w = this.wall();
+    if (w > counted) {
+      this.base = w;
+      this.mark = this.steady();
+      return Math.floor(w);
+    }
+    return Math.floor(counted);
+  }
+
+  notBefore(at: number): void {
+    if (this.now() >= at) return;
+    this.base = at;
+    this.mark = this.steady();
+  }
+}
+
+/** The process's clock: wall time, monotonic (see MonotonicClock). */
+export const systemClock: Clock = new MonotonicClock();
 
 /** A clock that moves only when told; for tests. */
 export class ManualClock implements Clock {
@@ -29,5 +70,8 @@ export class ManualClock implements Clock {
   set(ms: number): void {
     if (ms < this.current) throw new RangeError('a clock never goes backwards');
     this.current = ms;
+  }
+  notBefore(at: number): void {
+    if (at > this.current) this.current = at;
   }
 }

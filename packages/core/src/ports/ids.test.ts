@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
-import { createIdGenerator } from './ids.js';
+import { createIdGenerator, idTimestamp } from './ids.js';
 import { createSeededRng } from './rng.js';
 
 describe('ids', () => {
@@ -15,5 +15,18 @@ describe('ids', () => {
     expect(new Set(made).size).toBe(made.length);
     expect([...made].sort()).toEqual(made);
     for (const id of made) expect(id).toMatch(/^ck[0-9a-z]{25}$/);
+  });
+});
+
+describe('ids after a restart', () => {
+  it('sort after what the database holds even when the clock is behind it', () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const before = createIdGenerator(new ManualClock(Date.UTC(2026, 5, 1)), createSeededRng(1));
+    const old = [before.next('ck'), before.next('ck')];
+    const ids = createIdGenerator(clock, createSeededRng(1));
+    ids.continueAfter(idTimestamp(old[1]!, 'ck')!);
+    const fresh = ids.next('ck');
+    expect(fresh > old[1]!).toBe(true);
+    expect(ids.next('ck') > fresh).toBe(true);
   });
 });

@@ -10,6 +10,19 @@ export type IdPrefix = 'cl' | 'ck' | 'key' | 'led' | 'ob';
 
 export interface IdGenerator {
   next(prefix: IdPrefix): string;
+  /**
+   * Every id made from now on sorts after an id made at `ms` (what a database already holds),
+   * whatever the clock says: docs/decisions.md D41.
+   */
+  continueAfter(ms: number): void;
+}
+
+/** The millisecond an id was made at, or undefined when the text is not one of ours. */
+export function idTimestamp(id: string, prefix: IdPrefix): number | undefined {
+  if (!id.startsWith(prefix)) return undefined;
+  const stamp = id.slice(prefix.length, prefix.length + 9);
+  if (!/^[0-9a-z]{9}$/.test(stamp)) return undefined;
+  return parseInt(stamp, 36);
 }
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -37,6 +50,12 @@ export function createIdGenerator(clock: Clock, rng: Rng): IdGenerator {
         seq = 0;
       }
       return prefix + now.toString(36).padStart(9, '0') + seq.toString(36).padStart(4, '0') + randomBase36(rng, 12);
+    },
+    continueAfter(ms) {
+      if (ms + 1 > lastMs) {
+        lastMs = ms + 1;
+        seq = -1;
+      }
     },
   };
 }

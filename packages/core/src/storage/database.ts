@@ -3,7 +3,7 @@
  * foreign keys on, and the numbered migrations applied. One connection is the single writer;
  * every write goes through `writeTx`, which uses BEGIN IMMEDIATE.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
@@ -19,7 +19,7 @@ export interface OpenDatabaseOptions {
 
 export function openDatabase(options: OpenDatabaseOptions): Db {
   const memory = options.path === ':memory:';
-  if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+  if (!memory) prepareFile(options.path);
   const db = new Database(options.path);
   if (!memory) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
@@ -27,6 +27,24 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   db.pragma('busy_timeout = 5000');
   migrate(db);
   return db;
+}
+
+/**
+ * A database file and its folder are private to the server's user (docs/decisions.md D45): a
+ * folder we create is 0700, a file we create is 0600, and SQLite gives its -wal and -shm files the
+ * database file's mode. An existing file readable by others (made by an older version) is
+ * tightened to 0600 with its -wal and -shm.
+ */
+function prepareFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // missing, or not ours to change: nothing to tighten
+    }
+  }
 }
 
 export function migrate(db: Db): number {

@@ -143,4 +143,12 @@ ALTER TABLE users ADD COLUMN external_ref TEXT;
 CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: 'idempotency attempts',
+    sql: `
+-- Each attempt at a keyed request holds the key with a token: only it may record the outcome (docs/decisions.md D42).
+ALTER TABLE idempotency_keys ADD COLUMN attempt TEXT;
+`,
+  },
 ];

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Engine, type Upstream } from '@jiema/core';
+import { createEngine, createSeededRng, ManualClock, MemoryUpstream, openDatabase, type Engine, type Upstream } from '@jiema/core';
 import { TEST_CATALOGUE, until } from '../../../core/test/helpers.js';
 import { ScriptedFaultsUpstream, type FaultMethod } from './model/scripted-faults-upstream.js';
 import { report } from './knobs.js';
@@ -33,7 +33,9 @@ afterEach(() => {
 });
 
 const start = (u: Upstream) => {
-  const engine = createEngine({ upstream: u, db: file, clock, rng: createSeededRng(engines.length + 1), eagerOutbox: false });
+  // An open database rather than a path: a path would be locked, and the "dead" engine of this
+  // process still holds its connection, as a killed process's kernel would not.
+  const engine = createEngine({ upstream: u, db: openDatabase({ path: file }), exclusive: true, clock, rng: createSeededRng(engines.length + 1), eagerOutbox: false });
   engines.push(engine);
   return engine;
 };

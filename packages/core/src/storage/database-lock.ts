@@ -1,0 +1,99 @@
+/**
+ * One database file, one server (docs/decisions.md D43). A server holds an exclusive lock on a
+ * small companion file (`<db>.lock`, an SQLite file in exclusive locking mode) for as long as it
+ * runs; the operating system drops it when the process ends, even by SIGKILL, so a crash never
+ * leaves a stale lock. A second server on the same file is refused with the holder's details,
+ * which the holder records in the database's settings. Tools that only read, or that are meant
+ * to run beside a server (`jiema seed`), do not take the lock.
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { systemClock } from '../ports/clock.js';
+import Database from 'better-sqlite3';
+import type { Db } from './database.js';
+
+export interface DatabaseHolder {
+  pid: number;
+  host: string;
+  /** Where the holder serves, once it knows. */
+  url?: string;
+  startedAt: string;
+}
+
+export interface DatabaseLock {
+  path: string;
+  release(): void;
+}
+
+/** A second server on a database file another one holds. */
+export class DatabaseLockedError extends Error {
+  constructor(
+    message: string,
+    readonly holder: DatabaseHolder | undefined,
+  ) {
+    super(message);
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+export const lockPathFor = (dbPath: string): string => `${dbPath}.lock`;
+const HOLDER_KEY = 'server_holder';
+
+/** Takes the lock or throws DatabaseLockedError naming the holder (as the holder recorded it in the database). */
+export function acquireDatabaseLock(dbPath: string): DatabaseLock {
+  const path = lockPathFor(dbPath);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(path, { timeout: 0 });
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // The first write takes the exclusive lock; in exclusive locking mode it is kept until close.
+    lock.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); COMMIT;');
+  } catch (err) {
+    lock?.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') {
+      const h = readHolderFromFile(dbPath);
+      const who = h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
+      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${who}). Stop that server first, or give this one another database with --db.`, h);
+    }
+    throw err;
+  }
+  let released = false;
+  return {
+    path,
+    release() {
+      if (released) return;
+      released = true;
+      lock.close();
+    },
+  };
+}
+
+function readHolderFromFile(dbPath: string): DatabaseHolder | undefined {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true, timeout: 1_000 });
+    return readDatabaseHolder(db);
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}
+
+export function readDatabaseHolder(db: Db): DatabaseHolder | undefined {
+  try {
+    const raw = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck().get(HOLDER_KEY);
+    return raw ? (JSON.parse(raw) as DatabaseHolder) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records who holds the lock, for the error a second server shows. */
+export function recordDatabaseHolder(db: Db, url?: string): void {
+  const holder: DatabaseHolder = { pid: process.pid, host: hostname(), ...(url && { url }), startedAt: readDatabaseHolder(db)?.pid === process.pid ? readDatabaseHolder(db)!.startedAt : new Date(systemClock.now()).toISOString() };
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(HOLDER_KEY, JSON.stringify(holder));
+}
