@@ -26,6 +26,7 @@ export * from './money/money.js';
 export * from './order/order.js';
 export * from './order/order-machine.js';
 export * from './order/order-presenter.js';
+export * from './order/sms-code.js';
 export * from './outbox/outbox.js';
 export * from './ports/clock.js';
 export * from './ports/ids.js';

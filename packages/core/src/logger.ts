@@ -57,10 +57,25 @@ export function createLogger(options: LoggerOptions): Logger {
       messageKey: 'msg',
       timestamp: () => `,"time":"${new Date(options.clock.now()).toISOString()}"`,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      mixin: () => requestContext.getStore() ?? {},
+      // A fresh object every line: pino merges the line's own fields into what the mixin returns,
+      // so handing it the shared request context would carry fields from line to line.
+      mixin: () => {
+        const ctx = requestContext.getStore();
+        return ctx ? { reqId: ctx.reqId } : {};
+      },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination,
+  );
+}
+
+/** Secrets pasted where they do not belong (a key in a URL path): masked before the text is logged. */
+const SECRET_IN_TEXT = /\b(jm_[0-9A-Za-z]{39})([0-9A-Za-z]{4})\b|\b(jma_[A-Za-z0-9_-]{6,})\b|\b(whsec_[A-Za-z0-9+/=]{8,})/g;
+
+export function redactSecrets(text: string): string {
+  if (!text.includes('jm') && !text.includes('whsec_')) return text;
+  return text.replace(SECRET_IN_TEXT, (_m, _key, hint: string | undefined, admin: string | undefined, wh: string | undefined) =>
+    hint !== undefined ? `jm_…${hint}` : admin !== undefined ? 'jma_…' : wh !== undefined ? 'whsec_…' : '…',
   );
 }
 

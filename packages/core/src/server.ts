@@ -36,9 +36,6 @@ export function bindServer(server: Server, port: number, host: string): Promise<
 
 export async function listen(app: JiemaApp, engine: Engine, options: ListenOptions = {}): Promise<RunningServer> {
   const server = createJsonHttpServer(app.handler);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
   await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const tickMs = options.tickMs ?? 1_000;
   const timer = tickMs > 0 ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs) : undefined;

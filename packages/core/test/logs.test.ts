@@ -48,4 +48,35 @@ describe('logs', () => {
     expect(created.reqId).toMatch(/^req_/);
     expect(requests.some((r) => r.reqId === created.reqId && r.path === '/api/v1/orders')).toBe(true);
   });
+
+  it('give each line its own fields and the request id only, and mask a key pasted into a URL path', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const clock = new ManualClock(Date.UTC(2030, 0, 1));
+    const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
+    const u = s.user(1_000);
+    try {
+      await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
+      await s.call('GET', `/api/v1/orders/${u.key}`, { key: u.key });
+    } finally {
+      await s.close();
+    }
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byEvent = (e: string) => parsed.filter((l) => l.event === e);
+    // order.created was written first in that request; the access line after it must not inherit its fields.
+    const created = byEvent('order.created')[0]!;
+    const access = byEvent('http.request').find((l) => l.reqId === created.reqId)!;
+    expect(access).toBeDefined();
+    expect(access).not.toHaveProperty('orderId');
+    expect(access).not.toHaveProperty('chargedCents');
+    expect(Object.keys(access).sort()).toEqual(['event', 'level', 'method', 'ms', 'path', 'reqId', 'status', 'time']);
+    const pasted = byEvent('http.request').find((l) => String(l.path).startsWith('/api/v1/orders/jm_'))!;
+    expect(pasted.path).toBe(`/api/v1/orders/jm_…${u.key.slice(-4)}`);
+    expect(lines.join('\n')).not.toContain(u.key);
+  });
 });

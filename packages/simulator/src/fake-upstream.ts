@@ -5,6 +5,7 @@
  * simulator when an activation changes, so the engine hears of an SMS the moment it arrives.
  */
 import {
+  extractCode,
   formatMicros,
   parseDecimalMicros,
   UpstreamError,
@@ -22,7 +23,7 @@ import { behaviourFor, type Behaviour, type BehaviourConfig } from './behaviour.
 import type { EventLog } from './event-log.js';
 import type { CallContext, Fault, FaultPlan, UpstreamMethod } from './faults.js';
 import type { Scheduler } from './scheduler.js';
-import { findCode, makePhone, makeSms } from './sms-text.js';
+import { makePhone, makeSms } from './sms-text.js';
 
 export interface SimActivation {
   id: string;
@@ -126,7 +127,7 @@ export class FakeUpstream implements Upstream {
       this.o.log.record('sms.dropped', { activationId, reason: a ? `closed (${a.closedReason})` : 'unknown activation' });
       return undefined;
     }
-    const made = body === undefined ? makeSms(this.o.rng, this.services.get(a.service)) : { text: body, code: findCode(body) };
+    const made = body === undefined ? makeSms(this.o.rng, this.services.get(a.service)) : { text: body, code: extractCode(body) };
     const sms: UpstreamSms = { key: `${a.id}-${a.messages.length + 1}`, text: made.text, code: made.code, receivedAt: this.o.clock.now() };
     a.messages.push(sms);
     a.state = 'RECEIVED';
@@ -169,6 +170,11 @@ export class FakeUpstream implements Upstream {
       adopted += 1;
     }
     return adopted;
+  }
+
+  /** New activations get ids above `id` (the largest one a database from an earlier run knows). */
+  continueAfter(id: number): void {
+    if (Number.isSafeInteger(id) && id >= this.nextId) this.nextId = id + 1;
   }
 
   /** Closes an activation as the upstream would when it bans the number. */

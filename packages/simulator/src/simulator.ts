@@ -4,9 +4,22 @@
  * deliveries, bans, order expiries, outbox retries — stopping at each moment something is due.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { bindServer, createJsonHttpServer, loadCatalogueFixture, type CatalogueFixture, type Logger, type RateLimitConfig } from '@jiema/core';
+import { resolve } from 'node:path';
+import {
+  acquireDatabaseLock,
+  bindServer,
+  createJsonHttpServer,
+  loadCatalogueFixture,
+  openDatabase,
+  recordDatabaseHolder,
+  wipeData,
+  type CatalogueFixture,
+  type DatabaseLock,
+  type Db,
+  type Logger,
+  type RateLimitConfig,
+} from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
 import type { SimEvent } from './event-log.js';
@@ -14,6 +27,7 @@ import type { Fault, FaultSpec } from './faults.js';
 import { parseClockSpec, type ClockSpec, type VirtualClock } from './virtual-clock.js';
 import { createWorld, setStock, type World } from './world.js';
 import { mountFacades, type FacadeMode } from './facades/mount.js';
+import { FacadeGuard } from './facades/facade-guard.js';
 
 export interface SimulatorOptions {
   /** Seeds every random choice; the same seed and the same calls give the same event log. Default 1. */
@@ -24,8 +38,18 @@ export interface SimulatorOptions {
   host?: string;
   /** A catalogue fixture object, or a path to one. Default: the repository's fixtures/catalogue.json. */
   fixtures?: CatalogueFixture | string;
-  /** SQLite file, or ':memory:' (default). */
+  /**
+   * SQLite file, or ':memory:' (default). A file is locked while the simulator runs: a second
+   * server on it is refused (DatabaseLockedError).
+   */
   db?: string;
+  /**
+   * Settings a reset keeps besides the admin token's and facade key's (the simulator never stores
+   * those in clear). Used by `jiema serve` for its own bookkeeping.
+   */
+  keepSettingsOnReset?: string[];
+  /** Called after every reset, with the fresh world (e.g. to recreate a demo user). */
+  onReset?: (world: World) => void;
   adminToken?: string;
   /** The key the upstream-protocol facades accept as `api_key` / bearer token. */
   upstreamApiKey?: string;
@@ -65,6 +89,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const adminToken = options.adminToken ?? `jma_sim_${randomBytes(16).toString('hex')}`;
   const upstreamApiKey = options.upstreamApiKey ?? `sim_${randomBytes(16).toString('hex')}`;
   const facade = { mode: options.facadeMode ?? ('always200' as FacadeMode) };
+  const facadeGuard = new FacadeGuard(upstreamApiKey);
   let queue: Promise<unknown> = Promise.resolve();
   /** Serialises clock work: advances, pumps and resets never interleave. */
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -73,12 +98,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return run;
   };
 
+  const dbPath = options.db && options.db !== ':memory:' ? resolve(options.db) : null;
+  const lock: DatabaseLock | undefined = dbPath ? acquireDatabaseLock(dbPath) : undefined;
+  let db: Db;
+  try {
+    db = openDatabase({ path: dbPath ?? ':memory:', synchronous: dbPath ? 'FULL' : 'OFF' });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+
   const build = (): World =>
     createWorld({
       seed: options.seed ?? 1,
       clock: clockSpec,
       fixture,
-      db: options.db ?? ':memory:',
+      db,
       adminToken,
       ...(options.behaviour && { behaviour: options.behaviour }),
       ...(options.upstreamBalance && { upstreamBalance: options.upstreamBalance }),
@@ -124,12 +159,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }),
     reset: () =>
       serial(async () => {
-        const old = world;
-        old.engine.close();
-        // A file-backed simulator starts over on an empty file, like the in-memory one.
-        if (options.db && options.db !== ':memory:') for (const suffix of ['', '-wal', '-shm']) rmSync(options.db + suffix, { force: true });
+        // The same file, emptied in one transaction: the admin token, the facade key and the lock
+        // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
+        wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);
         world = build();
         world.log.record('reset', {});
+        options.onReset?.(world);
       }),
     deliverSms: async (orderId: string, body?: string) => {
       const order = world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId);
@@ -140,14 +175,33 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
   };
 
-  world = build();
+  try {
+    world = build();
+  } catch (err) {
+    db.close();
+    lock?.release();
+    throw err;
+  }
 
   const server: Server = createJsonHttpServer((req, res) => {
-    if (mountFacades(req, res, { world, apiKey: upstreamApiKey, mode: facade.mode })) return;
+    if (mountFacades(req, res, { world, guard: facadeGuard, mode: facade.mode })) return;
     world.app.handler(req, res);
   });
   server.keepAliveTimeout = 5_000;
-  const { port, address } = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  let bound: Awaited<ReturnType<typeof bindServer>>;
+  try {
+    bound = await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
+  } catch (err) {
+    db.close();
+    lock?.release();
+    throw err;
+  }
+  const { port, address } = bound;
+  const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (dbPath) recordDatabaseHolder(db, url);
+  // The database file is looked at every second whatever the clock mode (a manual clock never ticks).
+  const storageCheck = dbPath ? setInterval(() => world.engine.storage.check(), 1_000) : undefined;
+  storageCheck?.unref();
   const pump =
     clockSpec.mode === 'manual'
       ? undefined
@@ -155,7 +209,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   pump?.unref();
 
   return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
+    url,
     port,
     adminToken,
     upstreamApiKey,
@@ -195,12 +249,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     reset: control.reset,
     async close() {
       if (pump) clearInterval(pump);
+      if (storageCheck) clearInterval(storageCheck);
       await queue.catch(() => undefined);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      await new Promise<void>((done) => {
+        server.close(() => done());
         server.closeAllConnections();
       });
       world.engine.close();
+      lock?.release();
     },
   };
 }

@@ -4,7 +4,7 @@
  * state), and each service's own SMS wording with a code of its usual length.
  */
 import { faker } from '@faker-js/faker/locale/base';
-import type { FixtureCountry, FixtureService, Rng } from '@jiema/core';
+import { extractCode, type FixtureCountry, type FixtureService, type Rng } from '@jiema/core';
 
 function seedFrom(rng: Rng): number {
   return Math.floor(rng.next() * 2 ** 31);
@@ -23,14 +23,11 @@ export function makeCode(rng: Rng, length: number): string {
   return code;
 }
 
-export function makeSms(rng: Rng, service: FixtureService | undefined): { text: string; code: string } {
+/** A realistic SMS; its code is what the project's one extractor reads in it (docs/decisions.md D48). */
+export function makeSms(rng: Rng, service: FixtureService | undefined): { text: string; code: string | null } {
   const code = makeCode(rng, service?.codeLength ?? 6);
   const templates = service?.smsTemplates ?? ['Your verification code is {code}'];
   const template = templates[Math.floor(rng.next() * templates.length)]!;
-  return { text: template.replaceAll('{code}', code), code };
-}
-
-/** The code in a free-text SMS: the first run of 4–8 digits. */
-export function findCode(text: string): string | null {
-  return /(?<!\d)\d{4,8}(?!\d)/.exec(text)?.[0] ?? null;
+  const text = template.replaceAll('{code}', code);
+  return { text, code: extractCode(text) };
 }

@@ -6,7 +6,6 @@
 import {
   createApp,
   createEngine,
-  openDatabase,
   readCatalogueOverrides,
   type CatalogueOverrides,
   createSeededRng,
@@ -30,7 +29,8 @@ export interface WorldOptions {
   seed: number;
   clock: ClockSpec;
   fixture: CatalogueFixture;
-  db: string;
+  /** The world's database, opened (and for a file, locked) by its simulator; it outlives resets. */
+  db: Db;
   adminToken: string;
   behaviour?: BehaviourConfigInput;
   upstreamBalance?: string;
@@ -52,8 +52,9 @@ export interface World {
 }
 
 export function createWorld(options: WorldOptions): World {
-  const db = openDatabase({ path: options.db, synchronous: options.db === ':memory:' ? 'OFF' : 'FULL' });
-  const clock = new VirtualClock(resumedClock(options.clock, db));
+  const db = options.db;
+  // A database from an earlier run moves this clock past its latest moment (the engine's start-up).
+  const clock = new VirtualClock(options.clock);
   // Two streams from one seed: the upstream's choices do not shift when the engine draws an id.
   const upstreamRng = createSeededRng(options.seed);
   const engineRng = createSeededRng(options.seed ^ 0x5bd1e995);
@@ -75,6 +76,8 @@ export function createWorld(options: WorldOptions): World {
       await engine?.orders.syncActivation(activationId);
     },
   });
+  // Activation ids continue after every id the database knows, ended orders included (docs/decisions.md D40).
+  upstream.continueAfter(maxActivationId(db));
   engine = createEngine({
     upstream,
     db,
@@ -82,12 +85,13 @@ export function createWorld(options: WorldOptions): World {
     rng: engineRng,
     logger: options.logger?.(clock) ?? silentLogger,
     fixture,
+    exclusive: true,
     backgroundSync: false,
     eagerOutbox: false,
     earlyCancelHoldMs: 120_000,
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
   });
-  if (options.db !== ':memory:') adoptOpenActivations(engine, upstream);
+  if (!db.memory) adoptOpenActivations(engine, upstream);
   const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;
   world.app = createApp({
     engine,
@@ -101,26 +105,19 @@ export function createWorld(options: WorldOptions): World {
   return world;
 }
 
-/**
- * A database that outlived a previous run carries that run's virtual time. A manual or
- * accelerated clock with no explicit start resumes from the latest moment the database recorded,
- * so time never runs backwards for one database: ids stay time-ordered (cursors rely on it), and
- * expiries, early-cancel holds and retries come due when they should.
- */
-function resumedClock(spec: ClockSpec, db: Db): ClockSpec {
-  if (spec.mode === 'real' || spec.startAt !== undefined) return spec;
-  const last = db
-    .prepare<[], { t: number | null }>(
-      `SELECT MAX(t) AS t FROM (
-         SELECT MAX(created_at) AS t FROM users UNION ALL SELECT MAX(last_used_at) FROM api_keys
-         UNION ALL SELECT MAX(updated_at) FROM orders UNION ALL SELECT MAX(created_at) FROM ledger
-         UNION ALL SELECT MAX(created_at) FROM outbox UNION ALL SELECT MAX(done_at) FROM outbox
-         UNION ALL SELECT MAX(started_at) FROM buy_intents)`,
-    )
-    .get()?.t;
-  const start = new VirtualClock(spec).now();
-  // One past it: an id made in the same millisecond by the previous run would not sort before ours.
-  return last !== null && last !== undefined && last >= start ? { ...spec, startAt: last + 1 } : spec;
+/** The largest numeric activation id the database mentions (orders, owed commands, buy intents), or 0. */
+function maxActivationId(db: Db): number {
+  return (
+    db
+      .prepare<[], number | null>(
+        `SELECT MAX(n) FROM (
+           SELECT MAX(CAST(activation_id AS INTEGER)) AS n FROM orders WHERE activation_id GLOB '[0-9]*'
+           UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM outbox WHERE activation_id GLOB '[0-9]*'
+           UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM buy_intents WHERE activation_id GLOB '[0-9]*')`,
+      )
+      .pluck()
+      .get() ?? 0
+  );
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
-import { requestContext } from '../logger.js';
+import { redactSecrets, requestContext } from '../logger.js';
 import { randomBase36 } from '../ports/ids.js';
 import { cryptoRng } from '../ports/rng.js';
 
@@ -36,8 +36,8 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     // Nothing to do at the end when no one logs or observes requests (the production default).
     if (observe || logRequests) {
       res.once('finish', () => {
-        observe?.({ method: req.method ?? 'GET', path, status: res.statusCode });
-        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+        observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode });
+        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
       });
     }
     return { requestId, within: (fn) => requestContext.run(context, fn) };

@@ -13,6 +13,16 @@ import { errorResult } from './envelope.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * The timeouts of every server the project starts (docs/decisions.md D47): a request's headers
+ * must arrive within 10 s and the whole request, body included, within 30 s, or it is answered
+ * 408 and the connection closed. They are checked every second, so a slow client is cut off at
+ * most a second late. They bound receiving a request, never sending a response (long-poll and
+ * server-sent events are unaffected). Idle keep-alive connections are closed after 65 s, longer
+ * than the usual 60 s of load balancers in front.
+ */
+export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000, checkEveryMs: 1_000 } as const;
+
 /** A whole response, for sockets that never got a ServerResponse. */
 function rawResponse(code: ErrorCode, message: string): string {
   const { status, body: envelope } = errorResult(code, message);
@@ -22,7 +32,6 @@ function rawResponse(code: ErrorCode, message: string): string {
 
 function clientErrorMessage(err: NodeJS.ErrnoException): string {
   if (err.code === 'HPE_HEADER_OVERFLOW') return 'The request headers are too large.';
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'The request took too long to arrive.';
   return 'The request is not valid HTTP/1.1.';
 }
 
@@ -37,12 +46,25 @@ export function createJsonHttpServer(listener: RequestListener): Server {
     }
     listener(req, res);
   };
-  const server = createServer({ requireHostHeader: false }, serve);
+  const server = createServer(
+    {
+      requireHostHeader: false,
+      headersTimeout: HTTP_TIMEOUTS.headersMs,
+      requestTimeout: HTTP_TIMEOUTS.requestMs,
+      keepAliveTimeout: HTTP_TIMEOUTS.keepAliveMs,
+      connectionsCheckingInterval: HTTP_TIMEOUTS.checkEveryMs,
+    },
+    serve,
+  );
   server.on('checkExpectation', serve);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     // As Node's own handler: answer only on a socket nothing was written to yet.
     if (err.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
       socket.destroy();
+      return;
+    }
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end(rawResponse('REQUEST_TIMEOUT', `The request did not arrive in time (headers within ${HTTP_TIMEOUTS.headersMs / 1000} s, the whole request within ${HTTP_TIMEOUTS.requestMs / 1000} s).`));
       return;
     }
     socket.end(rawResponse('BAD_REQUEST', clientErrorMessage(err)));

@@ -4,6 +4,7 @@
  */
 import { centsToWire } from '../money/money.js';
 import type { Order } from './order.js';
+import { extractCode } from './sms-code.js';
 
 export interface PublicOrder {
   id: string;
@@ -22,13 +23,6 @@ export interface PublicOrder {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** The first run of 4–8 digits (allowing one space or dash inside, as in "123-456"). */
-export function extractCode(body: string): string | null {
-  const m = /(?<![\d])(\d{3,4})[ -]?(\d{2,4})(?![\d])|(?<![\d])(\d{4,8})(?![\d])/.exec(body);
-  if (!m) return null;
-  return m[3] ?? `${m[1]}${m[2]}`;
-}
 
 export function presentOrder(o: Order): PublicOrder {
   const last = o.smsHistory.at(-1);

@@ -19,6 +19,7 @@ import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
 import { isTerminal, type Order, type OrderStatus } from './order.js';
 import { createOrderJsonCache } from './order-presenter.js';
+import { smsCode } from './sms-code.js';
 import type { OrderStore } from './order-store.js';
 import { BuyIntents, type BuyIntent } from './buy-intents.js';
 
@@ -289,7 +290,7 @@ export class OrderService {
       for (const m of messages) {
         const receivedAt = Math.min(m.receivedAt ?? now, now);
         if (receivedAt > order.expiresAt) continue; // a late SMS, after the window: not the user's any more
-        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code: m.code, receivedAt } });
+        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code: smsCode(m.code, m.text), receivedAt } });
       }
       if (closed) order = this.apply(order, { type: 'UPSTREAM_CLOSED' });
       if (!isTerminal(order.status) && now >= order.expiresAt) order = this.apply(order, { type: 'EXPIRE' });

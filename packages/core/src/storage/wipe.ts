@@ -9,6 +9,8 @@ import { writeTx, type Db } from './database.js';
 
 export function wipeData(db: Db, keepSettings: readonly string[]): void {
   writeTx(db, () => {
+    // Rows reference each other; checked at commit, when none is left.
+    db.pragma('defer_foreign_keys = ON');
     const triggers = db.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all();
     for (const t of triggers) db.exec(`DROP TRIGGER ${JSON.stringify(t.name)}`);
     const tables = db

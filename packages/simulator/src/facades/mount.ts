@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SimFaultError } from '../fake-upstream.js';
+import type { FacadeGuard } from './facade-guard.js';
 import type { World } from '../world.js';
 import { handleFiveSim } from './five-sim/handler.js';
 import { handleSmsActivate } from './sms-activate/handler.js';
@@ -12,9 +13,12 @@ export type FacadeMode = 'always200' | 'status';
 
 export interface FacadeContext {
   world: World;
-  apiKey: string;
+  guard: FacadeGuard;
   mode: FacadeMode;
 }
+
+/** The client's address as the facades see it (they are never behind a trusted proxy). */
+export const peerAddress = (req: IncomingMessage): string => req.socket.remoteAddress ?? 'unknown';
 
 export function mountFacades(req: IncomingMessage, res: ServerResponse, ctx: FacadeContext): boolean {
   const path = (req.url ?? '/').split('?')[0]!;

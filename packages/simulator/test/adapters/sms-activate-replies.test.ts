@@ -128,13 +128,14 @@ describe('SmsActivateUpstream: exact replies over HTTP', () => {
       return (await adapter.getStatus('42')).messages;
     };
     const sms = await poll('{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}');
-    expect(sms).toEqual([{ key: expect.stringMatching(/^42-/), text: 'Your code: 12:34', code: '12:34', receivedAt: T0 + 5_000 }]);
+    // The payload is split at its first colon only; "12:34" is no code to the project's one extractor.
+    expect(sms).toEqual([{ key: expect.stringMatching(/^42-/), text: 'Your code: 12:34', code: null, receivedAt: T0 + 5_000 }]);
     const again = await poll('{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}');
     expect(again[0]!.key).toBe(sms[0]!.key);
     const call = await poll('{"verificationType":2,"sms":null,"call":{"from":"123","text":"voice text 1234","code":"1234","dateTime":"2026-01-01 00:00:09","url":"x","parsingCount":1}}');
     expect(call).toEqual([expect.objectContaining({ text: 'voice text 1234', code: '1234', receivedAt: T0 + 9_000 })]);
     const bare = await poll('STATUS_CANCEL');
-    expect(bare).toEqual([{ key: expect.stringMatching(/^42-/), text: '12:34', code: '12:34', receivedAt: null }]);
+    expect(bare).toEqual([{ key: expect.stringMatching(/^42-/), text: '12:34', code: null, receivedAt: null }]);
     expect(bare[0]!.key).not.toBe(sms[0]!.key);
   });
 

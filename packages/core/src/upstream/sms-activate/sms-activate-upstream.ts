@@ -11,6 +11,7 @@ import { buildHttpUpstream } from '../http-upstream-options.js';
 import type { Activation, ActivationStatus, ActiveActivation, Upstream, UpstreamCatalogue, UpstreamHealth, UpstreamSms } from '../upstream.js';
 import { UpstreamError } from '../upstream-error.js';
 import { idFromWire, messageKey, parseWallTime, phoneFromWire } from '../wire-values.js';
+import { smsCode } from '../../order/sms-code.js';
 import { readCatalogue } from './catalogue.js';
 import { parseReply, type SmsActivateReply } from './parse.js';
 import {
@@ -103,14 +104,22 @@ export class SmsActivateUpstream implements Upstream {
         REPLY.statusCancel,
       ]);
       if (t === REPLY.statusCancel) return { state: 'CLOSED', messages: [] };
-      if (t !== REPLY.ok || payload === null || payload === '' || payload === NO_CODE_PAYLOAD) return { state: 'WAITING', messages: [] };
-      return { state: 'RECEIVED', messages: [await this.latestSms(activationId, payload)] };
+      if (t !== REPLY.ok || payload === null || payload === '') return { state: 'WAITING', messages: [] };
+      // "STATUS_OK:Нет кода": an SMS with no code the provider could read. Its text may still be
+      // there (getStatusV2); with no text either, it is treated as nothing yet, as the official client does.
+      const sms = await this.latestSms(activationId, payload === NO_CODE_PAYLOAD ? null : payload);
+      return sms ? { state: 'RECEIVED', messages: [sms] } : { state: 'WAITING', messages: [] };
     });
   }
 
-  /** The latest SMS in full from getStatusV2; only the code when the upstream cannot show more. */
-  private async latestSms(activationId: string, code: string): Promise<UpstreamSms> {
-    const codeOnly: UpstreamSms = { key: messageKey(activationId, '', code), text: code, code, receivedAt: null };
+  /**
+   * The latest SMS in full from getStatusV2; only the code when the upstream cannot show more.
+   * Codes are read by the project's one extractor (docs/decisions.md D48): a payload of "123-456"
+   * or a whole sentence yields the same code the in-process simulator shows.
+   */
+  private async latestSms(activationId: string, given: string | null): Promise<UpstreamSms | undefined> {
+    const code = given === null ? null : smsCode(given, given);
+    const codeOnly: UpstreamSms | undefined = given === null ? undefined : { key: messageKey(activationId, '', given), text: given, code, receivedAt: null };
     if (!this.statusV2) return codeOnly;
     const reply = await this.send(ACTION.getStatusV2, { [PARAM.id]: activationId });
     if (reply.kind === 'error') {
@@ -127,9 +136,11 @@ export class SmsActivateUpstream implements Upstream {
     if (!parsed.success) throw new UpstreamError('PROTOCOL', 'getStatusV2 does not have the documented shape', { raw: JSON.stringify(reply.value).slice(0, 2_000) });
     const m = [parsed.data.sms, parsed.data.call].find((x): x is Message => isMessage(x));
     if (!m) return codeOnly;
-    const text = m.text?.trim() || code;
-    const smsCode = m.code === undefined || m.code === null || String(m.code).trim() === '' ? code : String(m.code).trim();
-    return { key: messageKey(activationId, m.dateTime ?? '', m.text?.trim() || smsCode), text, code: smsCode, receivedAt: parseWallTime(m.dateTime, this.p.timeZone) };
+    const text = m.text?.trim() || given || '';
+    if (text === '') return codeOnly;
+    const v2Code = m.code === undefined || m.code === null ? '' : String(m.code).trim();
+    const found = smsCode(v2Code || given, text);
+    return { key: messageKey(activationId, m.dateTime ?? '', m.text?.trim() || found || text), text, code: found, receivedAt: parseWallTime(m.dateTime, this.p.timeZone) };
   }
 
   requestNextSms(activationId: string): Promise<void> {

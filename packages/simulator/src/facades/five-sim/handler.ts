@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatMicros, UpstreamError } from '@jiema/core';
 import type { SimActivation } from '../../fake-upstream.js';
-import { sendFault, type FacadeContext } from '../mount.js';
+import { peerAddress, sendFault, type FacadeContext } from '../mount.js';
 import { FAKE_OPERATOR, FIVESIM_ERRORS, nameMaps, type FiveSimStatus, type NameMaps } from './protocol.js';
 
 class FiveSimError extends Error {
@@ -93,8 +93,9 @@ function order(a: SimActivation, maps: NameMaps) {
 }
 
 async function user(req: IncomingMessage, parts: string[], ctx: FacadeContext, maps: NameMaps): Promise<unknown> {
-  const auth = req.headers.authorization ?? '';
-  if (auth !== `Bearer ${ctx.apiKey}`) throw new FiveSimError(401, 'Unauthorized');
+  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const auth = ctx.guard.check(bearer, peerAddress(req));
+  if (!auth.ok) throw auth.reason === 'throttled' ? new FiveSimError(429, 'Too many failed authentication attempts; wait a minute.') : new FiveSimError(401, 'Unauthorized');
   const { upstream } = ctx.world;
   const [what, ...rest] = parts;
   const byId = async (id: string | undefined, act?: (id: string) => Promise<void>) => {

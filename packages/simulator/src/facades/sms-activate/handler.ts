@@ -5,10 +5,10 @@
  * (HTML 502 pages, hung connections, ERROR_SQL).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatMicros, parseDecimalMicros, UpstreamError } from '@jiema/core';
+import { formatMicros, parseDecimalMicros, smsCode, UpstreamError } from '@jiema/core';
 import type { SimActivation } from '../../fake-upstream.js';
-import { readBody, sendFault, type FacadeContext } from '../mount.js';
-import { CURRENCY_USD, protocolTime, statusFor, tokenFor, TOKENS, type ErrorToken } from './protocol.js';
+import { peerAddress, readBody, sendFault, type FacadeContext } from '../mount.js';
+import { CURRENCY_USD, NO_CODE_PAYLOAD, protocolTime, statusFor, tokenFor, TOKENS, type ErrorToken } from './protocol.js';
 
 class Refusal extends Error {
   constructor(readonly token: ErrorToken) {
@@ -26,6 +26,12 @@ export async function handleSmsActivate(req: IncomingMessage, res: ServerRespons
   } else if (req.method !== 'GET') {
     return send(res, ctx, new Refusal('BAD_ACTION'));
   }
+  const auth = ctx.guard.check(params.get('api_key'), peerAddress(req));
+  if (!auth.ok && auth.reason === 'throttled') {
+    res.writeHead(429, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(auth.retryAfterSeconds) }).end('BAD_KEY');
+    return;
+  }
+  if (!auth.ok) return send(res, ctx, new Refusal(auth.reason === 'missing' ? 'NO_KEY' : 'BAD_KEY'));
   try {
     const reply = await answer(params, ctx);
     send(res, ctx, reply);
@@ -65,9 +71,6 @@ function latest(a: SimActivation) {
 
 async function answer(params: URLSearchParams, ctx: FacadeContext): Promise<Reply> {
   const { upstream, clock } = ctx.world;
-  const key = params.get('api_key');
-  if (!key) throw new Refusal('NO_KEY');
-  if (key !== ctx.apiKey) throw new Refusal('BAD_KEY');
   const action = params.get('action') ?? '';
   switch (action) {
     case 'getBalance':
@@ -110,8 +113,9 @@ async function answer(params: URLSearchParams, ctx: FacadeContext): Promise<Repl
       const a = upstream.activation(id)!;
       if (a.state === 'CLOSED') return TOKENS.statusCancel;
       if (a.state === 'RECEIVED') {
+        // The payload is the extracted code (the protocol reference), by the project's one extractor.
         const m = latest(a)!;
-        return `${TOKENS.ok}:${m.code ?? m.text}`;
+        return `${TOKENS.ok}:${smsCode(m.code, m.text) ?? NO_CODE_PAYLOAD}`;
       }
       return a.retryOf !== null ? `${TOKENS.waitRetry}:${a.retryOf}` : TOKENS.waitCode;
     }
@@ -124,7 +128,7 @@ async function answer(params: URLSearchParams, ctx: FacadeContext): Promise<Repl
       const m = latest(a);
       return {
         verificationType: 0,
-        sms: m ? { dateTime: protocolTime(m.receivedAt ?? clock.now()), code: m.code ?? '', text: m.text } : null,
+        sms: m ? { dateTime: protocolTime(m.receivedAt ?? clock.now()), code: smsCode(m.code, m.text) ?? '', text: m.text } : null,
         call: null,
       };
     }

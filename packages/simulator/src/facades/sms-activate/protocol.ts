@@ -17,6 +17,9 @@ export const TOKENS = {
   statusCancel: 'STATUS_CANCEL',
 } as const;
 
+/** The `STATUS_OK` payload for an SMS with no code in it ("no code"), as the providers send it. */
+export const NO_CODE_PAYLOAD = 'Нет кода';
+
 export const ERROR_TOKENS = [
   'NO_KEY',
   'BAD_KEY',
