@@ -7,15 +7,20 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, ManualClock } from '../src/index.js';
 import { ADMIN_TOKEN, startServer } from './helpers.js';
 
+function capture(): { lines: string[]; sink: Writable } {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, sink };
+}
+
 describe('logs', () => {
   it('never contain keys, tokens or SMS codes, and carry a request id and virtual time', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines, sink } = capture();
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
     try {
@@ -50,13 +55,7 @@ describe('logs', () => {
   });
 
   it('give each line its own fields and the request id only, and mask a key pasted into a URL path', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk, _enc, done) {
-        lines.push(...String(chunk).split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines, sink } = capture();
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
     const u = s.user(1_000);
