@@ -70,17 +70,22 @@ function report(err: unknown, out: ReturnType<typeof createOutput>): number {
  * turns every JIEMA_ variable into an argument, which strict mode then refuses for commands that
  * do not take it: JIEMA_API_KEY would break the admin commands.)
  */
+const SECRET_FLAG = /key|token|secret|password/i;
+
 function withEnvDefaults(y: Argv): Argv {
   // getOptions() is public in yargs 18 but missing from @types/yargs 17.
   const o = (y as unknown as { getOptions(): { key: Record<string, unknown>; number: string[]; boolean: string[]; array: string[] } }).getOptions();
   for (const name of Object.keys(o.key)) {
     if (name === 'help' || name === 'version' || name.includes('.')) continue;
-    const value = process.env[`JIEMA_${name.replace(/-/g, '_').toUpperCase()}`];
+    const variable = `JIEMA_${name.replace(/-/g, '_').toUpperCase()}`;
+    const value = process.env[variable];
     if (value === undefined || value === '') continue;
-    if (o.boolean.includes(name)) y = y.default(name, /^(1|true|yes)$/i.test(value));
-    else if (o.number.includes(name)) y = y.default(name, Number(value));
-    else if (o.array.includes(name)) y = y.default(name, value.split(/\s+/).filter(Boolean));
-    else y = y.default(name, value);
+    // --help shows where a secret's default comes from, never the secret (docs/decisions.md D46).
+    const shown = SECRET_FLAG.test(name) ? `from $${variable}` : undefined;
+    if (o.boolean.includes(name)) y = y.default(name, /^(1|true|yes)$/i.test(value), shown);
+    else if (o.number.includes(name)) y = y.default(name, Number(value), shown);
+    else if (o.array.includes(name)) y = y.default(name, value.split(/\s+/).filter(Boolean), shown);
+    else y = y.default(name, value, shown);
   }
   return y;
 }

@@ -7,7 +7,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, serve, tempDir, type Served } from './helpers.js';
+import { readCredentials } from '../src/credentials.js';
+import { api, eventually, serve, tempDir, type Served } from './helpers.js';
 
 let upstream: Served & { facadeUrl?: string; facadeKey?: string };
 let dir: string;
@@ -26,18 +27,16 @@ afterAll(async () => {
 const control = (path: string, method = 'GET', body?: unknown) => api(upstream.url, path, { admin: upstream.adminToken, method, body });
 const activations = async () => (await control('/_sim/v1/upstream')).body.data.activations as Array<{ id: string; phone: string; state: string; closedReason: string | null }>;
 
-async function eventually<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const ADMIN = 'jma_e2e_reseller_admin_token_0123456789';
 
-const reseller = (db: string) =>
-  serve(['--upstream', 'sms-activate', '--upstream-url', upstream.url, '--upstream-key', 'e2e-upstream-key', '--db', db, '--reconcile-after-ms', '1000']);
+/** A production-style server: the operator supplies the admin token; --demo makes a user whose key is saved, never printed. */
+async function reseller(db: string): Promise<Served> {
+  const s = await serve(['--upstream', 'sms-activate', '--upstream-url', upstream.url, '--upstream-key', 'e2e-upstream-key', '--db', db, '--reconcile-after-ms', '1000', '--admin-token', ADMIN, '--demo']);
+  expect(s.apiKey).toBeNull();
+  expect(s.adminToken).toBeUndefined();
+  expect(s.output().stdout + s.output().stderr).not.toContain(ADMIN);
+  return Object.assign(s, { apiKey: readCredentials(db)!.apiKey!, adminToken: ADMIN });
+}
 
 describe('jiema serve --upstream sms-activate, against a simulator facade', () => {
   it('prints the facade and its key in the ready line', () => {

@@ -43,7 +43,9 @@ export interface Served {
   facadeKey?: string;
   url: string;
   apiKey: string | null;
+  /** Only on the start that generated it (simulator); later starts give credentialsFile. */
   adminToken: string;
+  credentialsFile?: string;
   userId: string;
   output: () => { stdout: string; stderr: string };
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -64,7 +66,7 @@ export function serve(args: string[], options: { cwd?: string; env?: Record<stri
       if (stdout.includes('\n') && line) {
         clearTimeout(timer);
         try {
-          const ready = JSON.parse(line) as { url: string; apiKey: string | null; adminToken: string; userId: string; facadeUrl?: string; facadeKey?: string };
+          const ready = JSON.parse(line) as { url: string; apiKey: string | null; adminToken: string; credentialsFile?: string; userId: string; facadeUrl?: string; facadeKey?: string };
           resolve({
             proc,
             ...ready,
@@ -97,4 +99,15 @@ export async function api(url: string, path: string, init: { key?: string; admin
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(url + path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined && { body: JSON.stringify(init.body) }) });
   return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Polls `fn` until it gives a value, or fails after `ms`. */
+export async function eventually<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -19,6 +19,7 @@ import {
   type Db,
   type Logger,
   type RateLimitConfig,
+  type TrustProxy,
 } from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
@@ -57,6 +58,8 @@ export interface SimulatorOptions {
   behaviour?: BehaviourConfigInput;
   upstreamBalance?: string;
   rateLimits?: Partial<RateLimitConfig>;
+  /** Which reverse proxies to believe about client addresses (see createApp). Default: none. */
+  trustProxy?: TrustProxy;
   logger?: (clock: VirtualClock) => Logger;
   /** In real and accelerated modes, how often (real ms) due events are processed. Default 100. */
   pumpMs?: number;
@@ -118,6 +121,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.behaviour && { behaviour: options.behaviour }),
       ...(options.upstreamBalance && { upstreamBalance: options.upstreamBalance }),
       ...(options.rateLimits && { rateLimits: options.rateLimits }),
+      ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
       ...(options.logger && { logger: options.logger }),
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
       extraRoutes: (w) => controlRoutes(control, w),

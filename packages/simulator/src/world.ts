@@ -16,6 +16,7 @@ import {
   type JiemaApp,
   type Logger,
   type RateLimitConfig,
+  type TrustProxy,
 } from '@jiema/core';
 import { BehaviourConfigSchema, type BehaviourConfigInput } from './behaviour.js';
 import { EventLog } from './event-log.js';
@@ -35,6 +36,7 @@ export interface WorldOptions {
   behaviour?: BehaviourConfigInput;
   upstreamBalance?: string;
   rateLimits?: Partial<RateLimitConfig>;
+  trustProxy?: TrustProxy;
   logger?: (clock: VirtualClock) => Logger;
   reconcileAfterMs?: number;
   extraRoutes: (world: World) => Route[];
@@ -97,6 +99,7 @@ export function createWorld(options: WorldOptions): World {
     engine,
     adminToken: options.adminToken,
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     extraRoutes: options.extraRoutes(world),
     observe: (r) => {
       log.record('api.request', r);

@@ -3,10 +3,11 @@
  * file, the simulator's upstream on real time and the default fixtures, unless told otherwise.
  */
 import type { Argv } from 'yargs';
-import type { LogLevel } from '@jiema/core';
+import { parseTrustProxy, type LogLevel } from '@jiema/core';
 import { DEFAULT_DB } from '../local-state.js';
 import { CliError, dollars, EXIT, type Output } from '../output.js';
-import { startServe } from '../serve/start-server.js';
+import { startServe, type RunningServe } from '../serve/start-server.js';
+import { exposureWarning } from '../serve/exposure.js';
 import type { Command } from './command.js';
 
 export const serveCommand: Command = {
@@ -30,68 +31,53 @@ export const serveCommand: Command = {
       .option('facade-key', { type: 'string', describe: "Simulator: the key its upstream-protocol facades accept (default: random, printed at start)" })
       .option('behaviour', { type: 'string', describe: 'Simulator: a YAML/JSON file with SMS delays, failure rates, early-cancel hold… (see the simulator README)' })
       .option('reconcile-after-ms', { type: 'number', describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)' })
-      .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance on first start, in cents" })
+      .option('demo', { type: 'boolean', default: false, describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator' })
+      .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
+      .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
       .check((a) => {
         if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
         if (!Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${String(a.seed)}.`);
         if (!Number.isInteger(a['demo-balance']) || (a['demo-balance'] as number) < 0) throw new Error('--demo-balance must be a whole number of cents.');
         if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock))) throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
+        if (a['trust-proxy'] !== undefined) {
+          try {
+            parseTrustProxy(String(a['trust-proxy']));
+          } catch (err) {
+            throw new Error(`--trust-proxy takes a hop count (1) or proxy addresses and CIDRs separated by commas: ${(err as Error).message}`);
+          }
+        }
         return true;
       })
       .example('$0 serve', 'Local server on http://127.0.0.1:8787 with a simulated upstream')
       .example('$0 serve --ephemeral --port 0 --json', 'Throwaway server on a free port; prints {url, apiKey, adminToken}')
       .example('$0 serve --upstream sms-activate --upstream-url https://hero-sms.com --upstream-key $KEY', 'Production, on a real upstream'),
   handler: async (args, out: Output) => {
-    const running = await startServe(
-      {
-        port: args.port as number,
-        host: args.host as string,
-        db: args.ephemeral ? null : (args.db as string),
-        seed: args.seed as number,
-        clock: args.clock as string,
-        fixtures: args.fixtures as string | undefined,
-        upstream: args.upstream as 'sim' | 'sms-activate' | '5sim',
-        upstreamUrl: args['upstream-url'] as string | undefined,
-        upstreamKey: args['upstream-key'] as string | undefined,
-        costRate: args['cost-rate'] as string | undefined,
-        adminToken: args['admin-token'] as string | undefined,
-        logLevel: args['log-level'] as LogLevel,
-        demoBalanceCents: args['demo-balance'] as number,
-        facadeKey: args['facade-key'] as string | undefined,
-        behaviour: args.behaviour as string | undefined,
-        reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
-      },
-      { freshKey: Boolean(args.json) },
-    ).catch((err: unknown) => {
+    // Everything this server writes (the database, its -wal/-shm, the credentials file) is private.
+    process.umask(0o077);
+    const running = await startServe({
+      port: args.port as number,
+      host: args.host as string,
+      db: args.ephemeral ? null : (args.db as string),
+      seed: args.seed as number,
+      clock: args.clock as string,
+      fixtures: args.fixtures as string | undefined,
+      upstream: args.upstream as 'sim' | 'sms-activate' | '5sim',
+      upstreamUrl: args['upstream-url'] as string | undefined,
+      upstreamKey: args['upstream-key'] as string | undefined,
+      costRate: args['cost-rate'] as string | undefined,
+      adminToken: args['admin-token'] as string | undefined,
+      logLevel: args['log-level'] as LogLevel,
+      demoBalanceCents: args['demo-balance'] as number,
+      demo: args.demo as boolean,
+      facadeKey: args['facade-key'] as string | undefined,
+      behaviour: args.behaviour as string | undefined,
+      reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
+      ...(args['trust-proxy'] !== undefined && { trustProxy: parseTrustProxy(String(args['trust-proxy'])) }),
+    }).catch((err: unknown) => {
       if (err instanceof CliError) throw err;
       throw new CliError(`Could not start the server: ${(err as Error).message}`, EXIT.UNREACHABLE);
     });
-
-    if (out.json) {
-      out.line(
-        JSON.stringify({
-          url: running.url,
-          apiKey: running.demoKey ?? null,
-          adminToken: running.adminToken,
-          userId: running.demoUserId,
-          ...(running.facade && { facadeUrl: running.facade.url, facadeKey: running.facade.apiKey }),
-        }),
-      );
-    } else {
-      out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : args.db})`);
-      out.line(`  admin token:   ${running.adminToken}`);
-      if (running.facade) out.line(`  upstream protocol (SMS-Activate family): ${running.facade.url}  key ${running.facade.apiKey}`);
-      if (running.demoKey) {
-        const balance = running.engine().accounts.requireUser(running.demoUserId).balanceCents;
-        out.line(`  demo API key:  ${running.demoKey}   (shown only now; demo balance ${dollars(balance)})`);
-        out.line('');
-        out.line(`  try:  curl -s -H 'Authorization: Bearer ${running.demoKey}' ${running.url}/api/v1/account`);
-      } else {
-        out.line('  The demo user already exists; its key was shown on first start. Make another with `jiema keys create <userId>`.');
-      }
-      out.line('Press Ctrl-C to stop.');
-    }
-
+    printReady(running, args, out);
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
@@ -105,3 +91,51 @@ export const serveCommand: Command = {
     });
   },
 };
+
+/**
+ * The ready banner (docs/decisions.md D46). A supplied admin token is never printed; a generated
+ * one is printed once, on the start that made it, and only to a terminal — or, for the simulator,
+ * in the --json ready line of that start (its machine interface; ephemeral servers have nowhere
+ * else to keep it). Otherwise it is in the 0600 credentials file, whose path is printed.
+ */
+function printReady(running: RunningServe, args: Record<string, unknown>, out: Output): void {
+  const sim = running.upstream === 'sim';
+  const tty = Boolean(process.stdout.isTTY);
+  const generatedNow = running.adminTokenSource === 'generated';
+  const warning = exposureWarning(args.host as string, sim);
+  if (warning) out.error(warning);
+  if (running.databaseWasMissing) {
+    out.error(`jiema: warning: the database ${String(args.db)} was missing (its credentials file shows a server used it before), so this server starts with an empty one.`);
+  }
+  if (running.adminTokenReplaced) {
+    out.error('jiema: the saved admin token was missing, so a new one replaced it (the old one no longer works).');
+  }
+  if (out.json) {
+    out.line(
+      JSON.stringify({
+        url: running.url,
+        apiKey: sim ? (running.demoKey ?? null) : null,
+        ...(sim && generatedNow && { adminToken: running.adminToken }),
+        userId: running.demoUserId ?? null,
+        ...(running.credentialsFile && { credentialsFile: running.credentialsFile }),
+        ...(running.facade && { facadeUrl: running.facade.url, facadeKey: running.facade.apiKey }),
+      }),
+    );
+    return;
+  }
+  const showToken = generatedNow && (tty || (sim && !running.credentialsFile));
+  out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`);
+  if (running.adminTokenSource === 'supplied') out.line('  admin token:   the one you supplied (not shown)');
+  else if (showToken) out.line(`  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`);
+  else out.line(`  admin token:   saved in ${running.credentialsFile ?? '(nowhere: pass --admin-token)'}`);
+  if (running.facade) out.line(`  upstream protocol (SMS-Activate family): ${running.facade.url}  key ${running.facade.apiKey}`);
+  if (running.demoKey && (sim || (running.demoCreated && tty))) {
+    const balance = running.engine().accounts.requireUser(running.demoUserId!).balanceCents;
+    out.line(`  demo API key:  ${running.demoKey}   (demo balance ${dollars(balance)}${running.credentialsFile ? '; saved for the jiema CLI' : ''})`);
+    out.line('');
+    out.line(`  try:  curl -s -H 'Authorization: Bearer ${running.demoKey}' ${running.url}/api/v1/account`);
+  } else if (running.demoKey) {
+    out.line(`  demo API key:  saved in ${running.credentialsFile}`);
+  }
+  out.line('Press Ctrl-C to stop.');
+}

@@ -8,6 +8,7 @@ import {
   FiveSimUpstream,
   listen,
   loadCatalogueFixture,
+  recordDatabaseHolder,
   SmsActivateUpstream,
   systemClock,
   type Engine,
@@ -41,10 +42,12 @@ export async function startWithAdapter(
     ...(o.costRate && { costRate: o.costRate }),
     ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
   });
-  const server = await listen(createApp({ engine, adminToken: ctx.adminToken }), engine, { port: o.port, host: o.host }).catch((err) => {
+  const app = createApp({ engine, adminToken: ctx.adminToken, ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }) });
+  const server = await listen(app, engine, { port: o.port, host: o.host }).catch((err) => {
     engine.close();
     throw err;
   });
+  if (ctx.dbPath) recordDatabaseHolder(engine.db, server.url);
   return {
     url: server.url,
     engine,

@@ -1,22 +1,30 @@
 /**
  * Assembles what `jiema serve` runs: the simulator (fake upstream, virtual clock) by default, or
- * the engine on a real upstream adapter. Either way: a SQLite file (or memory), the admin token
- * kept in it, and a demo user created on first start.
+ * the engine on a real upstream adapter. Either way: a SQLite file (or memory) that only this
+ * server holds, the secrets it starts with (docs/decisions.md D45, D46), and — with the simulator,
+ * or when asked with --demo — a demo user with a key, kept for the CLI in the credentials file.
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createLogger,
+  DatabaseLockedError,
+  deleteSetting,
   getSetting,
+  hashSecret,
   loadCatalogueFixture,
+  peekSettings,
   setSetting,
   type Engine,
   type LogLevel,
+  type TrustProxy,
 } from '@jiema/core';
-import { BehaviourConfigSchema, startSimulator, type Simulator } from '@jiema/simulator';
+import { BehaviourConfigSchema, startSimulator, type Simulator, type World } from '@jiema/simulator';
+import { credentialsPath, readCredentials, writeCredentials, type LocalCredentials } from '../credentials.js';
 import { loadStructuredFile } from '../load-file.js';
-import { ensureAdminToken } from '../local-state.js';
 import { CliError, EXIT } from '../output.js';
 import { startWithAdapter, type AdapterKind } from './adapter-server.js';
+import { chooseSecret, newAdminToken, newFacadeKey, savedAdminToken, SETTING, type SecretSource } from './secrets.js';
 
 export interface ServeOptions {
   port: number;
@@ -32,32 +40,58 @@ export interface ServeOptions {
   costRate?: string | undefined;
   adminToken?: string | undefined;
   logLevel: LogLevel;
-  /** Demo user's opening balance on first start. */
+  /** Demo user's opening balance when it is created. */
   demoBalanceCents: number;
-  /** The key the simulator's protocol facades accept (default: random). */
+  /** Create the demo user with a real upstream too (it always exists with the simulator). */
+  demo?: boolean | undefined;
+  /** The key the simulator's protocol facades accept (default: kept from the last start, or new). */
   facadeKey?: string | undefined;
   /** A YAML/JSON file with the simulator's behaviour. */
   behaviour?: string | undefined;
   reconcileAfterMs?: number | undefined;
+  trustProxy?: TrustProxy | undefined;
 }
 
 export interface RunningServe {
   url: string;
   adminToken: string;
+  /** Where the admin token came from: given by the operator, kept from an earlier start, or made now. */
+  adminTokenSource: SecretSource;
+  /** A stored digest whose plain token was lost (the credentials file was deleted): a new one replaced it. */
+  adminTokenReplaced: boolean;
   engine: () => Engine;
-  /** The demo key, when this start created it (or --json asked for a fresh one). */
+  /** The demo user's key, when there is a demo user. */
   demoKey: string | undefined;
-  demoUserId: string;
+  /** Whether this start created the demo user (or its key). */
+  demoCreated: boolean;
+  demoUserId: string | undefined;
   upstream: string;
   /** With the simulator: where its upstream-protocol facades answer, and their key. */
   facade: { url: string; apiKey: string } | undefined;
+  /** The 0600 file the CLI reads the secrets from, or undefined for --ephemeral. */
+  credentialsFile: string | undefined;
+  /** The database file was missing while its credentials file said a server used it before. */
+  databaseWasMissing: boolean;
   close(): Promise<void>;
 }
 
-export async function startServe(o: ServeOptions, options: { freshKey: boolean }): Promise<RunningServe> {
+export async function startServe(o: ServeOptions): Promise<RunningServe> {
+  if (o.upstream !== 'sim' && (!o.upstreamUrl || !o.upstreamKey)) {
+    throw new CliError(`--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`, EXIT.USAGE);
+  }
   const dbPath = o.db === null ? null : resolve(o.db);
-  const adminToken = ensureAdminToken(dbPath, o.adminToken);
+  const creds = dbPath ? readCredentials(dbPath) : undefined;
+  const databaseWasMissing = dbPath !== null && creds !== undefined && !existsSync(dbPath);
+  // Read before the lock is taken: deciding the secrets writes nothing.
+  const settings = peekSettings(dbPath);
+  const admin = chooseSecret(o.adminToken, savedAdminToken(creds, settings), settings.get(SETTING.adminTokenSha256), newAdminToken);
+  if (admin.source === 'generated' && dbPath === null && o.upstream !== 'sim' && !process.stdout.isTTY) {
+    throw new CliError('--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.', EXIT.USAGE);
+  }
+  const facadeKey = o.upstream === 'sim' ? chooseSecret(o.facadeKey, creds?.facadeKey, settings.get(SETTING.facadeKeySha256), newFacadeKey) : undefined;
   const logger = (clock: { now(): number }) => createLogger({ clock, level: o.logLevel, destination: process.stderr });
+  const wantDemo = o.upstream === 'sim' || Boolean(o.demo);
+  let demo: { userId: string; apiKey: string; created: boolean } | undefined;
 
   let engine: () => Engine;
   let close: () => Promise<void>;
@@ -71,11 +105,18 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
         port: o.port,
         host: o.host,
         db: dbPath ?? ':memory:',
-        adminToken,
+        adminToken: admin.value,
+        upstreamApiKey: facadeKey!.value,
         ...(o.fixtures && { fixtures: resolve(o.fixtures) }),
-        ...(o.facadeKey && { upstreamApiKey: o.facadeKey }),
         ...(o.behaviour && { behaviour: loadStructuredFile(o.behaviour, BehaviourConfigSchema) }),
         ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
+        ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
+        keepSettingsOnReset: [SETTING.adminTokenSha256, SETTING.facadeKeySha256],
+        // A reset empties the data; the demo user comes back with the same key, so what the
+        // developer saved keeps working (docs/decisions.md D46).
+        onReset: (w: World) => {
+          if (demo) demo = { ...ensureDemoUser(w.engine, o.demoBalanceCents, demo.apiKey), created: false };
+        },
         logger,
       });
       engine = () => sim.world.engine;
@@ -83,12 +124,13 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
       url = sim.url;
       facade = { url: `${sim.url}/stubs/handler_api.php`, apiKey: sim.upstreamApiKey };
     } else {
-      const running = await startWithAdapter(o, { dbPath, adminToken, logger });
+      const running = await startWithAdapter(o, { dbPath, adminToken: admin.value, logger });
       engine = () => running.engine;
       close = running.close;
       url = running.url;
     }
   } catch (err) {
+    if (err instanceof DatabaseLockedError) throw new CliError(err.message, EXIT.UNREACHABLE);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new CliError(`Port ${o.port} on ${o.host} is already in use; pick another with --port.`, EXIT.UNREACHABLE);
     if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${o.host}:${o.port}; pick a port above 1024 with --port.`, EXIT.UNREACHABLE);
@@ -96,20 +138,73 @@ export async function startServe(o: ServeOptions, options: { freshKey: boolean }
     throw err;
   }
 
+  // This server holds the database now: record the digests, drop what the first release kept in clear.
   const e = engine();
-  let demoKey: string | undefined;
-  let demoUserId = getSetting(e.db, 'demo_user_id');
-  if (!demoUserId || !e.accounts.getUser(demoUserId)) {
-    const user = e.accounts.createUser({ displayName: 'Demo', balanceCents: o.demoBalanceCents });
-    demoUserId = user.id;
-    setSetting(e.db, 'demo_user_id', user.id);
-    demoKey = e.accounts.createKey(user.id, 'demo').apiKey;
-  } else if (options.freshKey) {
-    // Scripts using --json get a working key on every start; the previous one is revoked.
-    for (const k of e.accounts.listKeys(demoUserId)) if (k.name === 'serve --json' && k.revokedAt === null) e.accounts.revokeKey(demoUserId, k.id);
-    demoKey = e.accounts.createKey(demoUserId, 'serve --json').apiKey;
+  if (admin.source !== 'supplied') setSetting(e.db, SETTING.adminTokenSha256, hashSecret(admin.value));
+  if (getSetting(e.db, SETTING.legacyAdminToken) !== undefined) deleteSetting(e.db, SETTING.legacyAdminToken);
+  if (facadeKey && facadeKey.source !== 'supplied') setSetting(e.db, SETTING.facadeKeySha256, hashSecret(facadeKey.value));
+  if (wantDemo) demo = ensureDemoUser(e, o.demoBalanceCents, creds?.apiKey);
+
+  let credentialsFile: string | undefined;
+  if (dbPath) {
+    const update: { [K in keyof LocalCredentials]?: string | null } = {
+      baseUrl: url,
+      // A supplied token is the operator's to keep; a saved copy of another one would only mislead.
+      adminToken: admin.source === 'supplied' ? null : admin.value,
+      apiKey: demo?.apiKey ?? null,
+      userId: demo?.userId ?? null,
+      facadeKey: facadeKey && facadeKey.source !== 'supplied' ? facadeKey.value : null,
+    };
+    writeCredentials(dbPath, update);
+    credentialsFile = credentialsPath(dbPath);
   }
-  return { url, adminToken, engine, demoKey, demoUserId, upstream: o.upstream, facade, close };
+
+  return {
+    url,
+    adminToken: admin.value,
+    adminTokenSource: admin.source,
+    adminTokenReplaced: admin.replacedLost,
+    engine,
+    demoKey: demo?.apiKey,
+    demoCreated: demo?.created ?? false,
+    demoUserId: demo?.userId,
+    upstream: o.upstream,
+    facade,
+    credentialsFile,
+    databaseWasMissing,
+    close,
+  };
+}
+
+/**
+ * The demo user and a working key for it: the saved key when it still opens this user, else a new
+ * one (the user is created when missing, with its opening balance as a ledger top-up).
+ */
+function ensureDemoUser(e: Engine, balanceCents: number, savedKey: string | undefined): { userId: string; apiKey: string; created: boolean } {
+  const existing = getSetting(e.db, SETTING.demoUserId);
+  const user = existing ? e.accounts.getUser(existing) : undefined;
+  if (user) {
+    if (savedKey) {
+      try {
+        if (e.accounts.authenticate(savedKey).user.id === user.id) return { userId: user.id, apiKey: savedKey, created: false };
+      } catch {
+        // revoked, or from another database: a new key below
+      }
+    }
+    for (const k of e.accounts.listKeys(user.id)) if (k.name === 'demo' && k.revokedAt === null) e.accounts.revokeKey(user.id, k.id);
+    return { userId: user.id, apiKey: e.accounts.createKey(user.id, 'demo').apiKey, created: true };
+  }
+  const created = e.accounts.createUser({ displayName: 'Demo', balanceCents });
+  setSetting(e.db, SETTING.demoUserId, created.id);
+  // After a reset the saved key is registered again, so it keeps working.
+  if (savedKey) {
+    try {
+      if (e.accounts.importKey(created.id, savedKey, 'demo')) return { userId: created.id, apiKey: savedKey, created: false };
+    } catch {
+      // not a key this database can take: a new one below
+    }
+  }
+  return { userId: created.id, apiKey: e.accounts.createKey(created.id, 'demo').apiKey, created: true };
 }
 
 export { loadCatalogueFixture };

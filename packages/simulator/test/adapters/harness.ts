@@ -117,7 +117,7 @@ export function upstreamCalls(sim: Simulator, method: string): number {
 
 export interface EngineOnSim {
   clock: ManualClock;
-  upstream: SmsActivateUpstream;
+  upstream: SmsActivateUpstream | FiveSimUpstream;
   engine: Engine;
   server: RunningServer;
   user(balanceCents?: number): { id: string; key: string };
@@ -135,10 +135,11 @@ export interface EngineOnSim {
  */
 export async function startEngineOn(
   sim: Simulator,
-  options: { db?: string; clock?: ManualClock; adapter?: Partial<SmsActivateUpstreamOptions>; logger?: Logger } = {},
+  options: { db?: string; clock?: ManualClock; adapter?: Partial<SmsActivateUpstreamOptions>; logger?: Logger; vendor?: 'sms-activate' | '5sim' } = {},
 ): Promise<EngineOnSim> {
   const clock = options.clock ?? new ManualClock(sim.now());
-  const upstream = smsActivate(sim, clock, { ...(options.logger && { logger: options.logger }), ...options.adapter });
+  const adapterOptions = { ...(options.logger && { logger: options.logger }), ...options.adapter };
+  const upstream = options.vendor === '5sim' ? fiveSim(sim, clock, adapterOptions) : smsActivate(sim, clock, adapterOptions);
   const engine = createEngine({
     upstream,
     clock,

@@ -7,7 +7,7 @@
  * and once virtual time has moved on no owed upstream command is stuck, no buy is unresolved and
  * no number is open at the upstream without a live order.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,8 +62,9 @@ describe('crash recovery', () => {
       try {
         for (let cycle = 0; cycle <= knobs.crashCycles; cycle++) {
           served = await serve(['--db', file, '--clock', 'manual', '--seed', String(knobs.seed), '--log-level', 'info']);
-          adminToken = served.adminToken;
-          const client = new CrashClient(served.url, served.adminToken);
+          // Shown on the start that generated it; later starts keep it in the credentials file.
+          adminToken = served.adminToken ?? (JSON.parse(readFileSync(served.credentialsFile!, 'utf8')) as { adminToken: string }).adminToken;
+          const client = new CrashClient(served.url, adminToken);
           const db = openReadOnly(file);
           try {
             if (cycle === 0) {
