@@ -49,6 +49,7 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
   try {
     lock = new Database(path, { timeout: 0 });
     lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = MEMORY'); // no -journal file beside it
     // The first write takes the exclusive lock; in exclusive locking mode it is kept until close.
     lock.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS holder (pid INTEGER); COMMIT;');
   } catch (err) {
