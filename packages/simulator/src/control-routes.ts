@@ -39,6 +39,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/users',
+      operationId: 'simCreateUser',
       summary: 'Create a user with a balance and one API key',
       request: { body: CreateUserBody },
       response: z.object({ id: z.string(), apiKey: z.string() }),
@@ -54,6 +55,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/orders/:id/sms',
+      operationId: 'simDeliverSms',
       summary: "Deliver an SMS to an order's number now (a realistic one with a code when body is absent)",
       request: { body: SmsBody },
       response: z.object({ orderId: z.string(), activationId: z.string(), body: z.string(), code: z.string().nullable() }),
@@ -69,6 +71,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/activations/:id/sms',
+      operationId: 'simDeliverActivationSms',
       summary: "Deliver an SMS to a fake-upstream activation now (for clients of the protocol facades, which have no jiema order)",
       request: { body: SmsBody },
       response: z.object({ activationId: z.string(), body: z.string(), code: z.string().nullable() }),
@@ -86,6 +89,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/clock/advance',
+      operationId: 'simAdvanceClock',
       summary: 'Move virtual time forward, processing every due event in order',
       request: { body: AdvanceBody },
       response: z.object({ now: z.string(), nowMs: z.number(), mode: z.string(), speed: z.number() }),
@@ -99,6 +103,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'GET',
       path: '/_sim/v1/clock',
+      operationId: 'simGetClock',
       summary: 'The virtual time and the clock mode',
       response: z.object({ now: z.string(), nowMs: z.number(), mode: z.string(), speed: z.number() }),
       errors: [...errors],
@@ -107,6 +112,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'PUT',
       path: '/_sim/v1/stock',
+      operationId: 'simSetStock',
       summary: 'Set the stock of one service in one country (code or slug, id or slug)',
       request: { body: StockBody },
       response: z.object({ service: z.string(), country: z.number(), count: z.number() }),
@@ -126,6 +132,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'PUT',
       path: '/_sim/v1/upstream/balance',
+      operationId: 'simSetUpstreamBalance',
       summary: "Set the reseller's balance at the fake upstream (NO_BALANCE when it runs out)",
       request: { body: BalanceBody },
       response: z.object({ amount: z.string() }),
@@ -139,6 +146,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'GET',
       path: '/_sim/v1/upstream',
+      operationId: 'simGetUpstream',
       summary: "The fake upstream's balance and activations",
       response: anything,
       errors: [...errors],
@@ -160,6 +168,8 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/faults',
+      operationId: 'simArmFault',
+      successStatus: 201,
       summary: 'Arm a fault: next N calls, with probability p, or during a time window',
       request: { body: FaultSpecSchema },
       response: anything,
@@ -174,6 +184,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'GET',
       path: '/_sim/v1/faults',
+      operationId: 'simListFaults',
       summary: 'The armed faults and how often each fired',
       response: z.object({ items: z.array(anything) }),
       errors: [...errors],
@@ -182,6 +193,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'DELETE',
       path: '/_sim/v1/faults',
+      operationId: 'simClearFaults',
       summary: 'Clear every fault',
       response: z.object({ cleared: z.number() }),
       errors: [...errors],
@@ -194,6 +206,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'DELETE',
       path: '/_sim/v1/faults/:id',
+      operationId: 'simClearFault',
       summary: 'Clear one fault',
       response: z.object({ cleared: z.number() }),
       errors: [...errors, 'NOT_FOUND'],
@@ -207,6 +220,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'GET',
       path: '/_sim/v1/events',
+      operationId: 'simListEvents',
       summary: 'The ordered event log (API calls, upstream calls, SMS, clock, faults) and its digest',
       request: { query: EventsQuery },
       response: z.object({ items: z.array(anything), count: z.number(), digest: z.string() }),
@@ -219,6 +233,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'POST',
       path: '/_sim/v1/reset',
+      operationId: 'simReset',
       summary: 'Start over: empty database, fresh upstream, clock back to its start, same seed',
       response: z.object({ reset: z.boolean() }),
       errors: [...errors],
@@ -230,6 +245,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
     sim({
       method: 'PUT',
       path: '/_sim/v1/facade',
+      operationId: 'simSetFacadeMode',
       summary: 'Choose how the upstream-protocol facades answer errors: always HTTP 200, or status-coded',
       request: { body: FacadeBody },
       response: z.object({ mode: z.string() }),

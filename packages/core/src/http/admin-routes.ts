@@ -61,7 +61,8 @@ const cents = (value: unknown, field: string): number => {
 
 const user = (ctx: RouteContext): string => ctx.engine.accounts.requireUser(ctx.params.id ?? '').id;
 
-const adminErrors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST', 'NOT_FOUND'] as const;
+// NOT_FOUND for an unknown user or key comes with the path's ids (docs/decisions.md D82).
+const adminErrors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST'] as const;
 
 function sameScope(a: PricingRule, b: PricingRule): boolean {
   return a.service === b.service && a.country === b.country;
@@ -71,6 +72,8 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users',
+    operationId: 'adminCreateUser',
+    successStatus: 201,
     auth: 'admin',
     tag: 'admin',
     summary: 'Create a user, optionally with an opening balance (a top-up ledger row)',
@@ -88,6 +91,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/users',
+    operationId: 'adminListUsers',
     auth: 'admin',
     tag: 'admin',
     summary: 'List users, newest first',
@@ -104,6 +108,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/users/:id',
+    operationId: 'adminGetUser',
     auth: 'admin',
     tag: 'admin',
     summary: 'One user',
@@ -114,6 +119,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users/:id/balance',
+    operationId: 'adminChangeBalance',
     auth: 'admin',
     tag: 'admin',
     summary: 'Credit or debit a balance; always a ledger row with a reason',
@@ -136,6 +142,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/users/:id/ledger',
+    operationId: 'adminListLedger',
     auth: 'admin',
     tag: 'admin',
     summary: "A user's ledger, newest first",
@@ -153,6 +160,8 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users/:id/keys',
+    operationId: 'adminCreateKey',
+    successStatus: 201,
     auth: 'admin',
     tag: 'admin',
     summary: 'Issue an API key; the full key is in this response only',
@@ -168,6 +177,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/users/:id/keys',
+    operationId: 'adminListKeys',
     auth: 'admin',
     tag: 'admin',
     summary: "A user's keys (hints only, never the keys)",
@@ -178,6 +188,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users/:id/keys/:keyId/revoke',
+    operationId: 'adminRevokeKey',
     auth: 'admin',
     tag: 'admin',
     summary: 'Revoke a key; it stops working on the next request',
@@ -188,6 +199,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users/:id/ban',
+    operationId: 'adminBanUser',
     auth: 'admin',
     tag: 'admin',
     summary: 'Ban a user: every key answers 403 FORBIDDEN',
@@ -202,6 +214,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/users/:id/unban',
+    operationId: 'adminUnbanUser',
     auth: 'admin',
     tag: 'admin',
     summary: 'Lift a ban',
@@ -212,6 +225,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/pricing',
+    operationId: 'adminGetPricing',
     auth: 'admin',
     tag: 'admin',
     summary: 'The pricing rules, and the fallback used when none matches',
@@ -222,6 +236,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'PUT',
     path: '/admin/v1/pricing',
+    operationId: 'adminReplacePricing',
     auth: 'admin',
     tag: 'admin',
     summary: 'Replace every pricing rule at once',
@@ -242,6 +257,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/admin/v1/catalogue/refresh',
+    operationId: 'adminRefreshCatalogue',
     auth: 'admin',
     tag: 'admin',
     summary: "Drop the cached catalogue; the next read asks the upstream",
@@ -255,6 +271,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/invariants',
+    operationId: 'adminCheckInvariants',
     auth: 'admin',
     tag: 'admin',
     summary: 'Checks the ledger invariants (docs/decisions.md D4) now',
@@ -268,6 +285,7 @@ export const adminRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/admin/v1/outbox',
+    operationId: 'adminListOutbox',
     auth: 'admin',
     tag: 'admin',
     summary: 'Recent upstream commands and their outcome',

@@ -37,6 +37,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/account',
+    operationId: 'getAccount',
+    description: 'The balance is a decimal string of cents (`"1200"` is $12.00).',
     fast: true,
     auth: 'user',
     rateClass: 'read',
@@ -52,6 +54,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/services',
+    operationId: 'listServices',
+    description: 'Only services with stock in at least one country. `minCostUsd` is the lowest retail price among those countries, in dollars, exactly what `/prices` shows. If a refresh from the upstream fails, the cached copy is served; with no copy at all the answer is 503.',
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -81,6 +85,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/countries',
+    operationId: 'listCountries',
+    description: 'Either `id` or `slug` works as the `country` of a new order.',
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -95,6 +101,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/prices',
+    operationId: 'listPrices',
+    description: 'Prices include the operators\' markup or discount and are exactly what an order charges. Countries out of stock (`count: 0`) are listed too: the price is known and the stock may come back.',
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -120,6 +128,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/api/v1/orders',
+    operationId: 'createOrder',
+    description: 'The balance is checked before the upstream is asked (`INSUFFICIENT` costs nothing), and the charge is written with the order only after the upstream sold the number: a refused or failed buy charges nothing. Service and country match codes, slugs and ids, ignoring case; any other field is refused.',
     auth: 'user',
     rateClass: 'write',
     idempotent: true,
@@ -137,6 +147,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/orders/:id',
+    operationId: 'getOrder',
+    description: 'Poll every 3–5 s until `status` is `RECEIVED` and `smsBody` is set. Polling syncs the order with the upstream (at most once per order every 2 s, shared by concurrent polls) and expires it once `expiresAt` has passed. An order that is not yours is answered exactly like one that does not exist.',
     fast: true,
     auth: 'user',
     rateClass: 'poll',
@@ -155,6 +167,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/api/v1/orders/:id/cancel',
+    operationId: 'cancelOrder',
+    description: 'Only an order that is `WAITING` and never received an SMS. The refund is immediate; the upstream is told later. The body is empty or `{}`. A cancel after `expiresAt` expires the order instead and answers `ALREADY_CHANGED`.',
     auth: 'user',
     rateClass: 'write',
     idempotent: true,
@@ -172,6 +186,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'POST',
     path: '/api/v1/orders/:id/next-sms',
+    operationId: 'requestNextSms',
+    description: 'From `RECEIVED` back to `WAITING`, at no charge; `expiresAt` does not move. The body is empty or `{}`.',
     auth: 'user',
     rateClass: 'write',
     idempotent: true,
@@ -189,6 +205,8 @@ export const publicRoutes: Route[] = [
   defineRoute({
     method: 'GET',
     path: '/api/v1/orders',
+    operationId: 'listOrders',
+    description: 'Newest first. Pass the previous page\'s `nextCursor` as `cursor`; ids are time-ordered, so orders created while you page never shift or repeat an item.',
     fast: true,
     auth: 'user',
     rateClass: 'read',

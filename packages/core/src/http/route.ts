@@ -31,6 +31,12 @@ export interface RouteContext {
 export interface Route {
   method: Method;
   path: string;
+  /**
+   * The operation's stable name in the OpenAPI document, which generated clients use as the
+   * method name: lowerCamelCase verb + noun, `admin`/`sim` first outside the public API
+   * (docs/decisions.md D80). Never rename one: it breaks every generated client.
+   */
+  operationId: string;
   auth: 'user' | 'admin' | 'none';
   rateClass?: Exclude<RateClass, 'auth_failure'>;
   /** Accepts an Idempotency-Key header (docs/decisions.md D17). */
@@ -38,10 +44,21 @@ export interface Route {
   /** A hot GET route the lean dispatcher serves ahead of Express (same pipeline and handler). */
   fast?: boolean;
   summary: string;
+  /** More than the summary, for the API reference (Markdown). */
+  description?: string;
   tag: 'public' | 'admin' | 'system' | 'simulator';
   request?: { body?: z.ZodType; query?: z.ZodType };
   /** The schema of `data` in a successful response. */
   response: z.ZodType;
+  /** False when a success answers `response` itself instead of `{ ok: true, data }` (the OpenAPI document). */
+  enveloped?: false;
+  /** The status of a successful response. Default 200. */
+  successStatus?: 200 | 201;
+  /**
+   * The codes the handler itself may answer with. The codes the pipeline adds (authentication,
+   * rate limits, Idempotency-Key, body parsing, unknown ids) are derived from the route's other
+   * fields and need not be listed (docs/decisions.md D82).
+   */
   errors: ErrorCode[];
   handler(ctx: RouteContext): Promise<HandlerResult> | HandlerResult;
 }
