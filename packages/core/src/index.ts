@@ -14,6 +14,8 @@ export * from './http/app.js';
 export * from './http/envelope.js';
 export * from './http/json-http-server.js';
 export * from './http/openapi.js';
+export * from './http/openapi-errors.js';
+export * from './http/response-validator.js';
 export * from './http/pipeline.js';
 export * from './http/rate-limiter.js';
 export * from './http/route.js';

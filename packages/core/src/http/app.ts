@@ -11,8 +11,10 @@ import { createInstrumentation } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
 import { buildOpenApi } from './openapi.js';
+import { OPENAPI_EXAMPLES } from './openapi-examples.js';
 import { runRoute, type PipelineDeps } from './pipeline.js';
 import { publicRoutes } from './public-routes.js';
+import { createResponseValidator, defaultViolationReporter, responseValidationFromEnv, withResponseValidation, type ViolationReporter } from './response-validator.js';
 import { DEFAULT_RATE_LIMITS, RateLimits, type RateLimitConfig } from './rate-limiter.js';
 import { compileRoute, defineRoute, matchPath, type Route } from './route.js';
 import { hashSecret } from './auth.js';
@@ -35,6 +37,12 @@ export interface AppOptions {
   extraRoutes?: Route[];
   /** Told of every finished request (the simulator's event log). */
   observe?: (request: { method: string; path: string; status: number }) => void;
+  /**
+   * Check every response against the OpenAPI document and report the undocumented ones
+   * (docs/decisions.md D85): true logs them, a function receives them. Default: on when the
+   * environment sets JIEMA_VALIDATE_RESPONSES=1, as the test suite does.
+   */
+  validateResponses?: boolean | ViolationReporter;
 }
 
 export interface JiemaApp {
@@ -62,16 +70,21 @@ export function createApp(options: AppOptions): JiemaApp {
     defineRoute({
       method: 'GET',
       path: '/api/v1/openapi.json',
+      operationId: 'getOpenApiDocument',
       auth: 'none',
       tag: 'system',
-      summary: 'This document',
-      response: z.record(z.string(), z.unknown()),
+      summary: 'This document: the OpenAPI 3.1 description of the jiema API',
+      description: 'Generate clients from it. `/docs` on the same server renders it as a browsable reference.',
+      enveloped: false,
+      response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
       errors: [],
-      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes, { version })) }),
+      // The simulator's control routes have a document of their own (docs/decisions.md D81).
+      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes.filter((r) => r.tag !== 'simulator'), { version, examples: OPENAPI_EXAMPLES })) }),
     }),
     defineRoute({
       method: 'GET',
       path: '/healthz',
+      operationId: 'getHealth',
       auth: 'none',
       tag: 'system',
       summary: 'Liveness: the database answers; the upstream adapter, its health and the outbox backlog',
@@ -167,8 +180,11 @@ export function createApp(options: AppOptions): JiemaApp {
   });
 
   const fast = createFastPath(deps, routes, begin, clientAddress);
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     if (!fast(req, res)) app(req, res);
   };
+  const validate = options.validateResponses ?? responseValidationFromEnv();
+  const report = typeof validate === 'function' ? validate : defaultViolationReporter(engine.log);
+  const handler = validate ? withResponseValidation(serve, createResponseValidator(routes), report) : serve;
   return { app, routes, deps, handler };
 }

@@ -79,7 +79,7 @@ export const Order = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
   smsBody: z.string().nullable(),
-  smsCode: z.string().nullable().describe('The code extracted from the latest SMS (an extension)'),
+  smsCode: z.string().nullable().describe('The code extracted from the latest SMS. An extension: jiema.my has no such field.').meta({ 'x-jiema-extension': true }),
   smsHistory: z.array(z.object({ body: z.string(), receivedAt: isoTime })),
   smsReceivedAt: isoTime.nullable(),
 });
