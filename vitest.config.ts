@@ -11,6 +11,9 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    // Every response any test observes is checked against the OpenAPI document (docs/decisions.md D85).
+    env: { JIEMA_VALIDATE_RESPONSES: '1' },
+    setupFiles: ['packages/core/test/setup/response-contract.ts'],
     reporters: ci ? ['default', 'json'] : ['default'],
     ...(ci && { outputFile: { json: '.ci/results.json' } }),
   },

@@ -17,10 +17,13 @@ export interface RunResult {
   stderr: string;
 }
 
+/** What the test run itself sets: response validation (docs/decisions.md D85) reaches every child. */
+const KEPT = new Set(['JIEMA_VALIDATE_RESPONSES', 'JIEMA_RESPONSE_VIOLATIONS_DIR']);
+
 /** A clean environment: no JIEMA_* from the developer's shell leaks into a test. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JIEMA_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('JIEMA_') || KEPT.has(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
