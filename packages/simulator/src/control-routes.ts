@@ -2,7 +2,8 @@
  * The simulator's control API, /_sim/v1 — the contract other tools (the CLI's replay, the SDK's
  * tests, integrators' CI) rely on. Admin token required; errors use the same envelope.
  */
-import { AppError, defineRoute, ok, parseInput, type Route } from '@jiema/core';
+import { AppError, buildOpenApi, defineRoute, ok, parseInput, type Route } from '@jiema/core';
+import { CONTROL_EXAMPLES } from './control-examples.js';
 import { z } from 'zod';
 import { FaultSpecSchema } from './faults.js';
 import type { SimulatorControl } from './simulator.js';
@@ -35,7 +36,21 @@ const errors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST'] as const;
 
 export function controlRoutes(control: SimulatorControl, w: World): Route[] {
   const sim = (route: Omit<Parameters<typeof defineRoute>[0], 'auth' | 'tag'>): Route => defineRoute({ ...route, auth: 'admin', tag: 'simulator' });
-  return [
+  let document: Record<string, unknown> | undefined;
+  const routes: Route[] = [
+    defineRoute({
+      method: 'GET',
+      path: '/_sim/v1/openapi.json',
+      operationId: 'simGetOpenApiDocument',
+      auth: 'none',
+      tag: 'simulator',
+      summary: 'This document: the OpenAPI 3.1 description of the control API',
+      description: 'The jiema API has its own document at `/api/v1/openapi.json` (docs/decisions.md D81).',
+      enveloped: false,
+      response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
+      errors: [],
+      handler: () => ({ status: 200, body: (document ??= buildOpenApi(routes, { version: '0.1.0', kind: 'simulator', examples: CONTROL_EXAMPLES })) }),
+    }),
     sim({
       method: 'POST',
       path: '/_sim/v1/users',
@@ -256,4 +271,5 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       },
     }),
   ];
+  return routes;
 }

@@ -4,4 +4,668 @@
  */
 import type { OpenApiExamples } from './openapi.js';
 
-export const OPENAPI_EXAMPLES: OpenApiExamples = {};
+export const OPENAPI_EXAMPLES: OpenApiExamples = {
+  "adminCreateUser": {
+    "request": {
+      "displayName": "Alice",
+      "lang": "en",
+      "balanceCents": "1200"
+    },
+    "responses": {
+      "201": {
+        "ok": true,
+        "data": {
+          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "displayName": "Alice",
+          "lang": "en",
+          "referralCode": "9bstja",
+          "balanceCents": "1200",
+          "banned": false,
+          "bannedAt": null,
+          "banReason": null,
+          "createdAt": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  },
+  "adminCreateKey": {
+    "request": {
+      "name": "ci"
+    },
+    "responses": {
+      "201": {
+        "ok": true,
+        "data": {
+          "key": {
+            "id": "key0mjuohs00000266eik0bvccjg",
+            "name": "ci",
+            "hint": "XGoO",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "lastUsedAt": null,
+            "revokedAt": null,
+            "active": true
+          },
+          "apiKey": "jm_HPrd4kES7telX4IBwLLN4TLFicmLVvuzgr2YR2uXGoO"
+        }
+      }
+    }
+  },
+  "getAccount": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "balanceCents": "1200",
+          "referralCode": "9bstja",
+          "displayName": "Alice",
+          "lang": "en"
+        }
+      },
+      "401": {
+        "ok": false,
+        "code": "AUTH_MISSING",
+        "message": "Send your API key as \"Authorization: Bearer jm_…\" or \"X-API-Key: jm_…\"."
+      },
+      "403": {
+        "ok": false,
+        "code": "FORBIDDEN",
+        "message": "This account is banned."
+      }
+    }
+  },
+  "listServices": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "code": "acz",
+              "slug": "claude",
+              "name": "Claude",
+              "minCostUsd": 0.12,
+              "totalCount": 201028,
+              "countryCount": 16
+            },
+            {
+              "code": "am",
+              "slug": "amazon",
+              "name": "Amazon",
+              "minCostUsd": 0.08,
+              "totalCount": 269391,
+              "countryCount": 19
+            },
+            {
+              "code": "av",
+              "slug": "avito",
+              "name": "Avito",
+              "minCostUsd": 0.1,
+              "totalCount": 145167,
+              "countryCount": 8
+            }
+          ]
+        }
+      }
+    }
+  },
+  "listCountries": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": 0,
+              "slug": "ru",
+              "name": "Russia"
+            },
+            {
+              "id": 1,
+              "slug": "ua",
+              "name": "Ukraine"
+            },
+            {
+              "id": 2,
+              "slug": "kz",
+              "name": "Kazakhstan"
+            }
+          ]
+        }
+      }
+    }
+  },
+  "listPrices": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "service": "tg",
+          "items": [
+            {
+              "countryId": 0,
+              "countrySlug": "ru",
+              "priceCents": "101",
+              "count": 5455
+            },
+            {
+              "countryId": 1,
+              "countrySlug": "ua",
+              "priceCents": "48",
+              "count": 22541
+            },
+            {
+              "countryId": 2,
+              "countrySlug": "kz",
+              "priceCents": "34",
+              "count": 85
+            }
+          ]
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "service: is required."
+      }
+    }
+  },
+  "createOrder": {
+    "request": {
+      "service": "tg",
+      "country": "my"
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "status": "WAITING",
+          "service": "tg",
+          "country": "7",
+          "phone": "+60129681026",
+          "expiresAt": "2026-01-01T00:20:00.000Z",
+          "chargedCents": "32",
+          "createdAt": "2026-01-01T00:00:00.000Z",
+          "updatedAt": "2026-01-01T00:00:00.000Z",
+          "smsBody": null,
+          "smsCode": null,
+          "smsHistory": [],
+          "smsReceivedAt": null
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_SERVICE",
+        "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+      },
+      "413": {
+        "ok": false,
+        "code": "PAYLOAD_TOO_LARGE",
+        "message": "The request body is over 16 KiB."
+      },
+      "415": {
+        "ok": false,
+        "code": "UNSUPPORTED_MEDIA_TYPE",
+        "message": "Send the body as UTF-8 JSON, without content encoding."
+      },
+      "422": {
+        "ok": false,
+        "code": "IDEMPOTENCY_MISMATCH",
+        "message": "This Idempotency-Key was already used with a different request; use a new key."
+      },
+      "503": {
+        "ok": false,
+        "code": "UPSTREAM_UNAVAILABLE",
+        "message": "The number provider failed; nothing was charged. Try again shortly."
+      }
+    }
+  },
+  "getOrder": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "status": "RECEIVED",
+          "service": "tg",
+          "country": "7",
+          "phone": "+60129681026",
+          "expiresAt": "2026-01-01T00:20:00.000Z",
+          "chargedCents": "32",
+          "createdAt": "2026-01-01T00:00:00.000Z",
+          "updatedAt": "2026-01-01T00:00:00.000Z",
+          "smsBody": "Telegram code: 52381. Do not give this code to anyone.",
+          "smsCode": "52381",
+          "smsHistory": [
+            {
+              "body": "Telegram code: 52381. Do not give this code to anyone.",
+              "receivedAt": "2026-01-01T00:00:00.000Z"
+            }
+          ],
+          "smsReceivedAt": "2026-01-01T00:00:00.000Z"
+        }
+      },
+      "404": {
+        "ok": false,
+        "code": "NOT_FOUND",
+        "message": "No such order."
+      }
+    }
+  },
+  "cancelOrder": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "ck0mjuohs000008icc5e2cwi1av",
+          "status": "CANCELLED"
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "CODE_RECEIVED",
+        "message": "This order already received an SMS, so it can no longer be cancelled."
+      },
+      "429": {
+        "ok": false,
+        "code": "RATE_LIMITED",
+        "message": "Rate limit of 10 write requests per minute reached for this key; retry in 60 s."
+      }
+    }
+  },
+  "requestNextSms": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "status": "WAITING"
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_STATUS",
+        "message": "Another SMS can only be requested for an order whose status is RECEIVED."
+      }
+    }
+  },
+  "listOrders": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "ck0mjuohs000008icc5e2cwi1av",
+              "status": "CANCELLED",
+              "service": "tg",
+              "country": "6",
+              "phone": "+6281353094962",
+              "expiresAt": "2026-01-01T00:20:00.000Z",
+              "chargedCents": "26",
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "updatedAt": "2026-01-01T00:00:00.000Z",
+              "smsBody": null,
+              "smsCode": null,
+              "smsHistory": [],
+              "smsReceivedAt": null
+            }
+          ],
+          "nextCursor": "ck0mjuohs000008icc5e2cwi1av"
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "limit: too small: expected number to be >=1."
+      }
+    }
+  },
+  "adminBanUser": {
+    "request": {
+      "reason": "chargeback"
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "cl0mjuohs00000go4k16ep5rsos",
+          "displayName": "Bob",
+          "lang": "en",
+          "referralCode": "katsre",
+          "balanceCents": "1000",
+          "banned": true,
+          "bannedAt": "2026-01-01T00:00:00.000Z",
+          "banReason": "chargeback",
+          "createdAt": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  },
+  "adminUnbanUser": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "cl0mjuohs00000go4k16ep5rsos",
+          "displayName": "Bob",
+          "lang": "en",
+          "referralCode": "katsre",
+          "balanceCents": "1000",
+          "banned": false,
+          "bannedAt": null,
+          "banReason": null,
+          "createdAt": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  },
+  "adminListUsers": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "cl0mjuohs00000go4k16ep5rsos",
+              "displayName": "Bob",
+              "lang": "en",
+              "referralCode": "katsre",
+              "balanceCents": "1000",
+              "banned": false,
+              "bannedAt": null,
+              "banReason": null,
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            },
+            {
+              "id": "cl0mjuohs0000001iourzwu9pfz",
+              "displayName": "Alice",
+              "lang": "en",
+              "referralCode": "9bstja",
+              "balanceCents": "1136",
+              "banned": false,
+              "bannedAt": null,
+              "banReason": null,
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            }
+          ],
+          "nextCursor": null
+        }
+      },
+      "401": {
+        "ok": false,
+        "code": "AUTH_MISSING",
+        "message": "Admin routes need the admin token as \"Authorization: Bearer <token>\" or \"X-Admin-Token\"."
+      }
+    }
+  },
+  "adminGetUser": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "displayName": "Alice",
+          "lang": "en",
+          "referralCode": "9bstja",
+          "balanceCents": "1136",
+          "banned": false,
+          "bannedAt": null,
+          "banReason": null,
+          "createdAt": "2026-01-01T00:00:00.000Z"
+        }
+      },
+      "404": {
+        "ok": false,
+        "code": "NOT_FOUND",
+        "message": "No user with id cl0000000000000000000000000."
+      }
+    }
+  },
+  "adminChangeBalance": {
+    "request": {
+      "amountCents": 500,
+      "reason": "USDT top-up, tx 0x5e1f"
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "user": {
+            "id": "cl0mjuohs0000001iourzwu9pfz",
+            "displayName": "Alice",
+            "lang": "en",
+            "referralCode": "9bstja",
+            "balanceCents": "1636",
+            "banned": false,
+            "bannedAt": null,
+            "banReason": null,
+            "createdAt": "2026-01-01T00:00:00.000Z"
+          },
+          "entry": {
+            "id": "led0mjuohs00000jkvg7w3atsmvk",
+            "kind": "topup",
+            "amountCents": "500",
+            "balanceAfterCents": "1636",
+            "orderId": null,
+            "reason": "USDT top-up, tx 0x5e1f",
+            "createdAt": "2026-01-01T00:00:00.000Z"
+          }
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "INSUFFICIENT",
+        "message": "The balance is too low for this; top up first."
+      }
+    }
+  },
+  "adminListLedger": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "led0mjuohs00000jkvg7w3atsmvk",
+              "kind": "topup",
+              "amountCents": "500",
+              "balanceAfterCents": "1636",
+              "orderId": null,
+              "reason": "USDT top-up, tx 0x5e1f",
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            },
+            {
+              "id": "led0mjuohs00000e5dkkpsrtn7x5",
+              "kind": "order_debit",
+              "amountCents": "-32",
+              "balanceAfterCents": "1136",
+              "orderId": "ck0mjuohs00000dvhqukmp1fbno",
+              "reason": "tg/7",
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            },
+            {
+              "id": "led0mjuohs00000arva5avsodkxz",
+              "kind": "refund",
+              "amountCents": "26",
+              "balanceAfterCents": "1168",
+              "orderId": "ck0mjuohs000008icc5e2cwi1av",
+              "reason": "cancelled",
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            }
+          ],
+          "nextCursor": "led0mjuohs00000arva5avsodkxz"
+        }
+      }
+    }
+  },
+  "adminListKeys": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "key0mjuohs00000266eik0bvccjg",
+              "name": "ci",
+              "hint": "XGoO",
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "lastUsedAt": "2026-01-01T00:00:00.000Z",
+              "revokedAt": null,
+              "active": true
+            }
+          ]
+        }
+      }
+    }
+  },
+  "adminRevokeKey": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "key0mjuohs00000k8ryxe7vwc4fa",
+          "name": "spare",
+          "hint": "3WTg",
+          "createdAt": "2026-01-01T00:00:00.000Z",
+          "lastUsedAt": null,
+          "revokedAt": "2026-01-01T00:00:00.000Z",
+          "active": false
+        }
+      }
+    }
+  },
+  "adminGetPricing": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "rules": [],
+          "fallback": {
+            "service": null,
+            "country": null,
+            "markupBps": 5000,
+            "floorCents": 1
+          }
+        }
+      }
+    }
+  },
+  "adminReplacePricing": {
+    "request": {
+      "rules": [
+        {
+          "service": "tg",
+          "country": 7,
+          "markupBps": 2500,
+          "floorCents": 20
+        },
+        {
+          "service": null,
+          "country": null,
+          "markupBps": 5000
+        }
+      ]
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "rules": [
+            {
+              "service": "tg",
+              "country": 7,
+              "markupBps": 2500,
+              "floorCents": 20
+            },
+            {
+              "service": null,
+              "country": null,
+              "markupBps": 5000,
+              "floorCents": 1
+            }
+          ],
+          "fallback": {
+            "service": null,
+            "country": null,
+            "markupBps": 5000,
+            "floorCents": 1
+          }
+        }
+      }
+    }
+  },
+  "adminRefreshCatalogue": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "refreshed": true
+        }
+      }
+    }
+  },
+  "adminCheckInvariants": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "ok": true,
+          "violations": []
+        }
+      }
+    }
+  },
+  "adminListOutbox": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "pending": 2,
+          "items": [
+            {
+              "id": "ob0mjuohs00000b1zy1883klon4",
+              "kind": "cancel",
+              "activationId": "300000002",
+              "orderId": "ck0mjuohs000008icc5e2cwi1av",
+              "attempts": 0,
+              "nextAttemptAt": 1767225600000,
+              "lastError": null,
+              "doneAt": null,
+              "outcome": null,
+              "createdAt": 1767225600000
+            },
+            {
+              "id": "ob0mjuohs000006ngndef3f6qi7",
+              "kind": "next_sms",
+              "activationId": "300000001",
+              "orderId": "ck0mjuohs000004mre6ygr1c8hd",
+              "attempts": 0,
+              "nextAttemptAt": 1767225600000,
+              "lastError": null,
+              "doneAt": null,
+              "outcome": null,
+              "createdAt": 1767225600000
+            }
+          ]
+        }
+      }
+    }
+  },
+  "getHealth": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "status": "ok",
+          "db": "ok",
+          "upstream": "sim",
+          "upstreamStatus": "ok",
+          "outboxPending": 2,
+          "time": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  }
+};

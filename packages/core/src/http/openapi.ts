@@ -44,8 +44,16 @@ const EXTENSION = { 'x-jiema-extension': true } as const;
 const extensionNote = (what: string) => `**Extension:** ${what} is not part of jiema.my's v1 API; this server adds it.`;
 
 /** Exported schemas get their export name as a component, so generated clients name the types. */
-const named = z.registry<{ id: string }>();
-for (const [name, schema] of Object.entries(S)) if (schema instanceof z.ZodType && name !== 'ErrorEnvelope') named.add(schema, { id: name.replace(/Schema$/, '') });
+const ids = new Map<unknown, string>();
+for (const [name, schema] of Object.entries(S)) if (schema instanceof z.ZodType && name !== 'ErrorEnvelope') ids.set(schema, name.replace(/Schema$/, ''));
+// The global registry's descriptions and metadata, plus those ids (zod reads a registry only through get()).
+const named = {
+  get: (schema: z.ZodType) => {
+    const meta = z.globalRegistry.get(schema);
+    const id = ids.get(schema);
+    return id === undefined ? meta : { ...meta, id };
+  },
+} as unknown as z.core.$ZodRegistry<z.core.GlobalMeta>;
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components?: Json): Json {
   const raw = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', ...(components && { metadata: named }) }) as Json;
@@ -135,7 +143,8 @@ const SHARED: Record<number, string> = {
   503: 'UpstreamUnavailable',
 };
 
-function responses(r: Route, components: { schemas: Json; responses: Json }, examples: Record<string, unknown>): Json {
+function responses(r: Route, components: { schemas: Json; responses: Json }, all: OpenApiExamples): Json {
+  const examples = all[r.operationId]?.responses ?? {};
   const status = r.successStatus ?? 200;
   const headers: Json = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
   if (r.rateClass) Object.assign(headers, rateLimitHeaders(r));
@@ -151,7 +160,8 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, exa
     const shared = SHARED[code];
     // A 429 without a rate class has no RateLimit headers, so it is not the shared one.
     if (shared && codes.length === codesWithStatus(code).length && (code !== 429 || r.rateClass)) {
-      components.responses[shared] ??= errorResponse(code, codes, undefined, examples[code]);
+      // Its example: the first recorded one of that status, whichever operation answered it.
+      components.responses[shared] ??= errorResponse(code, codes, undefined, Object.values(all).find((e) => e.responses?.[code])?.responses?.[code]);
       out[code] = { $ref: `#/components/responses/${shared}` };
     } else out[code] = errorResponse(code, codes, r, examples[code]);
   }
@@ -178,7 +188,7 @@ function operation(r: Route, components: { schemas: Json; responses: Json }, exa
         content: { 'application/json': { schema: jsonSchema(body, 'input'), ...example(ex.request) } },
       },
     }),
-    responses: responses(r, components, ex.responses ?? {}),
+    responses: responses(r, components, examples),
     ...(extension && EXTENSION),
   };
 }
