@@ -11,6 +11,7 @@ export * from './engine.js';
 export * from './errors/app-error.js';
 export * from './errors/error-codes.js';
 export * from './http/app.js';
+export * from './http/docs-page.js';
 export * from './http/envelope.js';
 export * from './http/json-http-server.js';
 export * from './http/openapi.js';

@@ -6,6 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Engine } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createDocsHandler, DOCS_PATH } from './docs-page.js';
 import { createFastPath, writeResult } from './fast-path.js';
 import { createInstrumentation } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
@@ -131,6 +132,14 @@ export function createApp(options: AppOptions): JiemaApp {
     res.setHeader('X-Request-Id', inst.requestId);
     res.locals.requestId = inst.requestId;
     inst.within(next);
+  });
+  // The API reference, and the simulator's when its control API is mounted (docs/decisions.md D87).
+  const docs = createDocsHandler([
+    { path: DOCS_PATH, title: 'jiema API reference', specUrl: '/api/v1/openapi.json' },
+    ...(routes.some((r) => r.path === '/_sim/v1/openapi.json') ? [{ path: `${DOCS_PATH}/simulator`, title: 'jiema simulator control API reference', specUrl: '/_sim/v1/openapi.json' }] : []),
+  ]);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (!docs(req, res)) next();
   });
   // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
   app.use(express.json({ limit: '16kb', strict: true, type: () => true }));
