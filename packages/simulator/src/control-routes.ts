@@ -45,7 +45,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       auth: 'none',
       tag: 'simulator',
       summary: 'This document: the OpenAPI 3.1 description of the control API',
-      description: 'The jiema API has its own document at `/api/v1/openapi.json` (docs/decisions.md D81).',
+      description: 'The jiema API has its own document at `/api/v1/openapi.json`.',
       enveloped: false,
       response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
       errors: [],

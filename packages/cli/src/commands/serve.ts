@@ -117,6 +117,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
         apiKey: sim ? (running.demoKey ?? null) : null,
         ...(sim && generatedNow && { adminToken: running.adminToken }),
         userId: running.demoUserId ?? null,
+        docsUrl: `${running.url}/docs`,
         ...(running.credentialsFile && { credentialsFile: running.credentialsFile }),
         ...(running.facade && { facadeUrl: running.facade.url, facadeKey: running.facade.apiKey }),
       }),
@@ -125,6 +126,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   }
   const showToken = generatedNow && (tty || (sim && !running.credentialsFile));
   out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`);
+  out.line(`  API reference: ${running.url}/docs`);
   if (running.adminTokenSource === 'supplied') out.line('  admin token:   the one you supplied (not shown)');
   else if (showToken) out.line(`  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`);
   else out.line(`  admin token:   saved in ${running.credentialsFile ?? '(nowhere: pass --admin-token)'}`);

@@ -13,7 +13,7 @@ export interface paths {
          * This document: the OpenAPI 3.1 description of the control API
          * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
          *
-         *     The jiema API has its own document at `/api/v1/openapi.json` (docs/decisions.md D81).
+         *     The jiema API has its own document at `/api/v1/openapi.json`.
          */
         get: operations["simGetOpenApiDocument"];
         put?: never;
