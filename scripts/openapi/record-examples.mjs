@@ -2,8 +2,8 @@
  * Step 1 of `pnpm openapi`: runs a real simulator (manual clock, fixed seed, so the answers are the
  * same on every run) through every operation, and records one real request and response per
  * operation and status as the OpenAPI documents' examples (docs/decisions.md D84). Long lists are
- * cut to their first items, and API keys are replaced by fixed well-formed ones; nothing else is
- * touched. Every response is also checked against the documents while recording.
+ * cut to their first items, and API keys and referral codes (random by design) are replaced by
+ * fixed ones; nothing else is touched. Every response is also checked against the documents while recording.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,13 @@ function exampleKey(real) {
   return keys.get(real);
 }
 
+/** Referral codes come from the CSPRNG: each becomes a fixed one, the same wherever it appears. */
+const referrals = new Map();
+const exampleReferral = (real) => {
+  if (!referrals.has(real)) referrals.set(real, generateApiKey(createSeededRng(2_000 + referrals.size)).slice(3, 9).toLowerCase());
+  return referrals.get(real);
+};
+
 function normalize(value) {
   if (typeof value === 'string') return keys.has(value) ? keys.get(value) : value;
   if (Array.isArray(value)) return value.map(normalize);
@@ -37,7 +44,7 @@ function normalize(value) {
     const out = {};
     for (const [k, v] of Object.entries(value)) {
       const real = k === 'hint' && [...keys.keys()].find((key) => keyHint(key) === v);
-      out[k] = real ? keyHint(keys.get(real)) : normalize(v);
+      out[k] = real ? keyHint(keys.get(real)) : k === 'referralCode' && typeof v === 'string' ? exampleReferral(v) : normalize(v);
     }
     return out;
   }

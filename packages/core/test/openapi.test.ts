@@ -57,12 +57,12 @@ describe('the OpenAPI document', () => {
 
   it('lists the errors the pipeline adds to each operation: auth, rate limits, idempotency, ids, body parsing', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
-    expect(statuses('/api/v1/account', 'get')).toEqual(['200', '400', '401', '403', '413', '415', '429', '500']);
-    expect(statuses('/api/v1/orders', 'post')).toEqual(['200', '400', '401', '403', '409', '413', '415', '422', '429', '500', '503']);
+    expect(statuses('/api/v1/account', 'get')).toEqual(['200', '400', '401', '403', '408', '413', '415', '429', '500', '503']);
+    expect(statuses('/api/v1/orders', 'post')).toEqual(['200', '400', '401', '403', '408', '409', '413', '415', '422', '429', '500', '503']);
     expect(statuses('/api/v1/orders/{id}', 'get')).toContain('404');
-    expect(statuses('/healthz', 'get')).toEqual(['200', '400', '413', '415', '500']);
+    expect(statuses('/healthz', 'get')).toEqual(['200', '400', '408', '413', '415', '500']);
     // Admin routes: no ban, no per-key limit; the failed-authentication limiter still applies.
-    expect(statuses('/admin/v1/pricing', 'get')).toEqual(['200', '400', '401', '413', '415', '429', '500']);
+    expect(statuses('/admin/v1/pricing', 'get')).toEqual(['200', '400', '401', '408', '413', '415', '429', '500', '503']);
     expect(statuses('/admin/v1/users', 'post')).toContain('201');
     const cancel400 = doc.paths['/api/v1/orders/{id}/cancel'].post.responses['400'];
     expect(cancel400.content['application/json'].schema.properties.code.enum).toEqual(['BAD_REQUEST', 'CODE_RECEIVED', 'ALREADY_CHANGED']);
@@ -70,7 +70,7 @@ describe('the OpenAPI document', () => {
 
   it('derives the codes from the route: a new authenticated, rate-limited, idempotent route gets them all', () => {
     const route = defineRoute({ method: 'POST', path: '/api/v1/things/:id', operationId: 'createThing', auth: 'user', rateClass: 'write', idempotent: true, tag: 'public', summary: 'x', response: z.object({}), errors: [], handler: () => ok({}) });
-    expect(operationErrors(route)).toEqual(['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'BAD_REQUEST', 'NOT_FOUND', 'IDEMPOTENCY_IN_PROGRESS', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_MISMATCH', 'RATE_LIMITED', 'INTERNAL']);
+    expect(operationErrors(route)).toEqual(['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'BAD_REQUEST', 'NOT_FOUND', 'IDEMPOTENCY_IN_PROGRESS', 'REQUEST_TIMEOUT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_MISMATCH', 'RATE_LIMITED', 'INTERNAL', 'STORAGE_UNAVAILABLE']);
   });
 
   it('shows examples recorded from a real server', () => {

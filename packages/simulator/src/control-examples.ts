@@ -13,7 +13,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "orderId": "ck0mjuohs000004mre6ygr1c8hd",
+          "orderId": "ck0mjuohs000004jgktuhikpkel",
           "activationId": "300000001",
           "body": "Telegram code: 52381. Do not give this code to anyone.",
           "code": "52381"
@@ -108,7 +108,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000go4k16ep5rsos",
+          "id": "cl0mjuohs00000gx5ydldny9ihy",
           "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
         }
       }
@@ -235,7 +235,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
         "data": {
           "activationId": "300000001",
           "body": "WhatsApp code 618-204",
-          "code": null
+          "code": "618204"
         }
       }
     }
@@ -281,7 +281,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
             }
           ],
           "count": 98,
-          "digest": "f99259f3ace0ea966614546bb8d288eb21703a48b212c4fa3e936b8738a6d023"
+          "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
         }
       }
     }

@@ -754,6 +754,27 @@ export interface components {
             };
         };
         /**
+         * @description **Extension:** Status 408 is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     - `REQUEST_TIMEOUT`: The request’s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.
+         */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @constant */
+                    ok: false;
+                    /** @enum {string} */
+                    code: "REQUEST_TIMEOUT";
+                    /** @description For people; never parse it */
+                    message: string;
+                };
+            };
+        };
+        /**
          * @description - `AUTH_MISSING`: No API key (or admin token) was sent.
          *     - `AUTH_INVALID`: The key or token is malformed, unknown or revoked, or `Authorization` is not `Bearer <key>`.
          */
@@ -775,6 +796,35 @@ export interface components {
                     ok: false;
                     /** @enum {string} */
                     code: "AUTH_MISSING" | "AUTH_INVALID";
+                    /** @description For people; never parse it */
+                    message: string;
+                };
+            };
+        };
+        /**
+         * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+         *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+         */
+        Unavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "ok": false,
+                 *       "code": "UPSTREAM_UNAVAILABLE",
+                 *       "message": "The number provider failed; nothing was charged. Try again shortly."
+                 *     }
+                 */
+                "application/json": {
+                    /** @constant */
+                    ok: false;
+                    /** @enum {string} */
+                    code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
                     /** @description For people; never parse it */
                     message: string;
                 };
@@ -803,34 +853,6 @@ export interface components {
                     ok: false;
                     /** @enum {string} */
                     code: "UNSUPPORTED_MEDIA_TYPE";
-                    /** @description For people; never parse it */
-                    message: string;
-                };
-            };
-        };
-        /**
-         * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
-         *
-         *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
-         */
-        UpstreamUnavailable: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "code": "UPSTREAM_UNAVAILABLE",
-                 *       "message": "The number provider failed; nothing was charged. Try again shortly."
-                 *     }
-                 */
-                "application/json": {
-                    /** @constant */
-                    ok: false;
-                    /** @enum {string} */
-                    code: "UPSTREAM_UNAVAILABLE";
                     /** @description For people; never parse it */
                     message: string;
                 };
@@ -883,9 +905,9 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs0000001iourzwu9pfz",
+                     *         "id": "cl0mjuohs000000xfarsp6r1iou",
                      *         "balanceCents": "1200",
-                     *         "referralCode": "9bstja",
+                     *         "referralCode": "tnlzus",
                      *         "displayName": "Alice",
                      *         "lang": "en"
                      *       }
@@ -917,10 +939,32 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listServices: {
@@ -1000,11 +1044,12 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["UpstreamUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listCountries: {
@@ -1075,11 +1120,12 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["UpstreamUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listPrices: {
@@ -1167,11 +1213,12 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["UpstreamUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listOrders: {
@@ -1203,7 +1250,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "ck0mjuohs000008icc5e2cwi1av",
+                     *             "id": "ck0mjuohs000008i7o0c2tr6rcg",
                      *             "status": "CANCELLED",
                      *             "service": "tg",
                      *             "country": "6",
@@ -1218,7 +1265,7 @@ export interface operations {
                      *             "smsReceivedAt": null
                      *           }
                      *         ],
-                     *         "nextCursor": "ck0mjuohs000008icc5e2cwi1av"
+                     *         "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
                      *       }
                      *     }
                      */
@@ -1255,10 +1302,32 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     createOrder: {
@@ -1302,7 +1371,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "ck0mjuohs000004mre6ygr1c8hd",
+                     *         "id": "ck0mjuohs000004jgktuhikpkel",
                      *         "status": "WAITING",
                      *         "service": "tg",
                      *         "country": "7",
@@ -1357,13 +1426,14 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["UpstreamUnavailable"];
+            503: components["responses"]["Unavailable"];
         };
     };
     getOrder: {
@@ -1391,7 +1461,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "ck0mjuohs000004mre6ygr1c8hd",
+                     *         "id": "ck0mjuohs000004jgktuhikpkel",
                      *         "status": "RECEIVED",
                      *         "service": "tg",
                      *         "country": "7",
@@ -1439,10 +1509,32 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     cancelOrder: {
@@ -1478,7 +1570,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "ck0mjuohs000008icc5e2cwi1av",
+                     *         "id": "ck0mjuohs000008i7o0c2tr6rcg",
                      *         "status": "CANCELLED"
                      *       }
                      *     }
@@ -1521,12 +1613,34 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     requestNextSms: {
@@ -1562,7 +1676,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "ck0mjuohs000004mre6ygr1c8hd",
+                     *         "id": "ck0mjuohs000004jgktuhikpkel",
                      *         "status": "WAITING"
                      *       }
                      *     }
@@ -1604,12 +1718,34 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             409: components["responses"]["IdempotencyInProgress"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminListUsers: {
@@ -1637,10 +1773,10 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "cl0mjuohs00000go4k16ep5rsos",
+                     *             "id": "cl0mjuohs00000gx5ydldny9ihy",
                      *             "displayName": "Bob",
                      *             "lang": "en",
-                     *             "referralCode": "katsre",
+                     *             "referralCode": "u1zwjl",
                      *             "balanceCents": "1000",
                      *             "banned": false,
                      *             "bannedAt": null,
@@ -1648,10 +1784,10 @@ export interface operations {
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "cl0mjuohs0000001iourzwu9pfz",
+                     *             "id": "cl0mjuohs000000xfarsp6r1iou",
                      *             "displayName": "Alice",
                      *             "lang": "en",
-                     *             "referralCode": "9bstja",
+                     *             "referralCode": "tnlzus",
                      *             "balanceCents": "1136",
                      *             "banned": false,
                      *             "bannedAt": null,
@@ -1691,6 +1827,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1712,6 +1849,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminCreateUser: {
@@ -1750,10 +1908,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs0000001iourzwu9pfz",
+                     *         "id": "cl0mjuohs000000xfarsp6r1iou",
                      *         "displayName": "Alice",
                      *         "lang": "en",
-                     *         "referralCode": "9bstja",
+                     *         "referralCode": "tnlzus",
                      *         "balanceCents": "1200",
                      *         "banned": false,
                      *         "bannedAt": null,
@@ -1787,6 +1945,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1808,6 +1967,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminGetUser: {
@@ -1833,10 +2013,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs0000001iourzwu9pfz",
+                     *         "id": "cl0mjuohs000000xfarsp6r1iou",
                      *         "displayName": "Alice",
                      *         "lang": "en",
-                     *         "referralCode": "9bstja",
+                     *         "referralCode": "tnlzus",
                      *         "balanceCents": "1136",
                      *         "banned": false,
                      *         "bannedAt": null,
@@ -1871,6 +2051,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1892,6 +2073,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminChangeBalance: {
@@ -1937,10 +2139,10 @@ export interface operations {
                      *       "ok": true,
                      *       "data": {
                      *         "user": {
-                     *           "id": "cl0mjuohs0000001iourzwu9pfz",
+                     *           "id": "cl0mjuohs000000xfarsp6r1iou",
                      *           "displayName": "Alice",
                      *           "lang": "en",
-                     *           "referralCode": "9bstja",
+                     *           "referralCode": "tnlzus",
                      *           "balanceCents": "1636",
                      *           "banned": false,
                      *           "bannedAt": null,
@@ -1948,7 +2150,7 @@ export interface operations {
                      *           "createdAt": "2026-01-01T00:00:00.000Z"
                      *         },
                      *         "entry": {
-                     *           "id": "led0mjuohs00000jkvg7w3atsmvk",
+                     *           "id": "led0mjuohs00000jqwisacokg3sl",
                      *           "kind": "topup",
                      *           "amountCents": "500",
                      *           "balanceAfterCents": "1636",
@@ -1998,6 +2200,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2019,6 +2222,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminListLedger: {
@@ -2049,7 +2273,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "led0mjuohs00000jkvg7w3atsmvk",
+                     *             "id": "led0mjuohs00000jqwisacokg3sl",
                      *             "kind": "topup",
                      *             "amountCents": "500",
                      *             "balanceAfterCents": "1636",
@@ -2058,25 +2282,25 @@ export interface operations {
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "led0mjuohs00000e5dkkpsrtn7x5",
+                     *             "id": "led0mjuohs00000e8rvhqukmp1fb",
                      *             "kind": "order_debit",
                      *             "amountCents": "-32",
                      *             "balanceAfterCents": "1136",
-                     *             "orderId": "ck0mjuohs00000dvhqukmp1fbno",
+                     *             "orderId": "ck0mjuohs00000dn40nu87g7n83",
                      *             "reason": "tg/7",
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "led0mjuohs00000arva5avsodkxz",
+                     *             "id": "led0mjuohs00000aavyd7arzgqd8",
                      *             "kind": "refund",
                      *             "amountCents": "26",
                      *             "balanceAfterCents": "1168",
-                     *             "orderId": "ck0mjuohs000008icc5e2cwi1av",
+                     *             "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
                      *             "reason": "cancelled",
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           }
                      *         ],
-                     *         "nextCursor": "led0mjuohs00000arva5avsodkxz"
+                     *         "nextCursor": "led0mjuohs00000aavyd7arzgqd8"
                      *       }
                      *     }
                      */
@@ -2109,6 +2333,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2130,6 +2355,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminListKeys: {
@@ -2157,7 +2403,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "key0mjuohs00000266eik0bvccjg",
+                     *             "id": "key0mjuohs000002ja80g3y0x3x7",
                      *             "name": "ci",
                      *             "hint": "XGoO",
                      *             "createdAt": "2026-01-01T00:00:00.000Z",
@@ -2197,6 +2443,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2218,6 +2465,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminCreateKey: {
@@ -2255,7 +2523,7 @@ export interface operations {
                      *       "ok": true,
                      *       "data": {
                      *         "key": {
-                     *           "id": "key0mjuohs00000266eik0bvccjg",
+                     *           "id": "key0mjuohs000002ja80g3y0x3x7",
                      *           "name": "ci",
                      *           "hint": "XGoO",
                      *           "createdAt": "2026-01-01T00:00:00.000Z",
@@ -2299,6 +2567,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2320,6 +2589,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminRevokeKey: {
@@ -2347,7 +2637,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "key0mjuohs00000k8ryxe7vwc4fa",
+                     *         "id": "key0mjuohs00000kw7975dvvkvg7",
                      *         "name": "spare",
                      *         "hint": "3WTg",
                      *         "createdAt": "2026-01-01T00:00:00.000Z",
@@ -2383,6 +2673,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2404,6 +2695,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminBanUser: {
@@ -2440,10 +2752,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000go4k16ep5rsos",
+                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
                      *         "displayName": "Bob",
                      *         "lang": "en",
-                     *         "referralCode": "katsre",
+                     *         "referralCode": "u1zwjl",
                      *         "balanceCents": "1000",
                      *         "banned": true,
                      *         "bannedAt": "2026-01-01T00:00:00.000Z",
@@ -2478,6 +2790,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2499,6 +2812,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminUnbanUser: {
@@ -2524,10 +2858,10 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000go4k16ep5rsos",
+                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
                      *         "displayName": "Bob",
                      *         "lang": "en",
-                     *         "referralCode": "katsre",
+                     *         "referralCode": "u1zwjl",
                      *         "balanceCents": "1000",
                      *         "banned": false,
                      *         "bannedAt": null,
@@ -2562,6 +2896,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2583,6 +2918,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminGetPricing: {
@@ -2643,6 +2999,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2664,6 +3021,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminReplacePricing: {
@@ -2767,6 +3145,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2788,6 +3167,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminRefreshCatalogue: {
@@ -2841,6 +3241,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2862,6 +3263,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminCheckInvariants: {
@@ -2920,6 +3342,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -2941,6 +3364,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     adminListOutbox: {
@@ -2969,10 +3413,10 @@ export interface operations {
                      *         "pending": 2,
                      *         "items": [
                      *           {
-                     *             "id": "ob0mjuohs00000b1zy1883klon4",
+                     *             "id": "ob0mjuohs00000bxhrva5avsodk",
                      *             "kind": "cancel",
                      *             "activationId": "300000002",
-                     *             "orderId": "ck0mjuohs000008icc5e2cwi1av",
+                     *             "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
                      *             "attempts": 0,
                      *             "nextAttemptAt": 1767225600000,
                      *             "lastError": null,
@@ -2981,10 +3425,10 @@ export interface operations {
                      *             "createdAt": 1767225600000
                      *           },
                      *           {
-                     *             "id": "ob0mjuohs000006ngndef3f6qi7",
+                     *             "id": "ob0mjuohs000006hd8ywsc4cyl4",
                      *             "kind": "next_sms",
                      *             "activationId": "300000001",
-                     *             "orderId": "ck0mjuohs000004mre6ygr1c8hd",
+                     *             "orderId": "ck0mjuohs000004jgktuhikpkel",
                      *             "attempts": 0,
                      *             "nextAttemptAt": 1767225600000,
                      *             "lastError": null,
@@ -3026,6 +3470,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -3047,6 +3492,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     getOpenApiDocument: {
@@ -3099,6 +3565,7 @@ export interface operations {
                     };
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -3144,6 +3611,7 @@ export interface operations {
                             /** @enum {string} */
                             upstreamStatus: "ok" | "degraded" | "down";
                             upstreamDetail?: string;
+                            dbDetail?: string;
                             outboxPending: number;
                             time: string;
                         };
@@ -3167,6 +3635,7 @@ export interface operations {
                     };
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

@@ -360,6 +360,27 @@ export interface components {
             };
         };
         /**
+         * @description **Extension:** Status 408 is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     - `REQUEST_TIMEOUT`: The request’s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.
+         */
+        RequestTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    /** @constant */
+                    ok: false;
+                    /** @enum {string} */
+                    code: "REQUEST_TIMEOUT";
+                    /** @description For people; never parse it */
+                    message: string;
+                };
+            };
+        };
+        /**
          * @description - `AUTH_MISSING`: No API key (or admin token) was sent.
          *     - `AUTH_INVALID`: The key or token is malformed, unknown or revoked, or `Authorization` is not `Bearer <key>`.
          */
@@ -470,9 +491,31 @@ export interface operations {
                     };
                 };
             };
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simCreateUser: {
@@ -509,7 +552,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000go4k16ep5rsos",
+                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
                      *         "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
                      *       }
                      *     }
@@ -542,6 +585,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -563,6 +607,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simDeliverSms: {
@@ -599,7 +664,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "orderId": "ck0mjuohs000004mre6ygr1c8hd",
+                     *         "orderId": "ck0mjuohs000004jgktuhikpkel",
                      *         "activationId": "300000001",
                      *         "body": "Telegram code: 52381. Do not give this code to anyone.",
                      *         "code": "52381"
@@ -640,6 +705,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -661,6 +727,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simDeliverActivationSms: {
@@ -699,7 +786,7 @@ export interface operations {
                      *       "data": {
                      *         "activationId": "300000001",
                      *         "body": "WhatsApp code 618-204",
-                     *         "code": null
+                     *         "code": "618204"
                      *       }
                      *     }
                      */
@@ -736,6 +823,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -757,6 +845,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simAdvanceClock: {
@@ -827,6 +936,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -848,6 +958,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simGetClock: {
@@ -907,6 +1038,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -928,6 +1060,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simSetStock: {
@@ -1012,6 +1165,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1033,6 +1187,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simSetUpstreamBalance: {
@@ -1097,6 +1272,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1118,6 +1294,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simGetUpstream: {
@@ -1203,6 +1400,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1224,6 +1422,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simListFaults: {
@@ -1292,6 +1511,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1313,6 +1533,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simArmFault: {
@@ -1432,6 +1673,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1453,6 +1695,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simClearFaults: {
@@ -1506,6 +1769,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1527,6 +1791,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simClearFault: {
@@ -1584,6 +1869,7 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1605,6 +1891,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simListEvents: {
@@ -1667,7 +1974,7 @@ export interface operations {
                      *           }
                      *         ],
                      *         "count": 98,
-                     *         "digest": "f99259f3ace0ea966614546bb8d288eb21703a48b212c4fa3e936b8738a6d023"
+                     *         "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
                      *       }
                      *     }
                      */
@@ -1702,6 +2009,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1723,6 +2031,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simReset: {
@@ -1776,6 +2105,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1797,6 +2127,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     simSetFacadeMode: {
@@ -1862,6 +2213,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
@@ -1883,6 +2235,27 @@ export interface operations {
                 };
             };
             500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
 }

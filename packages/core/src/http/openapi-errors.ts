@@ -27,22 +27,27 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'The body is compressed, or its charset is not UTF-8.',
   IDEMPOTENCY_MISMATCH: 'The same `Idempotency-Key` was used with a different request.',
   RATE_LIMITED: 'A rate limit was reached: this key\u2019s limit for the route\u2019s class, or too many failed authentications from this address. `Retry-After` says when to retry.',
+  REQUEST_TIMEOUT: 'The request\u2019s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.',
   INTERNAL: 'A bug on the server; it is logged, and the message says nothing more.',
   UPSTREAM_UNAVAILABLE: 'The number provider failed, timed out or answered garbage; nothing was charged.',
+  STORAGE_UNAVAILABLE: 'The server\u2019s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.',
 };
 
 /** The codes every operation may answer with, whatever it is: the HTTP layer's own. */
-const ALWAYS: readonly ErrorCode[] = ['BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INTERNAL'];
+const ALWAYS: readonly ErrorCode[] = ['BAD_REQUEST', 'REQUEST_TIMEOUT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'INTERNAL'];
 
 /**
  * The route's codes, in the order of ERROR_CODES:
- * - any request may be malformed HTTP or JSON, carry a body over 16 KiB or in another charset, or hit a bug;
+ * - any request may be malformed HTTP or JSON, arrive too slowly, carry a body over 16 KiB or in
+ *   another charset, or hit a bug;
+ * - every route but the system ones answers 503 when the database file is gone;
  * - a path with ids answers NOT_FOUND for an unknown id (and for one that is not valid percent-encoding);
  * - authenticated routes: the two 401s, the failed-authentication limiter's 429, and 403 for banned users;
  * - a rate class adds its 429; Idempotency-Key adds 409 and 422.
  */
 export function operationErrors(route: Route): ErrorCode[] {
   const codes = new Set<ErrorCode>([...ALWAYS, ...route.errors]);
+  if (route.tag !== 'system') codes.add('STORAGE_UNAVAILABLE');
   if (route.path.includes('/:')) codes.add('NOT_FOUND');
   if (route.auth !== 'none') for (const c of ['AUTH_MISSING', 'AUTH_INVALID', 'RATE_LIMITED'] as const) codes.add(c);
   if (route.auth === 'user') codes.add('FORBIDDEN');

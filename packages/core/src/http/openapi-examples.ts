@@ -15,10 +15,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "201": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "id": "cl0mjuohs000000xfarsp6r1iou",
           "displayName": "Alice",
           "lang": "en",
-          "referralCode": "9bstja",
+          "referralCode": "tnlzus",
           "balanceCents": "1200",
           "banned": false,
           "bannedAt": null,
@@ -37,7 +37,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "ok": true,
         "data": {
           "key": {
-            "id": "key0mjuohs00000266eik0bvccjg",
+            "id": "key0mjuohs000002ja80g3y0x3x7",
             "name": "ci",
             "hint": "XGoO",
             "createdAt": "2026-01-01T00:00:00.000Z",
@@ -55,9 +55,9 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "id": "cl0mjuohs000000xfarsp6r1iou",
           "balanceCents": "1200",
-          "referralCode": "9bstja",
+          "referralCode": "tnlzus",
           "displayName": "Alice",
           "lang": "en"
         }
@@ -179,7 +179,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "id": "ck0mjuohs000004jgktuhikpkel",
           "status": "WAITING",
           "service": "tg",
           "country": "7",
@@ -226,7 +226,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "id": "ck0mjuohs000004jgktuhikpkel",
           "status": "RECEIVED",
           "service": "tg",
           "country": "7",
@@ -258,7 +258,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "ck0mjuohs000008icc5e2cwi1av",
+          "id": "ck0mjuohs000008i7o0c2tr6rcg",
           "status": "CANCELLED"
         }
       },
@@ -279,7 +279,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "ck0mjuohs000004mre6ygr1c8hd",
+          "id": "ck0mjuohs000004jgktuhikpkel",
           "status": "WAITING"
         }
       },
@@ -297,7 +297,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "ck0mjuohs000008icc5e2cwi1av",
+              "id": "ck0mjuohs000008i7o0c2tr6rcg",
               "status": "CANCELLED",
               "service": "tg",
               "country": "6",
@@ -312,7 +312,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "smsReceivedAt": null
             }
           ],
-          "nextCursor": "ck0mjuohs000008icc5e2cwi1av"
+          "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
         }
       },
       "400": {
@@ -330,10 +330,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000go4k16ep5rsos",
+          "id": "cl0mjuohs00000gx5ydldny9ihy",
           "displayName": "Bob",
           "lang": "en",
-          "referralCode": "katsre",
+          "referralCode": "u1zwjl",
           "balanceCents": "1000",
           "banned": true,
           "bannedAt": "2026-01-01T00:00:00.000Z",
@@ -348,10 +348,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000go4k16ep5rsos",
+          "id": "cl0mjuohs00000gx5ydldny9ihy",
           "displayName": "Bob",
           "lang": "en",
-          "referralCode": "katsre",
+          "referralCode": "u1zwjl",
           "balanceCents": "1000",
           "banned": false,
           "bannedAt": null,
@@ -368,10 +368,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "cl0mjuohs00000go4k16ep5rsos",
+              "id": "cl0mjuohs00000gx5ydldny9ihy",
               "displayName": "Bob",
               "lang": "en",
-              "referralCode": "katsre",
+              "referralCode": "u1zwjl",
               "balanceCents": "1000",
               "banned": false,
               "bannedAt": null,
@@ -379,10 +379,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "createdAt": "2026-01-01T00:00:00.000Z"
             },
             {
-              "id": "cl0mjuohs0000001iourzwu9pfz",
+              "id": "cl0mjuohs000000xfarsp6r1iou",
               "displayName": "Alice",
               "lang": "en",
-              "referralCode": "9bstja",
+              "referralCode": "tnlzus",
               "balanceCents": "1136",
               "banned": false,
               "bannedAt": null,
@@ -405,10 +405,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs0000001iourzwu9pfz",
+          "id": "cl0mjuohs000000xfarsp6r1iou",
           "displayName": "Alice",
           "lang": "en",
-          "referralCode": "9bstja",
+          "referralCode": "tnlzus",
           "balanceCents": "1136",
           "banned": false,
           "bannedAt": null,
@@ -433,10 +433,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "ok": true,
         "data": {
           "user": {
-            "id": "cl0mjuohs0000001iourzwu9pfz",
+            "id": "cl0mjuohs000000xfarsp6r1iou",
             "displayName": "Alice",
             "lang": "en",
-            "referralCode": "9bstja",
+            "referralCode": "tnlzus",
             "balanceCents": "1636",
             "banned": false,
             "bannedAt": null,
@@ -444,7 +444,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
             "createdAt": "2026-01-01T00:00:00.000Z"
           },
           "entry": {
-            "id": "led0mjuohs00000jkvg7w3atsmvk",
+            "id": "led0mjuohs00000jqwisacokg3sl",
             "kind": "topup",
             "amountCents": "500",
             "balanceAfterCents": "1636",
@@ -468,7 +468,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "led0mjuohs00000jkvg7w3atsmvk",
+              "id": "led0mjuohs00000jqwisacokg3sl",
               "kind": "topup",
               "amountCents": "500",
               "balanceAfterCents": "1636",
@@ -477,25 +477,25 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "createdAt": "2026-01-01T00:00:00.000Z"
             },
             {
-              "id": "led0mjuohs00000e5dkkpsrtn7x5",
+              "id": "led0mjuohs00000e8rvhqukmp1fb",
               "kind": "order_debit",
               "amountCents": "-32",
               "balanceAfterCents": "1136",
-              "orderId": "ck0mjuohs00000dvhqukmp1fbno",
+              "orderId": "ck0mjuohs00000dn40nu87g7n83",
               "reason": "tg/7",
               "createdAt": "2026-01-01T00:00:00.000Z"
             },
             {
-              "id": "led0mjuohs00000arva5avsodkxz",
+              "id": "led0mjuohs00000aavyd7arzgqd8",
               "kind": "refund",
               "amountCents": "26",
               "balanceAfterCents": "1168",
-              "orderId": "ck0mjuohs000008icc5e2cwi1av",
+              "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
               "reason": "cancelled",
               "createdAt": "2026-01-01T00:00:00.000Z"
             }
           ],
-          "nextCursor": "led0mjuohs00000arva5avsodkxz"
+          "nextCursor": "led0mjuohs00000aavyd7arzgqd8"
         }
       }
     }
@@ -507,7 +507,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "key0mjuohs00000266eik0bvccjg",
+              "id": "key0mjuohs000002ja80g3y0x3x7",
               "name": "ci",
               "hint": "XGoO",
               "createdAt": "2026-01-01T00:00:00.000Z",
@@ -525,7 +525,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "key0mjuohs00000k8ryxe7vwc4fa",
+          "id": "key0mjuohs00000kw7975dvvkvg7",
           "name": "spare",
           "hint": "3WTg",
           "createdAt": "2026-01-01T00:00:00.000Z",
@@ -625,10 +625,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
           "pending": 2,
           "items": [
             {
-              "id": "ob0mjuohs00000b1zy1883klon4",
+              "id": "ob0mjuohs00000bxhrva5avsodk",
               "kind": "cancel",
               "activationId": "300000002",
-              "orderId": "ck0mjuohs000008icc5e2cwi1av",
+              "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
               "attempts": 0,
               "nextAttemptAt": 1767225600000,
               "lastError": null,
@@ -637,10 +637,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "createdAt": 1767225600000
             },
             {
-              "id": "ob0mjuohs000006ngndef3f6qi7",
+              "id": "ob0mjuohs000006hd8ywsc4cyl4",
               "kind": "next_sms",
               "activationId": "300000001",
-              "orderId": "ck0mjuohs000004mre6ygr1c8hd",
+              "orderId": "ck0mjuohs000004jgktuhikpkel",
               "attempts": 0,
               "nextAttemptAt": 1767225600000,
               "lastError": null,

@@ -134,13 +134,14 @@ const SHARED: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'NotFound',
+  408: 'RequestTimeout',
   409: 'IdempotencyInProgress',
   413: 'PayloadTooLarge',
   415: 'UnsupportedMediaType',
   422: 'IdempotencyMismatch',
   429: 'RateLimited',
   500: 'InternalError',
-  503: 'UpstreamUnavailable',
+  503: 'Unavailable',
 };
 
 function responses(r: Route, components: { schemas: Json; responses: Json }, all: OpenApiExamples): Json {
