@@ -128,7 +128,11 @@ describe('a client generated from docs/openapi.json', () => {
     await api.GET('/api/v1/nothing');
     const r = await api.GET('/api/v1/account');
     // The error side is the documented error envelope, its code one of the documented ones.
-    const code: 'AUTH_MISSING' | 'AUTH_INVALID' | 'FORBIDDEN' | 'BAD_REQUEST' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'INTERNAL' | undefined = r.error?.code;
+    type AccountErrorCode = 'AUTH_MISSING' | 'AUTH_INVALID' | 'FORBIDDEN' | 'BAD_REQUEST' | 'REQUEST_TIMEOUT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'INTERNAL' | 'STORAGE_UNAVAILABLE';
+    const code: AccountErrorCode | undefined = r.error?.code;
+    // @ts-expect-error an account read never answers a code of the order routes
+    const notOurs: Exclude<typeof code, undefined> = 'CODE_RECEIVED';
+    void notOurs;
     expect(code).toBeUndefined();
   });
 });
