@@ -23,7 +23,8 @@ let production: Served;
 beforeAll(async () => {
   sim = await serve(['--ephemeral', '--clock', 'manual']);
   // The same binary on the SMS-Activate adapter, pointed at the first server's protocol facade.
-  production = await serve(['--ephemeral', '--upstream', 'sms-activate', '--upstream-url', sim.facadeUrl!, '--upstream-key', sim.facadeKey!]);
+  production = await serve(['--ephemeral', '--admin-token', 'jma_contract_test_admin_token_0123', '--upstream', 'sms-activate', '--upstream-url', sim.facadeUrl!, '--upstream-key', sim.facadeKey!]);
+  expect(production.url).toMatch(/^http:/);
 });
 afterAll(async () => {
   await Promise.all([sim.stop(), production.stop()]);
