@@ -28,6 +28,7 @@ import { latestInstant } from './storage/latest-instant.js';
 import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
+import { ChangeFeed } from './console/change-feed.js';
 
 export interface EngineOptions {
   upstream: Upstream;
@@ -89,6 +90,8 @@ export interface Engine {
   orders: OrderService;
   outbox: Outbox;
   idempotency: IdempotencyStore;
+  /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
+  feed: ChangeFeed;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
   /**
@@ -123,7 +126,8 @@ export function createEngine(options: EngineOptions): Engine {
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
   const storage = createStorageWatch(db.memory ? null : db.name, log);
   const upstream = options.upstream;
-  const ledger = new Ledger(db, ids);
+  const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
+  const ledger = new Ledger(db, ids, feed);
   const changes = new ChangeWatch(db, clock);
   const accounts = new AccountService(db, clock, ids, rng, ledger, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
@@ -144,7 +148,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const store = new OrderStore(db, changes);
+  const store = new OrderStore(db, changes, feed);
   const orders = new OrderService(db, store, accounts, ledger, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
@@ -194,6 +198,7 @@ export function createEngine(options: EngineOptions): Engine {
     orders,
     outbox,
     idempotency,
+    feed,
     tick() {
       running ??= tickOnce().finally(() => {
         running = undefined;

@@ -50,6 +50,8 @@ export async function listen(app: JiemaApp, engine: Engine, options: ListenOptio
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer);
+        // Live feeds would keep the server open forever.
+        app.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections();

@@ -1,7 +1,8 @@
 /**
  * The simulator's ordered event log: API calls, upstream calls, SMS, clock moves and faults,
  * each stamped with virtual time and a sequence number. Its SHA-256 digest is how two runs with
- * the same seed are shown to be identical, byte for byte.
+ * the same seed are shown to be identical, byte for byte. What varies from run to run even with
+ * the same seed (a request's real latency, which key it carried) goes in `meta`, outside the digest.
  */
 import { createHash } from 'node:crypto';
 
@@ -24,12 +25,15 @@ export interface SimEvent {
   at: string;
   type: SimEventType;
   data: Record<string, unknown>;
+  /** Observations that differ between identical runs (real latency, key hints): shown, not digested. */
+  meta?: Record<string, unknown>;
 }
 
 export class EventLog {
   private events: SimEvent[] = [];
   private hash = createHash('sha256');
   private seq = 0;
+  private readonly listeners = new Set<(event: SimEvent) => void>();
 
   constructor(
     private readonly now: () => number,
@@ -37,13 +41,23 @@ export class EventLog {
     private readonly capacity = 100_000,
   ) {}
 
-  record(type: SimEventType, data: Record<string, unknown> = {}): SimEvent {
+  record(type: SimEventType, data: Record<string, unknown> = {}, meta?: Record<string, unknown>): SimEvent {
     const event: SimEvent = { seq: ++this.seq, at: new Date(this.now()).toISOString(), type, data };
     this.hash.update(`${JSON.stringify(event)}\n`);
+    if (meta) event.meta = meta;
     this.events.push(event);
     // Trimmed a tenth at a time: trimming one event per record would shift the whole array each time.
     if (this.events.length > this.capacity * 1.1) this.events.splice(0, this.events.length - this.capacity);
+    for (const listener of this.listeners) listener(event);
     return event;
+  }
+
+  /** Calls `listener` with every event recorded from now on (the console's live feed). */
+  subscribe(listener: (event: SimEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   list(options: { since?: number; type?: string; limit?: number } = {}): SimEvent[] {

@@ -23,6 +23,7 @@ import {
 } from '@jiema/core';
 import type { BehaviourConfigInput } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
+import { simulatorConsoleRoutes } from './console-routes.js';
 import type { SimEvent } from './event-log.js';
 import type { Fault, FaultSpec } from './faults.js';
 import { parseClockSpec, type ClockSpec, type VirtualClock } from './virtual-clock.js';
@@ -65,6 +66,11 @@ export interface SimulatorOptions {
   pumpMs?: number;
   /** The engine's delay before reconciling a buy whose outcome is unknown. Default 60 s. */
   reconcileAfterMs?: number;
+  /**
+   * Serve the console at `/` (`jiema serve` does): the built files' folder (`consoleAssetsDir`
+   * from @jiema/console), and the user an operator's account pages show at first.
+   */
+  console?: { assetsDir: string; defaultUser?: () => string | undefined };
 }
 
 export interface Simulator {
@@ -124,7 +130,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
       ...(options.logger && { logger: options.logger }),
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
-      extraRoutes: (w) => controlRoutes(control, w),
+      extraRoutes: (w) => [...controlRoutes(control, w), ...(options.console ? simulatorConsoleRoutes(w) : [])],
+      ...(options.console && { console: options.console }),
     });
 
   /** Runs everything due up to `target`, stopping at each due moment in order. */
@@ -166,6 +173,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         // The same file, emptied in one transaction: the admin token, the facade key and the lock
         // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
         wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);
+        // The old world's live feeds end; the console reconnects to the new one.
+        world.app.close();
         world = build();
         world.log.record('reset', {});
         options.onReset?.(world);
@@ -255,6 +264,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (pump) clearInterval(pump);
       if (storageCheck) clearInterval(storageCheck);
       await queue.catch(() => undefined);
+      world.app.close();
       await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();

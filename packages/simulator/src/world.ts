@@ -15,6 +15,7 @@ import {
   type Engine,
   type JiemaApp,
   type Logger,
+  type ConsoleOptions,
   type RateLimitConfig,
   type TrustProxy,
 } from '@jiema/core';
@@ -40,6 +41,8 @@ export interface WorldOptions {
   logger?: (clock: VirtualClock) => Logger;
   reconcileAfterMs?: number;
   extraRoutes: (world: World) => Route[];
+  /** Serve the console (its developer view fed by this world's event log). */
+  console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'>;
 }
 
 export interface World {
@@ -101,9 +104,11 @@ export function createWorld(options: WorldOptions): World {
     ...(options.rateLimits && { rateLimits: options.rateLimits }),
     ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     extraRoutes: options.extraRoutes(world),
-    observe: (r) => {
-      log.record('api.request', r);
+    // The request journal: latency and the key's hint vary between identical runs, so they stay out of the digest.
+    observe: ({ method, path, status, ms, key }) => {
+      log.record('api.request', { method, path, status }, { ms, key });
     },
+    ...(options.console && { console: { ...options.console, mode: 'simulator' as const, developerFeed: (listener) => log.subscribe(listener) } }),
   });
   return world;
 }

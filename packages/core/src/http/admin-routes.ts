@@ -28,7 +28,7 @@ export const presentUser = (u: User) => ({
   createdAt: iso(u.createdAt)!,
 });
 
-const presentKey = (k: ApiKeyInfo) => ({
+export const presentKey = (k: ApiKeyInfo) => ({
   id: k.id,
   name: k.name,
   hint: k.hint,
@@ -38,7 +38,7 @@ const presentKey = (k: ApiKeyInfo) => ({
   active: k.revokedAt === null,
 });
 
-const presentEntry = (e: LedgerEntry) => ({
+export const presentEntry = (e: LedgerEntry) => ({
   id: e.id,
   kind: e.kind,
   amountCents: String(e.amountCents),

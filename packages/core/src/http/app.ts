@@ -8,7 +8,7 @@ import type { Engine } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDocsHandler, DOCS_PATH } from './docs-page.js';
 import { createFastPath, writeResult } from './fast-path.js';
-import { createInstrumentation } from './instrument.js';
+import { createInstrumentation, type RequestObserver } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
 import { buildOpenApi } from './openapi.js';
@@ -21,6 +21,7 @@ import { compileRoute, defineRoute, matchPath, type Route } from './route.js';
 import { hashSecret } from './auth.js';
 import { createClientAddress, type TrustProxy } from './client-address.js';
 import { z } from 'zod';
+import { createConsole, type Console, type ConsoleOptions } from '../console/console.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -36,8 +37,10 @@ export interface AppOptions {
   version?: string;
   /** Extra routes (the simulator's control API) run through the same pipeline. */
   extraRoutes?: Route[];
-  /** Told of every finished request (the simulator's event log). */
-  observe?: (request: { method: string; path: string; status: number }) => void;
+  /** Told of every finished request (the simulator's event log and request journal). */
+  observe?: RequestObserver;
+  /** Serve the console at `/` (docs/decisions.md D110): where its built files are, and what it shows. */
+  console?: ConsoleOptions;
   /**
    * Check every response against the OpenAPI document and report the undocumented ones
    * (docs/decisions.md D85): true logs them, a function receives them. Default: on when the
@@ -52,6 +55,10 @@ export interface JiemaApp {
   deps: PipelineDeps;
   /** The request listener to serve: the lean dispatcher for hot reads, Express for the rest. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The console, when the app serves it. */
+  console: Console | undefined;
+  /** Ends what outlives a request (the console's live feeds), so the server can close. */
+  close(): void;
 }
 
 export function send(res: Response, result: HandlerResult): void {
@@ -65,6 +72,11 @@ export function createApp(options: AppOptions): JiemaApp {
   const clientAddress = createClientAddress(options.trustProxy);
   const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
   const routes: Route[] = [...publicRoutes, ...adminRoutes, ...(options.extraRoutes ?? [])];
+  const consoleApp = options.console ? createConsole(engine, deps, options.console) : undefined;
+  if (consoleApp) {
+    deps.sessions = consoleApp.sessions;
+    routes.push(...consoleApp.routes);
+  }
   const version = options.version ?? '0.1.0';
   let openapi: Record<string, unknown> | undefined;
   routes.push(
@@ -189,11 +201,16 @@ export function createApp(options: AppOptions): JiemaApp {
   });
 
   const fast = createFastPath(deps, routes, begin, clientAddress);
-  const serve = (req: IncomingMessage, res: ServerResponse) => {
+  const assets = consoleApp?.assets;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (assets?.(req, res)) return;
     if (!fast(req, res)) app(req, res);
   };
-  const validate = options.validateResponses ?? responseValidationFromEnv();
-  const report = typeof validate === 'function' ? validate : defaultViolationReporter(engine.log);
-  const handler = validate ? withResponseValidation(serve, createResponseValidator(routes), report) : serve;
-  return { app, routes, deps, handler };
+  return { app, routes, deps, handler, console: consoleApp, close: () => consoleApp?.close() };
+  /**
+   * Check every response against the OpenAPI document and report the undocumented ones
+   * (docs/decisions.md D85): true logs them, a function receives them. Default: on when the
+   * environment sets JIEMA_VALIDATE_RESPONSES=1, as the test suite does.
+   */
+  validateResponses?: boolean | ViolationReporter;
 }

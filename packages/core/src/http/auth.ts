@@ -23,6 +23,11 @@ function bearer(headers: IncomingHttpHeaders): string | undefined {
   return m[1];
 }
 
+/** Whether the request carries a key or token in a header (then a console session cookie is not looked at). */
+export function hasCredentialHeaders(headers: IncomingHttpHeaders): boolean {
+  return headers.authorization !== undefined || headers['x-api-key'] !== undefined || headers['x-admin-token'] !== undefined;
+}
+
 /** The presented user key, or AUTH_MISSING. */
 export function readApiKey(headers: IncomingHttpHeaders): string {
   const fromBearer = bearer(headers);

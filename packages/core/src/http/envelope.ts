@@ -2,6 +2,7 @@
  * The JSON envelope every response uses, and the one place an error becomes a response:
  * AppErrors map through the status table; anything else is INTERNAL with no detail leaked.
  */
+import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
@@ -12,6 +13,11 @@ export interface HandlerResult {
   /** The body already serialized (JSON text of `body`), when the handler has it at hand. */
   json?: string;
   headers?: Record<string, string>;
+  /**
+   * A response that is not one JSON document (server-sent events): the status and headers are
+   * written — with `contentType` instead of JSON's — then this takes the response over.
+   */
+  stream?: { contentType: string; start(res: ServerResponse): void };
 }
 
 export const ok = (data: unknown, status = 200): HandlerResult => ({ status, body: { ok: true, data } });

@@ -16,12 +16,24 @@ export type FastHandler = (req: IncomingMessage, res: ServerResponse) => boolean
 
 /** Writes a result: every header in one writeHead (Node's fast case when none was set before). */
 export function writeResult(res: ServerResponse, result: HandlerResult, requestId?: string): void {
+  // The client left while the answer was being prepared (a long-poll, a slow upstream).
+  if (res.destroyed) return;
+  if (result.stream) return writeStream(res, result, requestId);
   const body = result.json ?? JSON.stringify(result.body);
   const headers = ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))];
   if (requestId !== undefined) headers.push('X-Request-Id', requestId);
   if (result.headers) for (const k in result.headers) headers.push(k, result.headers[k]!);
   res.writeHead(result.status, headers);
   res.end(body);
+}
+
+function writeStream(res: ServerResponse, result: HandlerResult, requestId?: string): void {
+  const { stream } = result;
+  const headers = ['Content-Type', stream!.contentType];
+  if (requestId !== undefined) headers.push('X-Request-Id', requestId);
+  if (result.headers) for (const k in result.headers) headers.push(k, result.headers[k]!);
+  res.writeHead(result.status, headers);
+  stream!.start(res);
 }
 
 export function createFastPath(deps: PipelineDeps, routes: readonly Route[], begin: ReturnType<typeof createInstrumentation>, clientAddress: ClientAddress): FastHandler {

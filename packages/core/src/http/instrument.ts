@@ -4,7 +4,7 @@
  * line and the observe hook. Request ids are a per-process random prefix and a counter: unique,
  * and cheap enough for the hot path.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
 import { redactSecrets, requestContext } from '../logger.js';
 import { randomBase36 } from '../ports/ids.js';
@@ -12,8 +12,35 @@ import { cryptoRng } from '../ports/rng.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+export interface ObservedRequest {
+  method: string;
+  path: string;
+  status: number;
+  /** How long the server took, in real milliseconds. */
+  ms: number;
+  /**
+   * Which credential it came with, never the credential: `jm_…abcd` for an API key (its hint),
+   * `admin token`, `console session`, or null (docs/decisions.md D114).
+   */
+  key: string | null;
+}
+
 export interface RequestObserver {
-  (request: { method: string; path: string; status: number }): void;
+  (request: ObservedRequest): void;
+}
+
+/** Names the credential a request carries without revealing it: only an API key's public hint. */
+export function credentialHint(headers: IncomingHttpHeaders): string | null {
+  if (headers['x-admin-token'] !== undefined) return 'admin token';
+  const bearer = typeof headers.authorization === 'string' ? /^Bearer[ \t]+(\S+)/i.exec(headers.authorization)?.[1] : undefined;
+  const header = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'].trim() : undefined;
+  const key = header ?? bearer;
+  if (key !== undefined && /^jm_[0-9A-Za-z]{43}$/.test(key)) return `jm_…${key.slice(-4)}`;
+  if (header !== undefined || key?.startsWith('jm_')) return 'malformed key';
+  if (bearer !== undefined) return 'admin token';
+  if (headers.authorization !== undefined) return 'malformed key';
+  if (headers.cookie?.includes('jiema_session=')) return 'console session';
+  return null;
 }
 
 export interface Instrumented {
@@ -32,12 +59,13 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
     const context = { reqId: requestId };
-    const started = logRequests ? process.hrtime.bigint() : 0n;
+    const started = logRequests || observe ? process.hrtime.bigint() : 0n;
     // Nothing to do at the end when no one logs or observes requests (the production default).
     if (observe || logRequests) {
       res.once('finish', () => {
-        observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode });
-        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000 });
+        const ms = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+        observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode, ms, key: credentialHint(req.headers) });
+        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms });
       });
     }
     return { requestId, within: (fn) => requestContext.run(context, fn) };

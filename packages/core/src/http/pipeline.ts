@@ -8,7 +8,8 @@ import type { Principal } from '../account/account-service.js';
 import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
 import { requestFingerprint, type StoredResponse } from '../idempotency/idempotency-store.js';
-import { checkAdminToken, readApiKey } from './auth.js';
+import { checkAdminToken, hasCredentialHeaders, readApiKey } from './auth.js';
+import type { ConsoleSession, ConsoleSessions } from '../console/console-sessions.js';
 import { errorResult, toErrorResult, type HandlerResult } from './envelope.js';
 import { rateLimitHeaders, type RateLimits } from './rate-limiter.js';
 import type { Route, RouteContext } from './route.js';
@@ -18,6 +19,8 @@ export interface PipelineDeps {
   limits: RateLimits;
   /** The SHA-256 hex digest of the admin token. */
   adminTokenSha256: string;
+  /** The console's sessions, when the app serves the console: a session cookie is one more credential (docs/decisions.md D111). */
+  sessions?: ConsoleSessions;
 }
 
 export interface IncomingCall {
@@ -31,18 +34,34 @@ export interface IncomingCall {
 }
 
 /**
- * Resolves the caller. A failed authentication is counted against the client address; once an
- * address has failed too often in the window, its further failures are answered 429 instead of
- * 401. Valid credentials are never refused because others failed (docs/decisions.md D44).
+ * Resolves the caller: from the request's key or admin token, or — with neither — from a console
+ * session cookie, with the same rules (a user session never opens admin routes). A failed
+ * authentication is counted against the client address; once an address has failed too often in
+ * the window, its further failures are answered 429 instead of 401. Valid credentials are never
+ * refused because others failed (docs/decisions.md D44).
  */
-function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Principal | undefined {
-  if (route.auth === 'none') return undefined;
-  try {
-    if (route.auth === 'admin') {
-      checkAdminToken(call.headers, deps.adminTokenSha256);
-      return undefined;
+function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): { principal?: Principal; session?: ConsoleSession } {
+  const bySession = deps.sessions !== undefined && !hasCredentialHeaders(call.headers);
+  if (route.auth === 'none') {
+    if (!bySession) return {};
+    try {
+      return { session: deps.sessions!.resolve(call.headers) };
+    } catch {
+      return {}; // an ended session on an open route is no session
     }
-    return deps.engine.accounts.authenticate(readApiKey(call.headers));
+  }
+  try {
+    const session = bySession ? deps.sessions!.resolve(call.headers) : undefined;
+    if (route.auth === 'admin') {
+      if (session) {
+        if (session.kind !== 'operator') throw new AppError('AUTH_INVALID', 'This console session is a user\'s; operator pages need the admin token.');
+        return { session };
+      }
+      checkAdminToken(call.headers, deps.adminTokenSha256);
+      return {};
+    }
+    if (session) return { session, principal: deps.sessions!.principal(session) };
+    return { principal: deps.engine.accounts.authenticate(readApiKey(call.headers)) };
   } catch (err) {
     if (err instanceof AppError && (err.code === 'AUTH_INVALID' || err.code === 'AUTH_MISSING')) {
       const d = deps.limits.byClass.auth_failure.hit(call.ip);
@@ -56,6 +75,8 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): Pri
     throw err;
   }
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A result's headers, with Retry-After when the error says how long to wait. */
 function retryAfter(err: unknown): Record<string, string> | undefined {
@@ -105,7 +126,9 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       const storage = deps.engine.storage.status();
       if (!storage.ok) throw new AppError('STORAGE_UNAVAILABLE', `The server cannot use its database: ${storage.detail} Nothing was changed; an operator must restart it on a database file.`);
     }
-    const principal = authenticate(deps, route, call);
+    const { principal, session } = authenticate(deps, route, call);
+    // A cookie rides along on any request the browser makes: state changes need the page's token too.
+    if (session && !SAFE_METHODS.has(call.method)) deps.sessions!.checkCsrf(session, call.headers);
     if (route.rateClass && principal) {
       const d = deps.limits.byClass[route.rateClass].hit(`${principal.keyId}`);
       headers = rateLimitHeaders(route.rateClass, d);
@@ -129,6 +152,8 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       body: call.body,
       headers: call.headers,
       principal,
+      session,
+      ip: call.ip,
       remember(response: StoredResponse) {
         if (!idem) return;
         deps.engine.idempotency.complete(idem.userId, idem.key, idem.attempt, response);

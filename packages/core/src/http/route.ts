@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { z } from 'zod';
 import type { Principal } from '../account/account-service.js';
+import type { ConsoleSession } from '../console/console-sessions.js';
 import type { Engine } from '../engine.js';
 import type { ErrorCode } from '../errors/error-codes.js';
 import type { StoredResponse } from '../idempotency/idempotency-store.js';
@@ -21,6 +22,10 @@ export interface RouteContext {
   headers: IncomingHttpHeaders;
   /** Set on user routes. */
   principal: Principal | undefined;
+  /** The console session the request came with, when it authenticated by its cookie (docs/decisions.md D111). */
+  session?: ConsoleSession | undefined;
+  /** The client's address (the trusted proxies' view of it, docs/decisions.md D44). */
+  ip?: string;
   /**
    * Records the response to replay for this request's Idempotency-Key, if it has one. Handlers
    * that write call it inside their write transaction, so the record and the change commit together.
@@ -46,7 +51,7 @@ export interface Route {
   summary: string;
   /** More than the summary, for the API reference (Markdown). */
   description?: string;
-  tag: 'public' | 'admin' | 'system' | 'simulator';
+  tag: 'public' | 'admin' | 'system' | 'simulator' | 'console';
   request?: { body?: z.ZodType; query?: z.ZodType };
   /** The schema of `data` in a successful response. */
   response: z.ZodType;

@@ -5,6 +5,7 @@
 import type { Db } from '../storage/database.js';
 import type { IdGenerator } from '../ports/ids.js';
 import { AppError } from '../errors/app-error.js';
+import type { ChangeFeed } from '../console/change-feed.js';
 
 export const LEDGER_KINDS = ['topup', 'order_debit', 'refund', 'adjustment'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
@@ -63,6 +64,8 @@ export class Ledger {
   constructor(
     private readonly db: Db,
     private readonly ids: IdGenerator,
+    /** Told of every balance change, for live views (docs/decisions.md D113). */
+    private readonly feed?: ChangeFeed,
   ) {
     this.balanceStmt = db.prepare<[string], { balance_cents: number }>('SELECT balance_cents FROM users WHERE id = ?');
     this.updateStmt = db.prepare('UPDATE users SET balance_cents = ? WHERE id = ?');
@@ -102,6 +105,7 @@ export class Ledger {
     };
     this.updateStmt.run(after, input.userId);
     this.insertStmt.run(entry.id, entry.userId, entry.kind, entry.amountCents, after, entry.orderId, entry.reason, entry.createdAt);
+    this.feed?.balance(entry.userId);
     return entry;
   }
 

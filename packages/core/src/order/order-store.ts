@@ -4,6 +4,7 @@
  */
 import type { Db } from '../storage/database.js';
 import type { ChangeWatch } from '../storage/change-watch.js';
+import type { ChangeFeed } from '../console/change-feed.js';
 import type { Order, OrderStatus, Sms } from './order.js';
 
 interface OrderRow {
@@ -51,6 +52,8 @@ export class OrderStore {
   constructor(
     private readonly db: Db,
     private readonly changes?: ChangeWatch,
+    /** Told of every order written, for live views (docs/decisions.md D113). */
+    private readonly feed?: ChangeFeed,
   ) {
     changes?.onForeignCommit(() => this.cache.clear());
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
@@ -116,12 +119,14 @@ export class OrderStore {
       sms_history: JSON.stringify(o.smsHistory),
       end_reason: o.endReason,
     });
+    this.feed?.order(o.id);
   }
 
   /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
   update(prev: Order, next: Order): boolean {
     this.cache.delete(next.id);
     const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
+    if (r.changes === 1) this.feed?.order(next.id);
     return r.changes === 1;
   }
 

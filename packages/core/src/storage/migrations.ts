@@ -151,4 +151,25 @@ CREATE UNIQUE INDEX users_external_ref ON users(external_ref) WHERE external_ref
 ALTER TABLE idempotency_keys ADD COLUMN attempt TEXT;
 `,
   },
+  {
+    version: 6,
+    name: 'console sessions',
+    sql: `
+-- The console's sign-ins (docs/decisions.md D111): one-time login tokens and sessions. The id is the
+-- SHA-256 of the secret the browser holds; the secret itself is never stored.
+CREATE TABLE console_sessions (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('login', 'operator', 'user')),
+  -- user sessions: the user and the key they signed in with; operator sessions: the user viewed as
+  user_id TEXT,
+  key_id TEXT,
+  -- operator sessions: HMAC of the admin token's digest keyed by the secret, so a new token ends them
+  grant_mac TEXT,
+  created_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
+`,
+  },
 ];

@@ -1,0 +1,67 @@
+/**
+ * In-process wake-ups after orders or balances change, for the console's live view
+ * (docs/decisions.md D113). The order store and the ledger call `order()` / `balance()` inside
+ * their write transaction; listeners hear of it once the transaction is over (a microtask:
+ * transactions here are synchronous), with the ids of one turn coalesced. A change that rolled
+ * back only makes a listener read what is already stored. With no listener, a call costs one check.
+ * TODO(#18): replaced by the push notifier (`engine.push.notifier`) once it lands.
+ */
+
+export interface FeedChanges {
+  /** Orders created or changed. */
+  orders: string[];
+  /** Users whose balance changed. */
+  users: string[];
+}
+
+export type FeedListener = (changes: FeedChanges) => void;
+
+export class ChangeFeed {
+  private readonly listeners = new Set<FeedListener>();
+  private orders = new Set<string>();
+  private users = new Set<string>();
+  private scheduled = false;
+
+  constructor(private readonly onError: (err: unknown) => void = () => {}) {}
+
+  order(orderId: string): void {
+    if (this.listeners.size === 0) return;
+    this.orders.add(orderId);
+    this.schedule();
+  }
+
+  balance(userId: string): void {
+    if (this.listeners.size === 0) return;
+    this.users.add(userId);
+    this.schedule();
+  }
+
+  subscribe(listener: FeedListener): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      const changes = { orders: [...this.orders], users: [...this.users] };
+      this.orders = new Set();
+      this.users = new Set();
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(changes);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    });
+  }
+}
