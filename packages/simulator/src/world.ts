@@ -108,7 +108,7 @@ export function createWorld(options: WorldOptions): World {
     observe: ({ method, path, status, ms, key }) => {
       log.record('api.request', { method, path, status }, { ms, key });
     },
-    ...(options.console && { console: { ...options.console, mode: 'simulator' as const, developerFeed: (listener) => log.subscribe(listener) } }),
+    ...(options.console && { console: { ...options.console, mode: 'simulator' as const, developerFeed: (listener) => log.subscribe(listener), clockSpeed: () => (clock.mode === 'manual' ? 0 : clock.speed) } }),
   });
   return world;
 }

@@ -33,6 +33,7 @@ export const serveCommand: Command = {
       .option('reconcile-after-ms', { type: 'number', describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)' })
       .option('demo', { type: 'boolean', default: false, describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator' })
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
+      .option('console', { type: 'boolean', default: true, describe: 'Serve the web console at / (--no-console to turn it off)' })
       .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
       .check((a) => {
         if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
@@ -72,6 +73,7 @@ export const serveCommand: Command = {
       facadeKey: args['facade-key'] as string | undefined,
       behaviour: args.behaviour as string | undefined,
       reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
+      console: args.console as boolean,
       ...(args['trust-proxy'] !== undefined && { trustProxy: parseTrustProxy(String(args['trust-proxy'])) }),
     }).catch((err: unknown) => {
       if (err instanceof CliError) throw err;
@@ -110,10 +112,14 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   if (running.adminTokenReplaced) {
     out.error('jiema: the saved admin token was missing, so a new one replaced it (the old one no longer works).');
   }
+  // The console link signs a browser in once, as an operator: printed only to a terminal, or in the
+  // simulator's --json ready line, its machine interface (docs/decisions.md D112).
+  const consoleUrl = running.consoleUrl !== undefined && (tty || sim) ? (running.consoleLoginUrl() ?? running.consoleUrl) : running.consoleUrl;
   if (out.json) {
     out.line(
       JSON.stringify({
         url: running.url,
+        ...(consoleUrl !== undefined && { consoleUrl }),
         apiKey: sim ? (running.demoKey ?? null) : null,
         ...(sim && generatedNow && { adminToken: running.adminToken }),
         userId: running.demoUserId ?? null,
@@ -126,6 +132,9 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   }
   const showToken = generatedNow && (tty || (sim && !running.credentialsFile));
   out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`);
+  if (consoleUrl !== undefined) {
+    out.line(`  console:       ${consoleUrl}   ${consoleUrl.includes('#token=') ? '(open it to sign in; the link works once)' : '(sign in with the admin token or an API key)'}`);
+  }
   out.line(`  API reference: ${running.url}/docs`);
   if (running.adminTokenSource === 'supplied') out.line('  admin token:   the one you supplied (not shown)');
   else if (showToken) out.line(`  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`);

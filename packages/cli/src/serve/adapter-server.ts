@@ -11,7 +11,9 @@ import {
   recordDatabaseHolder,
   SmsActivateUpstream,
   systemClock,
+  type ConsoleOptions,
   type Engine,
+  type JiemaApp,
   type Logger,
   type Upstream,
 } from '@jiema/core';
@@ -22,8 +24,8 @@ export type AdapterKind = 'sms-activate' | '5sim';
 
 export async function startWithAdapter(
   o: ServeOptions,
-  ctx: { dbPath: string | null; adminToken: string; logger: (clock: { now(): number }) => Logger },
-): Promise<{ url: string; engine: Engine; close(): Promise<void> }> {
+  ctx: { dbPath: string | null; adminToken: string; logger: (clock: { now(): number }) => Logger; console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'> },
+): Promise<{ url: string; engine: Engine; app: JiemaApp; close(): Promise<void> }> {
   if (!o.upstreamUrl || !o.upstreamKey) {
     throw new CliError(`--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`, EXIT.USAGE);
   }
@@ -42,7 +44,12 @@ export async function startWithAdapter(
     ...(o.costRate && { costRate: o.costRate }),
     ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
   });
-  const app = createApp({ engine, adminToken: ctx.adminToken, ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }) });
+  const app = createApp({
+    engine,
+    adminToken: ctx.adminToken,
+    ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
+    ...(ctx.console && { console: { ...ctx.console, mode: 'upstream' as const } }),
+  });
   const server = await listen(app, engine, { port: o.port, host: o.host }).catch((err) => {
     engine.close();
     throw err;
@@ -51,6 +58,7 @@ export async function startWithAdapter(
   return {
     url: server.url,
     engine,
+    app,
     async close() {
       await server.close();
       engine.close();

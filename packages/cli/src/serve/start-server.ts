@@ -20,6 +20,7 @@ import {
   type TrustProxy,
 } from '@jiema/core';
 import { BehaviourConfigSchema, startSimulator, type Simulator, type World } from '@jiema/simulator';
+import { consoleAssetsDir } from '@jiema/console';
 import { credentialsPath, readCredentials, writeCredentials, type LocalCredentials } from '../credentials.js';
 import { loadStructuredFile } from '../load-file.js';
 import { CliError, EXIT } from '../output.js';
@@ -50,6 +51,8 @@ export interface ServeOptions {
   behaviour?: string | undefined;
   reconcileAfterMs?: number | undefined;
   trustProxy?: TrustProxy | undefined;
+  /** Serve the web console at / (default true; --no-console turns it off). */
+  console?: boolean | undefined;
 }
 
 export interface RunningServe {
@@ -72,6 +75,10 @@ export interface RunningServe {
   credentialsFile: string | undefined;
   /** The database file was missing while its credentials file said a server used it before. */
   databaseWasMissing: boolean;
+  /** The console's address, or undefined with --no-console. */
+  consoleUrl: string | undefined;
+  /** A one-time link that signs a browser in to the console as an operator (docs/decisions.md D112). */
+  consoleLoginUrl(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -92,8 +99,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const logger = (clock: { now(): number }) => createLogger({ clock, level: o.logLevel, destination: process.stderr });
   const wantDemo = o.upstream === 'sim' || Boolean(o.demo);
   let demo: { userId: string; apiKey: string; created: boolean } | undefined;
+  // The console's account pages show the demo user to an operator until another is chosen.
+  const consoleOptions = o.console === false ? undefined : { assetsDir: consoleAssetsDir, defaultUser: () => demo?.userId };
 
   let engine: () => Engine;
+  let loginToken: () => string | undefined;
   let close: () => Promise<void>;
   let url: string;
   let facade: RunningServe['facade'];
@@ -111,6 +121,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         ...(o.behaviour && { behaviour: loadStructuredFile(o.behaviour, BehaviourConfigSchema) }),
         ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
         ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
+        ...(consoleOptions && { console: consoleOptions }),
         keepSettingsOnReset: [SETTING.adminTokenSha256, SETTING.facadeKeySha256],
         // A reset empties the data; the demo user comes back with the same key, so what the
         // developer saved keeps working (docs/decisions.md D46).
@@ -120,12 +131,14 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         logger,
       });
       engine = () => sim.world.engine;
+      loginToken = () => sim.world.app.console?.issueLoginToken();
       close = () => sim.close();
       url = sim.url;
       facade = { url: `${sim.url}/stubs/handler_api.php`, apiKey: sim.upstreamApiKey };
     } else {
-      const running = await startWithAdapter(o, { dbPath, adminToken: admin.value, logger });
+      const running = await startWithAdapter(o, { dbPath, adminToken: admin.value, logger, ...(consoleOptions && { console: consoleOptions }) });
       engine = () => running.engine;
+      loginToken = () => running.app.console?.issueLoginToken();
       close = running.close;
       url = running.url;
     }
@@ -172,6 +185,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     facade,
     credentialsFile,
     databaseWasMissing,
+    consoleUrl: consoleOptions ? `${url}/` : undefined,
+    consoleLoginUrl() {
+      const token = loginToken();
+      return token === undefined ? undefined : `${url}/#token=${token}`;
+    },
     close,
   };
 }

@@ -1,8 +1,10 @@
 /**
  * The live feed: server-sent events from this server (docs/decisions.md D113). EventSource
  * reconnects by itself after a dropped connection; a `hello` (every connection, including after a
- * simulator reset) or a `resync` (the page fell behind) means: reload the lists.
+ * simulator reset) or a `resync` (the page fell behind) means: reload the lists. `hello` and
+ * `clock` carry the server's time.
  */
+import { setServerClock } from './server-clock.js';
 
 export interface LiveHandlers {
   /** Load everything again: the first connection, a reconnection, or events were missed. */
@@ -25,7 +27,11 @@ export function openLive(path: string, handlers: LiveHandlers): () => void {
   const connect = () => {
     source = new EventSource(path, { withCredentials: true });
     source.addEventListener('open', () => handlers.status?.(true));
-    on('hello', () => handlers.sync());
+    on('hello', (clock: { nowMs: number; speed: number }) => {
+      setServerClock(clock);
+      handlers.sync();
+    });
+    on('clock', setServerClock);
     on('resync', () => handlers.sync());
     on('orders', handlers.orders);
     on('balances', handlers.balances);

@@ -4,12 +4,13 @@
  * with their SMS arriving live, the ledger, and API keys. An operator sees them as the user chosen
  * in the Operator view (the demo user at first); every call follows the API's rules for that user.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { attempt, ConfirmButton, CopyButton, notify, Section, SmsText, Status, SubNav } from '../components/ui.js';
 import { VirtualTable } from '../components/virtual-table.js';
 import { get, post } from '../lib/api.js';
 import { age, dateTime, dollars, parseDollars, remaining, spacedPhone } from '../lib/format.js';
 import { openLive } from '../lib/live.js';
+import { serverNow } from '../lib/server-clock.js';
 import type { ApiKeyInfo, Country, LedgerEntry, Order, Page, PriceItem, Service, SessionInfo } from '../lib/types.js';
 import { TERMINAL } from '../lib/types.js';
 
@@ -25,24 +26,32 @@ export function AccountView({ hash, info }: { hash: string; info: SessionInfo })
   const [orders, setOrders] = useState<Order[]>([]);
   const [tick, setTick] = useState(0);
   const userId = info.user?.id;
+  const merge = (list: Order[], changed: readonly Order[]) => {
+    const byId = new Map(list.map((o) => [o.id, o]));
+    for (const o of changed) if ((byId.get(o.id)?.updatedAt ?? '') <= o.updatedAt) byId.set(o.id, o);
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
+  };
+  // Changes the feed brings while the list reloads are applied over the reloaded list.
+  const during = useRef<Order[] | undefined>(undefined);
 
   const load = async () => {
+    during.current = [];
     await attempt('Loading the account', async () => {
       setAccount(await get<Account>('/api/v1/account'));
-      setOrders((await get<Page<Order>>('/api/v1/orders?limit=100')).items);
+      const items = (await get<Page<Order>>('/api/v1/orders?limit=100')).items;
+      setOrders(merge(items, during.current ?? []));
     });
+    during.current = undefined;
   };
 
   useEffect(() => {
     void load();
     return openLive('/console/v1/me/stream', {
       sync: () => void load(),
-      orders: (changed) =>
-        setOrders((list) => {
-          const byId = new Map(list.map((o) => [o.id, o]));
-          for (const o of changed as Order[]) byId.set(o.id, o);
-          return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : -1));
-        }),
+      orders: (changed) => {
+        during.current?.push(...(changed as Order[]));
+        setOrders((list) => merge(list, changed as Order[]));
+      },
       balances: (b) => setAccount((a) => (a && b[0] ? { ...a, balanceCents: b[0].balanceCents } : a)),
     });
   }, [userId]);
@@ -197,7 +206,8 @@ function Buy({ onBought }: { onBought: (o: Order) => void }) {
 }
 
 function OrderCard({ order: o, tick: _tick }: { order: Order; tick: number }) {
-  const left = Date.parse(o.expiresAt) - Date.now();
+  const now = serverNow();
+  const left = Date.parse(o.expiresAt) - now;
   const act = (what: 'cancel' | 'next-sms') =>
     void attempt(what === 'cancel' ? 'Cancelling' : 'Asking for the next SMS', async () => {
       await post(`/api/v1/orders/${o.id}/${what}`);
@@ -211,7 +221,7 @@ function OrderCard({ order: o, tick: _tick }: { order: Order; tick: number }) {
         <Status status={o.status} />
       </div>
       <p class="meta">
-        {o.service} · country {o.country} · {dollars(o.chargedCents)} · bought {age(Date.now() - Date.parse(o.createdAt))} ago · time left {remaining(left)}
+        {o.service} · country {o.country} · {dollars(o.chargedCents)} · bought {age(now - Date.parse(o.createdAt))} ago · time left {remaining(left)}
       </p>
       {o.smsHistory.length === 0 ? (
         <p class="waiting">Waiting for an SMS…</p>

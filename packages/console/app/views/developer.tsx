@@ -10,6 +10,7 @@ import { VirtualTable } from '../components/virtual-table.js';
 import { del, get, post, put } from '../lib/api.js';
 import { age, clockTime, dateTime, dollars } from '../lib/format.js';
 import { openLive } from '../lib/live.js';
+import { serverNow, setServerClock } from '../lib/server-clock.js';
 import { createStore, useStore } from '../lib/store.js';
 import type { ConsoleOrder, Page, SimEvent } from '../lib/types.js';
 
@@ -28,15 +29,32 @@ const connected = createStore(false);
 const KEEP_EVENTS = 5_000;
 const LOAD_ORDERS = 5_000;
 
+/** Changes the feed brought while a reload was under way: applied over the reloaded list. */
+let arrivedDuringLoad: ConsoleOrder[] | undefined;
+
 async function loadOrders(): Promise<void> {
   const map = new Map<string, ConsoleOrder>();
   let cursor: string | null = null;
-  do {
-    const page: Page<ConsoleOrder> = await get<Page<ConsoleOrder>>(`/console/v1/orders?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
-    for (const o of page.items) map.set(o.id, o);
-    cursor = map.size < LOAD_ORDERS ? page.nextCursor : null;
-  } while (cursor);
-  orders.set(map);
+  arrivedDuringLoad = [];
+  try {
+    do {
+      const page: Page<ConsoleOrder> = await get<Page<ConsoleOrder>>(`/console/v1/orders?limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const o of page.items) map.set(o.id, o);
+      cursor = map.size < LOAD_ORDERS ? page.nextCursor : null;
+    } while (cursor);
+    orders.set(mergeNewer(map, arrivedDuringLoad));
+  } finally {
+    arrivedDuringLoad = undefined;
+  }
+}
+
+/** Adds orders to a map unless it already holds the same or a later state of them. */
+function mergeNewer(map: Map<string, ConsoleOrder>, changed: readonly ConsoleOrder[]): Map<string, ConsoleOrder> {
+  for (const o of changed) {
+    const known = map.get(o.id);
+    if (!known || known.updatedAt <= o.updatedAt) map.set(o.id, o);
+  }
+  return map;
 }
 
 async function loadEvents(): Promise<void> {
@@ -46,7 +64,9 @@ async function loadEvents(): Promise<void> {
 }
 
 async function loadClock(): Promise<void> {
-  clock.set({ clock: await get<Clock>('/_sim/v1/clock'), seenAt: Date.now() });
+  const c = await get<Clock>('/_sim/v1/clock');
+  clock.set({ clock: c, seenAt: Date.now() });
+  setServerClock({ nowMs: c.nowMs, speed: c.mode === 'manual' ? 0 : c.speed });
 }
 
 const syncAll = () => void attempt('Loading the simulator', () => Promise.all([loadOrders(), loadEvents(), loadClock()]));
@@ -57,12 +77,10 @@ function useLive(): void {
       openLive('/console/v1/stream', {
         sync: syncAll,
         status: (c) => connected.set(c),
-        orders: (changed) =>
-          orders.update((map) => {
-            const next = new Map(map);
-            for (const o of changed as ConsoleOrder[]) next.set(o.id, o);
-            return next;
-          }),
+        orders: (changed) => {
+          arrivedDuringLoad?.push(...(changed as ConsoleOrder[]));
+          orders.update((map) => mergeNewer(new Map(map), changed as ConsoleOrder[]));
+        },
         sim: (list) => {
           const fresh = list as SimEvent[];
           events.update((all) => [...all, ...fresh].slice(-KEEP_EVENTS));
@@ -116,6 +134,7 @@ function ClockBar() {
   const advance = (ms: number) => void attempt('Advancing the clock', async () => {
     const next = await post<Clock>('/_sim/v1/clock/advance', { ms });
     clock.set({ clock: next, seenAt: Date.now() });
+    setServerClock({ nowMs: next.nowMs, speed: next.mode === 'manual' ? 0 : next.speed });
     notify(`The virtual clock is now ${dateTime(next.now)}.`);
   });
   return (
@@ -166,7 +185,7 @@ function OrdersAndInbox() {
     [list],
   );
   const order = selected ? map.get(selected) : undefined;
-  const now = Date.now();
+  const now = serverNow();
   return (
     <div class="grid2">
       <Section
@@ -203,7 +222,7 @@ function OrdersAndInbox() {
               label: 'Actions',
               width: '6.5rem',
               render: (o) => (
-                <button type="button" class="small" aria-label={`Deliver an SMS to ${o.phone} (${o.id})`} onClick={() => setSelected(o.id)}>
+                <button type="button" class="small" aria-label={`Deliver SMS to ${o.phone} (${o.id})`} onClick={() => setSelected(o.id)}>
                   Deliver SMS
                 </button>
               ),

@@ -2,9 +2,10 @@
  * The console's live feed as server-sent events (docs/decisions.md D113). An operator's stream
  * carries every order change, balance change and — with the simulator — its event log (the
  * request journal among it); a user's stream carries only that user's orders and balance, the
- * same rule as the API. Changes of one turn go out as one frame. A socket that cannot keep up is
- * told to `resync` (reload its lists) instead of being buffered without bound. One shared timer
- * sends heartbeats while any stream is open.
+ * same rule as the API. Changes of one turn go out as one frame. A client that falls more than
+ * 4 MB behind is told to `resync` (reload its lists) once it catches up, instead of being buffered
+ * without bound. One shared timer sends every stream the server's time (`clock`, which is also its
+ * heartbeat) while any is open.
  */
 import type { ServerResponse } from 'node:http';
 import type { Engine } from '../engine.js';
@@ -23,7 +24,10 @@ export interface StreamScope {
   key: string;
 }
 
-const HEARTBEAT_MS = 15_000;
+/** How often every stream gets the server's time (its heartbeat too): ages and time left follow a virtual clock. */
+const CLOCK_MS = 5_000;
+/** How far a client may fall behind before frames are dropped for a resync. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
 const MAX_PER_KEY = 20;
 
 class Stream {
@@ -53,14 +57,14 @@ class Stream {
     this.unsubscribe.push(unsubscribe);
   }
 
-  /** One frame; while the socket is full, frames are dropped and a resync follows the drain. */
+  /** One frame; while the client is far behind, frames are dropped and a resync follows the drain. */
   send(event: string, data: unknown): void {
     if (this.ended || this.blocked) return;
-    if (!this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) this.blocked = true;
+    if (!this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && this.res.writableLength > MAX_BUFFERED) this.blocked = true;
   }
 
-  heartbeat(): void {
-    if (!this.ended && !this.blocked) this.res.write(': heartbeat\n\n');
+  heartbeat(clock: unknown): void {
+    this.send('clock', clock);
   }
 
   end(): void {
@@ -80,6 +84,8 @@ export class ConsoleStreams {
   constructor(
     private readonly engine: Engine,
     private readonly developerFeed?: DeveloperFeed,
+    /** How fast the server's clock runs against real time: 0 for a manual virtual clock. Default 1. */
+    private readonly clockSpeed: () => number = () => 1,
   ) {
     this.queries = new ConsoleQueries(engine.db);
   }
@@ -118,7 +124,7 @@ export class ConsoleStreams {
     });
     this.open.add(stream);
     res.write('retry: 1000\n\n');
-    stream.send('hello', { now: new Date(this.engine.clock.now()).toISOString() });
+    stream.send('hello', this.clock());
     stream.listen(this.engine.feed.subscribe((changes) => this.forward(stream, changes)));
     if (scope.userId === undefined && this.developerFeed) {
       let batch: unknown[] = [];
@@ -136,9 +142,14 @@ export class ConsoleStreams {
       );
     }
     this.timer ??= setInterval(() => {
-      for (const s of this.open) s.heartbeat();
-    }, HEARTBEAT_MS);
+      const clock = this.clock();
+      for (const s of this.open) s.heartbeat(clock);
+    }, CLOCK_MS);
     this.timer.unref();
+  }
+
+  private clock(): { nowMs: number; speed: number } {
+    return { nowMs: this.engine.clock.now(), speed: this.clockSpeed() };
   }
 
   private forward(stream: Stream, changes: FeedChanges): void {

@@ -22,6 +22,8 @@ export interface ConsoleOptions {
   defaultUser?: () => string | undefined;
   /** Extra live events for operators: the simulator's event log, request journal included. */
   developerFeed?: DeveloperFeed;
+  /** How fast the server's clock runs against real time (a virtual clock: 0 when manual, N when ×N). Default 1. */
+  clockSpeed?: () => number;
 }
 
 export interface Console {
@@ -36,7 +38,7 @@ export interface Console {
 
 export function createConsole(engine: Engine, deps: PipelineDeps, options: ConsoleOptions): Console {
   const sessions = new ConsoleSessions(engine, deps.adminTokenSha256, { ...(options.defaultUser && { defaultUser: options.defaultUser }) });
-  const streams = new ConsoleStreams(engine, options.developerFeed);
+  const streams = new ConsoleStreams(engine, options.developerFeed, options.clockSpeed);
   const routes = consoleRoutes({
     sessions,
     streams,
