@@ -116,6 +116,9 @@ export class ConsoleSessions {
     const ended = new AppError('AUTH_INVALID', 'Your console session has ended (signed out, expired, or its key or token changed); sign in again.');
     if (!row || row.kind === 'login' || row.expires_at <= now) throw ended;
     if (row.kind === 'operator' && !sameText(row.grant_mac ?? '', mac(secret, this.adminTokenSha256))) throw ended;
+    if (row.kind === 'user' && !this.keyActive(row.user_id!, row.key_id!)) {
+      throw new AppError('AUTH_INVALID', 'The API key this console session signed in with has been revoked; sign in again with another key.');
+    }
     if (now - row.last_seen_at >= TOUCH_MS) this.store.touch(row.id, now, Math.min(row.created_at + MAX_MS, now + IDLE_MS));
     return this.toSession(row, secret);
   }
@@ -124,11 +127,9 @@ export class ConsoleSessions {
   principal(session: ConsoleSession): Principal {
     const { accounts } = this.engine;
     if (session.kind === 'user') {
-      const key = accounts.listKeys(session.userId!).find((k) => k.id === session.keyId);
-      if (!key || key.revokedAt !== null) throw new AppError('AUTH_INVALID', 'The API key this console session signed in with has been revoked; sign in again with another key.');
       const user = accounts.requireUser(session.userId!);
       if (user.bannedAt !== null) throw new AppError('FORBIDDEN', 'This account is banned.');
-      return { user, keyId: key.id };
+      return { user, keyId: session.keyId! };
     }
     const chosen = session.userId !== undefined ? accounts.getUser(session.userId) : undefined;
     const fallback = this.options.defaultUser?.();
@@ -137,6 +138,14 @@ export class ConsoleSessions {
     if (user.bannedAt !== null) throw new AppError('FORBIDDEN', 'This account is banned.');
     // An operator's calls as a user are rate-limited apart from the user's own keys.
     return { user, keyId: `console:${session.id.slice(0, 16)}` };
+  }
+
+  private keyActive(userId: string, keyId: string): boolean {
+    try {
+      return this.engine.accounts.getKey(userId, keyId).revokedAt === null;
+    } catch {
+      return false; // the user or the key is gone (a simulator reset)
+    }
   }
 
   /** The user an operator's session views as; undefined when none can be found. */
