@@ -114,7 +114,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   }
   // The console link signs a browser in once, as an operator: printed only to a terminal, or in the
   // simulator's --json ready line, its machine interface (docs/decisions.md D112).
-  const consoleUrl = running.consoleUrl !== undefined && (tty || sim) ? (running.consoleLoginUrl() ?? running.consoleUrl) : running.consoleUrl;
+  const consoleUrl = running.consoleUrl !== undefined && (tty || (sim && out.json)) ? (running.consoleLoginUrl() ?? running.consoleUrl) : running.consoleUrl;
   if (out.json) {
     out.line(
       JSON.stringify({
