@@ -15,9 +15,10 @@ export function simulatorConsoleRoutes(w: World): Route[] {
     defineRoute({
       method: 'POST',
       path: '/console/v1/me/topup',
+      operationId: 'consoleTopUp',
       auth: 'user',
       rateClass: 'write',
-      tag: 'simulator',
+      tag: 'console',
       summary: 'Simulator only: add simulated money to your balance (a top-up ledger row)',
       request: { body: TopUpBody },
       response: z.object({ balanceCents: z.string(), entry: S.AdminLedgerEntry }),

@@ -69,6 +69,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/session',
+      operationId: 'consoleGetSession',
       auth: 'none',
       summary: 'Who the console is signed in as (from its session cookie), and the server mode',
       response: SessionInfo,
@@ -78,6 +79,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'POST',
       path: '/console/v1/session',
+      operationId: 'consoleSignIn',
       auth: 'user',
       summary: 'Sign in with an API key (sent as Authorization: Bearer): a user session cookie for the account pages',
       response: SessionInfo,
@@ -87,6 +89,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'POST',
       path: '/console/v1/session/operator',
+      operationId: 'consoleSignInOperator',
       auth: 'admin',
       summary: 'Sign in with the admin token (sent as X-Admin-Token): an operator session cookie',
       response: SessionInfo,
@@ -96,6 +99,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'POST',
       path: '/console/v1/session/token',
+      operationId: 'consoleSignInWithLink',
       auth: 'none',
       summary: 'Sign in with the one-time token of the link `jiema serve` printed: an operator session cookie',
       request: { body: TokenBody },
@@ -111,6 +115,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'DELETE',
       path: '/console/v1/session',
+      operationId: 'consoleSignOut',
       auth: 'none',
       summary: 'Sign out: ends the session and clears its cookie',
       response: z.object({ signedIn: z.literal(false) }),
@@ -123,6 +128,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'PUT',
       path: '/console/v1/session/user',
+      operationId: 'consoleViewAs',
       auth: 'admin',
       summary: "An operator's session: the user whose account pages to show",
       request: { body: ViewAsBody },
@@ -137,6 +143,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/me/ledger',
+      operationId: 'consoleListMyLedger',
       auth: 'user',
       rateClass: 'read',
       summary: "The caller's ledger (every balance change), newest first",
@@ -153,6 +160,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/me/keys',
+      operationId: 'consoleListMyKeys',
       auth: 'user',
       rateClass: 'read',
       summary: "The caller's API keys (hints only, never the keys)",
@@ -163,6 +171,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'POST',
       path: '/console/v1/me/keys',
+      operationId: 'consoleCreateMyKey',
       auth: 'user',
       rateClass: 'write',
       summary: 'Create an API key; the full key is in this response only',
@@ -179,6 +188,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'POST',
       path: '/console/v1/me/keys/:keyId/revoke',
+      operationId: 'consoleRevokeMyKey',
       auth: 'user',
       rateClass: 'write',
       summary: 'Revoke one of your keys; it stops working on the next request',
@@ -189,6 +199,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/me/stream',
+      operationId: 'consoleStreamMine',
       auth: 'user',
       summary: "Server-sent events: the caller's orders (`orders`) and balance (`balances`) as they change",
       response: z.null(),
@@ -198,6 +209,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/stream',
+      operationId: 'consoleStreamAll',
       auth: 'admin',
       summary: 'Server-sent events for operators: every order and balance change, and the simulator\u2019s event log (`sim`)',
       response: z.null(),
@@ -207,6 +219,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/orders',
+      operationId: 'consoleSearchOrders',
       auth: 'admin',
       summary: "Every user's orders, newest first: search by order id, user id or phone digits",
       request: { query: OrdersQuery },
@@ -220,6 +233,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     console({
       method: 'GET',
       path: '/console/v1/upstream',
+      operationId: 'consoleGetUpstream',
       auth: 'admin',
       summary: "The upstream's health, and its balance (asked now)",
       response: z.object({ name: z.string(), status: z.enum(['ok', 'degraded', 'down']), detail: z.string().nullable(), balance: z.string().nullable(), balanceError: z.string().nullable() }),

@@ -92,7 +92,7 @@ export function createApp(options: AppOptions): JiemaApp {
       response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
       errors: [],
       // The simulator's control routes have a document of their own (docs/decisions.md D81).
-      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes.filter((r) => r.tag !== 'simulator'), { version, examples: OPENAPI_EXAMPLES })) }),
+      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes.filter((r) => r.tag !== 'simulator' && r.tag !== 'console'), { version, examples: OPENAPI_EXAMPLES })) }),
     }),
     defineRoute({
       method: 'GET',
@@ -202,15 +202,12 @@ export function createApp(options: AppOptions): JiemaApp {
 
   const fast = createFastPath(deps, routes, begin, clientAddress);
   const assets = consoleApp?.assets;
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     if (assets?.(req, res)) return;
     if (!fast(req, res)) app(req, res);
   };
+  const validate = options.validateResponses ?? responseValidationFromEnv();
+  const report = typeof validate === 'function' ? validate : defaultViolationReporter(engine.log);
+  const handler = validate ? withResponseValidation(serve, createResponseValidator(routes.filter((r) => r.tag !== 'console')), report) : serve;
   return { app, routes, deps, handler, console: consoleApp, close: () => consoleApp?.close() };
-  /**
-   * Check every response against the OpenAPI document and report the undocumented ones
-   * (docs/decisions.md D85): true logs them, a function receives them. Default: on when the
-   * environment sets JIEMA_VALIDATE_RESPONSES=1, as the test suite does.
-   */
-  validateResponses?: boolean | ViolationReporter;
 }
