@@ -5,47 +5,16 @@
  */
 import type { Db } from '../storage/database.js';
 import { presentOrder, type PublicOrder } from '../order/order-presenter.js';
-import type { Order, OrderStatus, Sms } from '../order/order.js';
+import type { OrderStatus } from '../order/order.js';
+import { toOrder, type OrderRow } from '../order/order-store.js';
 
 export type ConsoleOrder = PublicOrder & { userId: string; userName: string };
 
-interface Row {
-  id: string;
-  user_id: string;
-  user_name: string;
-  status: OrderStatus;
-  service: string;
-  country: number;
-  phone: string;
-  activation_id: string;
-  charged_cents: number;
-  expires_at: number;
-  created_at: number;
-  updated_at: number;
-  sms_history: string;
-  end_reason: string | null;
-}
+type Row = OrderRow & { user_name: string };
 
 const SELECT = 'SELECT o.*, u.display_name AS user_name FROM orders o JOIN users u ON u.id = o.user_id';
 
-function toConsoleOrder(r: Row): ConsoleOrder {
-  const order: Order = {
-    id: r.id,
-    userId: r.user_id,
-    status: r.status,
-    service: r.service,
-    country: r.country,
-    phone: r.phone,
-    activationId: r.activation_id,
-    chargedCents: r.charged_cents,
-    expiresAt: r.expires_at,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    smsHistory: JSON.parse(r.sms_history) as Sms[],
-    endReason: r.end_reason,
-  };
-  return { ...presentOrder(order), userId: r.user_id, userName: r.user_name };
-}
+const toConsoleOrder = (r: Row): ConsoleOrder => ({ ...presentOrder(toOrder(r)), userId: r.user_id, userName: r.user_name });
 
 export interface OrderSearch {
   /** An order id, a user id, or digits of a phone number. */

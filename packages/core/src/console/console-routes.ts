@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { ok, parseInput, type HandlerResult } from '../http/envelope.js';
-import { presentEntry, presentKey } from '../http/admin-routes.js';
+import { ledgerPage, presentKey } from '../http/admin-routes.js';
 import { defineRoute, type Route, type RouteContext } from '../http/route.js';
 import * as S from '../http/schemas.js';
 import { ORDER_STATUSES } from '../order/order.js';
@@ -150,12 +150,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
       request: { query: PageQuery },
       response: z.object({ items: z.array(S.AdminLedgerEntry), nextCursor: z.string().nullable() }),
       errors: [...userErrors, 'BAD_REQUEST'],
-      handler: (ctx) => {
-        const q = parseInput(PageQuery, ctx.query, 'the query');
-        const rows = ctx.engine.ledger.list(me(ctx), q.limit + 1, q.cursor);
-        const items = rows.slice(0, q.limit);
-        return ok({ items: items.map(presentEntry), nextCursor: rows.length > q.limit ? items.at(-1)!.id : null });
-      },
+      handler: (ctx) => ledgerPage(ctx, me(ctx)),
     }),
     console({
       method: 'GET',

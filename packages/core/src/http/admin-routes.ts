@@ -53,6 +53,14 @@ const PageQuery = z.object({
   cursor: z.string().max(64).optional(),
 });
 
+/** A user's ledger, a page at a time, newest first (also the console's account pages). */
+export function ledgerPage(ctx: RouteContext, userId: string) {
+  const q = parseInput(PageQuery, ctx.query, 'the query');
+  const rows = ctx.engine.ledger.list(userId, q.limit + 1, q.cursor);
+  const items = rows.slice(0, q.limit);
+  return ok({ items: items.map(presentEntry), nextCursor: rows.length > q.limit ? items.at(-1)!.id : null });
+}
+
 const cents = (value: unknown, field: string): number => {
   const n = parseCents(value);
   if (n === undefined) throw new AppError('BAD_REQUEST', `${field}: must be a whole number of cents.`);
@@ -149,13 +157,7 @@ export const adminRoutes: Route[] = [
     request: { query: PageQuery },
     response: z.object({ items: z.array(S.AdminLedgerEntry), nextCursor: z.string().nullable() }),
     errors: [...adminErrors],
-    handler: (ctx) => {
-      const id = user(ctx);
-      const q = parseInput(PageQuery, ctx.query, 'the query');
-      const rows = ctx.engine.ledger.list(id, q.limit + 1, q.cursor);
-      const items = rows.slice(0, q.limit);
-      return ok({ items: items.map(presentEntry), nextCursor: rows.length > q.limit ? items.at(-1)!.id : null });
-    },
+    handler: (ctx) => ledgerPage(ctx, user(ctx)),
   }),
   defineRoute({
     method: 'POST',

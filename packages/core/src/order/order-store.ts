@@ -7,7 +7,7 @@ import type { ChangeWatch } from '../storage/change-watch.js';
 import type { ChangeFeed } from '../console/change-feed.js';
 import type { Order, OrderStatus, Sms } from './order.js';
 
-interface OrderRow {
+export interface OrderRow {
   id: string;
   user_id: string;
   status: OrderStatus;
@@ -23,7 +23,8 @@ interface OrderRow {
   end_reason: string | null;
 }
 
-const toOrder = (r: OrderRow): Order => ({
+/** A row of `orders` as an Order (also for read-only queries elsewhere, such as the console's). */
+export const toOrder = (r: OrderRow): Order => ({
   id: r.id,
   userId: r.user_id,
   status: r.status,
