@@ -11,6 +11,7 @@ export * from './errors/jiema-error.js';
 export * from './errors/api-errors.js';
 export * from './errors/client-errors.js';
 export * from './errors/wait-errors.js';
+export { API_ERROR_CODES, type ApiErrorCode } from './errors/error-from-response.js';
 export type { ClientHooks, RequestEvent, ResponseEvent, RetryEvent } from './http/hooks.js';
 export type { RequestOptions, WriteOptions } from './http/requester.js';
 export { DEFAULT_RETRY, backoffDelay, type RetrySettings } from './http/retry-policy.js';

@@ -47,6 +47,12 @@ export class JiemaIdempotencyInProgressError extends JiemaError {}
 /** 422 IDEMPOTENCY_MISMATCH: this Idempotency-Key was used for a different request. */
 export class JiemaIdempotencyMismatchError extends JiemaError {}
 
+/**
+ * 408 REQUEST_TIMEOUT: the request took the server too long to receive (a slow or stalled
+ * client). Retried like a network error: reads always, writes only with an Idempotency-Key.
+ */
+export class JiemaRequestTimeoutError extends JiemaError {}
+
 /** 429 RATE_LIMITED: the key's limit for this class of request is used up. */
 export class JiemaRateLimitedError extends JiemaError {
   /** How long the server asked to wait (Retry-After), when it said. */
@@ -62,6 +68,12 @@ export class JiemaServerError extends JiemaError {}
 
 /** 500 INTERNAL: a bug on the server; it has been logged there. */
 export class JiemaInternalError extends JiemaServerError {}
+
+/**
+ * 503 STORAGE_UNAVAILABLE: the server lost its database (an operator has to act); nothing was
+ * charged or changed.
+ */
+export class JiemaStorageUnavailableError extends JiemaServerError {}
 
 /** 503 UPSTREAM_UNAVAILABLE: the number provider failed; nothing was charged. */
 export class JiemaUpstreamUnavailableError extends JiemaServerError {}

@@ -8,7 +8,7 @@ import { JiemaError, type JiemaErrorInit } from './jiema-error.js';
 
 type ErrorClass = new (init: JiemaErrorInit) => JiemaError;
 
-const BY_CODE: Readonly<Record<string, ErrorClass>> = {
+const BY_CODE = {
   AUTH_MISSING: E.JiemaAuthError,
   AUTH_INVALID: E.JiemaAuthError,
   FORBIDDEN: E.JiemaForbiddenError,
@@ -26,10 +26,19 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   NOT_FOUND: E.JiemaNotFoundError,
   IDEMPOTENCY_IN_PROGRESS: E.JiemaIdempotencyInProgressError,
   IDEMPOTENCY_MISMATCH: E.JiemaIdempotencyMismatchError,
+  REQUEST_TIMEOUT: E.JiemaRequestTimeoutError,
   RATE_LIMITED: E.JiemaRateLimitedError,
   INTERNAL: E.JiemaInternalError,
   UPSTREAM_UNAVAILABLE: E.JiemaUpstreamUnavailableError,
-};
+  STORAGE_UNAVAILABLE: E.JiemaStorageUnavailableError,
+} as const satisfies Readonly<Record<string, ErrorClass>>;
+
+/**
+ * Every error code of the public API this SDK gives its own class. A test checks it against the
+ * error codes of the OpenAPI document the server serves, so the two cannot drift.
+ */
+export type ApiErrorCode = keyof typeof BY_CODE;
+export const API_ERROR_CODES = Object.keys(BY_CODE) as readonly ApiErrorCode[];
 
 function classByStatus(status: number): ErrorClass {
   if (status === 401) return E.JiemaAuthError;
@@ -62,7 +71,7 @@ export function isErrorEnvelope(body: unknown): body is Envelope {
 export function errorFromResponse(res: ErrorResponse): JiemaError {
   const base = { status: res.status, requestId: res.requestId, headers: res.headers, retryAfterMs: res.retryAfterMs };
   if (isErrorEnvelope(res.body)) {
-    const Class = Object.hasOwn(BY_CODE, res.body.code) ? BY_CODE[res.body.code]! : JiemaError;
+    const Class: ErrorClass = Object.hasOwn(BY_CODE, res.body.code) ? BY_CODE[res.body.code as ApiErrorCode] : JiemaError;
     const message = typeof res.body.message === 'string' && res.body.message ? res.body.message : res.body.code;
     return new Class({ ...base, code: res.body.code, message });
   }
