@@ -10,6 +10,7 @@ import { loadCatalogueFixture, type CatalogueFixture } from './catalogue/catalog
 import { readCatalogueOverrides } from './catalogue/catalogue-overrides.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Ledger } from './ledger/ledger.js';
+import { MoneyService } from './ledger/money-service.js';
 import { checkLedgerInvariants } from './ledger/ledger-invariants.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseDecimalMicros } from './money/money.js';
@@ -83,7 +84,10 @@ export interface Engine {
   ids: IdGenerator;
   log: Logger;
   upstream: Upstream;
+  /** Reads of the ledger (statements). Balance changes go through `money` (docs/decisions.md D131). */
   ledger: Ledger;
+  /** The one path for every balance change. */
+  money: MoneyService;
   accounts: AccountService;
   catalogue: CatalogueService;
   pricing: PricingService;
@@ -128,8 +132,9 @@ export function createEngine(options: EngineOptions): Engine {
   const upstream = options.upstream;
   const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
   const ledger = new Ledger(db, ids, feed);
+  const money = new MoneyService(db, ledger, clock);
   const changes = new ChangeWatch(db, clock);
-  const accounts = new AccountService(db, clock, ids, rng, ledger, options.secretRng ?? cryptoRng, changes);
+  const accounts = new AccountService(db, clock, ids, rng, money, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
     upstream,
     options.fixture ?? loadCatalogueFixture(),
@@ -149,7 +154,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
   const store = new OrderStore(db, changes, feed);
-  const orders = new OrderService(db, store, accounts, ledger, catalogue, pricing, outbox, upstream, clock, ids, log, {
+  const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
@@ -192,6 +197,7 @@ export function createEngine(options: EngineOptions): Engine {
     log,
     upstream,
     ledger,
+    money,
     accounts,
     catalogue,
     pricing,

@@ -30,6 +30,7 @@ export * from './http/route.js';
 export * as schemas from './http/schemas.js';
 export * from './idempotency/idempotency-store.js';
 export * from './ledger/ledger.js';
+export * from './ledger/money-service.js';
 export * from './ledger/ledger-invariants.js';
 export * from './logger.js';
 export * from './money/money.js';

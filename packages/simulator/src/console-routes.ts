@@ -27,7 +27,7 @@ export function simulatorConsoleRoutes(w: World): Route[] {
         const { amountCents } = parseInput(TopUpBody, ctx.body ?? {}, 'the request body');
         const userId = ctx.principal!.user.id;
         const { engine } = w;
-        const entry = writeTx(engine.db, () => engine.ledger.post({ userId, kind: 'topup', amountCents, reason: 'simulated top-up (console)', at: engine.clock.now() }));
+        const entry = engine.money.adjust({ userId, kind: 'topup', amountCents, reason: 'simulated top-up (console)' });
         return ok({
           balanceCents: String(entry.balanceAfterCents),
           entry: { id: entry.id, kind: entry.kind, amountCents: String(entry.amountCents), balanceAfterCents: String(entry.balanceAfterCents), orderId: entry.orderId, reason: entry.reason, createdAt: new Date(entry.createdAt).toISOString() },

@@ -63,7 +63,7 @@ export function applySeed(dbPath: string, seed: SeedFile, source: string): SeedR
 }
 
 function applyUser(engine: ReturnType<typeof createEngine>, u: SeedFile['users'][number], source: string): SeedUserResult {
-  const { accounts, ledger, clock } = engine;
+  const { accounts, money } = engine;
   let user = accounts.findByExternalRef(u.ref);
   const created = !user;
   user ??= accounts.createUser({ displayName: u.displayName ?? u.ref, lang: u.lang, externalRef: u.ref });
@@ -71,7 +71,7 @@ function applyUser(engine: ReturnType<typeof createEngine>, u: SeedFile['users']
   let change = 0;
   if (u.balanceCents !== undefined && u.balanceCents !== user.balanceCents) {
     change = u.balanceCents - user.balanceCents;
-    ledger.post({ userId: user.id, kind: change > 0 ? 'topup' : 'adjustment', amountCents: change, reason: `seed ${source}`, at: clock.now() });
+    money.adjust({ userId: user.id, kind: change > 0 ? 'topup' : 'adjustment', amountCents: change, reason: `seed ${source}` });
   }
   if (u.banned !== undefined && u.banned !== (user.bannedAt !== null)) accounts.setBanned(user.id, u.banned, `seed ${source}`);
   let keysAdded = 0;

@@ -8,7 +8,7 @@ import { randomBase36, type IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
 import { writeTx, type Db } from '../storage/database.js';
 import { ChangeWatch } from '../storage/change-watch.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { MoneyService } from '../ledger/money-service.js';
 import { generateApiKey, hashApiKey, isWellFormedApiKey, keyHint } from './api-key.js';
 
 export const MAX_ACTIVE_KEYS = 10;
@@ -115,7 +115,7 @@ export class AccountService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly rng: Rng,
-    private readonly ledger: Ledger,
+    private readonly money: MoneyService,
     /** Where key secrets come from: never a seeded generator outside tests. */
     private readonly secretRng: Rng = rng,
     private readonly changes: ChangeWatch = new ChangeWatch(db, clock),
@@ -140,9 +140,7 @@ export class AccountService {
       this.db
         .prepare('INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)')
         .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', this.newReferralCode(), now, input.externalRef ?? null);
-      if (input.balanceCents && input.balanceCents > 0) {
-        this.ledger.post({ userId: id, kind: 'topup', amountCents: input.balanceCents, reason: 'opening balance', at: now });
-      }
+      if (input.balanceCents) this.money.openingBalance(id, input.balanceCents, now);
       return this.requireUser(id);
     });
   }

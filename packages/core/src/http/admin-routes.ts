@@ -142,7 +142,7 @@ export const adminRoutes: Route[] = [
       const kind = body.kind ?? (amount > 0 ? 'topup' : 'adjustment');
       if (kind === 'topup' && amount < 0) throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
       const { engine } = ctx;
-      const entry = writeTx(engine.db, () => engine.ledger.post({ userId: id, kind, amountCents: amount, reason: body.reason, at: engine.clock.now() }));
+      const entry = engine.money.adjust({ userId: id, kind, amountCents: amount, reason: body.reason });
       engine.log.info({ event: 'admin.balance', userId: id, kind, amountCents: amount });
       return ok({ user: presentUser(engine.accounts.requireUser(id)), entry: presentEntry(entry) });
     },

@@ -31,8 +31,14 @@ export interface Transition {
   changed: boolean;
 }
 
+/**
+ * Every transition states its money effect (docs/decisions.md D131): `none`, or `refund` (the whole
+ * charge back, D4). The buy's debit is not a transition: it is posted with the order's creation.
+ */
+export type MoneyEffect = 'none' | 'refund';
+
 type Outcome =
-  | { to: OrderStatus; refund?: boolean; command?: UpstreamCommandKind; endReason?: string }
+  | { to: OrderStatus; money: MoneyEffect; command?: UpstreamCommandKind; endReason?: string }
   | { error: 'CODE_RECEIVED' | 'ALREADY_CHANGED' | 'BAD_STATUS' }
   | 'ignore';
 
@@ -46,27 +52,27 @@ const hasSms = (o: Order): boolean => o.smsHistory.length > 0;
  */
 export const TRANSITIONS: Record<EventType, Partial<Record<OrderStatus, Row>>> = {
   SMS_RECEIVED: {
-    WAITING: () => ({ to: 'RECEIVED' }),
-    RECEIVED: () => ({ to: 'RECEIVED' }),
+    WAITING: () => ({ to: 'RECEIVED', money: 'none' }),
+    RECEIVED: () => ({ to: 'RECEIVED', money: 'none' }),
   },
   NEXT_SMS: {
-    RECEIVED: () => ({ to: 'WAITING', command: 'next_sms' }),
+    RECEIVED: () => ({ to: 'WAITING', money: 'none', command: 'next_sms' }),
   },
   CANCEL: {
-    WAITING: (o) => (hasSms(o) ? { error: 'CODE_RECEIVED' } : { to: 'CANCELLED', refund: true, command: 'cancel', endReason: 'cancelled' }),
+    WAITING: (o) => (hasSms(o) ? { error: 'CODE_RECEIVED' } : { to: 'CANCELLED', money: 'refund', command: 'cancel', endReason: 'cancelled' }),
     RECEIVED: () => ({ error: 'CODE_RECEIVED' }),
   },
   EXPIRE: {
     WAITING: (o) =>
       hasSms(o)
-        ? { to: 'COMPLETED', command: 'finish', endReason: 'expired' }
-        : { to: 'FAILED', refund: true, command: 'cancel', endReason: 'expired' },
-    RECEIVED: () => ({ to: 'COMPLETED', command: 'finish', endReason: 'expired' }),
+        ? { to: 'COMPLETED', money: 'none', command: 'finish', endReason: 'expired' }
+        : { to: 'FAILED', money: 'refund', command: 'cancel', endReason: 'expired' },
+    RECEIVED: () => ({ to: 'COMPLETED', money: 'none', command: 'finish', endReason: 'expired' }),
   },
   UPSTREAM_CLOSED: {
     WAITING: (o) =>
-      hasSms(o) ? { to: 'COMPLETED', endReason: 'upstream_closed' } : { to: 'FAILED', refund: true, endReason: 'upstream_closed' },
-    RECEIVED: () => ({ to: 'COMPLETED', endReason: 'upstream_closed' }),
+      hasSms(o) ? { to: 'COMPLETED', money: 'none', endReason: 'upstream_closed' } : { to: 'FAILED', money: 'refund', endReason: 'upstream_closed' },
+    RECEIVED: () => ({ to: 'COMPLETED', money: 'none', endReason: 'upstream_closed' }),
   },
 };
 
@@ -101,7 +107,7 @@ export function applyEvent(order: Order, event: OrderEvent, now: number): Transi
   };
   return {
     order: next,
-    ledger: outcome.refund ? [{ kind: 'refund', amountCents: order.chargedCents }] : [],
+    ledger: outcome.money === 'refund' ? [{ kind: 'refund', amountCents: order.chargedCents }] : [],
     commands: outcome.command ? [outcome.command] : [],
     changed: true,
   };

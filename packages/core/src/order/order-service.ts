@@ -6,7 +6,7 @@
 import { AppError } from '../errors/app-error.js';
 import type { AccountService } from '../account/account-service.js';
 import type { CatalogueService, CountryEntry, ServiceEntry } from '../catalogue/catalogue-service.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { MoneyService } from '../ledger/money-service.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { PricingService } from '../pricing/pricing-service.js';
@@ -53,7 +53,7 @@ export class OrderService {
     private readonly db: Db,
     private readonly store: OrderStore,
     private readonly accounts: AccountService,
-    private readonly ledger: Ledger,
+    private readonly money: MoneyService,
     private readonly catalogue: CatalogueService,
     private readonly pricing: PricingService,
     private readonly outbox: Outbox,
@@ -128,7 +128,7 @@ export class OrderService {
     try {
       // Orders bought in the same turn commit together: one fsync for the batch (group commit).
       await this.commits.run(() => {
-        this.ledger.post({ userId, kind: 'order_debit', amountCents: -price, orderId: order.id, reason: `${service.code}/${country.id}`, at: now });
+        this.money.chargeOrder({ userId, orderId: order.id, priceCents: price, reason: `${service.code}/${country.id}`, at: now });
         this.store.insert(order);
         this.intents.settle(intent, activation.activationId);
         afterWrite?.(order);
@@ -232,9 +232,7 @@ export class OrderService {
     const t = applyEvent(order, event, now);
     if (!t.changed) return order;
     if (!this.store.update(order, t.order)) throw new AppError('ALREADY_CHANGED', 'The order changed concurrently; nothing was changed.');
-    for (const l of t.ledger) {
-      this.ledger.post({ userId: order.userId, kind: l.kind, amountCents: l.amountCents, orderId: order.id, reason: t.order.endReason ?? event.type.toLowerCase(), at: now });
-    }
+    this.money.applyOrderEffects({ userId: order.userId, orderId: order.id, effects: t.ledger, reason: t.order.endReason ?? event.type.toLowerCase(), at: now });
     for (const c of t.commands) this.outbox.enqueue(c, order.activationId, order.id);
     if (order.status !== t.order.status) {
       this.log.info({ event: 'order.transition', orderId: order.id, from: order.status, to: t.order.status, cause: event.type });

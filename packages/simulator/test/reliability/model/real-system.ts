@@ -43,7 +43,7 @@ export async function attempt(action: () => Promise<Order> | Order): Promise<Out
 
 export function topUp(r: RealSystem, user: number, cents: number): void {
   const { engine } = r;
-  writeTx(engine.db, () => engine.ledger.post({ userId: r.users[user]!, kind: 'topup', amountCents: cents, reason: 'model top-up', at: engine.clock.now() }));
+  engine.money.adjust({ userId: r.users[user]!, kind: 'topup', amountCents: cents, reason: 'model top-up' });
 }
 
 /**
