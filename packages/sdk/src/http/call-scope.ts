@@ -6,6 +6,7 @@
 import { JiemaAbortError, JiemaTimeoutError } from '../errors/client-errors.js';
 import type { JiemaError } from '../errors/jiema-error.js';
 import type { Clock } from '../ports/clock.js';
+import { allowSharedSignal } from './shared-signal.js';
 
 export class CallScope {
   readonly signal: AbortSignal;
@@ -22,7 +23,10 @@ export class CallScope {
   ) {
     this.signal = this.controller.signal;
     if (caller?.aborted) this.controller.abort(caller.reason);
-    else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+    else if (caller) {
+      allowSharedSignal(caller);
+      caller.addEventListener('abort', this.onCallerAbort, { once: true });
+    }
     if (totalTimeoutMs !== undefined) {
       this.deadlineAt = clock.now() + totalTimeoutMs;
       clock.sleep(totalTimeoutMs, this.timer.signal).then(
