@@ -69,7 +69,7 @@ describe('jiema replay', () => {
   });
 
   it('ships a JSON Schema generated from the zod schema, and it is up to date', async () => {
-    const committed = JSON.parse(readFileSync(join(REPO, 'fixtures/scenarios/scenario.schema.json'), 'utf8'));
+    const committed = JSON.parse(readFileSync(join(REPO, 'packages/cli/schemas/scenario.schema.json'), 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(scenarioJsonSchema())));
     const printed = await jiema(['replay', '--print-schema']);
     expect(JSON.parse(printed.stdout)).toEqual(committed);

@@ -53,7 +53,7 @@ export interface EngineOptions {
   /** API keys. Always the system CSPRNG unless a test says otherwise: keys must never be predictable. */
   secretRng?: Rng;
   logger?: Logger;
-  /** Slugs and names for the catalogue; defaults to the repository's fixtures/catalogue.json. */
+  /** Slugs and names for the catalogue; defaults to the catalogue shipped in @jiema/core (data/catalogue.json). */
   fixture?: Pick<CatalogueFixture, 'countries' | 'services'>;
   catalogueTtlMs?: number;
   /** The order window (docs/decisions.md D5); services may override it in the fixture. */

@@ -38,7 +38,7 @@ export interface SimulatorOptions {
   clock?: ClockSpec | string;
   port?: number;
   host?: string;
-  /** A catalogue fixture object, or a path to one. Default: the repository's fixtures/catalogue.json. */
+  /** A catalogue fixture object, or a path to one. Default: the catalogue shipped in @jiema/core (data/catalogue.json). */
   fixtures?: CatalogueFixture | string;
   /**
    * SQLite file, or ':memory:' (default). A file is locked while the simulator runs: a second

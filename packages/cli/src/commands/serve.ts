@@ -21,7 +21,7 @@ export const serveCommand: Command = {
       .option('ephemeral', { type: 'boolean', default: false, describe: 'Keep everything in memory; nothing is written to disk' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed for the simulated upstream (same seed, same run)' })
       .option('clock', { type: 'string', default: 'real', describe: 'Simulator clock: real, manual, or a speed like 60x' })
-      .option('fixtures', { type: 'string', describe: 'Catalogue fixture file (default: the bundled fixtures/catalogue.json)' })
+      .option('fixtures', { type: 'string', describe: 'Catalogue fixture file (default: the catalogue shipped in @jiema/core)' })
       .option('upstream', { choices: ['sim', 'sms-activate', '5sim'] as const, default: 'sim' as const, describe: 'Where numbers come from' })
       .option('upstream-url', { type: 'string', describe: 'Base URL of the real upstream (with --upstream sms-activate|5sim)' })
       .option('upstream-key', { type: 'string', describe: "The real upstream's API key" })

@@ -1,6 +1,6 @@
 /**
  * The scenario file format, written once as zod (STYLE rule 10). `jiema replay --print-schema`
- * and fixtures/scenarios/scenario.schema.json are generated from it.
+ * and packages/cli/schemas/scenario.schema.json (shipped in the package) are generated from it.
  *
  * A scenario has a setup (users, stock, faults, pricing, simulator behaviour) and steps: API
  * requests with expectations and captured variables, SMS deliveries, clock advances, faults armed

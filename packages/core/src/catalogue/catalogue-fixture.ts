@@ -45,8 +45,12 @@ export type CatalogueFixture = z.infer<typeof CatalogueFixtureSchema>;
 export type FixtureCountry = z.infer<typeof FixtureCountrySchema>;
 export type FixtureService = z.infer<typeof FixtureServiceSchema>;
 
-/** The repository's `fixtures/catalogue.json`. */
-export const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../../../../fixtures/catalogue.json', import.meta.url));
+/**
+ * The catalogue shipped inside @jiema/core (`data/catalogue.json`, in the package's `files`), found
+ * relative to this module so it works from `src/` and `dist/` alike, installed or in the repository
+ * (docs/decisions.md D60).
+ */
+export const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../../data/catalogue.json', import.meta.url));
 
 export function loadCatalogueFixture(path: string = DEFAULT_CATALOGUE_PATH): CatalogueFixture {
   let raw: unknown;

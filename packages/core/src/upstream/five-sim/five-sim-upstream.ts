@@ -32,7 +32,7 @@ import {
 export interface FiveSimUpstreamOptions extends Omit<HttpUpstreamOptions, 'baseUrl'> {
   /** Default `https://5sim.net/v1`. */
   baseUrl?: string;
-  /** Where the default name mapping comes from. Default: the repository's fixtures/catalogue.json. */
+  /** Where the default name mapping comes from. Default: the catalogue shipped in @jiema/core (data/catalogue.json). */
   fixture?: Pick<CatalogueFixture, 'countries' | 'services'>;
   /** 5sim names the default mapping gets wrong or lacks. */
   names?: FiveSimNameOverrides;
