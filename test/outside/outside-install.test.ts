@@ -31,6 +31,8 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+const NETWORK_AND_BUILD_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'npm_config_registry', 'npm_config_nodedir'];
+
 /**
  * What a user's shell has: the Node running this test first on PATH, and nothing of this
  * repository (no node_modules/.bin, no npm_* variables from `pnpm run`, no vitest state).
@@ -38,8 +40,10 @@ afterAll(() => {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const path = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.startsWith(REPO) && !p.endsWith(join('node_modules', '.bin')) && !p.includes('node-gyp-bin'));
   const env: NodeJS.ProcessEnv = { PATH: [dirname(process.execPath), ...path].join(delimiter), HOME: process.env.HOME, LANG: process.env.LANG ?? 'C.UTF-8', TMPDIR: tmpdir(), CI: 'true', NO_COLOR: '1' };
-  // Native addons compile against the headers of the Node under test (set by .ci/run).
-  if (process.env.npm_config_nodedir) env.npm_config_nodedir = process.env.npm_config_nodedir;
+  // What the user's network needs (the official Node binaries trust only their own CA list, so a
+  // proxy's CA comes through NODE_EXTRA_CA_CERTS), and the headers native addons compile against
+  // for the Node under test (set by .ci/run).
+  for (const name of NETWORK_AND_BUILD_ENV) if (process.env[name] !== undefined) env[name] = process.env[name];
   return { ...env, ...extra };
 }
 
