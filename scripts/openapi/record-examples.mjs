@@ -37,6 +37,13 @@ const exampleReferral = (real) => {
   return referrals.get(real);
 };
 
+/** Webhook signing secrets come from the CSPRNG too: each becomes a fixed one. */
+const secrets = new Map();
+const exampleSecret = (real) => {
+  if (!secrets.has(real)) secrets.set(real, `whsec_${Buffer.from(createSeededRng(3_000 + secrets.size).bytes(24)).toString('base64')}`);
+  return secrets.get(real);
+};
+
 function normalize(value) {
   if (typeof value === 'string') return keys.has(value) ? keys.get(value) : value;
   if (Array.isArray(value)) return value.map(normalize);
@@ -44,7 +51,13 @@ function normalize(value) {
     const out = {};
     for (const [k, v] of Object.entries(value)) {
       const real = k === 'hint' && [...keys.keys()].find((key) => keyHint(key) === v);
-      out[k] = real ? keyHint(keys.get(real)) : k === 'referralCode' && typeof v === 'string' ? exampleReferral(v) : normalize(v);
+      out[k] = real
+        ? keyHint(keys.get(real))
+        : k === 'referralCode' && typeof v === 'string'
+          ? exampleReferral(v)
+          : k === 'secret' && typeof v === 'string' && v.startsWith('whsec_')
+            ? exampleSecret(v)
+            : normalize(v);
     }
     return out;
   }
@@ -102,6 +115,32 @@ try {
   await call('cancelOrder', 'POST', `/api/v1/orders/${second.id}/cancel`, { key });
   await call('listOrders', 'GET', '/api/v1/orders?limit=1', { key });
   await call('listOrders', 'GET', '/api/v1/orders?limit=0', { key });
+
+  // Push (docs/decisions.md D90–D99): long-poll's refusal, event streams' refusal (their success is a stream), webhooks.
+  await call('getOrder', 'GET', `/api/v1/orders/${order.id}?wait=99`, { key });
+  await call('streamEvents', 'GET', '/api/v1/events', { key, headers: { 'last-event-id': 'evt0000000000000000000000000' } });
+  await call('streamOrderEvents', 'GET', '/api/v1/orders/ck0000000000000000000000000/events', { key });
+  // Port 9 (discard) has no listener here: the delivery fails at once and deterministically, and is retried.
+  const hook = expectStatus(await call('createWebhook', 'POST', '/api/v1/webhooks', { key, body: { url: 'http://127.0.0.1:9/hook', events: ['sms.received', 'order.updated'] } }), 201, 'create webhook');
+  await call('createWebhook', 'POST', '/api/v1/webhooks', { key, body: { url: 'ftp://example.com/hook' } });
+  const hooked = expectStatus(await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 }, record: false }), 200, 'hooked order');
+  for (let i = 0; i < 200; i++) {
+    const page = await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`, { key, record: false });
+    if (page.body.data.items[0]?.attempts >= 1) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await call('listWebhooks', 'GET', '/api/v1/webhooks', { key });
+  await call('getWebhook', 'GET', `/api/v1/webhooks/${hook.id}`, { key });
+  await call('getWebhook', 'GET', '/api/v1/webhooks/wh0000000000000000000000000', { key });
+  const deliveries = expectStatus(await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`, { key }), 200, 'deliveries');
+  await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?limit=0`, { key });
+  await call('redeliverWebhookDelivery', 'POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveries.items[0].id}/redeliver`, { key });
+  await call('redeliverWebhookDelivery', 'POST', `/api/v1/webhooks/${hook.id}/deliveries/dlv0000000000000000000000000/redeliver`, { key });
+  await call('rotateWebhookSecret', 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { key, body: { overlapSeconds: 3600 } });
+  await call('rotateWebhookSecret', 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { key, body: { overlapSeconds: -1 } });
+  await call('deleteWebhook', 'DELETE', `/api/v1/webhooks/${hook.id}`, { key });
+  await call('deleteWebhook', 'DELETE', `/api/v1/webhooks/${hook.id}`, { key });
+  await call('cancelOrder', 'POST', `/api/v1/orders/${hooked.id}/cancel`, { key, record: false });
 
   // The extensions' errors: Idempotency-Key, body limits, the upstream down, a ban, rate limits.
   const idem = { key, headers: { 'idempotency-key': 'signup-4711' } };

@@ -30,6 +30,9 @@ import { createStorageWatch, type StorageWatch } from './storage/storage-watch.j
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
 import { ChangeFeed } from './console/change-feed.js';
+import { EventLog } from './push/event-log.js';
+import { OrderWaiters } from './push/order-waiters.js';
+import { Webhooks, type WebhookOptions } from './push/webhooks.js';
 
 export interface EngineOptions {
   upstream: Upstream;
@@ -73,6 +76,15 @@ export interface EngineOptions {
   reconcileAfterMs?: number;
   outboxBackoffMs?: { base: number; max: number };
   earlyCancelHoldMs?: number;
+  /** Webhook delivery: private targets (SSRF, docs/decisions.md D95), backoff, timeouts. */
+  webhooks?: WebhookOptions;
+}
+
+/** Push (docs/decisions.md D90–D99): the durable event log, long-poll waiters and webhooks. */
+export interface Push {
+  events: EventLog;
+  waiters: OrderWaiters;
+  webhooks: Webhooks;
 }
 
 export interface Engine {
@@ -96,6 +108,7 @@ export interface Engine {
   idempotency: IdempotencyStore;
   /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
   feed: ChangeFeed;
+  push: Push;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
   /**
@@ -115,6 +128,7 @@ export interface TickResult {
   expired: number;
   outboxSent: number;
   reconciled: number;
+  webhooksSent: number;
 }
 
 export function createEngine(options: EngineOptions): Engine {
@@ -153,7 +167,10 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const store = new OrderStore(db, changes, feed);
+  const events = new EventLog(db, ids, feed);
+  const webhooks = new Webhooks(db, events, clock, ids, rng, options.secretRng ?? cryptoRng, log, feed, options.webhooks);
+  const push: Push = { events, webhooks, waiters: new OrderWaiters(feed) };
+  const store = new OrderStore(db, changes, feed, events);
   const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
@@ -169,23 +186,26 @@ export function createEngine(options: EngineOptions): Engine {
   let running: Promise<TickResult> | undefined;
   const tickOnce = async (): Promise<TickResult> => {
     // Nothing is written to a database file that is no longer the one on disk.
-    if (!storage.check().ok) return { synced: 0, expired: 0, outboxSent: 0, reconciled: 0 };
+    if (!storage.check().ok) return { synced: 0, expired: 0, outboxSent: 0, reconciled: 0, webhooksSent: 0 };
     const { synced, expired } = await orders.sweep({ sync: options.backgroundSync ?? true });
     const outboxSent = await outbox.drain();
     const reconciled = await orders.intents.reconcilePending();
-    return { synced, expired, outboxSent, reconciled };
+    const webhooksSent = await webhooks.drain();
+    return { synced, expired, outboxSent, reconciled, webhooksSent };
   };
 
   const dueStmts = [
     db.prepare<[number], { t: number | null }>("SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?"),
     db.prepare<[number], { t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL AND next_attempt_at > ?'),
     db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?"),
+    db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?"),
   ];
 
   const dueNowStmts = [
     db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n"),
     db.prepare<[number], { n: number }>('SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ?) AS n'),
     db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
+    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
   ];
 
   return {
@@ -205,6 +225,7 @@ export function createEngine(options: EngineOptions): Engine {
     outbox,
     idempotency,
     feed,
+    push,
     tick() {
       running ??= tickOnce().finally(() => {
         running = undefined;
@@ -222,6 +243,8 @@ export function createEngine(options: EngineOptions): Engine {
     hasDueWork: (now) => dueNowStmts.some((stmt) => stmt.get(now)!.n === 1),
     checkInvariants: () => checkLedgerInvariants(db),
     close() {
+      push.waiters.wakeAll();
+      webhooks.close();
       if (db.open) db.close();
       lock?.release();
     },

@@ -144,7 +144,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       // An outbox command that fails is rescheduled into the future, so this ends.
       for (let extra = 0; extra < 10_000 && w.engine.hasDueWork(now); extra++) {
         const r = await w.engine.tick();
-        if (r.expired + r.outboxSent + r.reconciled === 0) break;
+        if (r.expired + r.outboxSent + r.reconciled + r.webhooksSent === 0) break;
       }
       const candidates = [w.scheduler.nextAt(), w.engine.nextDueAt(now)].filter((t): t is number => t !== undefined && t > now);
       const next = Math.min(target, ...candidates);

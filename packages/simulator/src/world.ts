@@ -94,6 +94,8 @@ export function createWorld(options: WorldOptions): World {
     backgroundSync: false,
     eagerOutbox: false,
     earlyCancelHoldMs: 120_000,
+    // Receivers on this machine are the point of a simulator (docs/decisions.md D95).
+    webhooks: { allowPrivateTargets: true },
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
   });
   if (!db.memory) adoptOpenActivations(engine, upstream);

@@ -116,6 +116,8 @@ export interface paths {
         /**
          * One order; polling it also syncs it with the upstream
          * @description Poll every 3–5 s until `status` is `RECEIVED` and `smsBody` is set. Polling syncs the order with the upstream (at most once per order every 2 s, shared by concurrent polls) and expires it once `expiresAt` has passed. An order that is not yours is answered exactly like one that does not exist.
+         *
+         *     **Extension: long-poll.** With `wait=<seconds ≤ 30>` the answer is held until the order differs from `since` (an SMS arrived, it expired, it was cancelled…) or the wait is over, then it is the same answer; it counts as one poll. A finished order is answered at once. Such answers carry `Jiema-Long-Poll: 30` (the longest wait), which tells a client the server long-polls; jiema.my ignores `wait` and answers at once.
          */
         get: operations["getOrder"];
         put?: never;
@@ -160,6 +162,162 @@ export interface paths {
          * @description From `RECEIVED` back to `WAITING`, at no charge; `expiresAt` does not move. The body is empty or `{}`.
          */
         post: operations["requestNextSms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A live stream of every event of the caller's orders
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Server-sent events (`text/event-stream`): one frame per event, `id:` the event id, `event:` its type (`order.updated`, `sms.received`), `data:` the event as JSON (`{"id","type","timestamp","data":<the order>}`, the same body a webhook gets). A comment line every 15 s keeps the connection alive. Reconnect with `Last-Event-ID` (browsers' EventSource does) to get every event after that one; nothing is lost in between. Without `Last-Event-ID` the stream starts with the next event. At most 20 streams per key.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A live stream of one order's events, from its first
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Server-sent events (`text/event-stream`): one frame per event, `id:` the event id, `event:` its type (`order.updated`, `sms.received`), `data:` the event as JSON (`{"id","type","timestamp","data":<the order>}`, the same body a webhook gets). A comment line every 15 s keeps the connection alive. Reconnect with `Last-Event-ID` (browsers' EventSource does) to get every event after that one; nothing is lost in between. Without `Last-Event-ID` the stream starts with the order's first event, so it also says what already happened.
+         */
+        get: operations["streamOrderEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's webhook endpoints (never their secrets)
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint; its signing secret is shown once
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Deliveries follow Standard Webhooks 1.0: a POST of the event as JSON with `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, one per valid secret, space-separated during a rotation). Any 2xx answer within 10 s is success; otherwise the delivery is retried with exponential backoff for 24 hours, and survives restarts. At most 10 endpoints per user.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint; its pending deliveries are dropped
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, shown once; the previous one keeps signing during the overlap
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     During the overlap (default 24 h) every delivery carries two signatures, so receivers can switch secrets without losing one.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An endpoint's deliveries, newest first, with their attempts and the receiver's last answer
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery's event again, as a new delivery with the same webhook-id
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        post: operations["redeliverWebhookDelivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -516,6 +674,16 @@ export interface components {
         CountryList: {
             items: components["schemas"]["CountryItem"][];
         };
+        Deleted: {
+            id: string;
+            /** @constant */
+            deleted: true;
+        };
+        /**
+         * @description `order.updated` on every change of an order (created too); `sms.received` when an SMS arrived
+         * @enum {string}
+         */
+        EventType: "order.updated" | "sms.received";
         Order: {
             id: string;
             /** @enum {string} */
@@ -541,6 +709,21 @@ export interface components {
                 receivedAt: string;
             }[];
             smsReceivedAt: string | null;
+        };
+        OrderEvent: {
+            /** @description The event id: `webhook-id` and the SSE `id` */
+            id: string;
+            type: components["schemas"]["EventType"];
+            /** @description ISO 8601 time, UTC */
+            timestamp: string;
+            /** @description The order, as `GET /api/v1/orders/{id}` shows it */
+            data: {
+                id: string;
+                /** @enum {string} */
+                status: "WAITING" | "RECEIVED" | "COMPLETED" | "FAILED" | "CANCELLED";
+            } & {
+                [key: string]: unknown;
+            };
         };
         OrderList: {
             items: components["schemas"]["Order"][];
@@ -581,6 +764,54 @@ export interface components {
         };
         ServiceList: {
             items: components["schemas"]["ServiceItem"][];
+        };
+        Webhook: {
+            id: string;
+            url: string;
+            events: components["schemas"]["EventType"][];
+            /** @description ISO 8601 time, UTC */
+            createdAt: string;
+            /** @description While a rotation overlaps: until when the previous secret still signs */
+            previousSecretUntil: string | null;
+        };
+        WebhookDelivery: {
+            id: string;
+            webhookId: string;
+            /** @description The event, and the `webhook-id` header of every attempt */
+            eventId: string;
+            eventType: components["schemas"]["EventType"];
+            /**
+             * @description `failed`: 24 hours of retries passed, or the endpoint was deleted
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            attempts: number;
+            nextAttemptAt: string | null;
+            /** @description The receiver's last HTTP status, or null when it could not be reached */
+            lastStatus: number | null;
+            lastError: string | null;
+            lastAttemptAt: string | null;
+            deliveredAt: string | null;
+            /** @description ISO 8601 time, UTC */
+            createdAt: string;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            nextCursor: string | null;
+        };
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
+        WebhookWithSecret: {
+            id: string;
+            url: string;
+            events: components["schemas"]["EventType"][];
+            /** @description ISO 8601 time, UTC */
+            createdAt: string;
+            /** @description While a rotation overlaps: until when the previous secret still signs */
+            previousSecretUntil: string | null;
+            /** @description `whsec_` + base64: the signing secret, shown only in this answer. Verify deliveries with it (Standard Webhooks). */
+            secret: string;
         };
     };
     responses: {
@@ -640,13 +871,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "code": "IDEMPOTENCY_MISMATCH",
-                 *       "message": "This Idempotency-Key was already used with a different request; use a new key."
-                 *     }
-                 */
                 "application/json": {
                     /** @constant */
                     ok: false;
@@ -813,13 +1037,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "code": "UPSTREAM_UNAVAILABLE",
-                 *       "message": "The number provider failed; nothing was charged. Try again shortly."
-                 *     }
-                 */
                 "application/json": {
                     /** @constant */
                     ok: false;
@@ -1250,7 +1467,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "ck0mjuohs000008i7o0c2tr6rcg",
+                     *             "id": "ck0mjuohs00000cxz1zy1883klo",
                      *             "status": "CANCELLED",
                      *             "service": "tg",
                      *             "country": "6",
@@ -1265,7 +1482,7 @@ export interface operations {
                      *             "smsReceivedAt": null
                      *           }
                      *         ],
-                     *         "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
+                     *         "nextCursor": "ck0mjuohs00000cxz1zy1883klo"
                      *       }
                      *     }
                      */
@@ -1438,7 +1655,12 @@ export interface operations {
     };
     getOrder: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Long-poll: hold the answer up to this many seconds (at most 30) until the order differs from `since`; it still counts as one poll. An extension: jiema.my answers at once. */
+                wait?: number;
+                /** @description What the client has: the `smsHistory` length (`0`, `1`…: answer once another SMS arrived or the order ended) or the `updatedAt` it saw (answer once the order changed). Without it, the first change after the request. An extension. */
+                since?: string;
+            };
             header?: never;
             path: {
                 /** @description An order's id (`ck…`) */
@@ -1496,6 +1718,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "wait: too big: expected number to be <=30."
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         ok: false;
@@ -1570,7 +1799,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "ck0mjuohs000008i7o0c2tr6rcg",
+                     *         "id": "ck0mjuohs00000cxz1zy1883klo",
                      *         "status": "CANCELLED"
                      *       }
                      *     }
@@ -1748,6 +1977,806 @@ export interface operations {
             };
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream of server-sent events; each `data` is this schema as JSON. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["OrderEvent"];
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "Last-Event-ID: not an event of this stream; reconnect without it."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    streamOrderEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An order's id (`ck…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A stream of server-sent events; each `data` is this schema as JSON. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["OrderEvent"];
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "items": [
+                     *           {
+                     *             "id": "wh0mjuohs00000ioskatsrexbns",
+                     *             "url": "http://127.0.0.1:9/hook",
+                     *             "events": [
+                     *               "order.updated",
+                     *               "sms.received"
+                     *             ],
+                     *             "createdAt": "2026-01-01T00:00:00.000Z",
+                     *             "previousSecretUntil": null
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["WebhookList"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description **Extension:** This header is not part of jiema.my's v1 API; this server adds it. The same key with the same request within 24 h replays the first response (with `Idempotent-Replayed: true`); with a different request it is refused (422); while the first is still running, 409. Refusals are replayed too; a 5xx is not stored, so the request may be retried with the same key. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "http://127.0.0.1:9/hook",
+                 *       "events": [
+                 *         "sms.received",
+                 *         "order.updated"
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Where to POST events: http or https. A production server refuses private and loopback addresses unless started with `--allow-private-webhooks`. */
+                    url: string;
+                    /** @description Which events to send. Default: all. */
+                    events?: ("order.updated" | "sms.received")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "id": "wh0mjuohs00000ioskatsrexbns",
+                     *         "url": "http://127.0.0.1:9/hook",
+                     *         "events": [
+                     *           "order.updated",
+                     *           "sms.received"
+                     *         ],
+                     *         "createdAt": "2026-01-01T00:00:00.000Z",
+                     *         "previousSecretUntil": null,
+                     *         "secret": "whsec_vV8vKre7eHNiVV4dFLwMYDOUs+0eiAv/"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "url: must be an http or https URL."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyMismatch"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook endpoint's id (`wh…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "id": "wh0mjuohs00000ioskatsrexbns",
+                     *         "url": "http://127.0.0.1:9/hook",
+                     *         "events": [
+                     *           "order.updated",
+                     *           "sms.received"
+                     *         ],
+                     *         "createdAt": "2026-01-01T00:00:00.000Z",
+                     *         "previousSecretUntil": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["Webhook"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook endpoint's id (`wh…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["Deleted"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook endpoint's id (`wh…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @description How long the previous secret keeps signing too (a second signature in `webhook-signature`). Default 86400 (24 h); 0 ends it now. */
+                    overlapSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A webhook endpoint's id (`wh…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "items": [
+                     *           {
+                     *             "id": "dlv0mjuohs00000nfogurlwgbisb",
+                     *             "webhookId": "wh0mjuohs00000ioskatsrexbns",
+                     *             "eventId": "evt0mjuohs00000me7vwc4fa5fon",
+                     *             "eventType": "order.updated",
+                     *             "state": "pending",
+                     *             "attempts": 1,
+                     *             "nextAttemptAt": "2026-01-01T00:00:04.878Z",
+                     *             "lastStatus": null,
+                     *             "lastError": "connect ECONNREFUSED 127.0.0.1:9",
+                     *             "lastAttemptAt": "2026-01-01T00:00:00.000Z",
+                     *             "deliveredAt": null,
+                     *             "createdAt": "2026-01-01T00:00:00.000Z"
+                     *           }
+                     *         ],
+                     *         "nextCursor": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["WebhookDeliveryList"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "limit: too small: expected number to be >=1."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A webhook endpoint's id (`wh…`) */
+                id: string;
+                /** @description A delivery's id (`dlv…`) */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
     adminListUsers: {
         parameters: {
             query?: {
@@ -1773,7 +2802,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "cl0mjuohs00000gx5ydldny9ihy",
+                     *             "id": "cl0mjuohs00000o53ax300mde7j",
                      *             "displayName": "Bob",
                      *             "lang": "en",
                      *             "referralCode": "u1zwjl",
@@ -2150,7 +3179,7 @@ export interface operations {
                      *           "createdAt": "2026-01-01T00:00:00.000Z"
                      *         },
                      *         "entry": {
-                     *           "id": "led0mjuohs00000jqwisacokg3sl",
+                     *           "id": "led0mjuohs00000r367vp6d30l99",
                      *           "kind": "topup",
                      *           "amountCents": "500",
                      *           "balanceAfterCents": "1636",
@@ -2273,7 +3302,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "id": "led0mjuohs00000jqwisacokg3sl",
+                     *             "id": "led0mjuohs00000r367vp6d30l99",
                      *             "kind": "topup",
                      *             "amountCents": "500",
                      *             "balanceAfterCents": "1636",
@@ -2282,25 +3311,25 @@ export interface operations {
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "led0mjuohs00000e8rvhqukmp1fb",
+                     *             "id": "led0mjuohs00000lw3atsmvk8ryx",
                      *             "kind": "order_debit",
                      *             "amountCents": "-32",
                      *             "balanceAfterCents": "1136",
-                     *             "orderId": "ck0mjuohs00000dn40nu87g7n83",
+                     *             "orderId": "ck0mjuohs00000kw7975dvvkvg7",
                      *             "reason": "tg/7",
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "led0mjuohs00000aavyd7arzgqd8",
+                     *             "id": "led0mjuohs00000gx5ydldny9ihy",
                      *             "kind": "refund",
                      *             "amountCents": "26",
                      *             "balanceAfterCents": "1168",
-                     *             "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
+                     *             "orderId": "ck0mjuohs00000cxz1zy1883klo",
                      *             "reason": "cancelled",
                      *             "createdAt": "2026-01-01T00:00:00.000Z"
                      *           }
                      *         ],
-                     *         "nextCursor": "led0mjuohs00000aavyd7arzgqd8"
+                     *         "nextCursor": "led0mjuohs00000gx5ydldny9ihy"
                      *       }
                      *     }
                      */
@@ -2637,7 +3666,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "key0mjuohs00000kw7975dvvkvg7",
+                     *         "id": "key0mjuohs00000sd1h2r3l6oeip",
                      *         "name": "spare",
                      *         "hint": "3WTg",
                      *         "createdAt": "2026-01-01T00:00:00.000Z",
@@ -2752,7 +3781,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
+                     *         "id": "cl0mjuohs00000o53ax300mde7j",
                      *         "displayName": "Bob",
                      *         "lang": "en",
                      *         "referralCode": "u1zwjl",
@@ -2858,7 +3887,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
+                     *         "id": "cl0mjuohs00000o53ax300mde7j",
                      *         "displayName": "Bob",
                      *         "lang": "en",
                      *         "referralCode": "u1zwjl",
@@ -3413,10 +4442,10 @@ export interface operations {
                      *         "pending": 2,
                      *         "items": [
                      *           {
-                     *             "id": "ob0mjuohs00000bxhrva5avsodk",
+                     *             "id": "ob0mjuohs00000hdno4k16ep5rs",
                      *             "kind": "cancel",
                      *             "activationId": "300000002",
-                     *             "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
+                     *             "orderId": "ck0mjuohs00000cxz1zy1883klo",
                      *             "attempts": 0,
                      *             "nextAttemptAt": 1767225600000,
                      *             "lastError": null,
@@ -3425,7 +4454,7 @@ export interface operations {
                      *             "createdAt": 1767225600000
                      *           },
                      *           {
-                     *             "id": "ob0mjuohs000006hd8ywsc4cyl4",
+                     *             "id": "ob0mjuohs00000aavyd7arzgqd8",
                      *             "kind": "next_sms",
                      *             "activationId": "300000001",
                      *             "orderId": "ck0mjuohs000004jgktuhikpkel",

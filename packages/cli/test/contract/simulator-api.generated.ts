@@ -552,7 +552,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
+                     *         "id": "cl0mjuohs00000o53ax300mde7j",
                      *         "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
                      *       }
                      *     }
@@ -1951,7 +1951,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 80,
+                     *             "seq": 97,
                      *             "at": "2026-01-01T00:00:19.193Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1962,7 +1962,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 81,
+                     *             "seq": 98,
                      *             "at": "2026-01-01T00:00:22.891Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1973,8 +1973,8 @@ export interface operations {
                      *             }
                      *           }
                      *         ],
-                     *         "count": 98,
-                     *         "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
+                     *         "count": 115,
+                     *         "digest": "f7681c0f979daf06fa07ea8bb93e3347dcc4e3b074135ab015b26b657014c973"
                      *       }
                      *     }
                      */

@@ -1,10 +1,11 @@
 /**
- * In-process wake-ups after orders or balances change, for the console's live view
- * (docs/decisions.md D113). The order store and the ledger call `order()` / `balance()` inside
- * their write transaction; listeners hear of it once the transaction is over (a microtask:
+ * In-process wake-ups after orders, balances or the event log change: the console's live view
+ * (docs/decisions.md D113), long-poll waiters, server-sent event streams and the webhook sender
+ * (D91). The order store, the event log and the ledger call `order()` / `events()` / `balance()`
+ * inside their write transaction; listeners hear of it once the transaction is over (a microtask:
  * transactions here are synchronous), with the ids of one turn coalesced. A change that rolled
- * back only makes a listener read what is already stored. With no listener, a call costs one check.
- * TODO(#18): replaced by the push notifier (`engine.push.notifier`) once it lands.
+ * back only makes a listener read what is already stored — the durable record is the `events`
+ * table, never this feed. With no listener, a call costs one check.
  */
 
 export interface FeedChanges {
@@ -12,6 +13,8 @@ export interface FeedChanges {
   orders: string[];
   /** Users whose balance changed. */
   users: string[];
+  /** Users with new rows in the event log (docs/decisions.md D90). */
+  events: string[];
 }
 
 export type FeedListener = (changes: FeedChanges) => void;
@@ -20,6 +23,7 @@ export class ChangeFeed {
   private readonly listeners = new Set<FeedListener>();
   private orders = new Set<string>();
   private users = new Set<string>();
+  private events_ = new Set<string>();
   private scheduled = false;
 
   constructor(private readonly onError: (err: unknown) => void = () => {}) {}
@@ -33,6 +37,13 @@ export class ChangeFeed {
   balance(userId: string): void {
     if (this.listeners.size === 0) return;
     this.users.add(userId);
+    this.schedule();
+  }
+
+  /** The user has new events in the log. */
+  events(userId: string): void {
+    if (this.listeners.size === 0) return;
+    this.events_.add(userId);
     this.schedule();
   }
 
@@ -52,9 +63,10 @@ export class ChangeFeed {
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
-      const changes = { orders: [...this.orders], users: [...this.users] };
+      const changes = { orders: [...this.orders], users: [...this.users], events: [...this.events_] };
       this.orders = new Set();
       this.users = new Set();
+      this.events_ = new Set();
       for (const listener of [...this.listeners]) {
         try {
           listener(changes);

@@ -22,6 +22,7 @@ import { hashSecret } from './auth.js';
 import { createClientAddress, type TrustProxy } from './client-address.js';
 import { z } from 'zod';
 import { createConsole, type Console, type ConsoleOptions } from '../console/console.js';
+import { createPushRoutes } from '../push/push-routes.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -71,7 +72,8 @@ export function createApp(options: AppOptions): JiemaApp {
   if (!adminTokenSha256 || !/^[0-9a-f]{64}$/.test(adminTokenSha256)) throw new Error('createApp needs adminToken (or its SHA-256 hex digest as adminTokenSha256).');
   const clientAddress = createClientAddress(options.trustProxy);
   const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
-  const routes: Route[] = [...publicRoutes, ...adminRoutes, ...(options.extraRoutes ?? [])];
+  const push = createPushRoutes(engine);
+  const routes: Route[] = [...publicRoutes, ...push.routes, ...adminRoutes, ...(options.extraRoutes ?? [])];
   const consoleApp = options.console ? createConsole(engine, deps, options.console) : undefined;
   if (consoleApp) {
     deps.sessions = consoleApp.sessions;
@@ -209,5 +211,17 @@ export function createApp(options: AppOptions): JiemaApp {
   const validate = options.validateResponses ?? responseValidationFromEnv();
   const report = typeof validate === 'function' ? validate : defaultViolationReporter(engine.log);
   const handler = validate ? withResponseValidation(serve, createResponseValidator(routes.filter((r) => r.tag !== 'console')), report) : serve;
-  return { app, routes, deps, handler, console: consoleApp, close: () => consoleApp?.close() };
+  return {
+    app,
+    routes,
+    deps,
+    handler,
+    console: consoleApp,
+    close: () => {
+      consoleApp?.close();
+      push.close();
+      // Held long-polls answer now with what they have.
+      engine.push.waiters.wakeAll();
+    },
+  };
 }

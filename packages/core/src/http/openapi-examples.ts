@@ -209,15 +209,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "code": "UNSUPPORTED_MEDIA_TYPE",
         "message": "Send the body as UTF-8 JSON, without content encoding."
       },
-      "422": {
+      "429": {
         "ok": false,
-        "code": "IDEMPOTENCY_MISMATCH",
-        "message": "This Idempotency-Key was already used with a different request; use a new key."
-      },
-      "503": {
-        "ok": false,
-        "code": "UPSTREAM_UNAVAILABLE",
-        "message": "The number provider failed; nothing was charged. Try again shortly."
+        "code": "RATE_LIMITED",
+        "message": "Rate limit of 10 write requests per minute reached for this key; retry in 60 s."
       }
     }
   },
@@ -246,6 +241,11 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
           "smsReceivedAt": "2026-01-01T00:00:00.000Z"
         }
       },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "wait: too big: expected number to be <=30."
+      },
       "404": {
         "ok": false,
         "code": "NOT_FOUND",
@@ -258,7 +258,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "ck0mjuohs000008i7o0c2tr6rcg",
+          "id": "ck0mjuohs00000cxz1zy1883klo",
           "status": "CANCELLED"
         }
       },
@@ -297,7 +297,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "ck0mjuohs000008i7o0c2tr6rcg",
+              "id": "ck0mjuohs00000cxz1zy1883klo",
               "status": "CANCELLED",
               "service": "tg",
               "country": "6",
@@ -312,13 +312,162 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "smsReceivedAt": null
             }
           ],
-          "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
+          "nextCursor": "ck0mjuohs00000cxz1zy1883klo"
         }
       },
       "400": {
         "ok": false,
         "code": "BAD_REQUEST",
         "message": "limit: too small: expected number to be >=1."
+      }
+    }
+  },
+  "streamEvents": {
+    "responses": {
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "Last-Event-ID: not an event of this stream; reconnect without it."
+      }
+    }
+  },
+  "streamOrderEvents": {
+    "responses": {
+      "404": {
+        "ok": false,
+        "code": "NOT_FOUND",
+        "message": "No such order."
+      }
+    }
+  },
+  "createWebhook": {
+    "request": {
+      "url": "http://127.0.0.1:9/hook",
+      "events": [
+        "sms.received",
+        "order.updated"
+      ]
+    },
+    "responses": {
+      "201": {
+        "ok": true,
+        "data": {
+          "id": "wh0mjuohs00000ioskatsrexbns",
+          "url": "http://127.0.0.1:9/hook",
+          "events": [
+            "order.updated",
+            "sms.received"
+          ],
+          "createdAt": "2026-01-01T00:00:00.000Z",
+          "previousSecretUntil": null,
+          "secret": "whsec_vV8vKre7eHNiVV4dFLwMYDOUs+0eiAv/"
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "url: must be an http or https URL."
+      }
+    }
+  },
+  "listWebhooks": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "wh0mjuohs00000ioskatsrexbns",
+              "url": "http://127.0.0.1:9/hook",
+              "events": [
+                "order.updated",
+                "sms.received"
+              ],
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "previousSecretUntil": null
+            }
+          ]
+        }
+      }
+    }
+  },
+  "getWebhook": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "id": "wh0mjuohs00000ioskatsrexbns",
+          "url": "http://127.0.0.1:9/hook",
+          "events": [
+            "order.updated",
+            "sms.received"
+          ],
+          "createdAt": "2026-01-01T00:00:00.000Z",
+          "previousSecretUntil": null
+        }
+      },
+      "404": {
+        "ok": false,
+        "code": "NOT_FOUND",
+        "message": "No such webhook endpoint."
+      }
+    }
+  },
+  "listWebhookDeliveries": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "dlv0mjuohs00000nfogurlwgbisb",
+              "webhookId": "wh0mjuohs00000ioskatsrexbns",
+              "eventId": "evt0mjuohs00000me7vwc4fa5fon",
+              "eventType": "order.updated",
+              "state": "pending",
+              "attempts": 1,
+              "nextAttemptAt": "2026-01-01T00:00:04.878Z",
+              "lastStatus": null,
+              "lastError": "connect ECONNREFUSED 127.0.0.1:9",
+              "lastAttemptAt": "2026-01-01T00:00:00.000Z",
+              "deliveredAt": null,
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            }
+          ],
+          "nextCursor": null
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "limit: too small: expected number to be >=1."
+      }
+    }
+  },
+  "redeliverWebhookDelivery": {
+    "responses": {
+      "429": {
+        "ok": false,
+        "code": "RATE_LIMITED",
+        "message": "Rate limit of 10 write requests per minute reached for this key; retry in 60 s."
+      }
+    }
+  },
+  "rotateWebhookSecret": {
+    "responses": {
+      "429": {
+        "ok": false,
+        "code": "RATE_LIMITED",
+        "message": "Rate limit of 10 write requests per minute reached for this key; retry in 60 s."
+      }
+    }
+  },
+  "deleteWebhook": {
+    "responses": {
+      "429": {
+        "ok": false,
+        "code": "RATE_LIMITED",
+        "message": "Rate limit of 10 write requests per minute reached for this key; retry in 60 s."
       }
     }
   },
@@ -330,7 +479,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000gx5ydldny9ihy",
+          "id": "cl0mjuohs00000o53ax300mde7j",
           "displayName": "Bob",
           "lang": "en",
           "referralCode": "u1zwjl",
@@ -348,7 +497,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000gx5ydldny9ihy",
+          "id": "cl0mjuohs00000o53ax300mde7j",
           "displayName": "Bob",
           "lang": "en",
           "referralCode": "u1zwjl",
@@ -368,7 +517,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "cl0mjuohs00000gx5ydldny9ihy",
+              "id": "cl0mjuohs00000o53ax300mde7j",
               "displayName": "Bob",
               "lang": "en",
               "referralCode": "u1zwjl",
@@ -444,7 +593,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
             "createdAt": "2026-01-01T00:00:00.000Z"
           },
           "entry": {
-            "id": "led0mjuohs00000jqwisacokg3sl",
+            "id": "led0mjuohs00000r367vp6d30l99",
             "kind": "topup",
             "amountCents": "500",
             "balanceAfterCents": "1636",
@@ -468,7 +617,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "led0mjuohs00000jqwisacokg3sl",
+              "id": "led0mjuohs00000r367vp6d30l99",
               "kind": "topup",
               "amountCents": "500",
               "balanceAfterCents": "1636",
@@ -477,25 +626,25 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "createdAt": "2026-01-01T00:00:00.000Z"
             },
             {
-              "id": "led0mjuohs00000e8rvhqukmp1fb",
+              "id": "led0mjuohs00000lw3atsmvk8ryx",
               "kind": "order_debit",
               "amountCents": "-32",
               "balanceAfterCents": "1136",
-              "orderId": "ck0mjuohs00000dn40nu87g7n83",
+              "orderId": "ck0mjuohs00000kw7975dvvkvg7",
               "reason": "tg/7",
               "createdAt": "2026-01-01T00:00:00.000Z"
             },
             {
-              "id": "led0mjuohs00000aavyd7arzgqd8",
+              "id": "led0mjuohs00000gx5ydldny9ihy",
               "kind": "refund",
               "amountCents": "26",
               "balanceAfterCents": "1168",
-              "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
+              "orderId": "ck0mjuohs00000cxz1zy1883klo",
               "reason": "cancelled",
               "createdAt": "2026-01-01T00:00:00.000Z"
             }
           ],
-          "nextCursor": "led0mjuohs00000aavyd7arzgqd8"
+          "nextCursor": "led0mjuohs00000gx5ydldny9ihy"
         }
       }
     }
@@ -525,7 +674,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "key0mjuohs00000kw7975dvvkvg7",
+          "id": "key0mjuohs00000sd1h2r3l6oeip",
           "name": "spare",
           "hint": "3WTg",
           "createdAt": "2026-01-01T00:00:00.000Z",
@@ -625,10 +774,10 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
           "pending": 2,
           "items": [
             {
-              "id": "ob0mjuohs00000bxhrva5avsodk",
+              "id": "ob0mjuohs00000hdno4k16ep5rs",
               "kind": "cancel",
               "activationId": "300000002",
-              "orderId": "ck0mjuohs000008i7o0c2tr6rcg",
+              "orderId": "ck0mjuohs00000cxz1zy1883klo",
               "attempts": 0,
               "nextAttemptAt": 1767225600000,
               "lastError": null,
@@ -637,7 +786,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "createdAt": 1767225600000
             },
             {
-              "id": "ob0mjuohs000006hd8ywsc4cyl4",
+              "id": "ob0mjuohs00000aavyd7arzgqd8",
               "kind": "next_sms",
               "activationId": "300000001",
               "orderId": "ck0mjuohs000004jgktuhikpkel",

@@ -74,6 +74,8 @@ const pathParamText: Record<string, string> = {
   keys: "A key's id (`key…`)",
   faults: "A fault's id",
   activations: "An activation's id at the simulator's fake upstream",
+  webhooks: "A webhook endpoint's id (`wh…`)",
+  deliveries: "A delivery's id (`dlv…`)",
 };
 
 function parameters(r: Route): Json[] {
@@ -84,8 +86,9 @@ function parameters(r: Route): Json[] {
   if (r.request?.query) {
     const q = jsonSchema(r.request.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, schema] of Object.entries(q.properties ?? {})) {
-      const { description, ...rest } = schema;
-      params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, ...(description !== undefined && { description }), schema: rest });
+      const { description, 'x-jiema-extension': extension, ...rest } = schema;
+      // An extension's parameter on one of jiema.my's operations is marked as such (D83).
+      params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, ...(description !== undefined && { description }), schema: rest, ...(extension === true && EXTENSION) });
     }
   }
   if (r.idempotent) {
@@ -151,11 +154,17 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
   if (r.rateClass) Object.assign(headers, rateLimitHeaders(r));
   if (r.idempotent) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/Idempotent-Replayed' };
   const out: Json = {
-    [status]: {
-      description: status === 201 ? 'Created' : 'OK',
-      headers,
-      content: { 'application/json': { schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas), ...example(examples[status]) } },
-    },
+    [status]: r.eventStream
+      ? {
+          description: 'A stream of server-sent events; each `data` is this schema as JSON.',
+          headers,
+          content: { 'text/event-stream': { schema: jsonSchema(r.response, 'output', components.schemas), ...example(examples[status]) } },
+        }
+      : {
+          description: status === 201 ? 'Created' : 'OK',
+          headers,
+          content: { 'application/json': { schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas), ...example(examples[status]) } },
+        },
   };
   for (const [code, codes] of errorsByStatus(r)) {
     const shared = SHARED[code];

@@ -6,6 +6,8 @@ import { AppError } from '../errors/app-error.js';
 import { centsToWire } from '../money/money.js';
 import { presentOrder } from '../order/order-presenter.js';
 import type { Order } from '../order/order.js';
+import { longPoll, parseSince } from '../push/long-poll.js';
+import { MAX_WAIT_SECONDS } from '../push/push-schemas.js';
 import { ok, parseInput, type HandlerResult } from './envelope.js';
 import { defineRoute, type Route, type RouteContext } from './route.js';
 import * as S from './schemas.js';
@@ -148,17 +150,31 @@ export const publicRoutes: Route[] = [
     method: 'GET',
     path: '/api/v1/orders/:id',
     operationId: 'getOrder',
-    description: 'Poll every 3–5 s until `status` is `RECEIVED` and `smsBody` is set. Polling syncs the order with the upstream (at most once per order every 2 s, shared by concurrent polls) and expires it once `expiresAt` has passed. An order that is not yours is answered exactly like one that does not exist.',
+    description: `Poll every 3–5 s until \`status\` is \`RECEIVED\` and \`smsBody\` is set. Polling syncs the order with the upstream (at most once per order every 2 s, shared by concurrent polls) and expires it once \`expiresAt\` has passed. An order that is not yours is answered exactly like one that does not exist.
+
+**Extension: long-poll.** With \`wait=<seconds ≤ ${MAX_WAIT_SECONDS}>\` the answer is held until the order differs from \`since\` (an SMS arrived, it expired, it was cancelled…) or the wait is over, then it is the same answer; it counts as one poll. A finished order is answered at once. Such answers carry \`Jiema-Long-Poll: ${MAX_WAIT_SECONDS}\` (the longest wait), which tells a client the server long-polls; jiema.my ignores \`wait\` and answers at once.`,
     fast: true,
     auth: 'user',
     rateClass: 'poll',
     tag: 'public',
     summary: 'One order; polling it also syncs it with the upstream',
+    request: { query: S.GetOrderQuery },
     response: S.Order,
-    errors: ['NOT_FOUND', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
+    errors: ['NOT_FOUND', 'BAD_REQUEST', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
     handler: (ctx) => {
       const user = userId(ctx);
       const id = orderId(ctx);
+      if (ctx.query.wait !== undefined || ctx.query.since !== undefined) {
+        const q = parseInput(S.GetOrderQuery, ctx.query, 'the query');
+        const since = parseSince(q.since);
+        if (q.wait !== undefined && q.wait > 0) {
+          return longPoll(ctx.engine, user, id, q.wait, since).then((o) => {
+            const answer = orderAnswer(ctx, o);
+            answer.headers = { 'Jiema-Long-Poll': String(MAX_WAIT_SECONDS) };
+            return answer;
+          });
+        }
+      }
       // Most polls find the order synced within the last 2 s: answered without waiting on anything.
       const ready = ctx.engine.orders.peek(user, id);
       return ready ? orderAnswer(ctx, ready) : ctx.engine.orders.get(user, id).then((o) => orderAnswer(ctx, o));

@@ -53,6 +53,11 @@ export interface Route {
   description?: string;
   tag: 'public' | 'admin' | 'system' | 'simulator' | 'console';
   request?: { body?: z.ZodType; query?: z.ZodType };
+  /**
+   * A success is a `text/event-stream` (server-sent events) whose events' `data` is `response`;
+   * the response check (docs/decisions.md D85) then looks at the status only.
+   */
+  eventStream?: true;
   /** The schema of `data` in a successful response. */
   response: z.ZodType;
   /** False when a success answers `response` itself instead of `{ ok: true, data }` (the OpenAPI document). */

@@ -154,3 +154,7 @@ export const AdminLedgerEntry = z.object({
 export const ServiceList = z.object({ items: z.array(ServiceItem) });
 export const CountryList = z.object({ items: z.array(CountryItem) });
 export const PriceList = z.object({ service: z.string(), items: z.array(PriceItem) });
+
+// ----------------------------------------------------------------- push (docs/decisions.md D90–D99)
+
+export * from '../push/push-schemas.js';

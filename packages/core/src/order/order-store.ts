@@ -5,6 +5,7 @@
 import type { Db } from '../storage/database.js';
 import type { ChangeWatch } from '../storage/change-watch.js';
 import type { ChangeFeed } from '../console/change-feed.js';
+import type { EventLog } from '../push/event-log.js';
 import type { Order, OrderStatus, Sms } from './order.js';
 
 export interface OrderRow {
@@ -55,6 +56,8 @@ export class OrderStore {
     private readonly changes?: ChangeWatch,
     /** Told of every order written, for live views (docs/decisions.md D113). */
     private readonly feed?: ChangeFeed,
+    /** Written with every order change, in its transaction (docs/decisions.md D90). */
+    private readonly events?: EventLog,
   ) {
     changes?.onForeignCommit(() => this.cache.clear());
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
@@ -120,6 +123,7 @@ export class OrderStore {
       sms_history: JSON.stringify(o.smsHistory),
       end_reason: o.endReason,
     });
+    this.events?.record(undefined, o);
     this.feed?.order(o.id);
   }
 
@@ -127,8 +131,10 @@ export class OrderStore {
   update(prev: Order, next: Order): boolean {
     this.cache.delete(next.id);
     const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
-    if (r.changes === 1) this.feed?.order(next.id);
-    return r.changes === 1;
+    if (r.changes !== 1) return false;
+    this.events?.record(prev, next);
+    this.feed?.order(next.id);
+    return true;
   }
 
   page(userId: string, options: { status?: OrderStatus | undefined; limit: number; before?: string | undefined }): Order[] {

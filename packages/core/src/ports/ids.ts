@@ -6,7 +6,7 @@
 import type { Clock } from './clock.js';
 import type { Rng } from './rng.js';
 
-export type IdPrefix = 'cl' | 'ck' | 'key' | 'led' | 'ob';
+export type IdPrefix = 'cl' | 'ck' | 'key' | 'led' | 'ob' | 'evt' | 'wh' | 'dlv';
 
 export interface IdGenerator {
   next(prefix: IdPrefix): string;

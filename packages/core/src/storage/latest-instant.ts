@@ -16,6 +16,8 @@ const TIME_COLUMNS: ReadonlyArray<[table: string, column: string]> = [
   ['outbox', 'done_at'],
   ['buy_intents', 'started_at'],
   ['idempotency_keys', 'created_at'],
+  ['events', 'created_at'],
+  ['webhook_deliveries', 'last_attempt_at'],
 ];
 
 const ID_COLUMNS: ReadonlyArray<[table: string, prefix: IdPrefix]> = [
@@ -25,6 +27,9 @@ const ID_COLUMNS: ReadonlyArray<[table: string, prefix: IdPrefix]> = [
   ['ledger', 'led'],
   ['outbox', 'ob'],
   ['buy_intents', 'ob'],
+  ['events', 'evt'],
+  ['webhooks', 'wh'],
+  ['webhook_deliveries', 'dlv'],
 ];
 
 const tableExists = (db: Db, table: string): boolean =>

@@ -152,6 +152,59 @@ ALTER TABLE idempotency_keys ADD COLUMN attempt TEXT;
 `,
   },
   {
+    version: 4,
+    name: 'order events, webhooks and their deliveries',
+    sql: `
+-- Every change of an order, written in the transaction of the change (docs/decisions.md D90): what
+-- long-poll, server-sent events and webhooks deliver. seq orders them; id is the stable event id
+-- (SSE id, webhook-id).
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  user_id TEXT NOT NULL,
+  order_id TEXT NOT NULL,
+  type TEXT NOT NULL CHECK (type IN ('order.updated', 'sms.received')),
+  data TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_user ON events(user_id, seq);
+CREATE INDEX events_order ON events(order_id, seq);
+
+-- A user's webhook endpoints (docs/decisions.md D92). The signing secret must be usable to sign, so it is
+-- kept (D93); during a rotation the previous one signs too until previous_until.
+CREATE TABLE webhooks (
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id),
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  previous_secret TEXT,
+  previous_until INTEGER,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+) STRICT;
+CREATE INDEX webhooks_user ON webhooks(user_id, id);
+
+-- One event owed to one endpoint (docs/decisions.md D94): written with the event, sent with retries
+-- until the receiver answers 2xx or 24 hours pass. A redelivery is a new row with the same event.
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  webhook_id TEXT NOT NULL REFERENCES webhooks(id),
+  event_id TEXT NOT NULL REFERENCES events(id),
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_status INTEGER,
+  last_error TEXT,
+  last_attempt_at INTEGER,
+  delivered_at INTEGER,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX webhook_deliveries_pending ON webhook_deliveries(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
+`,
+  },
+  {
     version: 6,
     name: 'console sessions',
     sql: `

@@ -1,0 +1,304 @@
+/**
+ * Push (docs/decisions.md D90–D96) against a real HTTP server: the event log written with each
+ * change, long-poll woken by an SMS, a cancel and an expiry, server-sent events with resume,
+ * and webhooks signed by the Standard Webhooks scheme (verified with the official library),
+ * retried while the receiver is down, and refused on private targets in production.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+
+let s: TestServer | undefined;
+const receivers: Server[] = [];
+afterEach(async () => {
+  await s?.close();
+  s = undefined;
+  for (const r of receivers.splice(0)) await new Promise((done) => r.close(done));
+});
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** A webhook receiver on 127.0.0.1 answering `status()` (changeable while it runs). */
+async function receiver(status: () => number = () => 204): Promise<{ url: string; got: Received[]; waitFor(n: number): Promise<void> }> {
+  const got: Received[] = [];
+  const waiters: Array<() => void> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const code = status();
+      if (code >= 200 && code < 300) got.push({ headers: req.headers, body });
+      res.writeHead(code).end();
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  receivers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    got,
+    async waitFor(n) {
+      while (got.length < n) await new Promise<void>((r) => waiters.push(r));
+    },
+  };
+}
+
+const activationOf = (t: TestServer, orderId: string): string =>
+  t.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id;
+
+async function buy(t: TestServer, key: string): Promise<{ id: string; updatedAt: string }> {
+  const r = await t.call('POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 } });
+  expect(r.status).toBe(200);
+  return r.body.data;
+}
+
+async function sms(t: TestServer, orderId: string, text = 'Your code is 482913'): Promise<void> {
+  const activation = activationOf(t, orderId);
+  t.upstream.deliverSms(activation, text);
+  await t.engine.orders.syncActivation(activation);
+}
+
+/** Resolves once `n` long-polls are parked on the server. */
+async function parked(t: TestServer, n = 1): Promise<void> {
+  while (t.engine.push.waiters.size < n) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('the event log', () => {
+  it('writes order.updated for every change and sms.received for an SMS, in the change\'s transaction', async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    await sms(s, o.id);
+    const rows = s.engine.db.prepare<[string], { type: string; data: string }>('SELECT type, data FROM events WHERE order_id = ? ORDER BY seq').all(o.id);
+    expect(rows.map((r) => r.type)).toEqual(['order.updated', 'order.updated', 'sms.received']);
+    expect(JSON.parse(rows.at(-1)!.data)).toMatchObject({ id: o.id, status: 'RECEIVED', smsCode: '482913' });
+    // A change that rolls back leaves no event.
+    const before = s.engine.db.prepare('SELECT COUNT(*) AS n FROM events').get();
+    expect(() =>
+      s!.engine.db.transaction(() => {
+        s!.engine.orders.cancel(u.id, o.id);
+      })(),
+    ).toThrow();
+    expect(s.engine.db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual(before);
+    expectInvariants(s.engine);
+  });
+});
+
+describe('long-poll', () => {
+  it('answers as soon as an SMS arrives, counted as one poll', async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
+    await parked(s);
+    await sms(s, o.id);
+    const r = await pending;
+    expect(r.status).toBe(200);
+    expect(r.body.data).toMatchObject({ status: 'RECEIVED', smsCode: '482913' });
+    expect(r.headers.get('jiema-long-poll')).toBe('30');
+    // One poll from the window of 300.
+    expect(r.headers.get('ratelimit')).toBe('"poll";r=299;t=60');
+  });
+
+  it('is woken by a cancel', async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
+    await parked(s);
+    expect((await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key })).status).toBe(200);
+    expect((await pending).body.data.status).toBe('CANCELLED');
+  });
+
+  it('is woken by an expiry', async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=${encodeURIComponent(o.updatedAt)}`, { key: u.key });
+    await parked(s);
+    s.clock.advance(21 * 60 * 1000);
+    await s.engine.tick();
+    const r = await pending;
+    expect(r.body.data).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('answers at once when the order already differs, and after the wait when nothing happens', async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    await sms(s, o.id);
+    const now = await s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
+    expect(now.body.data.status).toBe('RECEIVED');
+    const later = await s.call('GET', `/api/v1/orders/${o.id}?wait=1&since=1`, { key: u.key });
+    expect(later.status).toBe(200);
+    expect(later.body.data.smsHistory).toHaveLength(1);
+  });
+
+  it('refuses a bad wait or since, and keeps others\' orders hidden', async () => {
+    s = await startServer();
+    const u = s.user();
+    const other = s.user();
+    const o = await buy(s, u.key);
+    expectError(await s.call('GET', `/api/v1/orders/${o.id}?wait=31`, { key: u.key }), 400, 'BAD_REQUEST');
+    expectError(await s.call('GET', `/api/v1/orders/${o.id}?wait=5&since=yesterday`, { key: u.key }), 400, 'BAD_REQUEST');
+    expectError(await s.call('GET', `/api/v1/orders/${o.id}?wait=5`, { key: other.key }), 404, 'NOT_FOUND');
+  });
+});
+
+/** Reads server-sent events until `n` have arrived; then closes the connection. */
+async function readEvents(url: string, key: string, n: number, lastEventId?: string): Promise<Array<{ id: string; event: string; data: any }>> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, ...(lastEventId && { 'last-event-id': lastEventId }) }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const out: Array<{ id: string; event: string; data: any }> = [];
+  const decoder = new TextDecoder();
+  let buf = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let i: number;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const frame = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      const f: Record<string, string> = {};
+      for (const line of frame.split('\n')) {
+        const m = /^(\w+): ?(.*)$/.exec(line);
+        if (m) f[m[1]!] = m[2]!;
+      }
+      if (f.event) out.push({ id: f.id!, event: f.event, data: JSON.parse(f.data!) });
+    }
+    if (out.length >= n) break;
+  }
+  controller.abort();
+  return out;
+}
+
+describe('server-sent events', () => {
+  it("streams an order's events from its first, and resumes after Last-Event-ID", async () => {
+    s = await startServer();
+    const u = s.user();
+    const o = await buy(s, u.key);
+    const url = `${s.url}/api/v1/orders/${o.id}/events`;
+    const first = readEvents(url, u.key, 3);
+    await sms(s, o.id);
+    const events = await first;
+    expect(events.map((e) => e.event)).toEqual(['order.updated', 'order.updated', 'sms.received']);
+    expect(events[2]!.data).toMatchObject({ id: events[2]!.id, type: 'sms.received', data: { id: o.id, smsCode: '482913' } });
+    // Missed while disconnected: a cancel is refused (code received), a next-sms is not.
+    expect((await s.call('POST', `/api/v1/orders/${o.id}/next-sms`, { key: u.key })).status).toBe(200);
+    const resumed = await readEvents(url, u.key, 1, events[2]!.id);
+    expect(resumed[0]).toMatchObject({ event: 'order.updated', data: { data: { status: 'WAITING' } } });
+  });
+
+  it("streams every order of the key's user from now on, and nobody else's", async () => {
+    s = await startServer();
+    const u = s.user();
+    const other = s.user();
+    const old = await buy(s, u.key);
+    expectError(await s.call('GET', '/api/v1/events', { key: u.key, headers: { 'last-event-id': 'evt-unknown' } }), 400, 'BAD_REQUEST');
+    const all = readEvents(`${s.url}/api/v1/events`, u.key, 2);
+    while (s.engine.feed.size < 2) await new Promise((r) => setTimeout(r, 5));
+    await buy(s, other.key);
+    await sms(s, old.id);
+    const events = await all;
+    expect(events.map((e) => [e.event, e.data.data.id])).toEqual([
+      ['order.updated', old.id],
+      ['sms.received', old.id],
+    ]);
+  });
+});
+
+describe('webhooks', () => {
+  it('delivers signed events that the official standardwebhooks library verifies', async () => {
+    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const hook = await receiver();
+    const u = s.user();
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['sms.received'] } });
+    expect(created.status).toBe(201);
+    const secret: string = created.body.data.secret;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const list = await s.call('GET', '/api/v1/webhooks', { key: u.key });
+    expect(list.body.data.items).toHaveLength(1);
+    expect(list.text).not.toContain(secret);
+
+    const o = await buy(s, u.key);
+    await sms(s, o.id);
+    await hook.waitFor(1);
+    const [d] = hook.got;
+    const verified = new StandardWebhook(secret).verify(d!.body, d!.headers as Record<string, string>) as { id: string; type: string; data: { id: string } };
+    expect(verified).toMatchObject({ type: 'sms.received', data: { id: o.id } });
+    expect(d!.headers['webhook-id']).toBe(verified.id);
+    const deliveries = await s.call('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key: u.key });
+    await expect.poll(async () => (await s!.call('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key: u.key })).body.data.items[0].state).toBe('delivered');
+    expect(deliveries.body.data.items).toHaveLength(1);
+
+    // Redelivery: the same event, the same webhook-id.
+    const again = await s.call('POST', `/api/v1/webhooks/${created.body.data.id}/deliveries/${deliveries.body.data.items[0].id}/redeliver`, { key: u.key });
+    expect(again.status).toBe(201);
+    await hook.waitFor(2);
+    expect(hook.got[1]!.headers['webhook-id']).toBe(verified.id);
+    expect(hook.got[1]!.body).toBe(d!.body);
+  });
+
+  it('retries with backoff while the receiver is down, then delivers the same event', async () => {
+    s = await startServer({ webhooks: { allowPrivateTargets: true, backoffMs: { base: 1_000, max: 60_000 } } });
+    let up = false;
+    const hook = await receiver(() => (up ? 200 : 503));
+    const u = s.user();
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url } });
+    await buy(s, u.key);
+    const path = `/api/v1/webhooks/${created.body.data.id}/deliveries`;
+    await expect.poll(async () => (await s!.call('GET', path, { key: u.key })).body.data.items[0].attempts).toBe(1);
+    let d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
+    expect(d).toMatchObject({ state: 'pending', lastStatus: 503 });
+    const firstRetryIn = Date.parse(d.nextAttemptAt) - Date.parse(d.lastAttemptAt);
+    expect(firstRetryIn).toBeGreaterThanOrEqual(750);
+    s.clock.advance(firstRetryIn);
+    await s.engine.tick();
+    d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
+    expect(d.attempts).toBe(2);
+    // The second wait is about twice the first (jitter ±25 %).
+    expect(Date.parse(d.nextAttemptAt) - Date.parse(d.lastAttemptAt)).toBeGreaterThanOrEqual(1_500);
+    up = true;
+    s.clock.advance(Date.parse(d.nextAttemptAt) - s.clock.now());
+    await s.engine.tick();
+    await hook.waitFor(1);
+    d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
+    expect(d).toMatchObject({ state: 'delivered', attempts: 3, lastStatus: 200 });
+    expect(hook.got[0]!.headers['webhook-id']).toBe(d.eventId);
+  });
+
+  it('signs with both secrets while a rotation overlaps', async () => {
+    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const hook = await receiver();
+    const u = s.user();
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['order.updated'] } });
+    const rotated = await s.call('POST', `/api/v1/webhooks/${created.body.data.id}/rotate-secret`, { key: u.key, body: {} });
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.data.previousSecretUntil).not.toBeNull();
+    await buy(s, u.key);
+    await hook.waitFor(1);
+    const d = hook.got[0]!;
+    expect(String(d.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [created.body.data.secret, rotated.body.data.secret]) new StandardWebhook(secret).verify(d.body, d.headers as Record<string, string>);
+  });
+
+  it('refuses private and loopback receivers in production, and deletes endpoints', async () => {
+    s = await startServer();
+    const u = s.user();
+    for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'ftp://example.com/x']) {
+      expectError(await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url } }), 400, 'BAD_REQUEST');
+    }
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: 'https://example.com/hook' } });
+    expect(created.status).toBe(201);
+    expect((await s.call('DELETE', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key })).body.data).toEqual({ id: created.body.data.id, deleted: true });
+    expectError(await s.call('GET', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key }), 404, 'NOT_FOUND');
+  });
+});
