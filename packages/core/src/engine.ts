@@ -109,6 +109,8 @@ export interface Engine {
   /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
   feed: ChangeFeed;
   push: Push;
+  /** When tick() last started (wall-clock ms), or 0: long-poll syncs its order itself when nothing ticks. */
+  readonly lastTickAt: number;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
   /**
@@ -183,8 +185,14 @@ export function createEngine(options: EngineOptions): Engine {
     if (released > 0) log.warn({ event: 'idempotency.released_after_crash', keys: released });
   }
 
+  // Deliveries a previous process left pending (a restart, a SIGKILL) go out now, not at the first tick
+  // (a manual virtual clock has none until time moves): docs/decisions.md D94.
+  if (exclusive && webhooks.pendingCount() > 0) queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
+
   let running: Promise<TickResult> | undefined;
+  let lastTickAt = 0;
   const tickOnce = async (): Promise<TickResult> => {
+    lastTickAt = Date.now();
     // Nothing is written to a database file that is no longer the one on disk.
     if (!storage.check().ok) return { synced: 0, expired: 0, outboxSent: 0, reconciled: 0, webhooksSent: 0 };
     const { synced, expired } = await orders.sweep({ sync: options.backgroundSync ?? true });
@@ -226,6 +234,9 @@ export function createEngine(options: EngineOptions): Engine {
     idempotency,
     feed,
     push,
+    get lastTickAt() {
+      return lastTickAt;
+    },
     tick() {
       running ??= tickOnce().finally(() => {
         running = undefined;

@@ -8,6 +8,7 @@ import type { RatePacer } from './pacing/rate-pacer.js';
 import { AccountApi } from './resources/account-api.js';
 import { CountriesApi, PricesApi, ServicesApi } from './resources/catalogue-api.js';
 import { OrdersApi } from './resources/orders-api.js';
+import { WebhooksApi } from './resources/webhooks-api.js';
 
 export class JiemaClient {
   /** The API base every path is under, e.g. `https://jiema.my/api/v1`. */
@@ -17,6 +18,8 @@ export class JiemaClient {
   readonly countries: CountriesApi;
   readonly prices: PricesApi;
   readonly orders: OrdersApi;
+  /** Webhook endpoints and `verify` for deliveries (a jiema extension). */
+  readonly webhooks: WebhooksApi;
   /** This client's pacer (undefined with `pacing: false`); pass it to another client on the same key to share the budget. */
   readonly pacer: RatePacer | undefined;
   readonly #requester: Requester;
@@ -31,6 +34,7 @@ export class JiemaClient {
     this.countries = new CountriesApi(this.#requester);
     this.prices = new PricesApi(this.#requester);
     this.orders = new OrdersApi(this.#requester, config.clock);
+    this.webhooks = new WebhooksApi(this.#requester);
   }
 
   toString(): string {

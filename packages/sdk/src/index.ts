@@ -23,4 +23,6 @@ export type { AccountApi } from './resources/account-api.js';
 export type { CountriesApi, PricesApi, ServicesApi } from './resources/catalogue-api.js';
 export { OrderList } from './resources/order-list.js';
 export type { OrdersApi } from './resources/orders-api.js';
-export { DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS, type WaitForSmsOptions } from './resources/wait-for-sms.js';
+export { DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS, LONG_POLL_SECONDS, type WaitForSmsOptions } from './resources/wait-for-sms.js';
+export type { Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookEventType, WebhookWithSecret, WebhooksApi } from './resources/webhooks-api.js';
+export { JiemaWebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS, signWebhookPayload, verifyWebhook, type VerifyOptions, type WebhookEvent, type WebhookHeaders } from './webhooks/verify.js';

@@ -22,7 +22,8 @@ afterEach(async () => {
   await s.close();
 });
 
-const FAST = { intervalMs: 5 };
+// These tests are about polling (counted polls, intervals): long-poll is tested in push.test.ts.
+const FAST = { intervalMs: 5, longPoll: false };
 
 /** Resolves once the waiters have polled `n` more times (real polls, not a timer). */
 async function afterPolls(n: number): Promise<void> {

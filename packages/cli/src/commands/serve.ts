@@ -34,6 +34,7 @@ export const serveCommand: Command = {
       .option('demo', { type: 'boolean', default: false, describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator' })
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
       .option('console', { type: 'boolean', default: true, describe: 'Serve the web console at / (--no-console to turn it off)' })
+      .option('allow-private-webhooks', { type: 'boolean', default: false, describe: 'With a real upstream: let webhooks go to private and loopback addresses (refused by default against SSRF; the simulator always allows them)' })
       .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
       .check((a) => {
         if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
@@ -73,6 +74,7 @@ export const serveCommand: Command = {
       facadeKey: args['facade-key'] as string | undefined,
       behaviour: args.behaviour as string | undefined,
       reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
+      allowPrivateWebhooks: Boolean(args['allow-private-webhooks']),
       console: args.console as boolean,
       ...(args['trust-proxy'] !== undefined && { trustProxy: parseTrustProxy(String(args['trust-proxy'])) }),
     }).catch((err: unknown) => {

@@ -50,6 +50,8 @@ export interface ServeOptions {
   /** A YAML/JSON file with the simulator's behaviour. */
   behaviour?: string | undefined;
   reconcileAfterMs?: number | undefined;
+  /** Webhooks may go to private and loopback addresses (docs/decisions.md D95); the simulator always allows them. */
+  allowPrivateWebhooks?: boolean | undefined;
   trustProxy?: TrustProxy | undefined;
   /** Serve the web console at / (default true; --no-console turns it off). */
   console?: boolean | undefined;

@@ -17,7 +17,7 @@ import { backoffDelay, isRetryable, writeOutcome, type Failure, type RetrySettin
 import { sendAttempt, type AttemptResult, type FetchLike } from './transport.js';
 
 export interface RequestSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** The path under /api/v1, already encoded. */
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -25,6 +25,8 @@ export interface RequestSpec {
   rateClass: RateClass;
   /** For writes: what the caller should do when the outcome is unknown. */
   reconcile?: string;
+  /** Told the headers of the successful answer (long-poll support is advertised in one). */
+  onHeaders?: (headers: Headers) => void;
 }
 
 /** Options every method takes as its last argument. */
@@ -196,7 +198,10 @@ export class Requester {
     const requestId = res.headers.get('x-request-id') ?? call.requestId;
     const body = res.json as { ok?: unknown; data?: unknown } | undefined;
     if (res.status >= 200 && res.status < 300) {
-      if (body?.ok === true && 'data' in body) return { ok: true, value: body.data as T };
+      if (body?.ok === true && 'data' in body) {
+        call.spec.onHeaders?.(res.headers);
+        return { ok: true, value: body.data as T };
+      }
       const error = new JiemaInvalidResponseError({ message: `${call.what} answered ${res.status} without the jiema JSON envelope.`, status: res.status, requestId, headers: res.headers });
       return { ok: false, error, failure: { kind: 'invalid' }, retryAfterMs: undefined, counted: true };
     }

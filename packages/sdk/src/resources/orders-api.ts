@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock.js';
 import type { CreateOrderInput, ListOrdersQuery, Order, OrderPage, OrderStatusResult } from '../types.js';
 import { ApiResource } from './api-resource.js';
 import { OrderList } from './order-list.js';
-import { waitForSms, type WaitForSmsOptions } from './wait-for-sms.js';
+import { waitForSms, type LongPollSupport, type WaitForSmsOptions } from './wait-for-sms.js';
 
 function orderPath(id: string, action = ''): string {
   if (typeof id !== 'string' || id === '') throw new TypeError('An order id is a non-empty string, such as the `id` orders.create returned.');
@@ -19,6 +19,8 @@ function orderPath(id: string, action = ''): string {
 
 export class OrdersApi extends ApiResource {
   readonly #clock: Clock;
+  /** Whether the server long-polls: learnt from its first answer to a request with `wait`. */
+  readonly #longPoll: LongPollSupport = { supported: undefined };
   readonly #reads = new SingleFlight<Order>((reason) => new JiemaAbortError({ message: 'GET /orders/:id was aborted by the caller.', cause: reason }));
 
   constructor(requester: Requester, clock: Clock) {
@@ -76,9 +78,31 @@ export class OrdersApi extends ApiResource {
     return new OrderList(fetchPage, query.cursor);
   }
 
-  /** Polls until a new SMS arrives; see WaitForSmsOptions. */
+  /**
+   * One order, held by the server up to `waitSeconds` until its SMS count differs from `since`
+   * (or it ends): long-poll, a jiema extension. A server without it (jiema.my) answers at once;
+   * the answer's `Jiema-Long-Poll` header tells which.
+   */
+  getWhenChanged(id: string, wait: { waitSeconds: number; since: number }, options: RequestOptions = {}): Promise<Order> {
+    const path = orderPath(id);
+    return this.request<Order>(
+      {
+        method: 'GET',
+        path,
+        query: { wait: Math.max(0, Math.min(30, Math.floor(wait.waitSeconds))), since: wait.since },
+        rateClass: 'poll',
+        onHeaders: (headers) => {
+          this.#longPoll.supported = headers.get('jiema-long-poll') !== null;
+        },
+      },
+      // The server holds the answer: an attempt may take the whole wait and then some.
+      { ...options, timeoutMs: Math.max(options.timeoutMs ?? 0, (wait.waitSeconds + 15) * 1000) },
+    );
+  }
+
+  /** Waits until a new SMS arrives, by long-poll when the server offers it, else polling; see WaitForSmsOptions. */
   waitForSms(id: string, options?: WaitForSmsOptions): Promise<Order> {
     orderPath(id);
-    return waitForSms((orderId, o) => this.get(orderId, o), this.#clock, id, options);
+    return waitForSms((orderId, o, wait) => (wait ? this.getWhenChanged(orderId, wait, o) : this.get(orderId, o)), this.#clock, id, options, this.#longPoll);
   }
 }
