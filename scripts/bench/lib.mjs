@@ -45,7 +45,7 @@ export function stop(proc, signal = 'SIGTERM') {
 export async function drive(options) {
   const child = await startProcess(`${HERE}drive.mjs`, [JSON.stringify(options)]);
   await new Promise((r) => (child.proc.exitCode !== null ? r() : child.proc.once('close', r)));
-  const { proc, readyMs, stderr, ...result } = child;
+  const { proc: _proc, readyMs: _readyMs, stderr: _stderr, ...result } = child;
   return result;
 }
 

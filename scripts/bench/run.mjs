@@ -1,7 +1,7 @@
 // `pnpm bench`: every performance target of the benchmarks issue, each measured beside its
 // physical limit in the same run, printed as one table and written as JSON to
 // bench-results/latest.json. `--quick` shortens every run (a smoke test, not figures).
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';

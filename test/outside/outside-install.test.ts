@@ -142,7 +142,7 @@ async function deliverToNextOrder(s: Served, known: Set<string>): Promise<string
   throw new Error('no order appeared');
 }
 
-let tarballs: Record<string, string> = {};
+const tarballs: Record<string, string> = {};
 /** Set for the installs: where better-sqlite3's install script finds its prebuilt binary. */
 const installEnv: Record<string, string> = {};
 

@@ -41,7 +41,7 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
     y = y.command(c.command, c.describe, (b) => withEnvDefaults(c.builder(b)), async (args) => {
       const out = createOutput(Boolean(args.json), io.stdout, stderr);
       try {
-        await c.handler(args as Record<string, unknown>, out);
+        await c.handler(args, out);
       } catch (err) {
         exitCode = report(err, out);
       }

@@ -37,7 +37,7 @@ export function readCredentials(dbPath: string): LocalCredentials | undefined {
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     const out: LocalCredentials = {};
-    for (const f of FIELDS) if (typeof parsed[f] === 'string' && parsed[f] !== '') out[f] = parsed[f] as string;
+    for (const f of FIELDS) if (typeof parsed[f] === 'string' && parsed[f] !== '') out[f] = parsed[f];
     return out;
   } catch {
     return undefined;

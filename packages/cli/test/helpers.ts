@@ -62,8 +62,8 @@ export function serve(args: string[], options: { cwd?: string; env?: Record<stri
     let stderr = '';
     const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
     const timer = setTimeout(() => reject(new Error(`serve did not get ready: ${stderr}`)), 20_000);
-    proc.stderr!.on('data', (d) => (stderr += d));
-    proc.stdout!.on('data', (d) => {
+    proc.stderr.on('data', (d) => (stderr += d));
+    proc.stdout.on('data', (d) => {
       stdout += d;
       const line = stdout.split('\n')[0];
       if (stdout.includes('\n') && line) {

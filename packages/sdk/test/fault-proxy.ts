@@ -51,7 +51,7 @@ export class FaultProxy {
 
   /** Starts on 127.0.0.1 (port 0 unless given); with no target, unmatched requests get 599. */
   static async start(target?: string, port = 0): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
+    let proxy: FaultProxy | undefined; // eslint-disable-line prefer-const -- assigned after the server that refers to it
     const server = createServer((req, res) => void proxy!.handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -62,7 +62,7 @@ export function behaviourFor(config: BehaviourConfig, service: string, country: 
   for (const o of config.overrides) {
     if (o.service !== undefined && o.service !== service) continue;
     if (o.country !== undefined && o.country !== country) continue;
-    b = { ...b, ...o.behaviour } as Behaviour;
+    b = { ...b, ...o.behaviour };
   }
   return b;
 }

@@ -97,11 +97,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clockSpec = typeof options.clock === 'string' ? parseClockSpec(options.clock) : (options.clock ?? { mode: 'real' });
   const adminToken = options.adminToken ?? `jma_sim_${randomBytes(16).toString('hex')}`;
   const upstreamApiKey = options.upstreamApiKey ?? `sim_${randomBytes(16).toString('hex')}`;
-  const facade = { mode: options.facadeMode ?? ('always200' as FacadeMode) };
+  const facade = { mode: options.facadeMode ?? ('always200') };
   const facadeGuard = new FacadeGuard(upstreamApiKey);
   let queue: Promise<unknown> = Promise.resolve();
   /** Serialises clock work: advances, pumps and resets never interleave. */
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+  const serial = <T>(work: () => T | Promise<T>): Promise<T> => {
     const run = queue.then(work, work);
     queue = run.catch(() => undefined);
     return run;
@@ -154,7 +154,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw new Error('the simulator did not settle: something stays due forever');
   };
 
-  // eslint-disable-next-line prefer-const -- assigned once `control`, which build() needs, exists
+   
   let world: World;
   const control = {
     get world() {
@@ -169,7 +169,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return { now: world.clock.now() };
       }),
     reset: () =>
-      serial(async () => {
+      serial(() => {
         // The same file, emptied in one transaction: the admin token, the facade key and the lock
         // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
         wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);

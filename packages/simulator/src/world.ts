@@ -66,7 +66,7 @@ export function createWorld(options: WorldOptions): World {
   const scheduler = new Scheduler();
   const log = new EventLog(() => clock.now());
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
-  let engine: Engine | undefined;
+  let engine: Engine | undefined; // eslint-disable-line prefer-const -- closures below refer to it before it is built
   const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(db));
   const upstream = new FakeUpstream({
     clock,

@@ -20,7 +20,7 @@ async function sa(params: Record<string, string | number>, opts: { key?: string 
   const res =
     opts.method === 'POST'
       ? await fetch(`${t.sim.url}/stubs/handler_api.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: q.toString() })
-      : await fetch(`${t.sim.url}/stubs/handler_api.php?${q}`);
+      : await fetch(`${t.sim.url}/stubs/handler_api.php?${q.toString()}`);
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
 }
 

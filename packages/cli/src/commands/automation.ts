@@ -5,7 +5,7 @@
 import type { Argv } from 'yargs';
 import { JiemaClient, JiemaConnectionError, JiemaError, JiemaOrderEndedError, JiemaWaitTimeoutError, type Order } from '@jiema/sdk';
 import { DEFAULT_URL } from '../local-state.js';
-import { CliError, dollars, EXIT, table, type Output } from '../output.js';
+import { CliError, dollars, EXIT, table } from '../output.js';
 import { durationMs } from '../replay/scenario-schema.js';
 import type { Command } from './command.js';
 

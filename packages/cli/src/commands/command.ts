@@ -9,5 +9,5 @@ export interface Command {
   command: string | string[];
   describe: string;
   builder: (y: Argv) => Argv;
-  handler: (args: Record<string, unknown>, out: Output) => Promise<void>;
+  handler: (args: Record<string, unknown>, out: Output) => Promise<void> | void;
 }

@@ -49,7 +49,7 @@ export const replayCommand: Command = {
       .option('admin-token', { type: 'string', describe: "The target's admin token (opens its admin and control APIs)" })
       .option('key', { type: 'string', array: true, describe: 'A fixed key for a scenario user: alice=jm_… (targets without an admin token)' })
       .option('max-spend-cents', { type: 'number', describe: 'Refuse to order once this many cents were charged (for live servers)' })
-      .option('reporter', { choices: REPORTERS, default: 'pretty' as ReporterName, describe: 'Output format' })
+      .option('reporter', { choices: REPORTERS, default: 'pretty', describe: 'Output format' })
       .option('seed', { type: 'number', describe: "Seed for the simulator (overrides each scenario's seed)" })
       .option('bail', { type: 'boolean', default: false, describe: 'Stop after the first failing scenario' })
       .option('print-schema', { type: 'boolean', default: false, describe: 'Print the JSON Schema of scenario files and exit' })

@@ -21,7 +21,7 @@ export const seedCommand: Command = {
       .option('db', { type: 'string', default: DEFAULT_DB, describe: 'The jiema database to seed (a running server sees the changes)' })
       .example('$0 seed fixtures/seed.example.yaml', 'Seed the local server in ./.jiema')
       .example('$0 seed team.yaml --db /var/lib/jiema/jiema.db --json', 'Seed a production database, machine-readable report'),
-  handler: async (args, out) => {
+  handler: (args, out) => {
     const file = args.file as string;
     const seed = loadStructuredFile(file, SeedFileSchema);
     const dbPath = resolve(args.db as string);

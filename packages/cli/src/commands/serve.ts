@@ -37,9 +37,9 @@ export const serveCommand: Command = {
       .option('allow-private-webhooks', { type: 'boolean', default: false, describe: 'With a real upstream: let webhooks go to private and loopback addresses (refused by default against SSRF; the simulator always allows them)' })
       .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
       .check((a) => {
-        if (!Number.isInteger(a.port) || (a.port as number) < 0 || (a.port as number) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
+        if (!Number.isInteger(a.port) || (a.port) < 0 || (a.port) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
         if (!Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${String(a.seed)}.`);
-        if (!Number.isInteger(a['demo-balance']) || (a['demo-balance'] as number) < 0) throw new Error('--demo-balance must be a whole number of cents.');
+        if (!Number.isInteger(a['demo-balance']) || (a['demo-balance']) < 0) throw new Error('--demo-balance must be a whole number of cents.');
         if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock))) throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
         if (a['trust-proxy'] !== undefined) {
           try {

@@ -96,7 +96,7 @@ export function interpolate<T>(value: T, vars: Record<string, unknown>): T {
       return String(vars[name]);
     }) as T;
   }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, vars)) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => interpolate(v, vars)) as T;
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars)])) as T;
   return value;
 }

@@ -141,7 +141,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       const running = await startWithAdapter(o, { dbPath, adminToken: admin.value, logger, ...(consoleOptions && { console: consoleOptions }) });
       engine = () => running.engine;
       loginToken = () => running.app.console?.issueLoginToken();
-      close = running.close;
+      close = () => running.close();
       url = running.url;
     }
   } catch (err) {

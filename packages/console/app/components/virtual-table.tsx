@@ -57,7 +57,7 @@ export function VirtualTable<T>({ label, items, columns, rowKey, rowHeight = 34,
         tabIndex={0}
         aria-label={`${label}: ${items.length} rows, scroll for more`}
         style={{ height: `${Math.min(height, Math.max(rowHeight * Math.max(items.length, 1) + 2, rowHeight * 2))}px` }}
-        onScroll={(e) => setTop((e.currentTarget as HTMLDivElement).scrollTop)}
+        onScroll={(e) => setTop((e.currentTarget).scrollTop)}
       >
         {items.length === 0 ? (
           <div class="vempty" role="row" aria-rowindex={2}>

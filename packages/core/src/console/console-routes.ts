@@ -109,7 +109,7 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
         const body = parseInput(TokenBody, ctx.body ?? {}, 'the request body');
         const opened = d.sessions.exchangeLoginToken(body.token);
         if (!opened) d.loginFailed(ctx.ip ?? 'unknown');
-        return signedIn(ctx, opened!);
+        return signedIn(ctx, opened);
       },
     }),
     console({

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import type { ApiKeyInfo, User } from '../account/account-service.js';
 import { AppError } from '../errors/app-error.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { writeTx } from '../storage/database.js';
 import { centsToWire, parseCents } from '../money/money.js';
 import type { PricingRule } from '../pricing/pricing.js';
 import { ok, parseInput } from './envelope.js';

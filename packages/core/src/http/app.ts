@@ -165,7 +165,7 @@ export function createApp(options: AppOptions): JiemaApp {
         method: req.method,
         path: req.path,
         params: (req.params ?? {}) as Record<string, string>,
-        query: (req.query ?? {}) as Record<string, unknown>,
+        query: (req.query ?? {}),
         body: req.body,
         headers: req.headers,
         ip: clientAddress(req),

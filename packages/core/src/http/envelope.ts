@@ -3,7 +3,7 @@
  * AppErrors map through the status table; anything else is INTERNAL with no detail leaked.
  */
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
 

@@ -30,7 +30,7 @@ function orderAnswer(ctx: RouteContext, order: Order): HandlerResult {
     status: 200,
     json,
     get body(): unknown {
-      return JSON.parse(json);
+      return JSON.parse(json) as unknown;
     },
   };
 }

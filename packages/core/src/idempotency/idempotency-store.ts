@@ -42,7 +42,7 @@ export function requestFingerprint(method: string, path: string, body: unknown):
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object)
+    const entries = Object.keys(value)
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
     return `{${entries.join(',')}}`;
@@ -83,7 +83,7 @@ export class IdempotencyStore {
             { retryAfterSeconds: wait },
           );
         }
-        if (row.state === 'done') return { kind: 'replay', response: { status: row.status!, body: JSON.parse(row.body!) } };
+        if (row.state === 'done') return { kind: 'replay', response: { status: row.status!, body: JSON.parse(row.body!) as unknown } };
       }
       const attempt = randomBase36(cryptoRng, 16);
       this.db

@@ -62,7 +62,7 @@ export class SmsActivateUpstream implements Upstream {
 
   private async send(action: string, params: Record<string, string> = {}, timeoutMs = this.p.timeoutMs): Promise<SmsActivateReply> {
     const query = new URLSearchParams({ [PARAM.apiKey]: this.options.apiKey, [PARAM.action]: action, ...params });
-    const reply = await this.p.http.get({ path: `${this.path}?${query}`, timeoutMs });
+    const reply = await this.p.http.get({ path: `${this.path}?${query.toString()}`, timeoutMs });
     return parseReply(this.p.http.mask(reply.body), reply.status);
   }
 

@@ -4,8 +4,8 @@
  * differs from the model; `settle` runs the clock to quiet and checks that nothing is left owed.
  */
 import { expect } from 'vitest';
-import { AppError, createEngine, createSeededRng, ManualClock, MemoryUpstream, writeTx, type Engine, type Order } from '@jiema/core';
-import { CATALOGUE, LIFETIME_MS, OrderModel, type Outcome } from './order-model.js';
+import { AppError, createEngine, createSeededRng, ManualClock, MemoryUpstream, type Engine, type Order } from '@jiema/core';
+import { CATALOGUE, LIFETIME_MS, type OrderModel, type Outcome } from './order-model.js';
 import { ScriptedFaultsUpstream } from './scripted-faults-upstream.js';
 
 export interface RealSystem {

@@ -6,7 +6,7 @@
  * stays bought without an order.
  */
 import {
-  MemoryUpstream,
+  type MemoryUpstream,
   UpstreamError,
   type Activation,
   type ActivationStatus,
