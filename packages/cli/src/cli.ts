@@ -10,8 +10,9 @@ import { seedCommand } from './commands/seed.js';
 import { replayCommand } from './commands/replay.js';
 import { adminCommands } from './commands/admin.js';
 import { automationCommands } from './commands/automation.js';
+import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
 
-export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands];
+export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, adminOrdersCommand, ledgerCommand];
 
 const EPILOGUE = `Exit codes: 0 success · 1 the command failed (an API error, a failed scenario) · 2 bad usage or an invalid input file · 3 the server could not be reached or started.
 Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).`;

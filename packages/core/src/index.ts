@@ -65,3 +65,5 @@ export { parseReply as parseSmsActivateReply, type SmsActivateReply } from './up
 export { parseReply as parseFiveSimReply, type FiveSimReply } from './upstream/five-sim/parse.js';
 export * from './upstream/upstream.js';
 export * from './upstream/upstream-error.js';
+export * from './support/order-support.js';
+export { adminOrderRoutes, presentAdminOrder } from './http/admin-order-routes.js';

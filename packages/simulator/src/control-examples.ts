@@ -195,8 +195,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "60129681026",
               "service": "tg",
               "country": 7,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "expired",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 2
             },
@@ -205,8 +205,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "6281353094962",
               "service": "tg",
               "country": 6,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "finished",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 1
             },
@@ -215,8 +215,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "60122175498",
               "service": "tg",
               "country": 7,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "expired",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 1
             }
@@ -226,17 +226,11 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
     }
   },
   "simDeliverActivationSms": {
-    "request": {
-      "body": "WhatsApp code 618-204"
-    },
     "responses": {
-      "200": {
-        "ok": true,
-        "data": {
-          "activationId": "300000001",
-          "body": "WhatsApp code 618-204",
-          "code": "618204"
-        }
+      "400": {
+        "ok": false,
+        "code": "BAD_STATUS",
+        "message": "That activation is closed; the SMS was dropped."
       }
     }
   },
@@ -258,7 +252,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 80,
+              "seq": 85,
               "at": "2026-01-01T00:00:19.193Z",
               "type": "sms.delivered",
               "data": {
@@ -269,7 +263,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 81,
+              "seq": 86,
               "at": "2026-01-01T00:00:22.891Z",
               "type": "sms.delivered",
               "data": {
@@ -280,8 +274,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             }
           ],
-          "count": 98,
-          "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
+          "count": 110,
+          "digest": "2a49ae740419db67d73ff588be547b305786754d2dfc6d433ae694a2c2cddcab"
         }
       }
     }

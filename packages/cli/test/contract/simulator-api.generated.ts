@@ -762,11 +762,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "body": "WhatsApp code 618-204"
-                 *     }
-                 */
                 "application/json": {
                     body?: string;
                 };
@@ -780,16 +775,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "data": {
-                     *         "activationId": "300000001",
-                     *         "body": "WhatsApp code 618-204",
-                     *         "code": "618204"
-                     *       }
-                     *     }
-                     */
                     "application/json": {
                         /** @constant */
                         ok: true;
@@ -811,6 +796,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_STATUS",
+                     *       "message": "That activation is closed; the SMS was dropped."
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         ok: false;
@@ -1344,8 +1336,8 @@ export interface operations {
                      *             "phone": "60129681026",
                      *             "service": "tg",
                      *             "country": 7,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "expired",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 2
                      *           },
@@ -1354,8 +1346,8 @@ export interface operations {
                      *             "phone": "6281353094962",
                      *             "service": "tg",
                      *             "country": 6,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "finished",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 1
                      *           },
@@ -1364,8 +1356,8 @@ export interface operations {
                      *             "phone": "60122175498",
                      *             "service": "tg",
                      *             "country": 7,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "expired",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 1
                      *           }
@@ -1951,7 +1943,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 80,
+                     *             "seq": 85,
                      *             "at": "2026-01-01T00:00:19.193Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1962,7 +1954,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 81,
+                     *             "seq": 86,
                      *             "at": "2026-01-01T00:00:22.891Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1973,8 +1965,8 @@ export interface operations {
                      *             }
                      *           }
                      *         ],
-                     *         "count": 98,
-                     *         "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
+                     *         "count": 110,
+                     *         "digest": "2a49ae740419db67d73ff588be547b305786754d2dfc6d433ae694a2c2cddcab"
                      *       }
                      *     }
                      */

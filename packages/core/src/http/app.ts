@@ -10,6 +10,7 @@ import { createDocsHandler, DOCS_PATH } from './docs-page.js';
 import { createFastPath, writeResult } from './fast-path.js';
 import { createInstrumentation, type RequestObserver } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
+import { adminOrderRoutes } from './admin-order-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
 import { buildOpenApi } from './openapi.js';
 import { OPENAPI_EXAMPLES } from './openapi-examples.js';
@@ -71,7 +72,7 @@ export function createApp(options: AppOptions): JiemaApp {
   if (!adminTokenSha256 || !/^[0-9a-f]{64}$/.test(adminTokenSha256)) throw new Error('createApp needs adminToken (or its SHA-256 hex digest as adminTokenSha256).');
   const clientAddress = createClientAddress(options.trustProxy);
   const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
-  const routes: Route[] = [...publicRoutes, ...adminRoutes, ...(options.extraRoutes ?? [])];
+  const routes: Route[] = [...publicRoutes, ...adminRoutes, ...adminOrderRoutes, ...(options.extraRoutes ?? [])];
   const consoleApp = options.console ? createConsole(engine, deps, options.console) : undefined;
   if (consoleApp) {
     deps.sessions = consoleApp.sessions;

@@ -152,6 +152,15 @@ ALTER TABLE idempotency_keys ADD COLUMN attempt TEXT;
 `,
   },
   {
+    version: 5,
+    name: 'operators order search',
+    sql: `
+-- The operators' order search across users (docs/decisions.md D100): by phone number, and by status.
+CREATE INDEX orders_phone ON orders(phone, id);
+CREATE INDEX orders_status ON orders(status, id);
+`,
+  },
+  {
     version: 6,
     name: 'console sessions',
     sql: `
