@@ -139,6 +139,9 @@ try {
   await call('adminCheckInvariants', 'GET', '/admin/v1/invariants', { admin: true });
   await call('adminListOutbox', 'GET', '/admin/v1/outbox?limit=3', { admin: true });
   await call('getHealth', 'GET', '/healthz');
+  await call('getReadiness', 'GET', '/readyz');
+  // Its 200 is the Prometheus text, not JSON: only the refusal is recorded.
+  await call('getMetrics', 'GET', '/metrics');
   // The support tools (docs/decisions.md D100, D101).
   await call('adminSearchOrders', 'GET', `/admin/v1/orders?userId=${alice.id}&limit=2`, { admin: true });
   await call('adminSearchOrders', 'GET', '/admin/v1/orders?status=LOST', { admin: true });

@@ -30,6 +30,9 @@ import { createStorageWatch, type StorageWatch } from './storage/storage-watch.j
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
 import { ChangeFeed } from './console/change-feed.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentUpstream } from './metrics/instrumented-upstream.js';
+import { BalanceMonitor } from './upstream/balance-monitor.js';
 
 export interface EngineOptions {
   upstream: Upstream;
@@ -73,6 +76,11 @@ export interface EngineOptions {
   reconcileAfterMs?: number;
   outboxBackoffMs?: { base: number; max: number };
   earlyCancelHoldMs?: number;
+  /**
+   * The provider balance (in the provider's currency) below which the server is not ready and a
+   * warning is logged once per crossing (docs/decisions.md D103). Default: none.
+   */
+  minUpstreamBalance?: number;
 }
 
 export interface Engine {
@@ -96,6 +104,10 @@ export interface Engine {
   idempotency: IdempotencyStore;
   /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
   feed: ChangeFeed;
+  /** This engine's Prometheus metrics (docs/decisions.md D102). */
+  metrics: Metrics;
+  /** The provider balance, as last read (docs/decisions.md D103). Whoever runs the engine calls refresh(). */
+  balance: BalanceMonitor;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
   /**
@@ -129,7 +141,9 @@ export function createEngine(options: EngineOptions): Engine {
   if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
   const storage = createStorageWatch(db.memory ? null : db.name, log);
-  const upstream = options.upstream;
+  const metrics = new Metrics();
+  // Every upstream call is counted and timed, whichever adapter it is.
+  const upstream = instrumentUpstream(options.upstream, metrics);
   const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
   const ledger = new Ledger(db, ids, feed);
   const money = new MoneyService(db, ledger, clock);
@@ -153,7 +167,7 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const store = new OrderStore(db, changes, feed);
+  const store = new OrderStore(db, changes, feed, (from, to) => metrics.orderTransitions.inc({ from: from ?? 'NEW', to }));
   const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
@@ -165,6 +179,20 @@ export function createEngine(options: EngineOptions): Engine {
     const released = idempotency.releaseOrphaned();
     if (released > 0) log.warn({ event: 'idempotency.released_after_crash', keys: released });
   }
+
+  const balance = new BalanceMonitor(upstream, clock, log, options.minUpstreamBalance);
+  const outboxStats = db.prepare<[], { n: number; oldest: number | null }>('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL');
+  const pendingIntents = db.prepare<[], number>("SELECT COUNT(*) FROM buy_intents WHERE state = 'pending'").pluck();
+  metrics.bind({
+    outbox: () => {
+      const r = outboxStats.get()!;
+      return { pending: r.n, oldestCreatedAt: r.oldest };
+    },
+    pendingBuyIntents: () => pendingIntents.get()!,
+    circuitState: () => upstream.circuitState?.() ?? 'closed',
+    upstreamBalance: () => balance.current(),
+    now: () => clock.now(),
+  });
 
   let running: Promise<TickResult> | undefined;
   const tickOnce = async (): Promise<TickResult> => {
@@ -205,6 +233,8 @@ export function createEngine(options: EngineOptions): Engine {
     outbox,
     idempotency,
     feed,
+    metrics,
+    balance,
     tick() {
       running ??= tickOnce().finally(() => {
         running = undefined;

@@ -252,7 +252,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 85,
+              "seq": 87,
               "at": "2026-01-01T00:00:19.193Z",
               "type": "sms.delivered",
               "data": {
@@ -263,7 +263,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 86,
+              "seq": 88,
               "at": "2026-01-01T00:00:22.891Z",
               "type": "sms.delivered",
               "data": {
@@ -274,8 +274,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             }
           ],
-          "count": 110,
-          "digest": "2a49ae740419db67d73ff588be547b305786754d2dfc6d433ae694a2c2cddcab"
+          "count": 112,
+          "digest": "def6d234d9fbe4d7e94748f0f40c0c328d44c62eed54f65e56c097719967d7f2"
         }
       }
     }

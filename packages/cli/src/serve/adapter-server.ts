@@ -43,6 +43,7 @@ export async function startWithAdapter(
     ...(o.fixtures && { fixture: loadCatalogueFixture(o.fixtures) }),
     ...(o.costRate && { costRate: o.costRate }),
     ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
+    ...(o.minUpstreamBalance !== undefined && { minUpstreamBalance: o.minUpstreamBalance }),
   });
   const app = createApp({
     engine,

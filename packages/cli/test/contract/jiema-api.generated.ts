@@ -482,6 +482,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: 503 NOT_READY with the reason while the server should not take traffic
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Not ready while the database cannot be written, the upstream's circuit breaker is open, or the provider balance is below `--min-upstream-balance` (or not read yet, when a minimum is set). Point a load balancer's health check here; use `/healthz` for liveness.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text format), behind the admin token
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Requests, order transitions, upstream calls, the circuit breaker, the outbox, buy reconciliation, the provider balance, rate-limit refusals and process metrics. `jiema serve --metrics-port` serves the same on a listener of its own, without the token. docs/operations.md lists them and what to alert on.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -919,35 +963,6 @@ export interface components {
             };
         };
         /**
-         * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
-         *
-         *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
-         *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
-         */
-        Unavailable: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "ok": false,
-                 *       "code": "UPSTREAM_UNAVAILABLE",
-                 *       "message": "The number provider failed; nothing was charged. Try again shortly."
-                 *     }
-                 */
-                "application/json": {
-                    /** @constant */
-                    ok: false;
-                    /** @enum {string} */
-                    code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
-                    /** @description For people; never parse it */
-                    message: string;
-                };
-            };
-        };
-        /**
          * @description **Extension:** Status 415 is not part of jiema.my's v1 API; this server adds it.
          *
          *     - `UNSUPPORTED_MEDIA_TYPE`: The body is compressed, or its charset is not UTF-8.
@@ -1166,7 +1181,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listCountries: {
@@ -1242,7 +1278,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listPrices: {
@@ -1335,7 +1392,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listOrders: {
@@ -1550,7 +1628,35 @@ export interface operations {
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "UPSTREAM_UNAVAILABLE",
+                     *       "message": "The number provider failed; nothing was charged. Try again shortly."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     getOrder: {
@@ -4132,6 +4238,177 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "status": "ready",
+                     *         "checks": {
+                     *           "database": "ok",
+                     *           "upstream": "ok",
+                     *           "circuit": "closed",
+                     *           "upstreamBalance": "unchecked"
+                     *         },
+                     *         "upstreamBalance": {
+                     *           "amount": null,
+                     *           "minimum": null,
+                     *           "readAt": null
+                     *         },
+                     *         "time": "2026-01-01T00:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            /** @constant */
+                            status: "ready";
+                            checks: {
+                                /** @enum {string} */
+                                database: "ok" | "error";
+                                /** @enum {string} */
+                                upstream: "ok" | "degraded" | "down";
+                                /** @enum {string} */
+                                circuit: "closed" | "half-open" | "open";
+                                /**
+                                 * @description unchecked: no --min-upstream-balance is set
+                                 * @enum {string}
+                                 */
+                                upstreamBalance: "ok" | "low" | "unknown" | "unchecked";
+                            };
+                            upstreamBalance: {
+                                /** @description In the provider's currency, as last read; null until read */
+                                amount: string | null;
+                                minimum: number | null;
+                                readAt: string | null;
+                            };
+                            time: string;
+                        };
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `NOT_READY`: The server should not take traffic now: its database cannot be written, the upstream’s circuit breaker is open, or the provider balance is below the minimum. The message says which.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "NOT_READY";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiDocument: {

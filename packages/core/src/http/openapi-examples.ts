@@ -668,6 +668,37 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       }
     }
   },
+  "getReadiness": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "status": "ready",
+          "checks": {
+            "database": "ok",
+            "upstream": "ok",
+            "circuit": "closed",
+            "upstreamBalance": "unchecked"
+          },
+          "upstreamBalance": {
+            "amount": null,
+            "minimum": null,
+            "readAt": null
+          },
+          "time": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  },
+  "getMetrics": {
+    "responses": {
+      "401": {
+        "ok": false,
+        "code": "AUTH_MISSING",
+        "message": "Admin routes need the admin token as \"Authorization: Bearer <token>\" or \"X-Admin-Token\"."
+      }
+    }
+  },
   "adminSearchOrders": {
     "responses": {
       "200": {

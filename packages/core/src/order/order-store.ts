@@ -55,6 +55,8 @@ export class OrderStore {
     private readonly changes?: ChangeWatch,
     /** Told of every order written, for live views (docs/decisions.md D113). */
     private readonly feed?: ChangeFeed,
+    /** Told of every status change written (null: a new order), for metrics (docs/decisions.md D102). */
+    private readonly onTransition?: (from: OrderStatus | null, to: OrderStatus) => void,
   ) {
     changes?.onForeignCommit(() => this.cache.clear());
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
@@ -121,13 +123,17 @@ export class OrderStore {
       end_reason: o.endReason,
     });
     this.feed?.order(o.id);
+    this.onTransition?.(null, o.status);
   }
 
   /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
   update(prev: Order, next: Order): boolean {
     this.cache.delete(next.id);
     const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
-    if (r.changes === 1) this.feed?.order(next.id);
+    if (r.changes === 1) {
+      this.feed?.order(next.id);
+      if (next.status !== prev.status) this.onTransition?.(prev.status, next.status);
+    }
     return r.changes === 1;
   }
 

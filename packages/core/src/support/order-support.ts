@@ -118,7 +118,7 @@ export function refundOrder(engine: Engine, id: string, reason: string): { order
     if (order.chargedCents <= 0) throw new AppError('BAD_STATUS', `Order ${id} was charged nothing; there is nothing to refund.`);
     const prior = engine.db.prepare<[string], { id: string }>("SELECT id FROM ledger WHERE order_id = ? AND kind = 'refund'").get(id);
     if (prior) throw new AppError('BAD_STATUS', `Order ${id} was already refunded (ledger ${prior.id}); an order is refunded at most once.`);
-    const entry = engine.ledger.post({ userId: order.userId, kind: 'refund', amountCents: order.chargedCents, orderId: order.id, reason, at: engine.clock.now() });
+    const entry = engine.money.refundOrderByOperator({ userId: order.userId, orderId: order.id, chargedCents: order.chargedCents, reason, at: engine.clock.now() });
     engine.log.info({ event: 'admin.order_refunded', orderId: id, userId: order.userId, amountCents: order.chargedCents, reason });
     return { order, entry };
   });
