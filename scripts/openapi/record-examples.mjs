@@ -178,11 +178,23 @@ try {
   await call('adminCheckInvariants', 'GET', '/admin/v1/invariants', { admin: true });
   await call('adminListOutbox', 'GET', '/admin/v1/outbox?limit=3', { admin: true });
   await call('getHealth', 'GET', '/healthz');
+  await call('getReadiness', 'GET', '/readyz');
+  // Its 200 is the Prometheus text, not JSON: only the refusal is recorded.
+  await call('getMetrics', 'GET', '/metrics');
+  // The support tools (docs/decisions.md D100, D101).
+  await call('adminSearchOrders', 'GET', `/admin/v1/orders?userId=${alice.id}&limit=2`, { admin: true });
+  await call('adminSearchOrders', 'GET', '/admin/v1/orders?status=LOST', { admin: true });
+  await call('adminGetOrder', 'GET', `/admin/v1/orders/${order.id}`, { admin: true });
+  await call('adminGetOrder', 'GET', '/admin/v1/orders/ck0000000000000000000000000', { admin: true });
+  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${second.id}/refund`, { admin: true, body: { reason: 'ticket 812: the code was rejected' } });
 
   // The simulator's control API.
   await call('simGetClock', 'GET', '/_sim/v1/clock', { admin: true });
   await call('simGetClock', 'GET', '/_sim/v1/clock');
   await call('simAdvanceClock', 'POST', '/_sim/v1/clock/advance', { admin: true, body: { ms: 60_000 } });
+  // The first order received its code; once its window ends it is COMPLETED, and an operator may refund it.
+  await call('simAdvanceClock', 'POST', '/_sim/v1/clock/advance', { admin: true, body: { ms: 21 * 60_000 }, record: false });
+  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${order.id}/refund`, { admin: true, body: { reason: 'ticket 812: the code was rejected' } });
   await call('simSetStock', 'PUT', '/_sim/v1/stock', { admin: true, body: { service: 'tg', country: 'my', count: 500 } });
   await call('simSetStock', 'PUT', '/_sim/v1/stock', { admin: true, body: { service: 'nope', country: 'my', count: 500 } });
   await call('simSetUpstreamBalance', 'PUT', '/_sim/v1/upstream/balance', { admin: true, body: { amount: '250.00' } });

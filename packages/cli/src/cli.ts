@@ -4,6 +4,7 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { CliError, createOutput, EXIT } from './output.js';
+import { configDefaults, configPathFrom, loadConfigFile, type ConfigFile, type OptionTypes } from './config-file.js';
 import type { Command } from './commands/command.js';
 import { serveCommand } from './commands/serve.js';
 import { seedCommand } from './commands/seed.js';
@@ -11,18 +12,29 @@ import { replayCommand } from './commands/replay.js';
 import { adminCommands } from './commands/admin.js';
 import { automationCommands } from './commands/automation.js';
 import { listenCommand } from './commands/listen.js';
+import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
+import { backupCommand, restoreCommand } from './commands/backup.js';
 
-export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, listenCommand];
+export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, adminOrdersCommand, ledgerCommand, backupCommand, restoreCommand, listenCommand];
 
 const EPILOGUE = `Exit codes: 0 success · 1 the command failed (an API error, a failed scenario) · 2 bad usage or an invalid input file · 3 the server could not be reached or started.
-Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).`;
+Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).
+Configuration: --config jiema.yaml sets flags by name (port: 8787); a flag wins over its JIEMA_ variable, which wins over the file.`;
 
 export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<number> {
   let exitCode: number = EXIT.OK;
   const stderr = io.stderr ?? process.stderr;
+  let config: ConfigFile | undefined;
+  try {
+    const path = configPathFrom(argv);
+    config = path === undefined ? undefined : loadConfigFile(path);
+  } catch (err) {
+    return report(err, createOutput(false, io.stdout, stderr));
+  }
   let y: Argv = yargs(argv)
     .scriptName('jiema')
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output: one JSON document' })
+    .option('config', { type: 'string', describe: 'A YAML/JSON file of settings named like the flags (env JIEMA_CONFIG); flags and JIEMA_ variables override it' })
     .strict()
     .demandCommand(1, 'Name a command; `jiema --help` lists them.')
     .recommendCommands()
@@ -38,7 +50,7 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
       throw new CliError(`${msg ?? err?.message}\nRun with --help to see the usage.`, EXIT.USAGE);
     });
   for (const c of COMMANDS) {
-    y = y.command(c.command, c.describe, (b) => withEnvDefaults(c.builder(b)), async (args) => {
+    y = y.command(c.command, c.describe, (b) => withEnvDefaults(c.builder(b), config), async (args) => {
       const out = createOutput(Boolean(args.json), io.stdout, stderr);
       try {
         await c.handler(args, out);
@@ -73,9 +85,26 @@ function report(err: unknown, out: ReturnType<typeof createOutput>): number {
  */
 const SECRET_FLAG = /key|token|secret|password/i;
 
-function withEnvDefaults(y: Argv): Argv {
-  // getOptions() is public in yargs 18 but missing from @types/yargs 17.
-  const o = (y as unknown as { getOptions(): { key: Record<string, unknown>; number: string[]; boolean: string[]; array: string[] } }).getOptions();
+// getOptions() is public in yargs 18 but missing from @types/yargs 17.
+const optionsOf = (y: Argv): OptionTypes => {
+  const o = (y as unknown as { getOptions(): OptionTypes }).getOptions();
+  return { ...o, choices: o.choices ?? {} };
+};
+
+let allOptionNames: Set<string> | undefined;
+/** Every flag of every command: the names a configuration file may use. */
+function knownSettings(): Set<string> {
+  if (!allOptionNames) {
+    allOptionNames = new Set();
+    for (const c of COMMANDS) for (const name of Object.keys(optionsOf(c.builder(yargs([]))).key)) allOptionNames.add(name);
+  }
+  return allOptionNames;
+}
+
+/** The file's settings become defaults first; JIEMA_ variables then override them, and flags override both (docs/decisions.md D105). */
+function withEnvDefaults(y: Argv, config?: ConfigFile): Argv {
+  const o = optionsOf(y);
+  if (config) for (const [name, value] of configDefaults(config, o, new Set([...knownSettings(), ...Object.keys(o.key)]))) y = y.default(name, value, SECRET_FLAG.test(name) ? `from ${config.path}` : undefined);
   for (const name of Object.keys(o.key)) {
     if (name === 'help' || name === 'version' || name.includes('.')) continue;
     const variable = `JIEMA_${name.replace(/-/g, '_').toUpperCase()}`;

@@ -33,6 +33,9 @@ import { ChangeFeed } from './console/change-feed.js';
 import { EventLog } from './push/event-log.js';
 import { OrderWaiters } from './push/order-waiters.js';
 import { Webhooks, type WebhookOptions } from './push/webhooks.js';
+import { Metrics } from './metrics/metrics.js';
+import { instrumentUpstream } from './metrics/instrumented-upstream.js';
+import { BalanceMonitor } from './upstream/balance-monitor.js';
 
 export interface EngineOptions {
   upstream: Upstream;
@@ -76,6 +79,11 @@ export interface EngineOptions {
   reconcileAfterMs?: number;
   outboxBackoffMs?: { base: number; max: number };
   earlyCancelHoldMs?: number;
+  /**
+   * The provider balance (in the provider's currency) below which the server is not ready and a
+   * warning is logged once per crossing (docs/decisions.md D103). Default: none.
+   */
+  minUpstreamBalance?: number;
   /** Webhook delivery: private targets (SSRF, docs/decisions.md D95), backoff, timeouts. */
   webhooks?: WebhookOptions;
 }
@@ -111,6 +119,10 @@ export interface Engine {
   push: Push;
   /** When tick() last started (wall-clock ms), or 0: long-poll syncs its order itself when nothing ticks. */
   readonly lastTickAt: number;
+  /** This engine's Prometheus metrics (docs/decisions.md D102). */
+  metrics: Metrics;
+  /** The provider balance, as last read (docs/decisions.md D103). Whoever runs the engine calls refresh(). */
+  balance: BalanceMonitor;
   /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
   tick(): Promise<TickResult>;
   /**
@@ -145,7 +157,9 @@ export function createEngine(options: EngineOptions): Engine {
   if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
   const storage = createStorageWatch(db.memory ? null : db.name, log);
-  const upstream = options.upstream;
+  const metrics = new Metrics();
+  // Every upstream call is counted and timed, whichever adapter it is.
+  const upstream = instrumentUpstream(options.upstream, metrics);
   const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
   const ledger = new Ledger(db, ids, feed);
   const money = new MoneyService(db, ledger, clock);
@@ -172,7 +186,7 @@ export function createEngine(options: EngineOptions): Engine {
   const events = new EventLog(db, ids, feed);
   const webhooks = new Webhooks(db, events, clock, ids, rng, options.secretRng ?? cryptoRng, log, feed, options.webhooks);
   const push: Push = { events, webhooks, waiters: new OrderWaiters(feed) };
-  const store = new OrderStore(db, changes, feed, events);
+  const store = new OrderStore(db, changes, feed, events, (from, to) => metrics.orderTransitions.inc({ from: from ?? 'NEW', to }));
   const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
@@ -188,6 +202,19 @@ export function createEngine(options: EngineOptions): Engine {
   // Deliveries a previous process left pending (a restart, a SIGKILL) go out now, not at the first tick
   // (a manual virtual clock has none until time moves): docs/decisions.md D94.
   if (exclusive && webhooks.pendingCount() > 0) queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
+  const balance = new BalanceMonitor(upstream, clock, log, options.minUpstreamBalance);
+  const outboxStats = db.prepare<[], { n: number; oldest: number | null }>('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL');
+  const pendingIntents = db.prepare<[], number>("SELECT COUNT(*) FROM buy_intents WHERE state = 'pending'").pluck();
+  metrics.bind({
+    outbox: () => {
+      const r = outboxStats.get()!;
+      return { pending: r.n, oldestCreatedAt: r.oldest };
+    },
+    pendingBuyIntents: () => pendingIntents.get()!,
+    circuitState: () => upstream.circuitState?.() ?? 'closed',
+    upstreamBalance: () => balance.current(),
+    now: () => clock.now(),
+  });
 
   let running: Promise<TickResult> | undefined;
   let lastTickAt = 0;
@@ -237,6 +264,8 @@ export function createEngine(options: EngineOptions): Engine {
     get lastTickAt() {
       return lastTickAt;
     },
+    metrics,
+    balance,
     tick() {
       running ??= tickOnce().finally(() => {
         running = undefined;

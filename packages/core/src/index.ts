@@ -65,3 +65,9 @@ export { parseReply as parseSmsActivateReply, type SmsActivateReply } from './up
 export { parseReply as parseFiveSimReply, type FiveSimReply } from './upstream/five-sim/parse.js';
 export * from './upstream/upstream.js';
 export * from './upstream/upstream-error.js';
+export * from './support/order-support.js';
+export { adminOrderRoutes, presentAdminOrder } from './http/admin-order-routes.js';
+export { Metrics, PROMETHEUS_CONTENT_TYPE, type MetricsSources } from './metrics/metrics.js';
+export { BalanceMonitor, BALANCE_EVERY_MS, type BalanceReading } from './upstream/balance-monitor.js';
+export { checkReadiness, operationsRoutes, type Readiness } from './http/operations-routes.js';
+export * from './storage/backup.js';

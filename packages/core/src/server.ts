@@ -21,6 +21,11 @@ export interface ListenOptions {
   host?: string;
   /** How often the scheduler calls tick(); 0 for none (a virtual clock drives it instead). Default 1000. */
   tickMs?: number;
+  /**
+   * How often the provider balance is read (docs/decisions.md D103), starting now; 0 for never.
+   * Default 60000 when the scheduler runs (tickMs > 0), else 0.
+   */
+  balanceEveryMs?: number;
 }
 
 /** Listens on host:port; rejects with the socket error (EADDRINUSE, EACCES) instead of crashing. */
@@ -40,6 +45,11 @@ export async function listen(app: JiemaApp, engine: Engine, options: ListenOptio
   const tickMs = options.tickMs ?? 1_000;
   const timer = tickMs > 0 ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs) : undefined;
   timer?.unref();
+  const balanceEveryMs = options.balanceEveryMs ?? (tickMs > 0 ? 60_000 : 0);
+  const readBalance = () => void engine.balance.refresh();
+  if (balanceEveryMs > 0) readBalance();
+  const balanceTimer = balanceEveryMs > 0 ? setInterval(readBalance, balanceEveryMs) : undefined;
+  balanceTimer?.unref();
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;
@@ -50,6 +60,7 @@ export async function listen(app: JiemaApp, engine: Engine, options: ListenOptio
     close() {
       closing ??= (async () => {
         if (timer) clearInterval(timer);
+        if (balanceTimer) clearInterval(balanceTimer);
         // Live feeds would keep the server open forever.
         app.close();
         await new Promise<void>((resolve) => {

@@ -152,9 +152,12 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       request: { body: BalanceBody },
       response: z.object({ amount: z.string() }),
       errors: [...errors],
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const b = parseInput(BalanceBody, ctx.body ?? {}, 'the request body');
         w.upstream.setBalance(b.amount);
+        // The server reads it again at once when it watches the balance (docs/decisions.md D103).
+        const watched = w.engine.balance.current();
+        if (watched.minimum !== null || watched.amount !== null) await w.engine.balance.refresh();
         return ok({ amount: w.upstream.balance });
       },
     }),

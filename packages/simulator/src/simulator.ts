@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import {
   acquireDatabaseLock,
+  BALANCE_EVERY_MS,
   bindServer,
   createJsonHttpServer,
   loadCatalogueFixture,
@@ -66,6 +67,11 @@ export interface SimulatorOptions {
   pumpMs?: number;
   /** The engine's delay before reconciling a buy whose outcome is unknown. Default 60 s. */
   reconcileAfterMs?: number;
+  /**
+   * The provider balance below which `/readyz` answers 503 (docs/decisions.md D103). When set, the
+   * fake upstream's balance is read at start, every minute of real time, and whenever it is set.
+   */
+  minUpstreamBalance?: number;
   /**
    * Serve the console at `/` (`jiema serve` does): the built files' folder (`consoleAssetsDir`
    * from @jiema/console), and the user an operator's account pages show at first.
@@ -130,6 +136,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
       ...(options.logger && { logger: options.logger }),
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
+      ...(options.minUpstreamBalance !== undefined && { minUpstreamBalance: options.minUpstreamBalance }),
       extraRoutes: (w) => [...controlRoutes(control, w), ...(options.console ? simulatorConsoleRoutes(w) : [])],
       ...(options.console && { console: options.console }),
     });
@@ -215,6 +222,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   // The database file is looked at every second whatever the clock mode (a manual clock never ticks).
   const storageCheck = dbPath ? setInterval(() => world.engine.storage.check(), 1_000) : undefined;
   storageCheck?.unref();
+  // Only with a minimum to watch: otherwise the balance is not read, and the event log stays as it was.
+  const readBalance = () => void world.engine.balance.refresh();
+  if (options.minUpstreamBalance !== undefined) readBalance();
+  const balanceTimer = options.minUpstreamBalance !== undefined ? setInterval(readBalance, BALANCE_EVERY_MS) : undefined;
+  balanceTimer?.unref();
   const pump =
     clockSpec.mode === 'manual'
       ? undefined
@@ -263,6 +275,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     async close() {
       if (pump) clearInterval(pump);
       if (storageCheck) clearInterval(storageCheck);
+      if (balanceTimer) clearInterval(balanceTimer);
       await queue.catch(() => undefined);
       world.app.close();
       await new Promise<void>((done) => {

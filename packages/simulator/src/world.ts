@@ -40,6 +40,7 @@ export interface WorldOptions {
   trustProxy?: TrustProxy;
   logger?: (clock: VirtualClock) => Logger;
   reconcileAfterMs?: number;
+  minUpstreamBalance?: number;
   extraRoutes: (world: World) => Route[];
   /** Serve the console (its developer view fed by this world's event log). */
   console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'>;
@@ -97,6 +98,7 @@ export function createWorld(options: WorldOptions): World {
     // Receivers on this machine are the point of a simulator (docs/decisions.md D95).
     webhooks: { allowPrivateTargets: true },
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
+    ...(options.minUpstreamBalance !== undefined && { minUpstreamBalance: options.minUpstreamBalance }),
   });
   if (!db.memory) adoptOpenActivations(engine, upstream);
   const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;

@@ -10,13 +10,13 @@ import { schemas } from '@jiema/core';
 import { z } from 'zod';
 import type { Command } from './command.js';
 
-const withAdmin = (y: Argv) =>
+export const withAdmin = (y: Argv) =>
   y
     .option('base-url', { type: 'string', default: DEFAULT_URL, describe: 'The server (env JIEMA_BASE_URL)' })
     .option('admin-token', { type: 'string', describe: 'Admin token (env JIEMA_ADMIN_TOKEN; default: the local server’s)' })
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'Where a local server keeps its admin token' });
 
-const admin = (args: Record<string, unknown>) =>
+export const admin = (args: Record<string, unknown>) =>
   adminClient({ baseUrl: args['base-url'] as string, adminToken: args['admin-token'] as string | undefined, db: args.db as string } satisfies AdminArgs);
 
 const userLine = (u: { id: string; displayName: string; balanceCents: string; banned: boolean }) => `${u.id}  ${u.displayName}  ${dollars(u.balanceCents)}${u.banned ? '  (banned)' : ''}`;

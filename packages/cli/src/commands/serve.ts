@@ -35,12 +35,20 @@ export const serveCommand: Command = {
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
       .option('console', { type: 'boolean', default: true, describe: 'Serve the web console at / (--no-console to turn it off)' })
       .option('allow-private-webhooks', { type: 'boolean', default: false, describe: 'With a real upstream: let webhooks go to private and loopback addresses (refused by default against SSRF; the simulator always allows them)' })
+      .option('min-upstream-balance', { type: 'number', describe: "Not ready (/readyz 503) and a warning once the provider balance is below this, in the provider's currency" })
+      .option('metrics-port', { type: 'number', describe: 'Also serve /metrics on this port, without the admin token (on the main port it needs the token)' })
+      .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
       .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
       .check((a) => {
         if (!Number.isInteger(a.port) || (a.port) < 0 || (a.port) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
         if (!Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${String(a.seed)}.`);
         if (!Number.isInteger(a['demo-balance']) || (a['demo-balance']) < 0) throw new Error('--demo-balance must be a whole number of cents.');
         if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock))) throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
+        if (a['min-upstream-balance'] !== undefined && !(Number.isFinite(a['min-upstream-balance']) && (a['min-upstream-balance'] as number) >= 0)) {
+          throw new Error(`--min-upstream-balance must be a number of at least 0, got ${String(a['min-upstream-balance'])}.`);
+        }
+        const mp = a['metrics-port'];
+        if (mp !== undefined && (!Number.isInteger(mp) || (mp as number) < 0 || (mp as number) > 65_535)) throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
@@ -76,6 +84,9 @@ export const serveCommand: Command = {
       reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
       allowPrivateWebhooks: Boolean(args['allow-private-webhooks']),
       console: args.console as boolean,
+      minUpstreamBalance: args['min-upstream-balance'] as number | undefined,
+      metricsPort: args['metrics-port'] as number | undefined,
+      metricsHost: args['metrics-host'] as string,
       ...(args['trust-proxy'] !== undefined && { trustProxy: parseTrustProxy(String(args['trust-proxy'])) }),
     }).catch((err: unknown) => {
       if (err instanceof CliError) throw err;
@@ -122,6 +133,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
       JSON.stringify({
         url: running.url,
         ...(consoleUrl !== undefined && { consoleUrl }),
+        ...(running.metricsUrl !== undefined && { metricsUrl: running.metricsUrl }),
         apiKey: sim ? (running.demoKey ?? null) : null,
         ...(sim && generatedNow && { adminToken: running.adminToken }),
         userId: running.demoUserId ?? null,
@@ -138,6 +150,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
     out.line(`  console:       ${consoleUrl}   ${consoleUrl.includes('#token=') ? '(open it to sign in; the link works once)' : '(sign in with the admin token or an API key)'}`);
   }
   out.line(`  API reference: ${running.url}/docs`);
+  if (running.metricsUrl !== undefined) out.line(`  metrics:       ${running.metricsUrl}   (no token; keep this port private)`);
   if (running.adminTokenSource === 'supplied') out.line('  admin token:   the one you supplied (not shown)');
   else if (showToken) out.line(`  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`);
   else out.line(`  admin token:   saved in ${running.credentialsFile ?? '(nowhere: pass --admin-token)'}`);

@@ -44,6 +44,7 @@ export async function startWithAdapter(
     ...(o.costRate && { costRate: o.costRate }),
     ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
     webhooks: { allowPrivateTargets: o.allowPrivateWebhooks === true },
+    ...(o.minUpstreamBalance !== undefined && { minUpstreamBalance: o.minUpstreamBalance }),
   });
   const app = createApp({
     engine,

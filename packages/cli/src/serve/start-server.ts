@@ -25,6 +25,7 @@ import { credentialsPath, readCredentials, writeCredentials, type LocalCredentia
 import { loadStructuredFile } from '../load-file.js';
 import { CliError, EXIT } from '../output.js';
 import { startWithAdapter, type AdapterKind } from './adapter-server.js';
+import { startMetricsListener, type MetricsListener } from './metrics-listener.js';
 import { chooseSecret, newAdminToken, newFacadeKey, savedAdminToken, SETTING, type SecretSource } from './secrets.js';
 
 export interface ServeOptions {
@@ -55,6 +56,11 @@ export interface ServeOptions {
   trustProxy?: TrustProxy | undefined;
   /** Serve the web console at / (default true; --no-console turns it off). */
   console?: boolean | undefined;
+  /** The provider balance below which /readyz answers 503 (docs/decisions.md D103). */
+  minUpstreamBalance?: number | undefined;
+  /** Serve /metrics on a listener of its own, without the admin token (docs/decisions.md D102). */
+  metricsPort?: number | undefined;
+  metricsHost?: string | undefined;
 }
 
 export interface RunningServe {
@@ -77,6 +83,8 @@ export interface RunningServe {
   credentialsFile: string | undefined;
   /** The database file was missing while its credentials file said a server used it before. */
   databaseWasMissing: boolean;
+  /** Where the metrics listener answers (with --metrics-port). */
+  metricsUrl: string | undefined;
   /** The console's address, or undefined with --no-console. */
   consoleUrl: string | undefined;
   /** A one-time link that signs a browser in to the console as an operator (docs/decisions.md D112). */
@@ -122,6 +130,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         ...(o.fixtures && { fixtures: resolve(o.fixtures) }),
         ...(o.behaviour && { behaviour: loadStructuredFile(o.behaviour, BehaviourConfigSchema) }),
         ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
+        ...(o.minUpstreamBalance !== undefined && { minUpstreamBalance: o.minUpstreamBalance }),
         ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
         ...(consoleOptions && { console: consoleOptions }),
         keepSettingsOnReset: [SETTING.adminTokenSha256, SETTING.facadeKeySha256],
@@ -151,6 +160,23 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${o.host}:${o.port}; pick a port above 1024 with --port.`, EXIT.UNREACHABLE);
     if (code === 'EADDRNOTAVAIL') throw new CliError(`${o.host} is not an address of this machine; use --host 127.0.0.1.`, EXIT.UNREACHABLE);
     throw err;
+  }
+
+  let metrics: MetricsListener | undefined;
+  if (o.metricsPort !== undefined) {
+    const host = o.metricsHost ?? '127.0.0.1';
+    try {
+      metrics = await startMetricsListener(engine, host, o.metricsPort);
+    } catch (err) {
+      await close();
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new CliError(`Could not serve the metrics on ${host}:${o.metricsPort}: ${code === 'EADDRINUSE' ? 'the port is already in use; pick another with --metrics-port' : (err as Error).message}`, EXIT.UNREACHABLE);
+    }
+    const serverClose = close;
+    close = async () => {
+      await metrics!.close();
+      await serverClose();
+    };
   }
 
   // This server holds the database now: record the digests, drop what the first release kept in clear.
@@ -188,6 +214,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     credentialsFile,
     databaseWasMissing,
     consoleUrl: consoleOptions ? `${url}/` : undefined,
+    metricsUrl: metrics?.url,
     consoleLoginUrl() {
       const token = loginToken();
       return token === undefined ? undefined : `${url}/#token=${token}`;

@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'INTERNAL',
   'UPSTREAM_UNAVAILABLE',
   'STORAGE_UNAVAILABLE',
+  'NOT_READY',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -54,6 +55,7 @@ export const HTTP_STATUS = {
   INTERNAL: 500,
   UPSTREAM_UNAVAILABLE: 503,
   STORAGE_UNAVAILABLE: 503,
+  NOT_READY: 503,
 } as const satisfies Record<ErrorCode, number>;
 
 export function isErrorCode(value: unknown): value is ErrorCode {

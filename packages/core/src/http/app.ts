@@ -8,8 +8,10 @@ import type { Engine } from '../engine.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDocsHandler, DOCS_PATH } from './docs-page.js';
 import { createFastPath, writeResult } from './fast-path.js';
-import { createInstrumentation, type RequestObserver } from './instrument.js';
+import { createInstrumentation, labelRoute, type RequestObserver } from './instrument.js';
 import { adminRoutes } from './admin-routes.js';
+import { adminOrderRoutes } from './admin-order-routes.js';
+import { operationsRoutes } from './operations-routes.js';
 import { errorResult, ok, type HandlerResult } from './envelope.js';
 import { buildOpenApi } from './openapi.js';
 import { OPENAPI_EXAMPLES } from './openapi-examples.js';
@@ -73,7 +75,7 @@ export function createApp(options: AppOptions): JiemaApp {
   const clientAddress = createClientAddress(options.trustProxy);
   const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
   const push = createPushRoutes(engine);
-  const routes: Route[] = [...publicRoutes, ...push.routes, ...adminRoutes, ...(options.extraRoutes ?? [])];
+  const routes: Route[] = [...publicRoutes, ...push.routes, ...adminRoutes, ...adminOrderRoutes, ...operationsRoutes, ...(options.extraRoutes ?? [])];
   const consoleApp = options.console ? createConsole(engine, deps, options.console) : undefined;
   if (consoleApp) {
     deps.sessions = consoleApp.sessions;
@@ -161,6 +163,7 @@ export function createApp(options: AppOptions): JiemaApp {
   for (const c of compiled) {
     const method = c.route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
     app[method](c.route.path, async (req: Request, res: Response) => {
+      labelRoute(res, c.route.path);
       const result = await runRoute(deps, c.route, {
         method: req.method,
         path: req.path,

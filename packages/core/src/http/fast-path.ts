@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { HandlerResult } from './envelope.js';
-import type { createInstrumentation } from './instrument.js';
+import { labelRoute, type createInstrumentation } from './instrument.js';
 import type { ClientAddress } from './client-address.js';
 import { runRoute, type PipelineDeps } from './pipeline.js';
 import { compileRoute, matchPath, type Route } from './route.js';
@@ -49,6 +49,7 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
       const params = matchPath(c, path);
       if (!params) continue;
       const inst = begin(req, res, path);
+      labelRoute(res, c.route.path);
       const out = inst.within(() => runRoute(deps, c.route, {
         method: 'GET',
         path,

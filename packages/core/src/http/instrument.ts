@@ -12,6 +12,15 @@ import { cryptoRng } from '../ports/rng.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Set on a response by whoever matched a route: its pattern labels the request's metrics (never the raw path). */
+export const ROUTE_PATTERN = Symbol('jiema.routePattern');
+type Labelled = ServerResponse & { [ROUTE_PATTERN]?: string };
+
+/** Records which route answers this response, for its metrics. */
+export function labelRoute(res: ServerResponse, pattern: string): void {
+  (res as Labelled)[ROUTE_PATTERN] = pattern;
+}
+
 export interface ObservedRequest {
   method: string;
   path: string;
@@ -55,19 +64,23 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
   // Decided once: the access log is off below info level.
   const logRequests = engine.log.isLevelEnabled?.('info') ?? true;
   let counter = 0;
+  const { metrics } = engine;
   return function begin(req: IncomingMessage, res: ServerResponse, path: string): Instrumented {
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${prefix}${(counter++).toString(36)}`;
     const context = { reqId: requestId };
-    const started = logRequests || observe ? process.hrtime.bigint() : 0n;
-    // Nothing to do at the end when no one logs or observes requests (the production default).
-    if (observe || logRequests) {
-      res.once('finish', () => {
-        const ms = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
-        observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode, ms, key: credentialHint(req.headers) });
-        if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms });
-      });
-    }
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const ns = process.hrtime.bigint() - started;
+      // Unmatched paths share one label: a scanner's random paths must not grow the metrics.
+      const labels = { method: req.method ?? 'GET', route: (res as Labelled)[ROUTE_PATTERN] ?? 'unmatched', status: String(res.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, Number(ns) / 1e9);
+      if (!observe && !logRequests) return;
+      const ms = Number(ns / 1000n) / 1000;
+      observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode, ms, key: credentialHint(req.headers) });
+      if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms });
+    });
     return { requestId, within: (fn) => requestContext.run(context, fn) };
   };
 }

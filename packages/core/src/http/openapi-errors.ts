@@ -30,6 +30,7 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   REQUEST_TIMEOUT: 'The request\u2019s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.',
   INTERNAL: 'A bug on the server; it is logged, and the message says nothing more.',
   UPSTREAM_UNAVAILABLE: 'The number provider failed, timed out or answered garbage; nothing was charged.',
+  NOT_READY: 'The server should not take traffic now: its database cannot be written, the upstream\u2019s circuit breaker is open, or the provider balance is below the minimum. The message says which.',
   STORAGE_UNAVAILABLE: 'The server\u2019s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.',
 };
 

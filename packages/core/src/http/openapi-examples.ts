@@ -816,5 +816,245 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         }
       }
     }
+  },
+  "getReadiness": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "status": "ready",
+          "checks": {
+            "database": "ok",
+            "upstream": "ok",
+            "circuit": "closed",
+            "upstreamBalance": "unchecked"
+          },
+          "upstreamBalance": {
+            "amount": null,
+            "minimum": null,
+            "readAt": null
+          },
+          "time": "2026-01-01T00:00:00.000Z"
+        }
+      }
+    }
+  },
+  "getMetrics": {
+    "responses": {
+      "401": {
+        "ok": false,
+        "code": "AUTH_MISSING",
+        "message": "Admin routes need the admin token as \"Authorization: Bearer <token>\" or \"X-Admin-Token\"."
+      }
+    }
+  },
+  "adminSearchOrders": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "items": [
+            {
+              "id": "ck0mjuohs00000dn40nu87g7n83",
+              "status": "WAITING",
+              "service": "tg",
+              "country": "7",
+              "phone": "+60122175498",
+              "expiresAt": "2026-01-01T00:20:00.000Z",
+              "chargedCents": "32",
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "updatedAt": "2026-01-01T00:00:00.000Z",
+              "smsBody": null,
+              "smsCode": null,
+              "smsHistory": [],
+              "smsReceivedAt": null,
+              "userId": "cl0mjuohs000000xfarsp6r1iou",
+              "activationId": "300000003",
+              "endReason": null
+            },
+            {
+              "id": "ck0mjuohs000008i7o0c2tr6rcg",
+              "status": "CANCELLED",
+              "service": "tg",
+              "country": "6",
+              "phone": "+6281353094962",
+              "expiresAt": "2026-01-01T00:20:00.000Z",
+              "chargedCents": "26",
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "updatedAt": "2026-01-01T00:00:00.000Z",
+              "smsBody": null,
+              "smsCode": null,
+              "smsHistory": [],
+              "smsReceivedAt": null,
+              "userId": "cl0mjuohs000000xfarsp6r1iou",
+              "activationId": "300000002",
+              "endReason": "cancelled"
+            }
+          ],
+          "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "status: invalid option: expected one of \"waiting\"|\"received\"|\"completed\"|\"failed\"|\"cancelled\"."
+      }
+    }
+  },
+  "adminGetOrder": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "order": {
+            "id": "ck0mjuohs000004jgktuhikpkel",
+            "status": "WAITING",
+            "service": "tg",
+            "country": "7",
+            "phone": "+60129681026",
+            "expiresAt": "2026-01-01T00:20:00.000Z",
+            "chargedCents": "32",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:00.000Z",
+            "smsBody": "Telegram code: 52381. Do not give this code to anyone.",
+            "smsCode": "52381",
+            "smsHistory": [
+              {
+                "body": "Telegram code: 52381. Do not give this code to anyone.",
+                "receivedAt": "2026-01-01T00:00:00.000Z"
+              }
+            ],
+            "smsReceivedAt": "2026-01-01T00:00:00.000Z",
+            "userId": "cl0mjuohs000000xfarsp6r1iou",
+            "activationId": "300000001",
+            "endReason": null
+          },
+          "user": {
+            "id": "cl0mjuohs000000xfarsp6r1iou",
+            "displayName": "Alice",
+            "lang": "en",
+            "referralCode": "tnlzus",
+            "balanceCents": "1636",
+            "banned": false,
+            "bannedAt": null,
+            "banReason": null,
+            "createdAt": "2026-01-01T00:00:00.000Z"
+          },
+          "history": [
+            {
+              "at": "2026-01-01T00:00:00.000Z",
+              "event": "created",
+              "detail": "bought tg in country 7: activation 300000001, number +60129681026"
+            },
+            {
+              "at": "2026-01-01T00:00:00.000Z",
+              "event": "charged",
+              "detail": "charged 32 cents (ledger led0mjuohs000005glmre6ygr1c8)"
+            },
+            {
+              "at": "2026-01-01T00:00:00.000Z",
+              "event": "sms_received",
+              "detail": "SMS with code 52381"
+            },
+            {
+              "at": "2026-01-01T00:00:00.000Z",
+              "event": "upstream_command",
+              "detail": "next_sms owed to the upstream, pending after 0 attempt(s)"
+            }
+          ],
+          "ledger": [
+            {
+              "id": "led0mjuohs000005glmre6ygr1c8",
+              "kind": "order_debit",
+              "amountCents": "-32",
+              "balanceAfterCents": "1168",
+              "orderId": "ck0mjuohs000004jgktuhikpkel",
+              "reason": "tg/7",
+              "createdAt": "2026-01-01T00:00:00.000Z"
+            }
+          ],
+          "upstreamCommands": [
+            {
+              "id": "ob0mjuohs000006hd8ywsc4cyl4",
+              "kind": "next_sms",
+              "attempts": 0,
+              "createdAt": "2026-01-01T00:00:00.000Z",
+              "doneAt": null,
+              "outcome": null,
+              "lastError": null
+            }
+          ]
+        }
+      },
+      "404": {
+        "ok": false,
+        "code": "NOT_FOUND",
+        "message": "No order \"ck0000000000000000000000000\"."
+      }
+    }
+  },
+  "adminRefundOrder": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "order": {
+            "id": "ck0mjuohs000004jgktuhikpkel",
+            "status": "COMPLETED",
+            "service": "tg",
+            "country": "7",
+            "phone": "+60129681026",
+            "expiresAt": "2026-01-01T00:20:00.000Z",
+            "chargedCents": "32",
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:20:00.000Z",
+            "smsBody": "Telegram code: 39281\n\nYou can also tap on this link to log in:\nhttps://t.me/login/39281",
+            "smsCode": "39281",
+            "smsHistory": [
+              {
+                "body": "Telegram code: 52381. Do not give this code to anyone.",
+                "receivedAt": "2026-01-01T00:00:00.000Z"
+              },
+              {
+                "body": "Telegram code: 39281\n\nYou can also tap on this link to log in:\nhttps://t.me/login/39281",
+                "receivedAt": "2026-01-01T00:00:22.891Z"
+              }
+            ],
+            "smsReceivedAt": "2026-01-01T00:00:22.891Z",
+            "userId": "cl0mjuohs000000xfarsp6r1iou",
+            "activationId": "300000001",
+            "endReason": "upstream_closed"
+          },
+          "user": {
+            "id": "cl0mjuohs000000xfarsp6r1iou",
+            "displayName": "Alice",
+            "lang": "en",
+            "referralCode": "tnlzus",
+            "balanceCents": "1668",
+            "banned": false,
+            "bannedAt": null,
+            "banReason": null,
+            "createdAt": "2026-01-01T00:00:00.000Z"
+          },
+          "entry": {
+            "id": "led0mjupa2io0000e7vwc4fa5fon",
+            "kind": "refund",
+            "amountCents": "32",
+            "balanceAfterCents": "1668",
+            "orderId": "ck0mjuohs000004jgktuhikpkel",
+            "reason": "ticket 812: the code was rejected",
+            "createdAt": "2026-01-01T00:22:00.000Z"
+          }
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_STATUS",
+        "message": "Order ck0mjuohs000008i7o0c2tr6rcg was already refunded (ledger led0mjuohs00000aavyd7arzgqd8); an order is refunded at most once."
+      }
+    },
+    "request": {
+      "reason": "ticket 812: the code was rejected"
+    }
   }
 };

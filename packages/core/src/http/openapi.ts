@@ -163,7 +163,7 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
       : {
           description: status === 201 ? 'Created' : 'OK',
           headers,
-          content: { 'application/json': { schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas), ...example(examples[status]) } },
+          content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas), ...example(examples[status]) } },
         },
   };
   for (const [code, codes] of errorsByStatus(r)) {

@@ -67,6 +67,7 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): { p
       const d = deps.limits.byClass.auth_failure.hit(call.ip);
       deps.engine.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip, throttled: !d.allowed });
       if (!d.allowed) {
+        deps.engine.metrics.rateLimitRefusals.inc({ class: 'auth_failure' });
         throw new AppError('RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s and try again with valid credentials.`, {
           retryAfterSeconds: d.resetSeconds,
         });
@@ -133,6 +134,7 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       const d = deps.limits.byClass[route.rateClass].hit(`${principal.keyId}`);
       headers = rateLimitHeaders(route.rateClass, d);
       if (!d.allowed) {
+        deps.engine.metrics.rateLimitRefusals.inc({ class: route.rateClass });
         const r = errorResult('RATE_LIMITED', `Rate limit of ${d.limit} ${route.rateClass} requests per minute reached for this key; retry in ${d.resetSeconds} s.`);
         r.headers = { ...headers, 'Retry-After': String(d.resetSeconds) };
         return r;

@@ -97,6 +97,8 @@ export function createResponseValidator(routes: readonly Route[]): ResponseValid
       if (!response) return { operationId, problem: `status ${status} is not documented for ${operationId} (documented: ${Object.keys(operation.responses).join(', ')})` };
       // A stream of server-sent events: its status is what can be checked here.
       if (response.content?.['text/event-stream']) return undefined;
+      // A documented answer that is not JSON (the metrics' text): its status is what can be checked.
+      if (!response.content?.['application/json']) return undefined;
       let value: unknown;
       try {
         value = JSON.parse(body);

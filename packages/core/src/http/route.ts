@@ -62,6 +62,8 @@ export interface Route {
   response: z.ZodType;
   /** False when a success answers `response` itself instead of `{ ok: true, data }` (the OpenAPI document). */
   enveloped?: false;
+  /** The media type of a successful response when it is not JSON (the metrics' Prometheus text). */
+  contentType?: string;
   /** The status of a successful response. Default 200. */
   successStatus?: 200 | 201;
   /**

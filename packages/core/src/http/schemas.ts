@@ -155,6 +155,34 @@ export const ServiceList = z.object({ items: z.array(ServiceItem) });
 export const CountryList = z.object({ items: z.array(CountryItem) });
 export const PriceList = z.object({ service: z.string(), items: z.array(PriceItem) });
 
+export const AdminRefundBody = z.strictObject({
+  reason: z.string().trim().min(1).max(200).describe('Why, for the ledger row and the customer\'s ticket'),
+});
+
+export const AdminOrder = Order.extend({
+  userId: z.string(),
+  activationId: z.string().describe("The upstream's activation id"),
+  endReason: z.string().nullable().describe("Why an ended order ended: 'cancelled', 'expired', 'upstream_closed'…"),
+});
+
+export const AdminOrderDetail = z.object({
+  order: AdminOrder,
+  user: AdminUser,
+  history: z.array(z.object({ at: isoTime, event: z.enum(['created', 'charged', 'sms_received', 'ended', 'refunded', 'upstream_command', 'balance_change']), detail: z.string() })),
+  ledger: z.array(AdminLedgerEntry),
+  upstreamCommands: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      attempts: z.number().int(),
+      createdAt: isoTime,
+      doneAt: isoTime.nullable(),
+      outcome: z.string().nullable(),
+      lastError: z.string().nullable(),
+    }),
+  ),
+});
+
 // ----------------------------------------------------------------- push (docs/decisions.md D90–D99)
 
 export * from '../push/push-schemas.js';

@@ -48,6 +48,14 @@ export class MoneyService {
     return this.ledger.post({ userId, kind: 'topup', amountCents, reason: 'opening balance', at });
   }
 
+  /**
+   * An operator's refund of an ended order the upstream failed to honour (docs/decisions.md D101):
+   * the whole charge, once; inside the caller's transaction, which has checked the order.
+   */
+  refundOrderByOperator(input: { userId: string; orderId: string; chargedCents: number; reason: string; at: number }): LedgerEntry {
+    return this.ledger.post({ userId: input.userId, kind: 'refund', amountCents: input.chargedCents, orderId: input.orderId, reason: input.reason, at: input.at });
+  }
+
   /** An operator's credit or debit (or a simulated top-up): validated, in its own transaction. */
   adjust(input: Adjustment): LedgerEntry {
     if (!Number.isSafeInteger(input.amountCents) || input.amountCents === 0) {

@@ -58,6 +58,8 @@ export class OrderStore {
     private readonly feed?: ChangeFeed,
     /** Written with every order change, in its transaction (docs/decisions.md D90). */
     private readonly events?: EventLog,
+    /** Told of every status change written (null: a new order), for metrics (docs/decisions.md D102). */
+    private readonly onTransition?: (from: OrderStatus | null, to: OrderStatus) => void,
   ) {
     changes?.onForeignCommit(() => this.cache.clear());
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
@@ -125,6 +127,7 @@ export class OrderStore {
     });
     this.events?.record(undefined, o);
     this.feed?.order(o.id);
+    this.onTransition?.(null, o.status);
   }
 
   /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
@@ -134,6 +137,7 @@ export class OrderStore {
     if (r.changes !== 1) return false;
     this.events?.record(prev, next);
     this.feed?.order(next.id);
+    if (next.status !== prev.status) this.onTransition?.(prev.status, next.status);
     return true;
   }
 

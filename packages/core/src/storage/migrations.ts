@@ -205,6 +205,15 @@ CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries(webhook_id, id);
 `,
   },
   {
+    version: 5,
+    name: 'operators order search',
+    sql: `
+-- The operators' order search across users (docs/decisions.md D100): by phone number, and by status.
+CREATE INDEX orders_phone ON orders(phone, id);
+CREATE INDEX orders_status ON orders(status, id);
+`,
+  },
+  {
     version: 6,
     name: 'console sessions',
     sql: `

@@ -7,7 +7,7 @@
 import type { Logger } from '../logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { Rng } from '../ports/rng.js';
-import { CircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
+import { CircuitBreaker, type BreakerOptions, type BreakerState } from './circuit-breaker.js';
 import type { UpstreamHealth } from './upstream.js';
 import { UpstreamError, type UpstreamErrorKind } from './upstream-error.js';
 
@@ -71,6 +71,11 @@ export class CallGuard {
       this.o.log.debug({ event: 'upstream.retry', upstream: this.o.name, op, attempt, delayMs, kind: err.kind });
       await this.o.sleep(delayMs);
     }
+  }
+
+  /** The circuit breaker's state now, for metrics and readiness. */
+  circuitState(): BreakerState {
+    return this.breaker.state;
   }
 
   health(): UpstreamHealth {

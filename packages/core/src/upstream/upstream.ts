@@ -106,4 +106,10 @@ export interface Upstream {
    * taken as always ok.
    */
   health?(): UpstreamHealth;
+
+  /**
+   * Optional and cheap: the state of the adapter's circuit breaker (open: calls are refused without
+   * touching the network). An implementation without one is taken as always closed.
+   */
+  circuitState?(): 'closed' | 'open' | 'half-open';
 }

@@ -8,6 +8,7 @@ import { loadCatalogueFixture, type CatalogueFixture } from '../../catalogue/cat
 import type { z } from 'zod';
 import { buildHttpUpstream, type HttpUpstreamOptions, type HttpUpstreamParts } from '../http-upstream-options.js';
 import type { Activation, ActivationStatus, ActiveActivation, Upstream, UpstreamCatalogue, UpstreamHealth, UpstreamSms } from '../upstream.js';
+import type { BreakerState } from '../circuit-breaker.js';
 import { UpstreamError } from '../upstream-error.js';
 import { decimalFromWire, idFromWire, messageKey, phoneFromWire } from '../wire-values.js';
 import { FiveSimNames, readCatalogue, type FiveSimNameOverrides } from './catalogue.js';
@@ -63,6 +64,10 @@ export class FiveSimUpstream implements Upstream {
 
   health(): UpstreamHealth {
     return this.p.guard.health();
+  }
+
+  circuitState(): BreakerState {
+    return this.p.guard.circuitState();
   }
 
   close(): Promise<void> {

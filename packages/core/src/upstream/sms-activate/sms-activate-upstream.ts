@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { HttpUpstreamOptions, HttpUpstreamParts } from '../http-upstream-options.js';
 import { buildHttpUpstream } from '../http-upstream-options.js';
 import type { Activation, ActivationStatus, ActiveActivation, Upstream, UpstreamCatalogue, UpstreamHealth, UpstreamSms } from '../upstream.js';
+import type { BreakerState } from '../circuit-breaker.js';
 import { UpstreamError } from '../upstream-error.js';
 import { idFromWire, messageKey, parseWallTime, phoneFromWire } from '../wire-values.js';
 import { smsCode } from '../../order/sms-code.js';
@@ -53,6 +54,10 @@ export class SmsActivateUpstream implements Upstream {
 
   health(): UpstreamHealth {
     return this.p.guard.health();
+  }
+
+  circuitState(): BreakerState {
+    return this.p.guard.circuitState();
   }
 
   /** Closes the connections; calls still in flight reject. */
