@@ -166,7 +166,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "400": {
         "ok": false,
         "code": "BAD_SERVICE",
-        "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+        "message": "Unknown service \"nope\". GET /api/v1/services lists the codes and slugs."
       }
     }
   },
@@ -299,6 +299,68 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       }
     }
   },
+  "simGetBehaviour": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "default": {
+            "smsDelayMs": {
+              "min": 5000,
+              "max": 40000
+            },
+            "noSmsProbability": 0.05,
+            "nextSmsDelayMs": {
+              "min": 10000,
+              "max": 60000
+            },
+            "noNextSmsProbability": 0.1,
+            "duplicateSmsProbability": 0.02,
+            "lateSmsProbability": 0.02,
+            "banProbability": 0.01,
+            "earlyCancelHoldMs": 120000,
+            "lifetimeMs": 1200000
+          },
+          "overrides": []
+        }
+      }
+    }
+  },
+  "simSetBehaviour": {
+    "request": {
+      "preset": "scripted"
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "default": {
+            "smsDelayMs": {
+              "min": 5000,
+              "max": 40000
+            },
+            "noSmsProbability": 1,
+            "nextSmsDelayMs": {
+              "min": 10000,
+              "max": 60000
+            },
+            "noNextSmsProbability": 1,
+            "duplicateSmsProbability": 0,
+            "lateSmsProbability": 0,
+            "banProbability": 0,
+            "earlyCancelHoldMs": 120000,
+            "lifetimeMs": 1200000
+          },
+          "overrides": []
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "preset: invalid option: expected one of \"ideal\"|\"realistic\"|\"scripted\"."
+      }
+    }
+  },
   "simReset": {
     "responses": {
       "200": {
@@ -306,6 +368,13 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
         "data": {
           "reset": true
         }
+      }
+    },
+    "request": {
+      "seed": 42,
+      "behaviour": "ideal",
+      "rateLimits": {
+        "writePerMin": 2
       }
     }
   }
