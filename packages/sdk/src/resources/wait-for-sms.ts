@@ -25,6 +25,8 @@ export interface WaitForSmsOptions {
    * which, after `nextSms`, is the next SMS and not the old one.
    */
   afterSmsCount?: number;
+  /** Called with the order after every successful poll (e.g. to show its status as it waits). */
+  onPoll?: (order: Order) => void;
 }
 
 export const DEFAULT_WAIT_MS = 20 * 60_000;
@@ -54,6 +56,7 @@ export async function waitForSms(poll: OrderPoller, clock: Clock, id: string, op
       try {
         const order = await poll(id, { signal: scope.signal });
         last = order;
+        options.onPoll?.(order);
         const count = order.smsHistory?.length ?? 0;
         if (baseline === undefined && order.status === 'RECEIVED') return order;
         baseline ??= count;
