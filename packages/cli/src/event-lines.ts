@@ -26,7 +26,7 @@ export function eventLine(e: EventLike): string {
   let text: string;
   switch (e.type) {
     case 'api.request':
-      text = `${String(d.method)} ${String(d.path)} → ${String(d.status)}${e.meta?.ms !== undefined ? `  ${String(e.meta.ms)} ms` : ''}${e.meta?.key ? `  ${String(e.meta.key)}` : ''}`;
+      text = `${String(d.method)} ${String(d.path)} → ${String(d.status)}${e.meta?.ms !== undefined ? `  ${Math.round(Number(e.meta.ms))} ms` : ''}${e.meta?.key ? `  ${String(e.meta.key)}` : ''}`;
       break;
     case 'order.status':
       text = `${String(d.orderId)} ${pair(d)}  ${d.from ? `${String(d.from)} → ` : 'new, '}${String(d.status)}`;

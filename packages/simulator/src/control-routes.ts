@@ -303,7 +303,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       errors: [...errors],
       handler: (ctx) => {
         const b = parseInput(BehaviourBody, ctx.body ?? {}, 'the request body');
-        let config;
+        let config: ReturnType<typeof resolveBehaviour>;
         try {
           config = resolveBehaviour(b);
         } catch (err) {

@@ -133,22 +133,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   /** What a reset may change for the world it builds (docs/decisions.md D72); a plain reset goes back to the start options. */
-  const build = (fresh: ResetOptions = {}): World =>
-    createWorld({
+  const build = (fresh: ResetOptions = {}): World => {
+    const behaviour = fresh.behaviour ?? options.behaviour;
+    const upstreamBalance = fresh.upstreamBalance ?? options.upstreamBalance;
+    const rateLimits = fresh.rateLimits ?? options.rateLimits;
+    return createWorld({
       seed: fresh.seed ?? options.seed ?? 1,
       clock: clockSpec,
       fixture,
       db,
       adminToken,
-      ...((fresh.behaviour ?? options.behaviour) !== undefined && { behaviour: fresh.behaviour ?? options.behaviour }),
-      ...((fresh.upstreamBalance ?? options.upstreamBalance) && { upstreamBalance: fresh.upstreamBalance ?? options.upstreamBalance }),
-      ...((fresh.rateLimits ?? options.rateLimits) && { rateLimits: fresh.rateLimits ?? options.rateLimits }),
+      ...(behaviour !== undefined && { behaviour }),
+      ...(upstreamBalance && { upstreamBalance }),
+      ...(rateLimits && { rateLimits }),
       ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
       ...(options.logger && { logger: options.logger }),
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
       extraRoutes: (w) => [...controlRoutes(control, w), ...(options.console ? simulatorConsoleRoutes(w) : [])],
       ...(options.console && { console: options.console }),
     });
+  };
 
   /** Runs everything due up to `target`, stopping at each due moment in order. */
   const runUntil = async (w: World, target: number): Promise<void> => {

@@ -1968,7 +1968,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "seq": 13,
+                     *             "seq": 14,
                      *             "at": "2026-01-01T00:00:00.000Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1979,7 +1979,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 80,
+                     *             "seq": 86,
                      *             "at": "2026-01-01T00:00:19.193Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1990,7 +1990,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 81,
+                     *             "seq": 87,
                      *             "at": "2026-01-01T00:00:22.891Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -2001,8 +2001,8 @@ export interface operations {
                      *             }
                      *           }
                      *         ],
-                     *         "count": 98,
-                     *         "digest": "10d972a934651446df2a05ae2367ba4efacfb1400ed013a59ac9b511ae117c17"
+                     *         "count": 107,
+                     *         "digest": "50fbff8f35236b5b3852390eb87871db744368b966c9a875e013c9dc19663808"
                      *       }
                      *     }
                      */
