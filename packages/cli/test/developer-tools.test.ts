@@ -279,7 +279,7 @@ describe('terminal tools for a running local server (#12 item 6)', () => {
     expect((await api(s.url, '/api/v1/orders', { key: s.apiKey! })).body.data.items).toHaveLength(0);
     // A plain reset goes back to the server's own behaviour.
     expect((await api(s.url, '/_sim/v1/behaviour', { admin: s.adminToken })).body.data.default.noSmsProbability).toBe(1);
-  });
+  }, 90_000); // A buy during the armed fault waits for the engine's real-time retry; under a full-suite load the whole journey has taken 30 s.
 
   it('jiema events --follow prints new events as they happen until Ctrl-C', async () => {
     const s = await started(['--ephemeral', '--clock', 'manual']);
