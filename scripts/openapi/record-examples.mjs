@@ -205,7 +205,11 @@ try {
   await call('simDeliverSms', 'POST', '/_sim/v1/orders/ck0000000000000000000000000/sms', { admin: true, body: {} });
   await call('simListEvents', 'GET', '/_sim/v1/events?type=sms.delivered', { admin: true });
   await call('simSetFacadeMode', 'PUT', '/_sim/v1/facade', { admin: true, body: { mode: 'status' } });
+  await call('simGetBehaviour', 'GET', '/_sim/v1/behaviour', { admin: true });
+  await call('simSetBehaviour', 'PUT', '/_sim/v1/behaviour', { admin: true, body: { preset: 'scripted' } });
+  await call('simSetBehaviour', 'PUT', '/_sim/v1/behaviour', { admin: true, body: { preset: 'chaotic' } });
   await call('simReset', 'POST', '/_sim/v1/reset', { admin: true });
+  await call('simReset', 'POST', '/_sim/v1/reset', { admin: true, body: { seed: 42, behaviour: 'ideal', rateLimits: { writePerMin: 2 } } });
 } finally {
   await sim.close();
 }

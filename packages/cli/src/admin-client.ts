@@ -9,10 +9,12 @@ export interface AdminArgs {
   baseUrl: string;
   adminToken: string | undefined;
   db: string;
+  /** The server is the one the local files belong to: only then is their token sent. */
+  local: boolean;
 }
 
 export function adminClient(args: AdminArgs) {
-  const token = args.adminToken ?? localAdminToken(args.db);
+  const token = args.adminToken ?? (args.local ? localAdminToken(args.db) : undefined);
   if (!token) {
     throw new CliError('No admin token: pass --admin-token or set JIEMA_ADMIN_TOKEN (a local `jiema serve` keeps one in ./.jiema).', EXIT.USAGE);
   }

@@ -3,6 +3,7 @@
  * one clear line and an exit code.
  */
 import yargs, { type Argv } from 'yargs';
+import { redactSecrets } from '@jiema/core';
 import { CliError, createOutput, EXIT } from './output.js';
 import { configDefaults, configPathFrom, loadConfigFile, type ConfigFile, type OptionTypes } from './config-file.js';
 import type { Command } from './commands/command.js';
@@ -12,10 +13,11 @@ import { replayCommand } from './commands/replay.js';
 import { adminCommands } from './commands/admin.js';
 import { automationCommands } from './commands/automation.js';
 import { listenCommand } from './commands/listen.js';
+import { simCommands } from './commands/sim.js';
 import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 
-export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, adminOrdersCommand, ledgerCommand, backupCommand, restoreCommand, listenCommand];
+export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, adminOrdersCommand, ledgerCommand, backupCommand, restoreCommand, listenCommand, ...simCommands];
 
 const EPILOGUE = `Exit codes: 0 success · 1 the command failed (an API error, a failed scenario) · 2 bad usage or an invalid input file · 3 the server could not be reached or started.
 Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).
@@ -70,11 +72,13 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
 function report(err: unknown, out: ReturnType<typeof createOutput>): number {
   if (err instanceof CliError) {
     if (err.quiet) return err.exitCode;
-    if (out.json) out.line(JSON.stringify({ ok: false, error: err.message, ...(err.details !== undefined && { details: err.details }) }));
-    else out.error(`jiema: ${err.message}`);
+    // No secret in an error message (docs/decisions.md D46): a key or token that found its way
+    // into one (an argument echoed back) is masked to its hint.
+    if (out.json) out.line(JSON.stringify({ ok: false, error: redactSecrets(err.message), ...(err.details !== undefined && { details: err.details }) }));
+    else out.error(`jiema: ${redactSecrets(err.message)}`);
     return err.exitCode;
   }
-  out.error(`jiema: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+  out.error(`jiema: unexpected error: ${redactSecrets(err instanceof Error ? err.message : String(err))}`);
   return EXIT.FAILED;
 }
 

@@ -7,6 +7,7 @@ export * from './account/api-key.js';
 export * from './catalogue/catalogue-fixture.js';
 export * from './catalogue/catalogue-overrides.js';
 export * from './catalogue/catalogue-service.js';
+export * from './catalogue/suggest.js';
 export { ChangeFeed, type FeedChanges, type FeedListener } from './console/change-feed.js';
 export { createConsole, type Console, type ConsoleOptions } from './console/console.js';
 export { CONSOLE_CSP } from './console/console-assets.js';

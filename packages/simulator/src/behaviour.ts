@@ -31,10 +31,20 @@ export const BehaviourSchema = z.strictObject({
 export type Behaviour = z.output<typeof BehaviourSchema>;
 export type BehaviourInput = z.input<typeof BehaviourSchema>;
 
+/**
+ * Some of a behaviour's fields, nothing filled in: laid over another behaviour. (zod's .partial()
+ * keeps the defaults, which would silently reset every field not given.)
+ */
+export const BehaviourFieldsSchema = z.strictObject(
+  Object.fromEntries(Object.entries(BehaviourSchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
+    [K in keyof typeof BehaviourSchema.shape]: z.ZodOptional<ReturnType<(typeof BehaviourSchema.shape)[K]['unwrap']>>;
+  },
+);
+
 export const BehaviourOverrideSchema = z.strictObject({
   service: z.string().optional(),
   country: z.number().int().nonnegative().optional(),
-  behaviour: BehaviourSchema.partial(),
+  behaviour: BehaviourFieldsSchema,
 });
 
 export const BehaviourConfigSchema = z.strictObject({
@@ -46,16 +56,63 @@ export const BehaviourConfigSchema = z.strictObject({
 export type BehaviourConfig = z.output<typeof BehaviourConfigSchema>;
 export type BehaviourConfigInput = z.input<typeof BehaviourConfigSchema>;
 
+/**
+ * Named behaviours (docs/decisions.md D70): `jiema serve --behaviour <name>`, startSimulator's
+ * `behaviour: '<name>'`, a scenario's `setup.behaviour: <name>`, and `PUT /_sim/v1/behaviour`.
+ *  - ideal: every order gets its SMS 5–40 s after purchase; nothing fails. `jiema serve`'s default,
+ *    so a first-time user always gets a code.
+ *  - realistic: today's failure rates (no SMS 5%, bans 1%, duplicate and late SMS…). The default
+ *    of startSimulator and of scenarios, which are written against it.
+ *  - scripted: no SMS comes unless asked for (`POST /_sim/v1/orders/:id/sms`); nothing random
+ *    happens: for contract tests.
+ */
+export const BEHAVIOUR_PRESETS = ['ideal', 'realistic', 'scripted'] as const;
+export type BehaviourPreset = (typeof BEHAVIOUR_PRESETS)[number];
+
+const NOTHING_FAILS = { duplicateSmsProbability: 0, lateSmsProbability: 0, banProbability: 0 } as const;
+const PRESET_DEFAULTS: Record<BehaviourPreset, BehaviourInput> = {
+  ideal: { smsDelayMs: { min: 5_000, max: 40_000 }, noSmsProbability: 0, nextSmsDelayMs: { min: 5_000, max: 40_000 }, noNextSmsProbability: 0, ...NOTHING_FAILS },
+  realistic: {},
+  scripted: { noSmsProbability: 1, noNextSmsProbability: 1, ...NOTHING_FAILS },
+};
+
 /** A behaviour where every number gets its SMS quickly and nothing goes wrong: for contract tests. */
 export const IDEAL_BEHAVIOUR: BehaviourInput = {
   smsDelayMs: { min: 5_000, max: 10_000 },
   noSmsProbability: 0,
   nextSmsDelayMs: { min: 5_000, max: 10_000 },
   noNextSmsProbability: 0,
-  duplicateSmsProbability: 0,
-  lateSmsProbability: 0,
-  banProbability: 0,
+  ...NOTHING_FAILS,
 };
+
+export const BehaviourPresetSchema = z.enum(BEHAVIOUR_PRESETS);
+
+/**
+ * A behaviour as users write it: a preset's name, or a config whose optional `preset` is the base
+ * its `default` fields are laid over (`{preset: scripted, overrides: [...]}`).
+ */
+export const BehaviourSpecSchema = z.union([
+  BehaviourPresetSchema,
+  z.strictObject({
+    preset: BehaviourPresetSchema.optional().describe('The named behaviour this one starts from (default: realistic)'),
+    default: BehaviourFieldsSchema.optional(),
+    overrides: z.array(BehaviourOverrideSchema).optional(),
+  }),
+]);
+export type BehaviourSpec = z.input<typeof BehaviourSpecSchema>;
+
+/** The full config for a preset's name or a spec (throws a readable error for an unknown name). */
+export function resolveBehaviour(spec: BehaviourSpec | BehaviourConfigInput | undefined, fallback: BehaviourPreset = 'realistic'): BehaviourConfig {
+  if (spec === undefined) return BehaviourConfigSchema.parse({ default: PRESET_DEFAULTS[fallback] });
+  if (typeof spec === 'string') {
+    if (!(BEHAVIOUR_PRESETS as readonly string[]).includes(spec)) {
+      throw new Error(`Unknown behaviour "${spec}": use ${BEHAVIOUR_PRESETS.join(', ')}, or a behaviour file.`);
+    }
+    return BehaviourConfigSchema.parse({ default: PRESET_DEFAULTS[spec as BehaviourPreset] });
+  }
+  const { preset, ...config } = spec as { preset?: BehaviourPreset; default?: BehaviourInput; overrides?: unknown[] };
+  return BehaviourConfigSchema.parse({ ...config, default: { ...PRESET_DEFAULTS[preset ?? 'realistic'], ...config.default } });
+}
 
 export function behaviourFor(config: BehaviourConfig, service: string, country: number): Behaviour {
   let b: Behaviour = config.default;

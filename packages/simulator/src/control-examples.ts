@@ -108,7 +108,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000o53ax300mde7j",
+          "id": "cl0mjuohs00000gx5ydldny9ihy",
           "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
         }
       }
@@ -166,7 +166,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "400": {
         "ok": false,
         "code": "BAD_SERVICE",
-        "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+        "message": "Unknown service \"nope\". GET /api/v1/services lists the codes and slugs."
       }
     }
   },
@@ -247,7 +247,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "seq": 13,
+              "seq": 14,
               "at": "2026-01-01T00:00:00.000Z",
               "type": "sms.delivered",
               "data": {
@@ -258,7 +258,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 97,
+              "seq": 86,
               "at": "2026-01-01T00:00:19.193Z",
               "type": "sms.delivered",
               "data": {
@@ -269,7 +269,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 98,
+              "seq": 87,
               "at": "2026-01-01T00:00:22.891Z",
               "type": "sms.delivered",
               "data": {
@@ -280,8 +280,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             }
           ],
-          "count": 115,
-          "digest": "f7681c0f979daf06fa07ea8bb93e3347dcc4e3b074135ab015b26b657014c973"
+          "count": 107,
+          "digest": "50fbff8f35236b5b3852390eb87871db744368b966c9a875e013c9dc19663808"
         }
       }
     }
@@ -299,6 +299,68 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       }
     }
   },
+  "simGetBehaviour": {
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "default": {
+            "smsDelayMs": {
+              "min": 5000,
+              "max": 40000
+            },
+            "noSmsProbability": 0.05,
+            "nextSmsDelayMs": {
+              "min": 10000,
+              "max": 60000
+            },
+            "noNextSmsProbability": 0.1,
+            "duplicateSmsProbability": 0.02,
+            "lateSmsProbability": 0.02,
+            "banProbability": 0.01,
+            "earlyCancelHoldMs": 120000,
+            "lifetimeMs": 1200000
+          },
+          "overrides": []
+        }
+      }
+    }
+  },
+  "simSetBehaviour": {
+    "request": {
+      "preset": "scripted"
+    },
+    "responses": {
+      "200": {
+        "ok": true,
+        "data": {
+          "default": {
+            "smsDelayMs": {
+              "min": 5000,
+              "max": 40000
+            },
+            "noSmsProbability": 1,
+            "nextSmsDelayMs": {
+              "min": 10000,
+              "max": 60000
+            },
+            "noNextSmsProbability": 1,
+            "duplicateSmsProbability": 0,
+            "lateSmsProbability": 0,
+            "banProbability": 0,
+            "earlyCancelHoldMs": 120000,
+            "lifetimeMs": 1200000
+          },
+          "overrides": []
+        }
+      },
+      "400": {
+        "ok": false,
+        "code": "BAD_REQUEST",
+        "message": "preset: invalid option: expected one of \"ideal\"|\"realistic\"|\"scripted\"."
+      }
+    }
+  },
   "simReset": {
     "responses": {
       "200": {
@@ -306,6 +368,13 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
         "data": {
           "reset": true
         }
+      }
+    },
+    "request": {
+      "seed": 42,
+      "behaviour": "ideal",
+      "rateLimits": {
+        "writePerMin": 2
       }
     }
   }

@@ -6,6 +6,7 @@ import { AppError, buildOpenApi, defineRoute, ok, parseInput, type Route } from 
 import { CONTROL_EXAMPLES } from './control-examples.js';
 import { z } from 'zod';
 import { FaultSpecSchema } from './faults.js';
+import { BehaviourSpecSchema, resolveBehaviour } from './behaviour.js';
 import type { SimulatorControl } from './simulator.js';
 import { setStock, type World } from './world.js';
 
@@ -30,6 +31,22 @@ const EventsQuery = z.object({
   type: z.string().max(32).optional(),
   limit: z.coerce.number().int().min(1).max(100_000).optional(),
 });
+
+/** A preset's name as `{preset}`, optionally with `default` fields and `overrides` laid over it. */
+const BehaviourBody = BehaviourSpecSchema.options[1];
+const RateLimitsBody = z.strictObject({
+  readPerMin: z.number().int().min(1).max(1_000_000).optional(),
+  writePerMin: z.number().int().min(1).max(1_000_000).optional(),
+  pollPerMin: z.number().int().min(1).max(1_000_000).optional(),
+  authFailuresPerMin: z.number().int().min(1).max(1_000_000).optional(),
+});
+const ResetBody = z.strictObject({
+  seed: z.number().int().optional().describe("The new world's seed (default: the server's)"),
+  behaviour: BehaviourSpecSchema.optional().describe("The new world's behaviour: a preset's name or a config (default: the server's)"),
+  rateLimits: RateLimitsBody.optional().describe("The new world's API rate limits (default: the server's)"),
+  upstreamBalance: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/).optional().describe("The reseller's balance at the new fake upstream"),
+});
+const BehaviourView = z.object({ default: z.record(z.string(), z.unknown()), overrides: z.array(z.record(z.string(), z.unknown())) });
 
 const anything = z.record(z.string(), z.unknown());
 const errors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST'] as const;
@@ -252,12 +269,52 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       method: 'POST',
       path: '/_sim/v1/reset',
       operationId: 'simReset',
-      summary: 'Start over: empty database, fresh upstream, clock back to its start, same seed',
-      response: z.object({ reset: z.boolean() }),
+      summary: 'Start over: empty database, fresh upstream, clock back to its start; optionally with another seed, behaviour, rate limits or upstream balance',
+      description:
+        'Without a body the new world has the server\'s start options. Fields in the body apply to this new world only: the next plain reset goes back to the start options. `jiema replay --target` resets this way before each scenario file.',
+      request: { body: ResetBody },
+      response: z.object({ reset: z.boolean(), seed: z.number().optional() }),
       errors: [...errors],
-      handler: async () => {
-        await control.reset();
-        return ok({ reset: true });
+      handler: async (ctx) => {
+        const b = parseInput(ResetBody, ctx.body ?? {}, 'the request body');
+        await control.reset({
+          ...(b.seed !== undefined && { seed: b.seed }),
+          ...(b.behaviour !== undefined && { behaviour: b.behaviour }),
+          ...(b.rateLimits !== undefined && { rateLimits: b.rateLimits }),
+          ...(b.upstreamBalance !== undefined && { upstreamBalance: b.upstreamBalance }),
+        });
+        return ok({ reset: true, ...(b.seed !== undefined && { seed: b.seed }) });
+      },
+    }),
+    sim({
+      method: 'GET',
+      path: '/_sim/v1/behaviour',
+      operationId: 'simGetBehaviour',
+      summary: 'How the fake upstream behaves for numbers bought from now on',
+      response: BehaviourView,
+      errors: [...errors],
+      handler: () => ok(w.upstream.behaviour),
+    }),
+    sim({
+      method: 'PUT',
+      path: '/_sim/v1/behaviour',
+      operationId: 'simSetBehaviour',
+      summary: 'Change how the fake upstream behaves: a preset (ideal, realistic, scripted) with optional fields laid over it',
+      description: 'Numbers bought from now on follow it; numbers already sold keep theirs. A reset goes back to the server\'s behaviour.',
+      request: { body: BehaviourBody },
+      response: BehaviourView,
+      errors: [...errors],
+      handler: (ctx) => {
+        const b = parseInput(BehaviourBody, ctx.body ?? {}, 'the request body');
+        let config: ReturnType<typeof resolveBehaviour>;
+        try {
+          config = resolveBehaviour(b);
+        } catch (err) {
+          throw new AppError('BAD_REQUEST', (err as Error).message);
+        }
+        w.upstream.setBehaviour(config);
+        w.log.record('behaviour.set', { ...(b.preset && { preset: b.preset }) });
+        return ok(config);
       },
     }),
     sim({

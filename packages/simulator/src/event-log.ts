@@ -18,6 +18,8 @@ export type SimEventType =
   | 'fault.cleared'
   | 'stock.set'
   | 'user.created'
+  | 'behaviour.set'
+  | 'order.status'
   | 'reset';
 
 export interface SimEvent {

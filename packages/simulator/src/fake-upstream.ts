@@ -90,6 +90,15 @@ export class FakeUpstream implements Upstream {
     return formatMicros(this.balanceMicros);
   }
 
+  /** Numbers bought from now on follow this behaviour (those already sold keep theirs). */
+  setBehaviour(config: BehaviourConfig): void {
+    this.o.behaviour = config;
+  }
+
+  get behaviour(): BehaviourConfig {
+    return this.o.behaviour;
+  }
+
   setBalance(amount: string): void {
     this.balanceMicros = parseDecimalMicros(amount);
   }

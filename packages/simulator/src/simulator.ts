@@ -22,7 +22,7 @@ import {
   type RateLimitConfig,
   type TrustProxy,
 } from '@jiema/core';
-import type { BehaviourConfigInput } from './behaviour.js';
+import { resolveBehaviour, type BehaviourConfigInput, type BehaviourSpec } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
 import { simulatorConsoleRoutes } from './console-routes.js';
 import type { SimEvent } from './event-log.js';
@@ -57,7 +57,11 @@ export interface SimulatorOptions {
   /** The key the upstream-protocol facades accept as `api_key` / bearer token. */
   upstreamApiKey?: string;
   facadeMode?: FacadeMode;
-  behaviour?: BehaviourConfigInput;
+  /**
+   * How the fake upstream behaves: 'ideal', 'realistic' (default) or 'scripted', or a config
+   * (docs/decisions.md D70).
+   */
+  behaviour?: BehaviourSpec | BehaviourConfigInput;
   upstreamBalance?: string;
   rateLimits?: Partial<RateLimitConfig>;
   /** Which reverse proxies to believe about client addresses (see createApp). Default: none. */
@@ -94,8 +98,19 @@ export interface Simulator {
   faults: { arm(spec: FaultSpec): Fault; list(): Fault[]; clear(id?: string): number };
   events(options?: { since?: number; type?: string }): SimEvent[];
   eventDigest(): string;
-  reset(): Promise<void>;
+  /** Start over (empty data, fresh upstream, clock back to its start); `fresh` changes the seed, behaviour, rate limits or upstream balance for the new world only. */
+  reset(fresh?: ResetOptions): Promise<void>;
+  /** Numbers bought from now on follow this behaviour: a preset's name or a config. */
+  setBehaviour(spec: BehaviourSpec | BehaviourConfigInput): void;
   close(): Promise<void>;
+}
+
+/** What a reset can set for the world it builds; anything not given comes from the start options. */
+export interface ResetOptions {
+  seed?: number;
+  behaviour?: BehaviourSpec | BehaviourConfigInput;
+  rateLimits?: Partial<RateLimitConfig>;
+  upstreamBalance?: string;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -123,16 +138,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw err;
   }
 
-  const build = (): World =>
-    createWorld({
-      seed: options.seed ?? 1,
+  /** What a reset may change for the world it builds (docs/decisions.md D72); a plain reset goes back to the start options. */
+  const build = (fresh: ResetOptions = {}): World => {
+    const behaviour = fresh.behaviour ?? options.behaviour;
+    const upstreamBalance = fresh.upstreamBalance ?? options.upstreamBalance;
+    const rateLimits = fresh.rateLimits ?? options.rateLimits;
+    return createWorld({
+      seed: fresh.seed ?? options.seed ?? 1,
       clock: clockSpec,
       fixture,
       db,
       adminToken,
-      ...(options.behaviour && { behaviour: options.behaviour }),
-      ...(options.upstreamBalance && { upstreamBalance: options.upstreamBalance }),
-      ...(options.rateLimits && { rateLimits: options.rateLimits }),
+      ...(behaviour !== undefined && { behaviour }),
+      ...(upstreamBalance && { upstreamBalance }),
+      ...(rateLimits && { rateLimits }),
       ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
       ...(options.logger && { logger: options.logger }),
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
@@ -140,6 +159,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       extraRoutes: (w) => [...controlRoutes(control, w), ...(options.console ? simulatorConsoleRoutes(w) : [])],
       ...(options.console && { console: options.console }),
     });
+  };
 
   /** Runs everything due up to `target`, stopping at each due moment in order. */
   const runUntil = async (w: World, target: number): Promise<void> => {
@@ -175,17 +195,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         await runUntil(world, target);
         return { now: world.clock.now() };
       }),
-    reset: () =>
-      serial(() => {
+    reset: (fresh: ResetOptions = {}) =>
+      serial(async () => {
         // The same file, emptied in one transaction: the admin token, the facade key and the lock
         // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
         wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);
         // The old world's live feeds end; the console reconnects to the new one.
         world.app.close();
-        world = build();
-        world.log.record('reset', {});
+        world = build(fresh);
+        world.log.record('reset', { ...(fresh.seed !== undefined && { seed: fresh.seed }) });
         options.onReset?.(world);
       }),
+    setBehaviour: (spec: BehaviourSpec | BehaviourConfigInput) => {
+      world.upstream.setBehaviour(resolveBehaviour(spec));
+    },
     deliverSms: async (orderId: string, body?: string) => {
       const order = world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId);
       if (!order) return undefined;
@@ -272,6 +295,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     events: (o) => world.log.list(o),
     eventDigest: () => world.log.digest(),
     reset: control.reset,
+    setBehaviour: control.setBehaviour,
     async close() {
       if (pump) clearInterval(pump);
       if (storageCheck) clearInterval(storageCheck);
@@ -292,6 +316,7 @@ export type SimulatorControl = {
   readonly world: World;
   facade: { mode: FacadeMode };
   advance(ms: number): Promise<{ now: number }>;
-  reset(): Promise<void>;
+  reset(fresh?: ResetOptions): Promise<void>;
+  setBehaviour(spec: BehaviourSpec | BehaviourConfigInput): void;
   deliverSms(orderId: string, body?: string): Promise<{ orderId: string; activationId: string; body: string; code: string | null } | null | undefined>;
 };

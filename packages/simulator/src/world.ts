@@ -19,7 +19,7 @@ import {
   type RateLimitConfig,
   type TrustProxy,
 } from '@jiema/core';
-import { BehaviourConfigSchema, type BehaviourConfigInput } from './behaviour.js';
+import { resolveBehaviour, type BehaviourConfigInput, type BehaviourSpec } from './behaviour.js';
 import { EventLog } from './event-log.js';
 import { FakeUpstream } from './fake-upstream.js';
 import { FaultPlan } from './faults.js';
@@ -34,7 +34,8 @@ export interface WorldOptions {
   /** The world's database, opened (and for a file, locked) by its simulator; it outlives resets. */
   db: Db;
   adminToken: string;
-  behaviour?: BehaviourConfigInput;
+  /** A preset's name (ideal, realistic, scripted) or a config; default realistic. */
+  behaviour?: BehaviourSpec | BehaviourConfigInput;
   upstreamBalance?: string;
   rateLimits?: Partial<RateLimitConfig>;
   trustProxy?: TrustProxy;
@@ -76,7 +77,7 @@ export function createWorld(options: WorldOptions): World {
     fixture,
     log,
     faults,
-    behaviour: BehaviourConfigSchema.parse(options.behaviour ?? {}),
+    behaviour: resolveBehaviour(options.behaviour),
     balance: options.upstreamBalance ?? '1000',
     onChange: async (activationId) => {
       await engine?.orders.syncActivation(activationId);
@@ -101,6 +102,7 @@ export function createWorld(options: WorldOptions): World {
     ...(options.minUpstreamBalance !== undefined && { minUpstreamBalance: options.minUpstreamBalance }),
   });
   if (!db.memory) adoptOpenActivations(engine, upstream);
+  recordOrderTransitions(engine, log);
   const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;
   world.app = createApp({
     engine,
@@ -175,4 +177,24 @@ function withOfferOverrides(fixture: CatalogueFixture, overrides: CatalogueOverr
 export function setStock(world: World, service: string, country: number, count: number): void {
   world.upstream.setStock(service, country, count);
   world.engine.catalogue.invalidate();
+}
+
+/**
+ * Every change of an order's status goes into the event log as `order.status` (from, to), for
+ * `jiema events` and scenario checks (docs/decisions.md D77). Changes within one turn coalesce:
+ * the log shows where the order ended up.
+ */
+function recordOrderTransitions(engine: Engine, log: EventLog): void {
+  const known = new Map<string, string>();
+  const read = engine.db.prepare<[string], { status: string; service: string; country: number }>('SELECT status, service, country FROM orders WHERE id = ?');
+  engine.feed.subscribe(({ orders }) => {
+    for (const orderId of orders) {
+      const row = read.get(orderId);
+      if (!row) continue;
+      const from = known.get(orderId) ?? null;
+      if (from === row.status) continue;
+      known.set(orderId, row.status);
+      log.record('order.status', { orderId, service: row.service, country: row.country, from, status: row.status });
+    }
+  });
 }

@@ -4,7 +4,7 @@
 import type { Argv } from 'yargs';
 import { adminClient, type AdminArgs } from '../admin-client.js';
 import { loadStructuredFile } from '../load-file.js';
-import { DEFAULT_DB, DEFAULT_URL } from '../local-state.js';
+import { DEFAULT_DB, DEFAULT_URL, localConnection } from '../local-state.js';
 import { CliError, dollars, EXIT, table, type Output } from '../output.js';
 import { schemas } from '@jiema/core';
 import { z } from 'zod';
@@ -12,12 +12,14 @@ import type { Command } from './command.js';
 
 export const withAdmin = (y: Argv) =>
   y
-    .option('base-url', { type: 'string', default: DEFAULT_URL, describe: 'The server (env JIEMA_BASE_URL)' })
+    .option('base-url', { type: 'string', describe: `The server (env JIEMA_BASE_URL; default: the local server's, ${DEFAULT_URL})` })
     .option('admin-token', { type: 'string', describe: 'Admin token (env JIEMA_ADMIN_TOKEN; default: the local server’s)' })
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'Where a local server keeps its admin token' });
 
-export const admin = (args: Record<string, unknown>) =>
-  adminClient({ baseUrl: args['base-url'] as string, adminToken: args['admin-token'] as string | undefined, db: args.db as string } satisfies AdminArgs);
+export const admin = (args: Record<string, unknown>) => {
+  const local = localConnection(args['base-url'] as string | undefined, args.db as string);
+  return adminClient({ baseUrl: local.baseUrl, adminToken: (args['admin-token'] as string | undefined) ?? local.adminToken, db: args.db as string, local: local.local } satisfies AdminArgs);
+};
 
 const userLine = (u: { id: string; displayName: string; balanceCents: string; banned: boolean }) => `${u.id}  ${u.displayName}  ${dollars(u.balanceCents)}${u.banned ? '  (banned)' : ''}`;
 const keyRows = (items: Array<Record<string, unknown>>) => table(items, ['id', 'name', 'hint', 'active', 'createdAt', 'lastUsedAt']);

@@ -28,8 +28,15 @@ export const serveCommand: Command = {
       .option('cost-rate', { type: 'string', describe: 'US dollars per one upstream cost unit, e.g. 0.011 for RUB (default 1)' })
       .option('admin-token', { type: 'string', describe: 'Admin token (default: generated once and kept in the database)' })
       .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, default: 'warn' as const, describe: 'Log level (logs go to stderr)' })
+      .option('log-format', {
+        choices: ['pretty', 'json'] as const,
+        describe: 'pretty: readable lines, and with the simulator one line per request (default on a terminal); json: one JSON object a line (default otherwise)',
+      })
       .option('facade-key', { type: 'string', describe: "Simulator: the key its upstream-protocol facades accept (default: random, printed at start)" })
-      .option('behaviour', { type: 'string', describe: 'Simulator: a YAML/JSON file with SMS delays, failure rates, early-cancel hold… (see the simulator README)' })
+      .option('behaviour', {
+        type: 'string',
+        describe: 'Simulator: ideal (default: every order gets its SMS in 5–40 s), realistic (real-world failure rates), scripted (no SMS unless sent with `jiema sim sms`), or a YAML/JSON behaviour file',
+      })
       .option('reconcile-after-ms', { type: 'number', describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)' })
       .option('demo', { type: 'boolean', default: false, describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator' })
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
@@ -49,6 +56,7 @@ export const serveCommand: Command = {
         }
         const mp = a['metrics-port'];
         if (mp !== undefined && (!Number.isInteger(mp) || (mp as number) < 0 || (mp as number) > 65_535)) throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
+        if (a.behaviour !== undefined && a.upstream !== 'sim') throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
@@ -77,6 +85,7 @@ export const serveCommand: Command = {
       costRate: args['cost-rate'] as string | undefined,
       adminToken: args['admin-token'] as string | undefined,
       logLevel: args['log-level'] as LogLevel,
+      logFormat: (args['log-format'] as 'pretty' | 'json' | undefined) ?? (process.stderr.isTTY ? 'pretty' : 'json'),
       demoBalanceCents: args['demo-balance'] as number,
       demo: args.demo as boolean,
       facadeKey: args['facade-key'] as string | undefined,

@@ -53,6 +53,48 @@ function matcher(pattern: string, actual: unknown): boolean | undefined {
   }
 }
 
+const WITH_ARGUMENT = ['$regex', '$contains', '$len', '$gt', '$lt'] as const;
+/** Every matcher's name, for messages. */
+export const MATCHERS = ['$absent', ...Object.keys(SIMPLE), ...WITH_ARGUMENT.map((m) => `${m}:…`)];
+
+/**
+ * Why a "$…" string is not a matcher this version knows, or undefined when it is one (or is not
+ * a matcher at all). A scenario with such a string is refused when it loads (docs/decisions.md D74):
+ * compared as literal text it could only ever fail, or worse, pass by accident.
+ */
+export function matcherProblem(pattern: string): string | undefined {
+  if (!pattern.startsWith('$') || pattern.startsWith('$$')) return undefined;
+  if (pattern === '$absent' || pattern in SIMPLE) return undefined;
+  // {{name}} may build an argument at run time: only the matcher's name is checked then.
+  const [name, ...rest] = pattern.split(':');
+  const arg = rest.join(':');
+  if (!(WITH_ARGUMENT as readonly string[]).includes(name!)) {
+    return `unknown matcher ${JSON.stringify(pattern)} (known: ${MATCHERS.join(' ')}; write "$$…" for a literal "$")`;
+  }
+  if (rest.length === 0) return `${name} needs an argument: ${name}:…`;
+  if (arg.includes('{{')) return undefined;
+  if (name === '$regex') {
+    try {
+      new RegExp(arg);
+    } catch (err) {
+      return `${name}: not a valid regular expression (${(err as Error).message})`;
+    }
+  }
+  if ((name === '$len' || name === '$gt' || name === '$lt') && !Number.isFinite(Number(arg))) return `${name} takes a number, got ${JSON.stringify(arg)}`;
+  return undefined;
+}
+
+/** Every "$…" string inside an expected value that is not a known matcher, with its path. */
+export function matcherProblems(expected: unknown, path: Array<string | number>): Array<{ path: Array<string | number>; message: string }> {
+  if (typeof expected === 'string') {
+    const problem = matcherProblem(expected);
+    return problem ? [{ path, message: problem }] : [];
+  }
+  if (Array.isArray(expected)) return expected.flatMap((e, i) => matcherProblems(e, [...path, i]));
+  if (expected !== null && typeof expected === 'object') return Object.entries(expected).flatMap(([k, e]) => matcherProblems(e, [...path, k]));
+  return [];
+}
+
 export function match(expected: unknown, actual: unknown, path = ''): Mismatch[] {
   if (typeof expected === 'string') {
     if (expected === '$absent') return actual === undefined ? [] : [{ path, expected: 'no value', actual: show(actual) }];

@@ -15,6 +15,10 @@ export interface StepResult {
   status: StepStatus;
   ms: number;
   message?: string;
+  /** Where the step is written: file:line:col. */
+  at?: string;
+  /** The step's line in its file. */
+  line?: number;
 }
 
 export interface ScenarioResult {
@@ -27,12 +31,19 @@ export interface ScenarioResult {
   error?: string;
 }
 
+/** Where a value of the scenario is written (file:line:col), from the loaded file. */
+export type Where = (path: Array<string | number>) => string;
+
 export interface RunOptions {
   /** Fixed keys per user for targets without an admin API: { alice: 'jm_…' }. */
   keys: Record<string, string>;
   /** Stop ordering once this much was charged (live servers). */
   maxSpendCents: number | undefined;
   onStep?: (r: StepResult) => void;
+  /** Where each step is written, for failure messages and reports. */
+  where?: Where;
+  /** The seed the scenario runs with (a resettable target is reset to it). */
+  seed?: number;
 }
 
 interface Res {
@@ -162,7 +173,8 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     }
     needControl();
     const e = step.expectEvents;
-    const r = await ok('GET', `/_sim/v1/events?type=${encodeURIComponent(e.type)}`, { admin: true });
+    // Only this scenario's events: the target may have served others before (docs/decisions.md D72).
+    const r = await ok('GET', `/_sim/v1/events?type=${encodeURIComponent(e.type)}&since=${eventsSince}`, { admin: true });
     const where = e.where ? interpolate(e.where, vars) : undefined;
     const n = (r.body.data.items as Array<{ data: unknown }>).filter((ev) => !where || match(where, ev.data).length === 0).length;
     if (e.count !== undefined && n !== e.count) throw new StepFailure(`expected ${e.count} "${e.type}" event(s), found ${n}`);
@@ -235,33 +247,80 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     options.onStep?.(r);
   };
 
+  const where = (path: Array<string | number>) => options.where?.(path) ?? file;
+  let eventsSince = 0;
   try {
+    await prepare(scenario, target, options.seed, ok);
+    if (target.control) eventsSince = (await ok('GET', '/_sim/v1/events?limit=1', { admin: true })).body.data.count as number;
     await setup(scenario, target, keys, ok);
   } catch (err) {
     const message = err instanceof StepSkipped ? `setup: ${err.message}` : `setup failed: ${(err as Error).message}`;
-    return { file, name: scenario.name, target: target.label, status: 'failed', ms: performance.now() - started, steps, error: message };
+    return { file, name: scenario.name, target: target.label, status: 'failed', ms: performance.now() - started, steps, error: `${where(['setup'])}: ${message}` };
   }
   let failed = false;
   for (const [index, step] of scenario.steps.entries()) {
     const t0 = performance.now();
     const name = describeStep(step);
+    const at = where(['steps', index]);
+    const place = { at, ...(/:(\d+):\d+$/.test(at) && { line: Number(/:(\d+):\d+$/.exec(at)![1]) }) };
     if (failed) {
-      record({ index, name, status: 'skipped', ms: 0, message: 'an earlier step failed' });
+      record({ index, name, status: 'skipped', ms: 0, message: 'an earlier step failed', ...place });
       continue;
     }
     try {
       await run(step);
       await checkInvariants();
-      record({ index, name, status: 'passed', ms: performance.now() - t0 });
+      record({ index, name, status: 'passed', ms: performance.now() - t0, ...place });
     } catch (err) {
-      if (err instanceof StepSkipped) record({ index, name, status: 'skipped', ms: performance.now() - t0, message: err.message });
+      if (err instanceof StepSkipped) record({ index, name, status: 'skipped', ms: performance.now() - t0, message: err.message, ...place });
       else {
         failed = true;
-        record({ index, name, status: 'failed', ms: performance.now() - t0, message: err instanceof Error ? err.message : String(err) });
+        record({ index, name, status: 'failed', ms: performance.now() - t0, message: err instanceof Error ? err.message : String(err), ...place });
       }
     }
   }
   return { file, name: scenario.name, target: target.label, status: failed ? 'failed' : 'passed', ms: performance.now() - started, steps };
+}
+
+/**
+ * Brings a running target to the scenario's start, as an in-process run has it (docs/decisions.md
+ * D72): a target with the control API is reset to the scenario's seed, behaviour, rate limits and
+ * upstream balance. A setup field a target cannot apply fails the scenario with the reason, never
+ * silently: the same file must not mean different things on different targets.
+ */
+async function prepare(
+  scenario: Scenario,
+  target: Target,
+  seed: number | undefined,
+  ok: (method: string, path: string, init?: { admin?: boolean; body?: unknown; key?: string }) => Promise<Res>,
+): Promise<void> {
+  if (target.fresh) return;
+  const s = scenario.setup;
+  const cannot = (field: string, why: string) => new Error(`setup.${field} cannot be applied to ${target.label}: ${why}`);
+  if (target.control && target.reset) {
+    await ok('POST', '/_sim/v1/reset', {
+      admin: true,
+      body: {
+        seed: seed ?? scenario.seed ?? 1,
+        // A scenario without a behaviour runs on the simulator's library default, as in-process.
+        behaviour: s.behaviour ?? 'realistic',
+        ...(s.rateLimits && { rateLimits: s.rateLimits }),
+        ...(s.upstreamBalance && { upstreamBalance: s.upstreamBalance }),
+      },
+    });
+    return;
+  }
+  const noControl = target.control ? '' : 'it has no simulator control API (not a simulator, or no --admin-token)';
+  if (s.behaviour !== undefined) {
+    if (!target.control) throw cannot('behaviour', noControl);
+    await ok('PUT', '/_sim/v1/behaviour', { admin: true, body: typeof s.behaviour === 'string' ? { preset: s.behaviour } : s.behaviour });
+  }
+  if (s.upstreamBalance !== undefined) {
+    if (!target.control) throw cannot('upstreamBalance', noControl);
+    await ok('PUT', '/_sim/v1/upstream/balance', { admin: true, body: { amount: s.upstreamBalance } });
+  }
+  if (s.rateLimits !== undefined) throw cannot('rateLimits', target.control ? 'rate limits are set by resetting the target, and --no-reset forbids that' : noControl);
+  if (!target.control && (s.stock.length > 0 || s.faults.length > 0)) throw cannot(s.stock.length > 0 ? 'stock' : 'faults', noControl);
 }
 
 async function setup(

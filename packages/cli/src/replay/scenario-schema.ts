@@ -7,9 +7,10 @@
  * at a moment, and checks of balances, orders and the event log. Strings may use `{{name}}` to
  * insert a captured variable; expected values may be matchers (see matchers.ts).
  */
-import { BehaviourConfigSchema, FaultSpecSchema } from '@jiema/simulator';
+import { BehaviourSpecSchema, FaultSpecSchema } from '@jiema/simulator';
 import { schemas } from '@jiema/core';
 import { z } from 'zod';
+import { matcherProblems } from './matchers.js';
 
 const Duration = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)]).describe('Milliseconds, or "500ms", "30s", "20m", "1h"');
 const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name is letters, digits and "_"');
@@ -83,7 +84,7 @@ export const ScenarioSchema = z.strictObject({
       stock: z.array(StockStepSchema.shape.stock).default([]),
       faults: z.array(FaultSpecSchema).default([]),
       pricing: PricingStepSchema.shape.pricing.optional(),
-      behaviour: BehaviourConfigSchema.optional().describe('Simulator behaviour; only where the scenario starts the simulator'),
+      behaviour: BehaviourSpecSchema.optional().describe('Simulator behaviour: ideal, realistic (default), scripted, or {preset, default, overrides}. With --target, applied through the control API'),
       rateLimits: z
         .strictObject({ readPerMin: z.number().int().min(1), writePerMin: z.number().int().min(1), pollPerMin: z.number().int().min(1), authFailuresPerMin: z.number().int().min(1) })
         .partial()
@@ -110,4 +111,21 @@ export function durationMs(d: number | string): number {
   if (typeof d === 'number') return d;
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d)!;
   return Math.round(Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']);
+}
+
+/** Problems the schema cannot see: strings that look like matchers but are not known ones. */
+export function scenarioProblems(scenario: Scenario): Array<{ path: Array<string | number>; message: string }> {
+  return scenario.steps.flatMap((step, i) => {
+    const at = (...rest: Array<string | number>) => ['steps', i, ...rest];
+    if ('request' in step) {
+      return [
+        ...matcherProblems(step.expect?.body, at('expect', 'body')),
+        ...matcherProblems(step.expect?.headers, at('expect', 'headers')),
+      ];
+    }
+    if ('expectOrder' in step) return matcherProblems(step.expectOrder.match, at('expectOrder', 'match'));
+    if ('expectBalance' in step) return matcherProblems(step.expectBalance, at('expectBalance'));
+    if ('expectEvents' in step) return matcherProblems(step.expectEvents.where, at('expectEvents', 'where'));
+    return [];
+  });
 }

@@ -14,6 +14,10 @@ export interface Target {
   control: boolean;
   /** The admin API answers. */
   admin: boolean;
+  /** Started for this scenario with its setup already applied (in-process). */
+  fresh: boolean;
+  /** May be reset before each scenario (a running simulator, unless --no-reset). */
+  reset: boolean;
   close(): Promise<void>;
 }
 
@@ -25,10 +29,10 @@ export async function simulatorTarget(scenario: Scenario, seed: number): Promise
     ...(scenario.setup.rateLimits && { rateLimits: scenario.setup.rateLimits }),
     ...(scenario.setup.upstreamBalance && { upstreamBalance: scenario.setup.upstreamBalance }),
   });
-  return { label: 'in-process simulator', baseUrl: sim.url, adminToken: sim.adminToken, control: true, admin: true, close: () => sim.close() };
+  return { label: 'in-process simulator', baseUrl: sim.url, adminToken: sim.adminToken, control: true, admin: true, fresh: true, reset: false, close: () => sim.close() };
 }
 
-export async function remoteTarget(baseUrl: string, adminToken: string | undefined): Promise<Target> {
+export async function remoteTarget(baseUrl: string, adminToken: string | undefined, options: { reset?: boolean } = {}): Promise<Target> {
   const url = baseUrl.replace(/\/+$/, '');
   const probe = async (path: string) => {
     if (!adminToken) return false;
@@ -45,5 +49,5 @@ export async function remoteTarget(baseUrl: string, adminToken: string | undefin
     throw new Error(`cannot reach ${url}: ${(err as Error).message}`);
   }
   const [control, admin] = await Promise.all([probe('/_sim/v1/clock'), probe('/admin/v1/invariants')]);
-  return { label: url, baseUrl: url, adminToken, control, admin, close: async () => {} };
+  return { label: url, baseUrl: url, adminToken, control, admin, fresh: false, reset: options.reset ?? true, close: async () => {} };
 }

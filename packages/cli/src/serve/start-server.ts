@@ -19,10 +19,11 @@ import {
   type LogLevel,
   type TrustProxy,
 } from '@jiema/core';
-import { BehaviourConfigSchema, startSimulator, type Simulator, type World } from '@jiema/simulator';
+import { BEHAVIOUR_PRESETS, BehaviourSpecSchema, startSimulator, type Simulator, type World } from '@jiema/simulator';
 import { consoleAssetsDir } from '@jiema/console';
 import { credentialsPath, readCredentials, writeCredentials, type LocalCredentials } from '../credentials.js';
 import { loadStructuredFile } from '../load-file.js';
+import { eventLine, isEventPoll, prettyLogDestination } from '../event-lines.js';
 import { CliError, EXIT } from '../output.js';
 import { startWithAdapter, type AdapterKind } from './adapter-server.js';
 import { startMetricsListener, type MetricsListener } from './metrics-listener.js';
@@ -42,6 +43,8 @@ export interface ServeOptions {
   costRate?: string | undefined;
   adminToken?: string | undefined;
   logLevel: LogLevel;
+  /** pretty: readable lines, and with the simulator one line per request; json: pino's JSON lines (docs/decisions.md D78). */
+  logFormat?: 'pretty' | 'json' | undefined;
   /** Demo user's opening balance when it is created. */
   demoBalanceCents: number;
   /** Create the demo user with a real upstream too (it always exists with the simulator). */
@@ -106,7 +109,19 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     throw new CliError('--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.', EXIT.USAGE);
   }
   const facadeKey = o.upstream === 'sim' ? chooseSecret(o.facadeKey, creds?.facadeKey, settings.get(SETTING.facadeKeySha256), newFacadeKey) : undefined;
-  const logger = (clock: { now(): number }) => createLogger({ clock, level: o.logLevel, destination: process.stderr });
+  const pretty = o.logFormat === 'pretty';
+  const logger = (clock: { now(): number }) => createLogger({ clock, level: o.logLevel, destination: pretty ? prettyLogDestination(process.stderr) : process.stderr });
+  // With the simulator, pretty logs show one line per request (and per order change, SMS and
+  // fault from info up), read from its event log, whatever the log level but silent.
+  const requestLines = pretty && o.logLevel !== 'silent';
+  const verbose = ['trace', 'debug', 'info'].includes(o.logLevel);
+  const tail = (w: World) => {
+    if (!requestLines) return;
+    w.log.subscribe((e) => {
+      if (isEventPoll(e)) return;
+      if (e.type === 'api.request' || (verbose && /^(order|sms|fault|number)\./.test(e.type))) process.stderr.write(`${eventLine(e)}\n`);
+    });
+  };
   const wantDemo = o.upstream === 'sim' || Boolean(o.demo);
   let demo: { userId: string; apiKey: string; created: boolean } | undefined;
   // The console's account pages show the demo user to an operator until another is chosen.
@@ -128,7 +143,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         adminToken: admin.value,
         upstreamApiKey: facadeKey!.value,
         ...(o.fixtures && { fixtures: resolve(o.fixtures) }),
-        ...(o.behaviour && { behaviour: loadStructuredFile(o.behaviour, BehaviourConfigSchema) }),
+        behaviour: serveBehaviour(o.behaviour),
         ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
         ...(o.minUpstreamBalance !== undefined && { minUpstreamBalance: o.minUpstreamBalance }),
         ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
@@ -137,10 +152,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         // A reset empties the data; the demo user comes back with the same key, so what the
         // developer saved keeps working (docs/decisions.md D46).
         onReset: (w: World) => {
+          tail(w);
           if (demo) demo = { ...ensureDemoUser(w.engine, o.demoBalanceCents, demo.apiKey), created: false };
         },
         logger,
       });
+      tail(sim.world);
       engine = () => sim.world.engine;
       loginToken = () => sim.world.app.console?.issueLoginToken();
       close = () => sim.close();
@@ -255,3 +272,17 @@ function ensureDemoUser(e: Engine, balanceCents: number, savedKey: string | unde
 }
 
 export { loadCatalogueFixture };
+
+/**
+ * `--behaviour`: a preset's name or a YAML/JSON file (which may name a preset to start from).
+ * Without it the server is `ideal`: every order gets its SMS, so a first-time user always sees a
+ * code (docs/decisions.md D70).
+ */
+function serveBehaviour(value: string | undefined) {
+  if (value === undefined || value === '') return 'ideal' as const;
+  if ((BEHAVIOUR_PRESETS as readonly string[]).includes(value)) return value as (typeof BEHAVIOUR_PRESETS)[number];
+  if (!existsSync(value)) {
+    throw new CliError(`--behaviour takes ${BEHAVIOUR_PRESETS.join(', ')} or a behaviour file; ${value} is neither.`, EXIT.USAGE);
+  }
+  return loadStructuredFile(value, BehaviourSpecSchema);
+}

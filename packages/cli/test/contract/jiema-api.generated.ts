@@ -1628,7 +1628,7 @@ export interface operations {
                      * @example {
                      *       "ok": false,
                      *       "code": "BAD_SERVICE",
-                     *       "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+                     *       "message": "Unknown service \"nope\". GET /api/v1/services lists the codes and slugs."
                      *     }
                      */
                     "application/json": {

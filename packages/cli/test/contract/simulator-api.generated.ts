@@ -262,10 +262,38 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Start over: empty database, fresh upstream, clock back to its start, same seed
+         * Start over: empty database, fresh upstream, clock back to its start; optionally with another seed, behaviour, rate limits or upstream balance
          * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Without a body the new world has the server's start options. Fields in the body apply to this new world only: the next plain reset goes back to the start options. `jiema replay --target` resets this way before each scenario file.
          */
         post: operations["simReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/_sim/v1/behaviour": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the fake upstream behaves for numbers bought from now on
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        get: operations["simGetBehaviour"];
+        /**
+         * Change how the fake upstream behaves: a preset (ideal, realistic, scripted) with optional fields laid over it
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Numbers bought from now on follow it; numbers already sold keep theirs. A reset goes back to the server's behaviour.
+         */
+        put: operations["simSetBehaviour"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -552,7 +580,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000o53ax300mde7j",
+                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
                      *         "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
                      *       }
                      *     }
@@ -1151,7 +1179,7 @@ export interface operations {
                      * @example {
                      *       "ok": false,
                      *       "code": "BAD_SERVICE",
-                     *       "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+                     *       "message": "Unknown service \"nope\". GET /api/v1/services lists the codes and slugs."
                      *     }
                      */
                     "application/json": {
@@ -1940,7 +1968,7 @@ export interface operations {
                      *       "data": {
                      *         "items": [
                      *           {
-                     *             "seq": 13,
+                     *             "seq": 14,
                      *             "at": "2026-01-01T00:00:00.000Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1951,7 +1979,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 97,
+                     *             "seq": 86,
                      *             "at": "2026-01-01T00:00:19.193Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1962,7 +1990,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 98,
+                     *             "seq": 87,
                      *             "at": "2026-01-01T00:00:22.891Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1973,8 +2001,8 @@ export interface operations {
                      *             }
                      *           }
                      *         ],
-                     *         "count": 115,
-                     *         "digest": "f7681c0f979daf06fa07ea8bb93e3347dcc4e3b074135ab015b26b657014c973"
+                     *         "count": 107,
+                     *         "digest": "50fbff8f35236b5b3852390eb87871db744368b966c9a875e013c9dc19663808"
                      *       }
                      *     }
                      */
@@ -2061,7 +2089,78 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "seed": 42,
+                 *       "behaviour": "ideal",
+                 *       "rateLimits": {
+                 *         "writePerMin": 2
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The new world's seed (default: the server's) */
+                    seed?: number;
+                    /** @description The new world's behaviour: a preset's name or a config (default: the server's) */
+                    behaviour?: ("ideal" | "realistic" | "scripted") | {
+                        /**
+                         * @description The named behaviour this one starts from (default: realistic)
+                         * @enum {string}
+                         */
+                        preset?: "ideal" | "realistic" | "scripted";
+                        default?: {
+                            smsDelayMs?: {
+                                min: number;
+                                max: number;
+                            };
+                            noSmsProbability?: number;
+                            nextSmsDelayMs?: {
+                                min: number;
+                                max: number;
+                            };
+                            noNextSmsProbability?: number;
+                            duplicateSmsProbability?: number;
+                            lateSmsProbability?: number;
+                            banProbability?: number;
+                            earlyCancelHoldMs?: number;
+                            lifetimeMs?: number;
+                        };
+                        overrides?: {
+                            service?: string;
+                            country?: number;
+                            behaviour: {
+                                smsDelayMs?: {
+                                    min: number;
+                                    max: number;
+                                };
+                                noSmsProbability?: number;
+                                nextSmsDelayMs?: {
+                                    min: number;
+                                    max: number;
+                                };
+                                noNextSmsProbability?: number;
+                                duplicateSmsProbability?: number;
+                                lateSmsProbability?: number;
+                                banProbability?: number;
+                                earlyCancelHoldMs?: number;
+                                lifetimeMs?: number;
+                            };
+                        }[];
+                    };
+                    /** @description The new world's API rate limits (default: the server's) */
+                    rateLimits?: {
+                        readPerMin?: number;
+                        writePerMin?: number;
+                        pollPerMin?: number;
+                        authFailuresPerMin?: number;
+                    };
+                    /** @description The reseller's balance at the new fake upstream */
+                    upstreamBalance?: string;
+                };
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -2083,6 +2182,7 @@ export interface operations {
                         ok: true;
                         data: {
                             reset: boolean;
+                            seed?: number;
                         };
                     };
                 };
@@ -2094,6 +2194,302 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    simGetBehaviour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "default": {
+                     *           "smsDelayMs": {
+                     *             "min": 5000,
+                     *             "max": 40000
+                     *           },
+                     *           "noSmsProbability": 0.05,
+                     *           "nextSmsDelayMs": {
+                     *             "min": 10000,
+                     *             "max": 60000
+                     *           },
+                     *           "noNextSmsProbability": 0.1,
+                     *           "duplicateSmsProbability": 0.02,
+                     *           "lateSmsProbability": 0.02,
+                     *           "banProbability": 0.01,
+                     *           "earlyCancelHoldMs": 120000,
+                     *           "lifetimeMs": 1200000
+                     *         },
+                     *         "overrides": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            default: {
+                                [key: string]: unknown;
+                            };
+                            overrides: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    simSetBehaviour: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "preset": "scripted"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The named behaviour this one starts from (default: realistic)
+                     * @enum {string}
+                     */
+                    preset?: "ideal" | "realistic" | "scripted";
+                    default?: {
+                        smsDelayMs?: {
+                            min: number;
+                            max: number;
+                        };
+                        noSmsProbability?: number;
+                        nextSmsDelayMs?: {
+                            min: number;
+                            max: number;
+                        };
+                        noNextSmsProbability?: number;
+                        duplicateSmsProbability?: number;
+                        lateSmsProbability?: number;
+                        banProbability?: number;
+                        earlyCancelHoldMs?: number;
+                        lifetimeMs?: number;
+                    };
+                    overrides?: {
+                        service?: string;
+                        country?: number;
+                        behaviour: {
+                            smsDelayMs?: {
+                                min: number;
+                                max: number;
+                            };
+                            noSmsProbability?: number;
+                            nextSmsDelayMs?: {
+                                min: number;
+                                max: number;
+                            };
+                            noNextSmsProbability?: number;
+                            duplicateSmsProbability?: number;
+                            lateSmsProbability?: number;
+                            banProbability?: number;
+                            earlyCancelHoldMs?: number;
+                            lifetimeMs?: number;
+                        };
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "default": {
+                     *           "smsDelayMs": {
+                     *             "min": 5000,
+                     *             "max": 40000
+                     *           },
+                     *           "noSmsProbability": 1,
+                     *           "nextSmsDelayMs": {
+                     *             "min": 10000,
+                     *             "max": 60000
+                     *           },
+                     *           "noNextSmsProbability": 1,
+                     *           "duplicateSmsProbability": 0,
+                     *           "lateSmsProbability": 0,
+                     *           "banProbability": 0,
+                     *           "earlyCancelHoldMs": 120000,
+                     *           "lifetimeMs": 1200000
+                     *         },
+                     *         "overrides": []
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            default: {
+                                [key: string]: unknown;
+                            };
+                            overrides: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "preset: invalid option: expected one of \"ideal\"|\"realistic\"|\"scripted\"."
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         ok: false;

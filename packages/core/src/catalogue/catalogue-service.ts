@@ -4,6 +4,7 @@
  * with slugs and names from the project's fixture. Also resolves `service`/`country` inputs.
  */
 import { AppError } from '../errors/app-error.js';
+import { didYouMean } from './suggest.js';
 import { parseDecimalMicros } from '../money/money.js';
 import type { Clock } from '../ports/clock.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -145,7 +146,8 @@ export class CatalogueService {
       const found = view.services.find((s) => s.code === wanted) ?? view.services.find((s) => s.slug === wanted);
       if (found) return found;
     }
-    throw new AppError('BAD_SERVICE', `Unknown service ${JSON.stringify(input)}; GET /api/v1/services lists the codes and slugs.`);
+    const hint = didYouMean(input, view.services.map((s) => ({ value: s.slug, names: [s.code, s.slug, s.name], label: s.name })));
+    throw new AppError('BAD_SERVICE', `Unknown service ${JSON.stringify(input)}.${hint} GET /api/v1/services lists the codes and slugs.`);
   }
 
   /** Accepts the numeric id (as a number or string) or the slug ("my"); BAD_COUNTRY otherwise. */
@@ -157,6 +159,7 @@ export class CatalogueService {
       found = /^\d{1,6}$/.test(text) ? view.countries.find((c) => c.id === Number(text)) : view.countries.find((c) => c.slug === text);
     }
     if (found) return found;
-    throw new AppError('BAD_COUNTRY', `Unknown country ${JSON.stringify(input)}; GET /api/v1/countries lists the ids and slugs.`);
+    const hint = didYouMean(input, view.countries.map((c) => ({ value: c.slug, names: [c.slug, c.name], label: `${c.name}, id ${c.id}` })));
+    throw new AppError('BAD_COUNTRY', `Unknown country ${JSON.stringify(input)}.${hint} GET /api/v1/countries lists the ids and slugs.`);
   }
 }

@@ -197,7 +197,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "400": {
         "ok": false,
         "code": "BAD_SERVICE",
-        "message": "Unknown service \"nope\"; GET /api/v1/services lists the codes and slugs."
+        "message": "Unknown service \"nope\". GET /api/v1/services lists the codes and slugs."
       },
       "413": {
         "ok": false,

@@ -31,6 +31,8 @@ export interface WaitForSmsOptions {
   afterSmsCount?: number;
   /** Use long-poll when the server offers it (default true); false always polls every `intervalMs`. */
   longPoll?: boolean;
+  /** Called with the order after every successful poll (e.g. to show its status as it waits). */
+  onPoll?: (order: Order) => void;
 }
 
 export const DEFAULT_WAIT_MS = 20 * 60_000;
@@ -75,6 +77,7 @@ export async function waitForSms(poll: OrderPoller, clock: Clock, id: string, op
           : await poll(id, { signal: scope.signal });
         held = longPoll && support.supported === true;
         last = order;
+        options.onPoll?.(order);
         const count = order.smsHistory?.length ?? 0;
         if (baseline === undefined && order.status === 'RECEIVED') return order;
         baseline ??= count;
