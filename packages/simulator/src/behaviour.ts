@@ -108,7 +108,7 @@ export function resolveBehaviour(spec: BehaviourSpec | BehaviourConfigInput | un
     if (!(BEHAVIOUR_PRESETS as readonly string[]).includes(spec)) {
       throw new Error(`Unknown behaviour "${spec}": use ${BEHAVIOUR_PRESETS.join(', ')}, or a behaviour file.`);
     }
-    return BehaviourConfigSchema.parse({ default: PRESET_DEFAULTS[spec as BehaviourPreset] });
+    return BehaviourConfigSchema.parse({ default: PRESET_DEFAULTS[spec] });
   }
   const { preset, ...config } = spec as { preset?: BehaviourPreset; default?: BehaviourInput; overrides?: unknown[] };
   return BehaviourConfigSchema.parse({ ...config, default: { ...PRESET_DEFAULTS[preset ?? 'realistic'], ...config.default } });

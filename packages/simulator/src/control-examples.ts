@@ -108,7 +108,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "id": "cl0mjuohs00000gx5ydldny9ihy",
+          "id": "cl0mjuohs00000o53ax300mde7j",
           "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
         }
       }
@@ -195,8 +195,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "60129681026",
               "service": "tg",
               "country": 7,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "expired",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 2
             },
@@ -205,8 +205,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "6281353094962",
               "service": "tg",
               "country": 6,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "finished",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 1
             },
@@ -215,8 +215,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               "phone": "60122175498",
               "service": "tg",
               "country": 7,
-              "state": "RECEIVED",
-              "closedReason": null,
+              "state": "CLOSED",
+              "closedReason": "expired",
               "startedAt": "2026-01-01T00:00:00.000Z",
               "messages": 1
             }
@@ -226,17 +226,11 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
     }
   },
   "simDeliverActivationSms": {
-    "request": {
-      "body": "WhatsApp code 618-204"
-    },
     "responses": {
-      "200": {
-        "ok": true,
-        "data": {
-          "activationId": "300000001",
-          "body": "WhatsApp code 618-204",
-          "code": "618204"
-        }
+      "400": {
+        "ok": false,
+        "code": "BAD_STATUS",
+        "message": "That activation is closed; the SMS was dropped."
       }
     }
   },
@@ -258,7 +252,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 86,
+              "seq": 110,
               "at": "2026-01-01T00:00:19.193Z",
               "type": "sms.delivered",
               "data": {
@@ -269,7 +263,7 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             },
             {
-              "seq": 87,
+              "seq": 111,
               "at": "2026-01-01T00:00:22.891Z",
               "type": "sms.delivered",
               "data": {
@@ -280,8 +274,8 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
               }
             }
           ],
-          "count": 107,
-          "digest": "50fbff8f35236b5b3852390eb87871db744368b966c9a875e013c9dc19663808"
+          "count": 140,
+          "digest": "b2923e58cf92ae82765ca7dbf3b3e0ed1aaf56de58827bfba782f0feaa16c638"
         }
       }
     }

@@ -85,7 +85,7 @@ export const listenCommand: Command = {
     if (!/^https?:\/\//.test(target)) throw new CliError('--forward-to takes an http:// or https:// URL, e.g. http://localhost:3000/hook.', EXIT.USAGE);
     const secret = (args.secret as string | undefined) ?? `whsec_${randomBytes(24).toString('base64')}`;
     if (!/^whsec_[A-Za-z0-9+/]+=*$/.test(secret)) throw new CliError('--secret is "whsec_" followed by base64.', EXIT.USAGE);
-    const types = typeof args.events === 'string' ? new Set((args.events as string).split(',').map((t) => t.trim()).filter(Boolean)) : undefined;
+    const types = typeof args.events === 'string' ? new Set((args.events).split(',').map((t) => t.trim()).filter(Boolean)) : undefined;
     const max = args['max-events'] as number | undefined;
     const base = (args['base-url'] as string).replace(/\/+$/, '');
     const stop = new AbortController();

@@ -51,11 +51,11 @@ export const serveCommand: Command = {
         if (!Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${String(a.seed)}.`);
         if (!Number.isInteger(a['demo-balance']) || (a['demo-balance']) < 0) throw new Error('--demo-balance must be a whole number of cents.');
         if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock))) throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
-        if (a['min-upstream-balance'] !== undefined && !(Number.isFinite(a['min-upstream-balance']) && (a['min-upstream-balance'] as number) >= 0)) {
+        if (a['min-upstream-balance'] !== undefined && !(Number.isFinite(a['min-upstream-balance']) && (a['min-upstream-balance']) >= 0)) {
           throw new Error(`--min-upstream-balance must be a number of at least 0, got ${String(a['min-upstream-balance'])}.`);
         }
         const mp = a['metrics-port'];
-        if (mp !== undefined && (!Number.isInteger(mp) || (mp as number) < 0 || (mp as number) > 65_535)) throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
+        if (mp !== undefined && (!Number.isInteger(mp) || (mp) < 0 || (mp) > 65_535)) throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
         if (a.behaviour !== undefined && a.upstream !== 'sim') throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
         if (a['trust-proxy'] !== undefined) {
           try {

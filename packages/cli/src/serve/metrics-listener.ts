@@ -36,7 +36,7 @@ export async function startMetricsListener(engine: () => Engine, host: string, p
       );
   });
   server.keepAliveTimeout = 5_000;
-  const { address, port: bound } = (await bindServer(server, port, host)) as AddressInfo;
+  const { address, port: bound } = (await bindServer(server, port, host));
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}/metrics`,
     close: () =>

@@ -576,6 +576,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search orders across users, newest first: by user, status, phone, service and creation time
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     For support tickets. Filters combine (AND). Page with `cursor` = the previous page's `nextCursor`.
+         */
+        get: operations["adminSearchOrders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One order of any user: its upstream activation id, ledger rows, owed upstream commands and history
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         */
+        get: operations["adminGetOrder"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/orders/{id}/refund": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refund what an ended order was charged, with a reason (the upstream failed to honour it); one ledger row
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     For an order whose number or code did not work although the upstream reported it delivered. Refused (`BAD_STATUS`) while the order is live, when it was charged nothing, and when it was already refunded: an order is refunded at most once, in full.
+         */
+        post: operations["adminRefundOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness: 503 NOT_READY with the reason while the server should not take traffic
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Not ready while the database cannot be written, the upstream's circuit breaker is open, or the provider balance is below `--min-upstream-balance` (or not read yet, when a minimum is set). Point a load balancer's health check here; use `/healthz` for liveness.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text format), behind the admin token
+         * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Requests, order transitions, upstream calls, the circuit breaker, the outbox, buy reconciliation, the provider balance, rate-limit refusals and process metrics. `jiema serve --metrics-port` serves the same on a listener of its own, without the token. docs/operations.md lists them and what to alert on.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/openapi.json": {
         parameters: {
             query?: never;
@@ -652,6 +760,59 @@ export interface components {
             reason: string | null;
             /** @description ISO 8601 time, UTC */
             createdAt: string;
+        };
+        AdminOrder: {
+            id: string;
+            /** @enum {string} */
+            status: "WAITING" | "RECEIVED" | "COMPLETED" | "FAILED" | "CANCELLED";
+            service: string;
+            /** @description Upstream country id, as a string */
+            country: string;
+            phone: string;
+            /** @description ISO 8601 time, UTC */
+            expiresAt: string;
+            /** @description Integer cents as a decimal string */
+            chargedCents: string;
+            /** @description ISO 8601 time, UTC */
+            createdAt: string;
+            /** @description ISO 8601 time, UTC */
+            updatedAt: string;
+            smsBody: string | null;
+            /** @description The code extracted from the latest SMS. An extension: jiema.my has no such field. */
+            smsCode: string | null;
+            smsHistory: {
+                body: string;
+                /** @description ISO 8601 time, UTC */
+                receivedAt: string;
+            }[];
+            smsReceivedAt: string | null;
+            userId: string;
+            /** @description The upstream's activation id */
+            activationId: string;
+            /** @description Why an ended order ended: 'cancelled', 'expired', 'upstream_closed'… */
+            endReason: string | null;
+        };
+        AdminOrderDetail: {
+            order: components["schemas"]["AdminOrder"];
+            user: components["schemas"]["AdminUser"];
+            history: {
+                /** @description ISO 8601 time, UTC */
+                at: string;
+                /** @enum {string} */
+                event: "created" | "charged" | "sms_received" | "ended" | "refunded" | "upstream_command" | "balance_change";
+                detail: string;
+            }[];
+            ledger: components["schemas"]["AdminLedgerEntry"][];
+            upstreamCommands: {
+                id: string;
+                kind: string;
+                attempts: number;
+                /** @description ISO 8601 time, UTC */
+                createdAt: string;
+                doneAt: string | null;
+                outcome: string | null;
+                lastError: string | null;
+            }[];
         };
         AdminUser: {
             id: string;
@@ -1026,28 +1187,6 @@ export interface components {
             };
         };
         /**
-         * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
-         *
-         *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
-         *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
-         */
-        Unavailable: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @constant */
-                    ok: false;
-                    /** @enum {string} */
-                    code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
-                    /** @description For people; never parse it */
-                    message: string;
-                };
-            };
-        };
-        /**
          * @description **Extension:** Status 415 is not part of jiema.my's v1 API; this server adds it.
          *
          *     - `UNSUPPORTED_MEDIA_TYPE`: The body is compressed, or its charset is not UTF-8.
@@ -1266,7 +1405,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listCountries: {
@@ -1342,7 +1502,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listPrices: {
@@ -1435,7 +1616,28 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     listOrders: {
@@ -1650,7 +1852,28 @@ export interface operations {
             422: components["responses"]["IdempotencyMismatch"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["Unavailable"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `UPSTREAM_UNAVAILABLE`: The number provider failed, timed out or answered garbage; nothing was charged.
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "UPSTREAM_UNAVAILABLE" | "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
         };
     };
     getOrder: {
@@ -4542,6 +4765,679 @@ export interface operations {
                     };
                 };
             };
+        };
+    };
+    adminSearchOrders: {
+        parameters: {
+            query?: {
+                /** @description Only this user's orders */
+                userId?: string;
+                status?: "WAITING" | "RECEIVED" | "COMPLETED" | "FAILED" | "CANCELLED";
+                /** @description The full number; '+', spaces, dashes and brackets are ignored */
+                phone?: string;
+                /** @description The upstream service code ("tg") */
+                service?: string;
+                /** @description Created at or after this time (ISO 8601, or ms since the epoch) */
+                from?: string;
+                /** @description Created before this time (ISO 8601, or ms since the epoch) */
+                to?: string;
+                limit?: number;
+                /** @description The previous page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "items": [
+                     *           {
+                     *             "id": "ck0mjuohs00000kw7975dvvkvg7",
+                     *             "status": "WAITING",
+                     *             "service": "tg",
+                     *             "country": "7",
+                     *             "phone": "+60122175498",
+                     *             "expiresAt": "2026-01-01T00:20:00.000Z",
+                     *             "chargedCents": "32",
+                     *             "createdAt": "2026-01-01T00:00:00.000Z",
+                     *             "updatedAt": "2026-01-01T00:00:00.000Z",
+                     *             "smsBody": null,
+                     *             "smsCode": null,
+                     *             "smsHistory": [],
+                     *             "smsReceivedAt": null,
+                     *             "userId": "cl0mjuohs000000xfarsp6r1iou",
+                     *             "activationId": "300000003",
+                     *             "endReason": null
+                     *           },
+                     *           {
+                     *             "id": "ck0mjuohs00000cxz1zy1883klo",
+                     *             "status": "CANCELLED",
+                     *             "service": "tg",
+                     *             "country": "6",
+                     *             "phone": "+6281353094962",
+                     *             "expiresAt": "2026-01-01T00:20:00.000Z",
+                     *             "chargedCents": "26",
+                     *             "createdAt": "2026-01-01T00:00:00.000Z",
+                     *             "updatedAt": "2026-01-01T00:00:00.000Z",
+                     *             "smsBody": null,
+                     *             "smsCode": null,
+                     *             "smsHistory": [],
+                     *             "smsReceivedAt": null,
+                     *             "userId": "cl0mjuohs000000xfarsp6r1iou",
+                     *             "activationId": "300000002",
+                     *             "endReason": "cancelled"
+                     *           }
+                     *         ],
+                     *         "nextCursor": "ck0mjuohs00000cxz1zy1883klo"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            items: components["schemas"]["AdminOrder"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_REQUEST",
+                     *       "message": "status: invalid option: expected one of \"waiting\"|\"received\"|\"completed\"|\"failed\"|\"cancelled\"."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    adminGetOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An order's id (`ck…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "order": {
+                     *           "id": "ck0mjuohs000004jgktuhikpkel",
+                     *           "status": "WAITING",
+                     *           "service": "tg",
+                     *           "country": "7",
+                     *           "phone": "+60129681026",
+                     *           "expiresAt": "2026-01-01T00:20:00.000Z",
+                     *           "chargedCents": "32",
+                     *           "createdAt": "2026-01-01T00:00:00.000Z",
+                     *           "updatedAt": "2026-01-01T00:00:00.000Z",
+                     *           "smsBody": "Telegram code: 52381. Do not give this code to anyone.",
+                     *           "smsCode": "52381",
+                     *           "smsHistory": [
+                     *             {
+                     *               "body": "Telegram code: 52381. Do not give this code to anyone.",
+                     *               "receivedAt": "2026-01-01T00:00:00.000Z"
+                     *             }
+                     *           ],
+                     *           "smsReceivedAt": "2026-01-01T00:00:00.000Z",
+                     *           "userId": "cl0mjuohs000000xfarsp6r1iou",
+                     *           "activationId": "300000001",
+                     *           "endReason": null
+                     *         },
+                     *         "user": {
+                     *           "id": "cl0mjuohs000000xfarsp6r1iou",
+                     *           "displayName": "Alice",
+                     *           "lang": "en",
+                     *           "referralCode": "tnlzus",
+                     *           "balanceCents": "1636",
+                     *           "banned": false,
+                     *           "bannedAt": null,
+                     *           "banReason": null,
+                     *           "createdAt": "2026-01-01T00:00:00.000Z"
+                     *         },
+                     *         "history": [
+                     *           {
+                     *             "at": "2026-01-01T00:00:00.000Z",
+                     *             "event": "created",
+                     *             "detail": "bought tg in country 7: activation 300000001, number +60129681026"
+                     *           },
+                     *           {
+                     *             "at": "2026-01-01T00:00:00.000Z",
+                     *             "event": "charged",
+                     *             "detail": "charged 32 cents (ledger led0mjuohs000005glmre6ygr1c8)"
+                     *           },
+                     *           {
+                     *             "at": "2026-01-01T00:00:00.000Z",
+                     *             "event": "sms_received",
+                     *             "detail": "SMS with code 52381"
+                     *           },
+                     *           {
+                     *             "at": "2026-01-01T00:00:00.000Z",
+                     *             "event": "upstream_command",
+                     *             "detail": "next_sms owed to the upstream, pending after 0 attempt(s)"
+                     *           }
+                     *         ],
+                     *         "ledger": [
+                     *           {
+                     *             "id": "led0mjuohs000005glmre6ygr1c8",
+                     *             "kind": "order_debit",
+                     *             "amountCents": "-32",
+                     *             "balanceAfterCents": "1168",
+                     *             "orderId": "ck0mjuohs000004jgktuhikpkel",
+                     *             "reason": "tg/7",
+                     *             "createdAt": "2026-01-01T00:00:00.000Z"
+                     *           }
+                     *         ],
+                     *         "upstreamCommands": [
+                     *           {
+                     *             "id": "ob0mjuohs00000aavyd7arzgqd8",
+                     *             "kind": "next_sms",
+                     *             "attempts": 0,
+                     *             "createdAt": "2026-01-01T00:00:00.000Z",
+                     *             "doneAt": null,
+                     *             "outcome": null,
+                     *             "lastError": null
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: components["schemas"]["AdminOrderDetail"];
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    adminRefundOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description An order's id (`ck…`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "ticket 812: the code was rejected"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Why, for the ledger row and the customer's ticket */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "order": {
+                     *           "id": "ck0mjuohs000004jgktuhikpkel",
+                     *           "status": "COMPLETED",
+                     *           "service": "tg",
+                     *           "country": "7",
+                     *           "phone": "+60129681026",
+                     *           "expiresAt": "2026-01-01T00:20:00.000Z",
+                     *           "chargedCents": "32",
+                     *           "createdAt": "2026-01-01T00:00:00.000Z",
+                     *           "updatedAt": "2026-01-01T00:20:00.000Z",
+                     *           "smsBody": "Telegram code: 39281\n\nYou can also tap on this link to log in:\nhttps://t.me/login/39281",
+                     *           "smsCode": "39281",
+                     *           "smsHistory": [
+                     *             {
+                     *               "body": "Telegram code: 52381. Do not give this code to anyone.",
+                     *               "receivedAt": "2026-01-01T00:00:00.000Z"
+                     *             },
+                     *             {
+                     *               "body": "Telegram code: 39281\n\nYou can also tap on this link to log in:\nhttps://t.me/login/39281",
+                     *               "receivedAt": "2026-01-01T00:00:22.891Z"
+                     *             }
+                     *           ],
+                     *           "smsReceivedAt": "2026-01-01T00:00:22.891Z",
+                     *           "userId": "cl0mjuohs000000xfarsp6r1iou",
+                     *           "activationId": "300000001",
+                     *           "endReason": "upstream_closed"
+                     *         },
+                     *         "user": {
+                     *           "id": "cl0mjuohs000000xfarsp6r1iou",
+                     *           "displayName": "Alice",
+                     *           "lang": "en",
+                     *           "referralCode": "tnlzus",
+                     *           "balanceCents": "1668",
+                     *           "banned": false,
+                     *           "bannedAt": null,
+                     *           "banReason": null,
+                     *           "createdAt": "2026-01-01T00:00:00.000Z"
+                     *         },
+                     *         "entry": {
+                     *           "id": "led0mjupa2io0000h8ba3l5pwiv9",
+                     *           "kind": "refund",
+                     *           "amountCents": "32",
+                     *           "balanceAfterCents": "1668",
+                     *           "orderId": "ck0mjuohs000004jgktuhikpkel",
+                     *           "reason": "ticket 812: the code was rejected",
+                     *           "createdAt": "2026-01-01T00:22:00.000Z"
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            order: components["schemas"]["AdminOrder"];
+                            user: components["schemas"]["AdminUser"];
+                            entry: components["schemas"]["AdminLedgerEntry"];
+                        };
+                    };
+                };
+            };
+            /**
+             * @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1.
+             *     - `BAD_STATUS`: The order (or number) is not in a status that allows this.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_STATUS",
+                     *       "message": "Order ck0mjuohs00000cxz1zy1883klo was already refunded (ledger led0mjuohs00000gx5ydldny9ihy); an order is refunded at most once."
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST" | "BAD_STATUS";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `STORAGE_UNAVAILABLE`: The server’s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "STORAGE_UNAVAILABLE";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "ok": true,
+                     *       "data": {
+                     *         "status": "ready",
+                     *         "checks": {
+                     *           "database": "ok",
+                     *           "upstream": "ok",
+                     *           "circuit": "closed",
+                     *           "upstreamBalance": "unchecked"
+                     *         },
+                     *         "upstreamBalance": {
+                     *           "amount": null,
+                     *           "minimum": null,
+                     *           "readAt": null
+                     *         },
+                     *         "time": "2026-01-01T00:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        ok: true;
+                        data: {
+                            /** @constant */
+                            status: "ready";
+                            checks: {
+                                /** @enum {string} */
+                                database: "ok" | "error";
+                                /** @enum {string} */
+                                upstream: "ok" | "degraded" | "down";
+                                /** @enum {string} */
+                                circuit: "closed" | "half-open" | "open";
+                                /**
+                                 * @description unchecked: no --min-upstream-balance is set
+                                 * @enum {string}
+                                 */
+                                upstreamBalance: "ok" | "low" | "unknown" | "unchecked";
+                            };
+                            upstreamBalance: {
+                                /** @description In the provider's currency, as last read; null until read */
+                                amount: string | null;
+                                minimum: number | null;
+                                readAt: string | null;
+                            };
+                            time: string;
+                        };
+                    };
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            /**
+             * @description **Extension:** Status 503 is not part of jiema.my's v1 API; this server adds it.
+             *
+             *     - `NOT_READY`: The server should not take traffic now: its database cannot be written, the upstream’s circuit breaker is open, or the provider balance is below the minimum. The message says which.
+             */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "NOT_READY";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description - `BAD_REQUEST`: The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "BAD_REQUEST";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description - `RATE_LIMITED`: A rate limit was reached: this key’s limit for the route’s class, or too many failed authentications from this address. `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        ok: false;
+                        /** @enum {string} */
+                        code: "RATE_LIMITED";
+                        /** @description For people; never parse it */
+                        message: string;
+                    };
+                };
+            };
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiDocument: {

@@ -580,7 +580,7 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "id": "cl0mjuohs00000gx5ydldny9ihy",
+                     *         "id": "cl0mjuohs00000o53ax300mde7j",
                      *         "apiKey": "jm_a6SNiTWnRdOc4UnJtEBO9p7HwI4Q5JOl8H5hI2mHPIV"
                      *       }
                      *     }
@@ -790,11 +790,6 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                /**
-                 * @example {
-                 *       "body": "WhatsApp code 618-204"
-                 *     }
-                 */
                 "application/json": {
                     body?: string;
                 };
@@ -808,16 +803,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "ok": true,
-                     *       "data": {
-                     *         "activationId": "300000001",
-                     *         "body": "WhatsApp code 618-204",
-                     *         "code": "618204"
-                     *       }
-                     *     }
-                     */
                     "application/json": {
                         /** @constant */
                         ok: true;
@@ -839,6 +824,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": false,
+                     *       "code": "BAD_STATUS",
+                     *       "message": "That activation is closed; the SMS was dropped."
+                     *     }
+                     */
                     "application/json": {
                         /** @constant */
                         ok: false;
@@ -1372,8 +1364,8 @@ export interface operations {
                      *             "phone": "60129681026",
                      *             "service": "tg",
                      *             "country": 7,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "expired",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 2
                      *           },
@@ -1382,8 +1374,8 @@ export interface operations {
                      *             "phone": "6281353094962",
                      *             "service": "tg",
                      *             "country": 6,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "finished",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 1
                      *           },
@@ -1392,8 +1384,8 @@ export interface operations {
                      *             "phone": "60122175498",
                      *             "service": "tg",
                      *             "country": 7,
-                     *             "state": "RECEIVED",
-                     *             "closedReason": null,
+                     *             "state": "CLOSED",
+                     *             "closedReason": "expired",
                      *             "startedAt": "2026-01-01T00:00:00.000Z",
                      *             "messages": 1
                      *           }
@@ -1979,7 +1971,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 86,
+                     *             "seq": 110,
                      *             "at": "2026-01-01T00:00:19.193Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -1990,7 +1982,7 @@ export interface operations {
                      *             }
                      *           },
                      *           {
-                     *             "seq": 87,
+                     *             "seq": 111,
                      *             "at": "2026-01-01T00:00:22.891Z",
                      *             "type": "sms.delivered",
                      *             "data": {
@@ -2001,8 +1993,8 @@ export interface operations {
                      *             }
                      *           }
                      *         ],
-                     *         "count": 107,
-                     *         "digest": "50fbff8f35236b5b3852390eb87871db744368b966c9a875e013c9dc19663808"
+                     *         "count": 140,
+                     *         "digest": "b2923e58cf92ae82765ca7dbf3b3e0ed1aaf56de58827bfba782f0feaa16c638"
                      *       }
                      *     }
                      */

@@ -855,7 +855,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
         "data": {
           "items": [
             {
-              "id": "ck0mjuohs00000dn40nu87g7n83",
+              "id": "ck0mjuohs00000kw7975dvvkvg7",
               "status": "WAITING",
               "service": "tg",
               "country": "7",
@@ -873,7 +873,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "endReason": null
             },
             {
-              "id": "ck0mjuohs000008i7o0c2tr6rcg",
+              "id": "ck0mjuohs00000cxz1zy1883klo",
               "status": "CANCELLED",
               "service": "tg",
               "country": "6",
@@ -891,7 +891,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
               "endReason": "cancelled"
             }
           ],
-          "nextCursor": "ck0mjuohs000008i7o0c2tr6rcg"
+          "nextCursor": "ck0mjuohs00000cxz1zy1883klo"
         }
       },
       "400": {
@@ -975,7 +975,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
           ],
           "upstreamCommands": [
             {
-              "id": "ob0mjuohs000006hd8ywsc4cyl4",
+              "id": "ob0mjuohs00000aavyd7arzgqd8",
               "kind": "next_sms",
               "attempts": 0,
               "createdAt": "2026-01-01T00:00:00.000Z",
@@ -1037,7 +1037,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
             "createdAt": "2026-01-01T00:00:00.000Z"
           },
           "entry": {
-            "id": "led0mjupa2io0000e7vwc4fa5fon",
+            "id": "led0mjupa2io0000h8ba3l5pwiv9",
             "kind": "refund",
             "amountCents": "32",
             "balanceAfterCents": "1668",
@@ -1050,7 +1050,7 @@ export const OPENAPI_EXAMPLES: OpenApiExamples = {
       "400": {
         "ok": false,
         "code": "BAD_STATUS",
-        "message": "Order ck0mjuohs000008i7o0c2tr6rcg was already refunded (ledger led0mjuohs00000aavyd7arzgqd8); an order is refunded at most once."
+        "message": "Order ck0mjuohs00000cxz1zy1883klo was already refunded (ledger led0mjuohs00000gx5ydldny9ihy); an order is refunded at most once."
       }
     },
     "request": {
