@@ -29,7 +29,9 @@ const crossPackagePaths = { group: ['../../*/src/*', '../../../*/src/*', '**/pac
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'packages/core/assets/**', 'packages/*/test/**/*.generated.ts', '**/*.d.ts', '.ci/**', 'coverage/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'packages/core/assets/**',
+      // A draft benchmark that has not run yet (issue #18); linted once it joins `pnpm bench`.
+      'scripts/bench/push-bench.mjs', 'packages/*/test/**/*.generated.ts', '**/*.d.ts', '.ci/**', 'coverage/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -86,7 +88,7 @@ export default tseslint.config(
   },
   {
     // Thin JSON clients over the admin API and scenario steps: the server's document types them, not this code.
-    files: ['packages/cli/src/admin-client.ts', 'packages/cli/src/commands/admin.ts', 'packages/cli/src/replay/runner.ts', 'packages/core/src/http/response-validator.ts'],
+    files: ['packages/cli/src/admin-client.ts', 'packages/cli/src/commands/admin.ts', 'packages/cli/src/commands/support.ts', 'packages/cli/src/commands/sim.ts', 'packages/cli/src/replay/runner.ts', 'packages/cli/src/commands/replay.ts', 'packages/core/src/http/response-validator.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -95,6 +97,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-argument': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/restrict-template-expressions': 'off',
+      '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/consistent-type-imports': ['error', { disallowTypeAnnotations: false }],
     },
   },

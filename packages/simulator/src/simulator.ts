@@ -196,7 +196,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return { now: world.clock.now() };
       }),
     reset: (fresh: ResetOptions = {}) =>
-      serial(async () => {
+      serial(() => {
         // The same file, emptied in one transaction: the admin token, the facade key and the lock
         // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
         wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);

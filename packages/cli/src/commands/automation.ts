@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { JiemaClient, JiemaConnectionError, JiemaError, JiemaOrderEndedError, JiemaWaitTimeoutError, type Order } from '@jiema/sdk';
 import { didYouMean } from '@jiema/core';
 import { DEFAULT_DB, DEFAULT_URL, localConnection } from '../local-state.js';
-import { CliError, dollars, EXIT, table, type Output } from '../output.js';
+import { CliError, dollars, EXIT, table } from '../output.js';
 import type { Command } from './command.js';
 
 const withKey = (y: Argv) =>

@@ -4,7 +4,6 @@
  * anything else is a JSON 404.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { bindServer, PROMETHEUS_CONTENT_TYPE, type Engine } from '@jiema/core';
 
 export interface MetricsListener {

@@ -40,7 +40,7 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const record = headers as Record<string, string | readonly string[] | undefined>;
   const value = record[name] ?? Object.entries(record).find(([k]) => k.toLowerCase() === name)?.[1];
-  return Array.isArray(value) ? value[0] : (value as string | undefined);
+  return Array.isArray(value) ? (value[0] as string | undefined) : (value as string | undefined);
 }
 
 const encoder = new TextEncoder();
