@@ -137,12 +137,10 @@ export const adminRoutes: Route[] = [
       const id = user(ctx);
       const body = parseInput(S.AdminBalanceBody, ctx.body ?? {}, 'the request body');
       const amount = cents(body.amountCents, 'amountCents');
-      if (amount === 0) throw new AppError('BAD_REQUEST', 'amountCents: must not be zero.');
-      const kind = body.kind ?? (amount > 0 ? 'topup' : 'adjustment');
-      if (kind === 'topup' && amount < 0) throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
       const { engine } = ctx;
-      const entry = engine.money.adjust({ userId: id, kind, amountCents: amount, reason: body.reason });
-      engine.log.info({ event: 'admin.balance', userId: id, kind, amountCents: amount });
+      // The money service checks the amount and the kind (docs/decisions.md D131).
+      const entry = engine.money.adjust({ userId: id, kind: body.kind, amountCents: amount, reason: body.reason });
+      engine.log.info({ event: 'admin.balance', userId: id, kind: entry.kind, amountCents: amount });
       return ok({ user: presentUser(engine.accounts.requireUser(id)), entry: presentEntry(entry) });
     },
   }),

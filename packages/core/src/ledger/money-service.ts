@@ -58,9 +58,8 @@ export class MoneyService {
 
   /** An operator's credit or debit (or a simulated top-up): validated, in its own transaction. */
   adjust(input: Adjustment): LedgerEntry {
-    if (!Number.isSafeInteger(input.amountCents) || input.amountCents === 0) {
-      throw new AppError('BAD_REQUEST', 'amountCents: must be a non-zero whole number of cents.');
-    }
+    if (!Number.isSafeInteger(input.amountCents)) throw new AppError('BAD_REQUEST', 'amountCents: must be a whole number of cents.');
+    if (input.amountCents === 0) throw new AppError('BAD_REQUEST', 'amountCents: must not be zero.');
     const kind = input.kind ?? (input.amountCents > 0 ? 'topup' : 'adjustment');
     if (kind === 'topup' && input.amountCents < 0) throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
     if (!input.reason.trim()) throw new AppError('BAD_REQUEST', 'reason: say why the balance changes.');
