@@ -17,7 +17,19 @@ const DOMAIN = [
 
 const nodeBuiltins = { group: ['node:*'], message: 'The domain never touches the platform (docs/decisions.md D132): pass a port in.' };
 const adapters = (what) => ({
-  group: ['express', 'better-sqlite3', 'undici', 'pino', 'prom-client', 'pg', 'kysely', '**/http/**', '**/storage/**', '**/upstream/sms-activate/**', '**/upstream/five-sim/**'],
+  group: [
+    'express',
+    'better-sqlite3',
+    'undici',
+    'pino',
+    'prom-client',
+    'pg',
+    'kysely',
+    '**/http/**',
+    '**/storage/**',
+    '**/upstream/sms-activate/**',
+    '**/upstream/five-sim/**',
+  ],
   message: `${what} imports no HTTP, storage, vendor adapter or logging (docs/decisions.md D132).`,
 });
 /** Each package imports others only along the documented graph: cli → core, simulator, sdk, console; simulator → core; sdk, core, console → none of ours. */
@@ -25,19 +37,33 @@ const packageGraph = (allowed) => ({
   group: ['@jiema/*', ...allowed.map((p) => `!@jiema/${p}`), ...allowed.map((p) => `!@jiema/${p}/*`)],
   message: `This package may import only ${allowed.length ? allowed.map((p) => `@jiema/${p}`).join(', ') : 'none of the other @jiema packages'} (docs/decisions.md D132).`,
 });
-const crossPackagePaths = { group: ['../../*/src/*', '../../../*/src/*', '**/packages/*/src/**'], message: 'Import another package by its name, not by a path into its source.' };
+const crossPackagePaths = {
+  group: ['../../*/src/*', '../../../*/src/*', '**/packages/*/src/**'],
+  message: 'Import another package by its name, not by a path into its source.',
+};
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'packages/core/assets/**',
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'packages/core/assets/**',
       // A draft benchmark that has not run yet (issue #18); linted once it joins `pnpm bench`.
-      'scripts/bench/push-bench.mjs', 'packages/*/test/**/*.generated.ts', '**/*.d.ts', '.ci/**', 'coverage/**'],
+      'scripts/bench/push-bench.mjs',
+      'packages/*/test/**/*.generated.ts',
+      '**/*.d.ts',
+      '.ci/**',
+      'coverage/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { project: ['./packages/*/tsconfig.json', './packages/console/tsconfig.app.json', './tsconfig.test.json', './tsconfig.lint.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        project: ['./packages/*/tsconfig.json', './packages/console/tsconfig.app.json', './tsconfig.test.json', './tsconfig.lint.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     plugins: { 'import-x': importX },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
@@ -60,7 +86,9 @@ export default tseslint.config(
   },
   {
     files: DOMAIN,
-    rules: { 'no-restricted-imports': ['error', { patterns: [packageGraph([]), crossPackagePaths, nodeBuiltins, adapters('The domain')] }] },
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [packageGraph([]), crossPackagePaths, nodeBuiltins, adapters('The domain')] }],
+    },
   },
   {
     files: ['packages/sdk/src/**/*.ts'],
@@ -68,7 +96,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [packageGraph([]), crossPackagePaths, { group: ['express', 'better-sqlite3', 'pino', 'zod'], message: 'The SDK has no server dependencies.' }] },
+        {
+          patterns: [
+            packageGraph([]),
+            crossPackagePaths,
+            { group: ['express', 'better-sqlite3', 'pino', 'zod'], message: 'The SDK has no server dependencies.' },
+          ],
+        },
       ],
     },
   },
@@ -88,7 +122,15 @@ export default tseslint.config(
   },
   {
     // Thin JSON clients over the admin API and scenario steps: the server's document types them, not this code.
-    files: ['packages/cli/src/admin-client.ts', 'packages/cli/src/commands/admin.ts', 'packages/cli/src/commands/support.ts', 'packages/cli/src/commands/sim.ts', 'packages/cli/src/replay/runner.ts', 'packages/cli/src/commands/replay.ts', 'packages/core/src/http/response-validator.ts'],
+    files: [
+      'packages/cli/src/admin-client.ts',
+      'packages/cli/src/commands/admin.ts',
+      'packages/cli/src/commands/support.ts',
+      'packages/cli/src/commands/sim.ts',
+      'packages/cli/src/replay/runner.ts',
+      'packages/cli/src/commands/replay.ts',
+      'packages/core/src/http/response-validator.ts',
+    ],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',
@@ -112,8 +154,29 @@ export default tseslint.config(
   },
   {
     // Tests and scripts: assertions on loosely typed JSON are the point.
-    files: ['**/*.test.ts', '**/*.test.tsx', 'packages/*/test/**/*.ts', 'test/**/*.ts', 'scripts/**', 'packages/*/scripts/**', '*.js', '*.ts'],
-    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', Buffer: 'readonly', performance: 'readonly', structuredClone: 'readonly' } },
+    files: [
+      '**/*.test.ts',
+      '**/*.test.tsx',
+      'packages/*/test/**/*.ts',
+      'test/**/*.ts',
+      'scripts/**',
+      'packages/*/scripts/**',
+      '*.js',
+      '*.ts',
+    ],
+    languageOptions: {
+      globals: {
+        console: 'readonly',
+        process: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        fetch: 'readonly',
+        Buffer: 'readonly',
+        performance: 'readonly',
+        structuredClone: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

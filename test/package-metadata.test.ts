@@ -42,7 +42,11 @@ const packed = new Map<string, string[]>();
 function packList(pkg: string): string[] {
   let files = packed.get(pkg);
   if (!files) {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: join(REPO, 'packages', pkg), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: join(REPO, 'packages', pkg),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     packed.set(pkg, files);
   }
@@ -90,7 +94,11 @@ function shipsTypes(pkg: string, dep: string): boolean {
   const from = join(REPO, 'packages', pkg, 'dist', 'index.d.ts');
   const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, types: [] };
   const resolved = ts.resolveModuleName(dep, from, options, ts.sys, undefined, undefined, ts.ModuleKind.ESNext).resolvedModule;
-  return resolved !== undefined && /\.d\.[cm]?ts$/.test(resolved.resolvedFileName) && !resolved.resolvedFileName.includes(`${join('node_modules', '@types')}`);
+  return (
+    resolved !== undefined &&
+    /\.d\.[cm]?ts$/.test(resolved.resolvedFileName) &&
+    !resolved.resolvedFileName.includes(`${join('node_modules', '@types')}`)
+  );
 }
 
 /** `@types` package name for a dependency: `@scope/name` → `@types/scope__name`. */
@@ -139,7 +147,8 @@ describe.each(packages)('packages/%s', (pkg) => {
     const files = packList(pkg);
     expect(files.filter((f) => /\.tsbuildinfo$|\.test\.[cm]?[jt]s$|(^|\/)test\/|(^|\/)node_modules\/|\.log$/.test(f))).toEqual([]);
     const top = new Set(files.map((f) => f.split('/')[0]));
-    for (const f of top) expect(['dist', 'src', 'assets', 'data', 'schemas', 'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE'], f).toContain(f);
+    for (const f of top)
+      expect(['dist', 'src', 'assets', 'data', 'schemas', 'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE'], f).toContain(f);
     const set = new Set(files);
     const unresolved: string[] = [];
     for (const map of files.filter((f) => f.endsWith('.map'))) {

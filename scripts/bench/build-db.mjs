@@ -11,16 +11,34 @@ const mine = Number(mineArg);
 const db = openDatabase({ path: file, synchronous: 'OFF' });
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
 const none = () => Promise.reject(new Error('unused'));
-const engine = createEngine({ db, clock, upstream: { name: 'none', getCatalogue: none, getBalance: none, buy: none, getStatus: none, requestNextSms: none, finish: none, cancel: none, listActive: none } });
+const engine = createEngine({
+  db,
+  clock,
+  upstream: {
+    name: 'none',
+    getCatalogue: none,
+    getBalance: none,
+    buy: none,
+    getStatus: none,
+    requestNextSms: none,
+    finish: none,
+    cancel: none,
+    listActive: none,
+  },
+});
 const bench = engine.accounts.createUser({ displayName: 'Bench', balanceCents: 0 });
 const { apiKey } = engine.accounts.createKey(bench.id, 'bench');
 const ids = createIdGenerator(clock, cryptoRng);
-const insertUser = db.prepare("INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at) VALUES (?, 'User', 'en', ?, ?, ?)");
+const insertUser = db.prepare(
+  "INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at) VALUES (?, 'User', 'en', ?, ?, ?)",
+);
 const insertOrder = db.prepare(
   `INSERT INTO orders (id, user_id, status, service, country, phone, activation_id, charged_cents, expires_at, created_at, updated_at, sms_history, end_reason)
    VALUES (?, ?, 'COMPLETED', 'tg', 7, '+60123456789', ?, 32, ?, ?, ?, ?, 'expired')`,
 );
-const insertLedger = db.prepare("INSERT INTO ledger (id, user_id, kind, amount_cents, balance_after_cents, order_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+const insertLedger = db.prepare(
+  'INSERT INTO ledger (id, user_id, kind, amount_cents, balance_after_cents, order_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+);
 const sms = JSON.stringify([{ key: 'm1', body: 'Telegram code: 48213', code: '48213', receivedAt: 0 }]);
 const userIds = [bench.id];
 const balances = new Map([[bench.id, 0]]);

@@ -68,10 +68,14 @@ const out = {};
     const o = orders[i % orders.length];
     pending.push(
       new Promise((resolve) => {
-        const req = request(`${sim.url}/api/v1/orders/${o.id}?wait=30&since=0`, { agent, headers: { authorization: `Bearer ${apiKey}` } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
+        const req = request(
+          `${sim.url}/api/v1/orders/${o.id}?wait=30&since=0`,
+          { agent, headers: { authorization: `Bearer ${apiKey}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          },
+        );
         req.on('error', () => resolve(0));
         req.end();
       }),

@@ -7,7 +7,9 @@ import { loadStructuredFile, runScenario, ScenarioSchema, simulatorTarget } from
 import { REPO } from './lib.mjs';
 
 const dir = join(REPO, 'fixtures/scenarios');
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 const run = async (file) => {
   const scenario = loadStructuredFile(join(dir, file), ScenarioSchema);
   const t = performance.now();
@@ -23,4 +25,9 @@ const cold = [];
 for (const f of files) cold.push(await run(f));
 const warm = [];
 for (const f of files) warm.push(await run(f));
-console.log(JSON.stringify({ scenarios: warm.map((w, i) => ({ name: w.name, coldMs: cold[i].ms, warmMs: w.ms })), allPassed: warm.every((w) => w.passed) && cold.every((c) => c.passed) }));
+console.log(
+  JSON.stringify({
+    scenarios: warm.map((w, i) => ({ name: w.name, coldMs: cold[i].ms, warmMs: w.ms })),
+    allPassed: warm.every((w) => w.passed) && cold.every((c) => c.passed),
+  }),
+);

@@ -12,9 +12,21 @@ const SECONDS = quick ? 2 : 8;
 const CONNECTIONS = 50;
 const work = mkdtempSync(join(tmpdir(), 'jiema-bench-'));
 const rows = [];
-const results = { startedAt: new Date().toISOString(), machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version }, quick };
+const results = {
+  startedAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+  quick,
+};
 const log = (text) => process.stderr.write(`${text}\n`);
-const row = (name, r, extra = {}) => rows.push({ name, rps: r.rps === undefined ? '' : Math.round(r.rps), p50: r.p50 ?? '', p99: r.p99 ?? '', rss: extra.rss ?? '', note: extra.note ?? '' });
+const row = (name, r, extra = {}) =>
+  rows.push({
+    name,
+    rps: r.rps === undefined ? '' : Math.round(r.rps),
+    p50: r.p50 ?? '',
+    p99: r.p99 ?? '',
+    rss: extra.rss ?? '',
+    note: extra.note ?? '',
+  });
 
 async function jiemaServer(db, nodeArgs = []) {
   return startProcess(`${HERE}jiema-server.mjs`, [db], nodeArgs);
@@ -29,8 +41,17 @@ row('bare node:http, fixed 300 B JSON', bareRun, { rss: rssMb(bare.proc.pid) });
 await stop(bare.proc);
 // The production server: core + the real SMS-Activate adapter, its upstream a simulator in another process.
 const upstreamSim = await startProcess(`${HERE}upstream-sim.mjs`);
-const prod = await startProcess(`${HERE}production-server.mjs`, [join(work, 'prod.db'), upstreamSim.url, upstreamSim.facadeKey, upstreamSim.adminToken]);
-const prodPoll = { url: `${prod.url}/api/v1/orders/${prod.orderId}`, headers: { authorization: `Bearer ${prod.apiKey}` }, connections: CONNECTIONS };
+const prod = await startProcess(`${HERE}production-server.mjs`, [
+  join(work, 'prod.db'),
+  upstreamSim.url,
+  upstreamSim.facadeKey,
+  upstreamSim.adminToken,
+]);
+const prodPoll = {
+  url: `${prod.url}/api/v1/orders/${prod.orderId}`,
+  headers: { authorization: `Bearer ${prod.apiKey}` },
+  connections: CONNECTIONS,
+};
 await drive({ ...prodPoll, duration: 1 });
 const pollRun = await drive({ ...prodPoll, duration: SECONDS });
 row('GET /api/v1/orders/:id (poll), production', pollRun, { rss: rssMb(prod.proc.pid), note: `non-2xx ${pollRun.non2xx}` });
@@ -40,27 +61,43 @@ await stop(upstreamSim.proc);
 
 // The local server (jiema serve's configuration: the simulator in-process) for creation and the storm.
 const srv = await jiemaServer(join(work, 'poll.db'));
-const pollOpts = { url: `${srv.url}/api/v1/orders/${srv.orderId}`, headers: { authorization: `Bearer ${srv.apiKey}` }, connections: CONNECTIONS };
+const pollOpts = {
+  url: `${srv.url}/api/v1/orders/${srv.orderId}`,
+  headers: { authorization: `Bearer ${srv.apiKey}` },
+  connections: CONNECTIONS,
+};
 const simPoll = await drive({ ...pollOpts, duration: SECONDS });
 row('GET /api/v1/orders/:id (poll), simulator', simPoll, { rss: rssMb(srv.proc.pid), note: `non-2xx ${simPoll.non2xx}` });
 results.poll.simulator = simPoll;
 
 // 2. Order creation vs a bare better-sqlite3 loop of the same three writes.
 log('2/6 order creation vs bare better-sqlite3 …');
-const loop = JSON.parse(execFileSync(process.execPath, [`${HERE}sqlite-loop.mjs`, join(work, 'loop.db'), String(SECONDS)], { encoding: 'utf8' }));
+const loop = JSON.parse(
+  execFileSync(process.execPath, [`${HERE}sqlite-loop.mjs`, join(work, 'loop.db'), String(SECONDS)], { encoding: 'utf8' }),
+);
 rows.push({ name: 'bare better-sqlite3: 3 writes/tx, FULL', rps: Math.round(loop.tps), p50: '', p99: '', rss: '', note: 'transactions/s' });
-const createOpts = { url: `${srv.url}/api/v1/orders`, method: 'POST', headers: { authorization: `Bearer ${srv.apiKey}`, 'content-type': 'application/json' }, body: '{"service":"go","country":6}', connections: 50 };
+const createOpts = {
+  url: `${srv.url}/api/v1/orders`,
+  method: 'POST',
+  headers: { authorization: `Bearer ${srv.apiKey}`, 'content-type': 'application/json' },
+  body: '{"service":"go","country":6}',
+  connections: 50,
+};
 const createRun = await drive({ ...createOpts, duration: SECONDS });
 row('POST /api/v1/orders (create)', createRun, { rss: rssMb(srv.proc.pid), note: `non-2xx ${createRun.non2xx}` });
 results.create = { bareTps: loop.tps, jiema: createRun, ratio: createRun.rps / loop.tps, target: 0.3 };
 
 // 6. Upstream protection: 1,000 clients polling one order.
 log('3/6 upstream protection: 1,000 clients on one order …');
-const eventsBefore = await (await fetch(`${srv.url}/_sim/v1/events?type=upstream.call`, { headers: { 'x-admin-token': srv.adminToken } })).json();
+const eventsBefore = await (
+  await fetch(`${srv.url}/_sim/v1/events?type=upstream.call`, { headers: { 'x-admin-token': srv.adminToken } })
+).json();
 const countStatus = (items) => items.filter((e) => e.data.method === 'getStatus').length;
 const stormSeconds = quick ? 4 : 10;
 const storm = await drive({ ...pollOpts, connections: 1000, duration: stormSeconds });
-const eventsAfter = await (await fetch(`${srv.url}/_sim/v1/events?type=upstream.call`, { headers: { 'x-admin-token': srv.adminToken } })).json();
+const eventsAfter = await (
+  await fetch(`${srv.url}/_sim/v1/events?type=upstream.call`, { headers: { 'x-admin-token': srv.adminToken } })
+).json();
 const statusCalls = countStatus(eventsAfter.data.items) - countStatus(eventsBefore.data.items);
 row('1,000 clients polling one order', storm, { note: `${statusCalls} upstream status calls in ${stormSeconds} s` });
 results.upstreamProtection = { seconds: stormSeconds, requests: storm.requests, statusCalls, allowed: Math.ceil(stormSeconds / 2) + 1 };
@@ -71,11 +108,20 @@ await stop(srv.proc);
 log('4/6 scale: building databases …');
 const SMALL = { users: 100, orders: 10_000 };
 const LARGE = quick ? { users: 1_000, orders: 100_000 } : { users: 10_000, orders: 1_000_000 };
-const build = (name, s) => JSON.parse(execFileSync(process.execPath, [`${HERE}build-db.mjs`, join(work, name), String(s.users), String(s.orders), '10000'], { encoding: 'utf8', maxBuffer: 1e8 }));
+const build = (name, s) =>
+  JSON.parse(
+    execFileSync(process.execPath, [`${HERE}build-db.mjs`, join(work, name), String(s.users), String(s.orders), '10000'], {
+      encoding: 'utf8',
+      maxBuffer: 1e8,
+    }),
+  );
 const small = build('small.db', SMALL);
 const large = build('large.db', LARGE);
 results.scale = { small: SMALL, large: { ...LARGE, buildSeconds: large.buildSeconds } };
-for (const [label, db, info] of [['10k orders', 'small.db', small], [`${LARGE.orders / 1000}k orders`, 'large.db', large]]) {
+for (const [label, db, info] of [
+  ['10k orders', 'small.db', small],
+  [`${LARGE.orders / 1000}k orders`, 'large.db', large],
+]) {
   const s = await jiemaServer(join(work, db));
   const headers = { authorization: `Bearer ${info.apiKey}` };
   await drive({ url: `${s.url}/api/v1/orders/${info.orderId}`, headers, duration: 1, connections: CONNECTIONS });
@@ -84,7 +130,12 @@ for (const [label, db, info] of [['10k orders', 'small.db', small], [`${LARGE.or
   results.scale[db] = { poll };
   if (db === 'large.db') {
     const page1 = await drive({ url: `${s.url}/api/v1/orders?limit=20`, headers, duration: SECONDS, connections: CONNECTIONS });
-    const page500 = await drive({ url: `${s.url}/api/v1/orders?limit=20&cursor=${info.page500Cursor}`, headers, duration: SECONDS, connections: CONNECTIONS });
+    const page500 = await drive({
+      url: `${s.url}/api/v1/orders?limit=20&cursor=${info.page500Cursor}`,
+      headers,
+      duration: SECONDS,
+      connections: CONNECTIONS,
+    });
     row('list page 1 (20 items), large db', page1);
     row('list page 500 (20 items), large db', page500);
     results.scale.pages = { page1, page500, ratio: page500.rps / page1.rps };
@@ -95,12 +146,28 @@ results.scale.pollP99Ratio = results.scale['large.db'].poll.p99 / Math.max(1, re
 
 // 4. Simulator: 10,000 active orders, 20 minutes advanced; each fixture scenario's replay time.
 log('5/6 simulator …');
-const sim = JSON.parse(execFileSync(process.execPath, [`${HERE}sim-bench.mjs`, quick ? '2000' : '10000'], { encoding: 'utf8', maxBuffer: 1e8 }));
-rows.push({ name: `simulator: advance 20 min, ${sim.orders} orders`, rps: '', p50: '', p99: '', rss: '', note: `${Math.round(sim.advanceMs)} ms (${sim.smsDelivered} SMS, ${sim.completed} completed, ${sim.failed} failed)` });
+const sim = JSON.parse(
+  execFileSync(process.execPath, [`${HERE}sim-bench.mjs`, quick ? '2000' : '10000'], { encoding: 'utf8', maxBuffer: 1e8 }),
+);
+rows.push({
+  name: `simulator: advance 20 min, ${sim.orders} orders`,
+  rps: '',
+  p50: '',
+  p99: '',
+  rss: '',
+  note: `${Math.round(sim.advanceMs)} ms (${sim.smsDelivered} SMS, ${sim.completed} completed, ${sim.failed} failed)`,
+});
 const replay = JSON.parse(execFileSync(process.execPath, [`${HERE}replay-bench.mjs`], { cwd: REPO, encoding: 'utf8', maxBuffer: 1e8 }));
 const slowest = Math.max(...replay.scenarios.map((s) => s.warmMs));
 const coldFirst = replay.scenarios[0].coldMs;
-rows.push({ name: `replay: ${replay.scenarios.length} fixture scenarios, each`, rps: '', p50: '', p99: '', rss: '', note: `slowest ${Math.round(slowest)} ms warm (first in a cold process: ${Math.round(coldFirst)} ms), all ${replay.allPassed ? 'passed' : 'NOT passed'}` });
+rows.push({
+  name: `replay: ${replay.scenarios.length} fixture scenarios, each`,
+  rps: '',
+  p50: '',
+  p99: '',
+  rss: '',
+  note: `slowest ${Math.round(slowest)} ms warm (first in a cold process: ${Math.round(coldFirst)} ms), all ${replay.allPassed ? 'passed' : 'NOT passed'}`,
+});
 results.simulator = { ...sim, replaySlowestWarmMs: slowest, replayColdFirstMs: coldFirst, replayScenarios: replay.scenarios };
 
 // 5. Start-up: jiema serve ready, startSimulator() in-process, idle RSS.
@@ -116,7 +183,14 @@ for (let i = 0; i < 5; i++) {
   }
   await stop(s.proc);
 }
-rows.push({ name: 'jiema serve: process start to ready', rps: '', p50: '', p99: '', rss: serveRss, note: `median ${Math.round(median(readies))} ms of 5` });
+rows.push({
+  name: 'jiema serve: process start to ready',
+  rps: '',
+  p50: '',
+  p99: '',
+  rss: serveRss,
+  note: `median ${Math.round(median(readies))} ms of 5`,
+});
 rows.push({ name: 'startSimulator() in-process', rps: '', p50: '', p99: '', rss: '', note: `median ${Math.round(sim.startMs)} ms of 5` });
 results.startup = { serveReadyMs: median(readies), serveIdleRssMb: serveRss, startSimulatorMs: sim.startMs, serverRssAfterLoadMb: idleRss };
 
@@ -137,7 +211,11 @@ const checks = [
   ['jiema serve ready < 1 s', results.startup.serveReadyMs < 1000, `${Math.round(results.startup.serveReadyMs)} ms`],
   ['startSimulator() < 200 ms', sim.startMs < 200, `${Math.round(sim.startMs)} ms`],
   ['idle RSS < 150 MB', serveRss < 150, `${serveRss} MB`],
-  ['≤ 1 upstream status call per 2 s under 1,000 pollers', statusCalls <= results.upstreamProtection.allowed, `${statusCalls} in ${stormSeconds} s`],
+  [
+    '≤ 1 upstream status call per 2 s under 1,000 pollers',
+    statusCalls <= results.upstreamProtection.allowed,
+    `${statusCalls} in ${stormSeconds} s`,
+  ],
 ];
 console.log('');
 for (const [name, ok, value] of checks) console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ${value}`);

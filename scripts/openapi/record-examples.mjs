@@ -33,7 +33,13 @@ function exampleKey(real) {
 /** Referral codes come from the CSPRNG: each becomes a fixed one, the same wherever it appears. */
 const referrals = new Map();
 const exampleReferral = (real) => {
-  if (!referrals.has(real)) referrals.set(real, generateApiKey(createSeededRng(2_000 + referrals.size)).slice(3, 9).toLowerCase());
+  if (!referrals.has(real))
+    referrals.set(
+      real,
+      generateApiKey(createSeededRng(2_000 + referrals.size))
+        .slice(3, 9)
+        .toLowerCase(),
+    );
   return referrals.get(real);
 };
 
@@ -95,23 +101,45 @@ const expectStatus = (r, status, what) => {
 
 try {
   // The public API, as an integrator walks it.
-  const alice = expectStatus(await call('adminCreateUser', 'POST', '/admin/v1/users', { admin: true, body: { displayName: 'Alice', lang: 'en', balanceCents: '1200' } }), 201, 'create user');
-  const { apiKey: key } = expectStatus(await call('adminCreateKey', 'POST', `/admin/v1/users/${alice.id}/keys`, { admin: true, body: { name: 'ci' } }), 201, 'create key');
+  const alice = expectStatus(
+    await call('adminCreateUser', 'POST', '/admin/v1/users', {
+      admin: true,
+      body: { displayName: 'Alice', lang: 'en', balanceCents: '1200' },
+    }),
+    201,
+    'create user',
+  );
+  const { apiKey: key } = expectStatus(
+    await call('adminCreateKey', 'POST', `/admin/v1/users/${alice.id}/keys`, { admin: true, body: { name: 'ci' } }),
+    201,
+    'create key',
+  );
   await call('getAccount', 'GET', '/api/v1/account', { key });
   await call('getAccount', 'GET', '/api/v1/account');
   await call('listServices', 'GET', '/api/v1/services', { key });
   await call('listCountries', 'GET', '/api/v1/countries', { key });
   await call('listPrices', 'GET', '/api/v1/prices?service=tg', { key });
   await call('listPrices', 'GET', '/api/v1/prices', { key });
-  const order = expectStatus(await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 'my' } }), 200, 'create order');
+  const order = expectStatus(
+    await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 'my' } }),
+    200,
+    'create order',
+  );
   await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'nope', country: 'my' } });
-  await call('simDeliverSms', 'POST', `/_sim/v1/orders/${order.id}/sms`, { admin: true, body: { body: 'Telegram code: 52381. Do not give this code to anyone.' } });
+  await call('simDeliverSms', 'POST', `/_sim/v1/orders/${order.id}/sms`, {
+    admin: true,
+    body: { body: 'Telegram code: 52381. Do not give this code to anyone.' },
+  });
   await call('getOrder', 'GET', `/api/v1/orders/${order.id}`, { key });
   await call('getOrder', 'GET', '/api/v1/orders/ck0000000000000000000000000', { key });
   await call('cancelOrder', 'POST', `/api/v1/orders/${order.id}/cancel`, { key });
   await call('requestNextSms', 'POST', `/api/v1/orders/${order.id}/next-sms`, { key });
   await call('requestNextSms', 'POST', `/api/v1/orders/${order.id}/next-sms`, { key });
-  const second = expectStatus(await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'telegram', country: 6 }, record: false }), 200, 'second order');
+  const second = expectStatus(
+    await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'telegram', country: 6 }, record: false }),
+    200,
+    'second order',
+  );
   await call('cancelOrder', 'POST', `/api/v1/orders/${second.id}/cancel`, { key });
   await call('listOrders', 'GET', '/api/v1/orders?limit=1', { key });
   await call('listOrders', 'GET', '/api/v1/orders?limit=0', { key });
@@ -121,9 +149,20 @@ try {
   await call('streamEvents', 'GET', '/api/v1/events', { key, headers: { 'last-event-id': 'evt0000000000000000000000000' } });
   await call('streamOrderEvents', 'GET', '/api/v1/orders/ck0000000000000000000000000/events', { key });
   // Port 9 (discard) has no listener here: the delivery fails at once and deterministically, and is retried.
-  const hook = expectStatus(await call('createWebhook', 'POST', '/api/v1/webhooks', { key, body: { url: 'http://127.0.0.1:9/hook', events: ['sms.received', 'order.updated'] } }), 201, 'create webhook');
+  const hook = expectStatus(
+    await call('createWebhook', 'POST', '/api/v1/webhooks', {
+      key,
+      body: { url: 'http://127.0.0.1:9/hook', events: ['sms.received', 'order.updated'] },
+    }),
+    201,
+    'create webhook',
+  );
   await call('createWebhook', 'POST', '/api/v1/webhooks', { key, body: { url: 'ftp://example.com/hook' } });
-  const hooked = expectStatus(await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 }, record: false }), 200, 'hooked order');
+  const hooked = expectStatus(
+    await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 }, record: false }),
+    200,
+    'hooked order',
+  );
   for (let i = 0; i < 200; i++) {
     const page = await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`, { key, record: false });
     if (page.body.data.items[0]?.attempts >= 1) break;
@@ -132,7 +171,11 @@ try {
   await call('listWebhooks', 'GET', '/api/v1/webhooks', { key });
   await call('getWebhook', 'GET', `/api/v1/webhooks/${hook.id}`, { key });
   await call('getWebhook', 'GET', '/api/v1/webhooks/wh0000000000000000000000000', { key });
-  const deliveries = expectStatus(await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`, { key }), 200, 'deliveries');
+  const deliveries = expectStatus(
+    await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries`, { key }),
+    200,
+    'deliveries',
+  );
   await call('listWebhookDeliveries', 'GET', `/api/v1/webhooks/${hook.id}/deliveries?limit=0`, { key });
   await call('redeliverWebhookDelivery', 'POST', `/api/v1/webhooks/${hook.id}/deliveries/${deliveries.items[0].id}/redeliver`, { key });
   await call('redeliverWebhookDelivery', 'POST', `/api/v1/webhooks/${hook.id}/deliveries/dlv0000000000000000000000000/redeliver`, { key });
@@ -146,16 +189,35 @@ try {
   const idem = { key, headers: { 'idempotency-key': 'signup-4711' } };
   await call('createOrder', 'POST', '/api/v1/orders', { ...idem, body: { service: 'tg', country: 7 }, record: false });
   await call('createOrder', 'POST', '/api/v1/orders', { ...idem, body: { service: 'tg', country: 6 } });
-  await call('createOrder', 'POST', '/api/v1/orders', { key, raw: JSON.stringify({ service: 'tg', country: 7, note: 'x'.repeat(17_000) }) });
-  await call('createOrder', 'POST', '/api/v1/orders', { key, raw: '{"service":"tg","country":7}', headers: { 'content-type': 'application/json; charset=latin1' } });
-  const fault = expectStatus(await call('simArmFault', 'POST', '/_sim/v1/faults', { admin: true, body: { kind: 'error', error: 'UNAVAILABLE', method: 'buy', count: 1 } }), 201, 'arm fault');
+  await call('createOrder', 'POST', '/api/v1/orders', {
+    key,
+    raw: JSON.stringify({ service: 'tg', country: 7, note: 'x'.repeat(17_000) }),
+  });
+  await call('createOrder', 'POST', '/api/v1/orders', {
+    key,
+    raw: '{"service":"tg","country":7}',
+    headers: { 'content-type': 'application/json; charset=latin1' },
+  });
+  const fault = expectStatus(
+    await call('simArmFault', 'POST', '/_sim/v1/faults', {
+      admin: true,
+      body: { kind: 'error', error: 'UNAVAILABLE', method: 'buy', count: 1 },
+    }),
+    201,
+    'arm fault',
+  );
   await call('simListFaults', 'GET', '/_sim/v1/faults', { admin: true });
   await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 } });
   await call('simClearFault', 'DELETE', `/_sim/v1/faults/${fault.id}`, { admin: true });
   await call('simClearFault', 'DELETE', `/_sim/v1/faults/${fault.id}`, { admin: true });
   await call('simClearFaults', 'DELETE', '/_sim/v1/faults', { admin: true });
-  const bob = expectStatus(await call('simCreateUser', 'POST', '/_sim/v1/users', { admin: true, body: { balanceCents: 1000, displayName: 'Bob' } }), 200, 'sim user');
-  for (let i = 0; i < 10; i++) await call('cancelOrder', 'POST', `/api/v1/orders/ck${String(i).padStart(25, '0')}/cancel`, { key: bob.apiKey, record: false });
+  const bob = expectStatus(
+    await call('simCreateUser', 'POST', '/_sim/v1/users', { admin: true, body: { balanceCents: 1000, displayName: 'Bob' } }),
+    200,
+    'sim user',
+  );
+  for (let i = 0; i < 10; i++)
+    await call('cancelOrder', 'POST', `/api/v1/orders/ck${String(i).padStart(25, '0')}/cancel`, { key: bob.apiKey, record: false });
   await call('cancelOrder', 'POST', '/api/v1/orders/ck0000000000000000000000000/cancel', { key: bob.apiKey });
   await call('adminBanUser', 'POST', `/admin/v1/users/${bob.id}/ban`, { admin: true, body: { reason: 'chargeback' } });
   await call('getAccount', 'GET', '/api/v1/account', { key: bob.apiKey });
@@ -166,14 +228,32 @@ try {
   await call('adminListUsers', 'GET', '/admin/v1/users');
   await call('adminGetUser', 'GET', `/admin/v1/users/${alice.id}`, { admin: true });
   await call('adminGetUser', 'GET', '/admin/v1/users/cl0000000000000000000000000', { admin: true });
-  await call('adminChangeBalance', 'POST', `/admin/v1/users/${alice.id}/balance`, { admin: true, body: { amountCents: 500, reason: 'USDT top-up, tx 0x5e1f' } });
-  await call('adminChangeBalance', 'POST', `/admin/v1/users/${alice.id}/balance`, { admin: true, body: { amountCents: -100_000, reason: 'correction' } });
+  await call('adminChangeBalance', 'POST', `/admin/v1/users/${alice.id}/balance`, {
+    admin: true,
+    body: { amountCents: 500, reason: 'USDT top-up, tx 0x5e1f' },
+  });
+  await call('adminChangeBalance', 'POST', `/admin/v1/users/${alice.id}/balance`, {
+    admin: true,
+    body: { amountCents: -100_000, reason: 'correction' },
+  });
   await call('adminListLedger', 'GET', `/admin/v1/users/${alice.id}/ledger?limit=3`, { admin: true });
   await call('adminListKeys', 'GET', `/admin/v1/users/${alice.id}/keys`, { admin: true });
-  const spare = expectStatus(await call('adminCreateKey', 'POST', `/admin/v1/users/${alice.id}/keys`, { admin: true, body: { name: 'spare' }, record: false }), 201, 'spare key');
+  const spare = expectStatus(
+    await call('adminCreateKey', 'POST', `/admin/v1/users/${alice.id}/keys`, { admin: true, body: { name: 'spare' }, record: false }),
+    201,
+    'spare key',
+  );
   await call('adminRevokeKey', 'POST', `/admin/v1/users/${alice.id}/keys/${spare.key.id}/revoke`, { admin: true });
   await call('adminGetPricing', 'GET', '/admin/v1/pricing', { admin: true });
-  await call('adminReplacePricing', 'PUT', '/admin/v1/pricing', { admin: true, body: { rules: [{ service: 'tg', country: 7, markupBps: 2500, floorCents: 20 }, { service: null, country: null, markupBps: 5000 }] } });
+  await call('adminReplacePricing', 'PUT', '/admin/v1/pricing', {
+    admin: true,
+    body: {
+      rules: [
+        { service: 'tg', country: 7, markupBps: 2500, floorCents: 20 },
+        { service: null, country: null, markupBps: 5000 },
+      ],
+    },
+  });
   await call('adminRefreshCatalogue', 'POST', '/admin/v1/catalogue/refresh', { admin: true });
   await call('adminCheckInvariants', 'GET', '/admin/v1/invariants', { admin: true });
   await call('adminListOutbox', 'GET', '/admin/v1/outbox?limit=3', { admin: true });
@@ -186,7 +266,10 @@ try {
   await call('adminSearchOrders', 'GET', '/admin/v1/orders?status=LOST', { admin: true });
   await call('adminGetOrder', 'GET', `/admin/v1/orders/${order.id}`, { admin: true });
   await call('adminGetOrder', 'GET', '/admin/v1/orders/ck0000000000000000000000000', { admin: true });
-  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${second.id}/refund`, { admin: true, body: { reason: 'ticket 812: the code was rejected' } });
+  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${second.id}/refund`, {
+    admin: true,
+    body: { reason: 'ticket 812: the code was rejected' },
+  });
 
   // The simulator's control API.
   await call('simGetClock', 'GET', '/_sim/v1/clock', { admin: true });
@@ -194,14 +277,24 @@ try {
   await call('simAdvanceClock', 'POST', '/_sim/v1/clock/advance', { admin: true, body: { ms: 60_000 } });
   // The first order received its code; once its window ends it is COMPLETED, and an operator may refund it.
   await call('simAdvanceClock', 'POST', '/_sim/v1/clock/advance', { admin: true, body: { ms: 21 * 60_000 }, record: false });
-  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${order.id}/refund`, { admin: true, body: { reason: 'ticket 812: the code was rejected' } });
+  await call('adminRefundOrder', 'POST', `/admin/v1/orders/${order.id}/refund`, {
+    admin: true,
+    body: { reason: 'ticket 812: the code was rejected' },
+  });
   await call('simSetStock', 'PUT', '/_sim/v1/stock', { admin: true, body: { service: 'tg', country: 'my', count: 500 } });
   await call('simSetStock', 'PUT', '/_sim/v1/stock', { admin: true, body: { service: 'nope', country: 'my', count: 500 } });
   await call('simSetUpstreamBalance', 'PUT', '/_sim/v1/upstream/balance', { admin: true, body: { amount: '250.00' } });
-  const live = expectStatus(await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'wa', country: 7 }, record: false }), 200, 'live order');
+  const live = expectStatus(
+    await call('createOrder', 'POST', '/api/v1/orders', { key, body: { service: 'wa', country: 7 }, record: false }),
+    200,
+    'live order',
+  );
   const upstream = expectStatus(await call('simGetUpstream', 'GET', '/_sim/v1/upstream', { admin: true }), 200, 'upstream');
   const activation = upstream.activations.find((a) => a.phone === live.phone) ?? upstream.activations[0];
-  await call('simDeliverActivationSms', 'POST', `/_sim/v1/activations/${activation.id}/sms`, { admin: true, body: { body: 'WhatsApp code 618-204' } });
+  await call('simDeliverActivationSms', 'POST', `/_sim/v1/activations/${activation.id}/sms`, {
+    admin: true,
+    body: { body: 'WhatsApp code 618-204' },
+  });
   await call('simDeliverSms', 'POST', '/_sim/v1/orders/ck0000000000000000000000000/sms', { admin: true, body: {} });
   await call('simListEvents', 'GET', '/_sim/v1/events?type=sms.delivered', { admin: true });
   await call('simSetFacadeMode', 'PUT', '/_sim/v1/facade', { admin: true, body: { mode: 'status' } });
@@ -234,5 +327,15 @@ export const ${name}: OpenApiExamples = ${JSON.stringify(Object.fromEntries(ops)
   console.log(`wrote ${file} (${ops.length} operations)`);
 };
 const all = Object.entries(examples);
-write('packages/core/src/http/openapi-examples.ts', 'OPENAPI_EXAMPLES', all.filter(([id]) => !id.startsWith('sim')), 'server');
-write('packages/simulator/src/control-examples.ts', 'CONTROL_EXAMPLES', all.filter(([id]) => id.startsWith('sim')), 'simulator');
+write(
+  'packages/core/src/http/openapi-examples.ts',
+  'OPENAPI_EXAMPLES',
+  all.filter(([id]) => !id.startsWith('sim')),
+  'server',
+);
+write(
+  'packages/simulator/src/control-examples.ts',
+  'CONTROL_EXAMPLES',
+  all.filter(([id]) => id.startsWith('sim')),
+  'simulator',
+);

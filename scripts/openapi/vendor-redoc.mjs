@@ -16,16 +16,25 @@ const TARGET = fileURLToPath(new URL('../../packages/core/assets/redoc/', import
 
 const work = mkdtempSync(join(tmpdir(), 'jiema-redoc-'));
 try {
-  const tarball = execFileSync('npm', ['pack', `redoc@${REDOC_VERSION}`, '--silent'], { cwd: work, encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = execFileSync('npm', ['pack', `redoc@${REDOC_VERSION}`, '--silent'], { cwd: work, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   execFileSync('tar', ['xzf', tarball], { cwd: work });
   mkdirSync(TARGET, { recursive: true });
   for (const [from, to] of [
     ['package/bundles/redoc.standalone.js', 'redoc.standalone.js'],
     ['package/bundles/redoc.standalone.js.LICENSE.txt', 'redoc.standalone.js.LICENSE.txt'],
     ['package/LICENSE', 'LICENSE'],
-  ]) copyFileSync(join(work, from), join(TARGET, to));
-  const sha256 = createHash('sha256').update(readFileSync(join(TARGET, 'redoc.standalone.js'))).digest('hex');
-  writeFileSync(join(TARGET, 'VERSION.json'), `${JSON.stringify({ package: 'redoc', version: REDOC_VERSION, file: 'bundles/redoc.standalone.js', sha256 }, null, 2)}\n`);
+  ])
+    copyFileSync(join(work, from), join(TARGET, to));
+  const sha256 = createHash('sha256')
+    .update(readFileSync(join(TARGET, 'redoc.standalone.js')))
+    .digest('hex');
+  writeFileSync(
+    join(TARGET, 'VERSION.json'),
+    `${JSON.stringify({ package: 'redoc', version: REDOC_VERSION, file: 'bundles/redoc.standalone.js', sha256 }, null, 2)}\n`,
+  );
   console.log(`vendored redoc ${REDOC_VERSION} (${sha256.slice(0, 12)}…) into ${TARGET}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -31,15 +31,36 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const NETWORK_AND_BUILD_ENV = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'npm_config_registry', 'npm_config_nodedir'];
+const NETWORK_AND_BUILD_ENV = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'npm_config_registry',
+  'npm_config_nodedir',
+];
 
 /**
  * What a user's shell has: the Node running this test first on PATH, and nothing of this
  * repository (no node_modules/.bin, no npm_* variables from `pnpm run`, no vitest state).
  */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const path = (process.env.PATH ?? '').split(delimiter).filter((p) => p && !p.startsWith(REPO) && !p.endsWith(join('node_modules', '.bin')) && !p.includes('node-gyp-bin'));
-  const env: NodeJS.ProcessEnv = { PATH: [dirname(process.execPath), ...path].join(delimiter), HOME: process.env.HOME, LANG: process.env.LANG ?? 'C.UTF-8', TMPDIR: tmpdir(), CI: 'true', NO_COLOR: '1' };
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => p && !p.startsWith(REPO) && !p.endsWith(join('node_modules', '.bin')) && !p.includes('node-gyp-bin'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: [dirname(process.execPath), ...path].join(delimiter),
+    HOME: process.env.HOME,
+    LANG: process.env.LANG ?? 'C.UTF-8',
+    TMPDIR: tmpdir(),
+    CI: 'true',
+    NO_COLOR: '1',
+  };
   // What the user's network needs (the official Node binaries trust only their own CA list, so a
   // proxy's CA comes through NODE_EXTRA_CA_CERTS), and the headers native addons compile against
   // for the Node under test (set by .ci/run).
@@ -47,7 +68,13 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-async function run(cmd: string, args: string[], cwd: string, extra: Record<string, string> = {}, timeout = 300_000): Promise<{ stdout: string; stderr: string }> {
+async function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  extra: Record<string, string> = {},
+  timeout = 300_000,
+): Promise<{ stdout: string; stderr: string }> {
   try {
     return await exec(cmd, args, { cwd, env: cleanEnv(extra), timeout, maxBuffer: 64 * 1024 * 1024 });
   } catch (err) {
@@ -57,7 +84,13 @@ async function run(cmd: string, args: string[], cwd: string, extra: Record<strin
 }
 
 /** Starts a long-running command and resolves with it and the first stdout line `ready` accepts. */
-function start(cmd: string, args: string[], cwd: string, ready: (line: string) => boolean, extra: Record<string, string> = {}): Promise<{ child: ChildProcess; line: string; output: () => string }> {
+function start(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  ready: (line: string) => boolean,
+  extra: Record<string, string> = {},
+): Promise<{ child: ChildProcess; line: string; output: () => string }> {
   // Its own process group: npx runs the command as a child, and stopping it must stop both.
   const child = spawn(cmd, args, { cwd, env: cleanEnv(extra), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
@@ -183,7 +216,11 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
   beforeAll(async () => {
     mkdirSync(dir);
     const jiema = Object.fromEntries(Object.entries(tarballs).map(([name, file]) => [name, `file:${file}`]));
-    const tools = { vitest: rootPkg.devDependencies.vitest!, typescript: rootPkg.devDependencies.typescript!, '@types/node': rootPkg.devDependencies['@types/node']! };
+    const tools = {
+      vitest: rootPkg.devDependencies.vitest!,
+      typescript: rootPkg.devDependencies.typescript!,
+      '@types/node': rootPkg.devDependencies['@types/node']!,
+    };
     writeFileSync(
       join(dir, 'package.json'),
       JSON.stringify(
@@ -276,7 +313,8 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
   }, 300_000);
 
   it('requires every package from CommonJS', async () => {
-    const script = PACKAGES.map((p) => `require('@jiema/${p}')`).join(';') + ";console.log(typeof require('@jiema/simulator').startSimulator)";
+    const script =
+      PACKAGES.map((p) => `require('@jiema/${p}')`).join(';') + ";console.log(typeof require('@jiema/simulator').startSimulator)";
     writeFileSync(join(dir, 'require-all.cjs'), script);
     const { stdout } = await run('node', ['require-all.cjs'], dir);
     expect(stdout.trim()).toBe('function');
@@ -302,7 +340,11 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
     });
 
     it('`npx jiema replay <scenario>` runs a scenario against it', async () => {
-      const { stdout } = await run('npx', ['jiema', 'replay', 'fixtures/scenarios/cancel-refund.yaml', '--target', served.url, '--admin-token', served.adminToken], dir);
+      const { stdout } = await run(
+        'npx',
+        ['jiema', 'replay', 'fixtures/scenarios/cancel-refund.yaml', '--target', served.url, '--admin-token', served.adminToken],
+        dir,
+      );
       expect(stdout).toMatch(/1 passed, 0 failed/);
     }, 120_000);
 
@@ -314,7 +356,10 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
     it('`npx jiema buy telegram my --wait` prints the code the phone received', async () => {
       const known = new Set((await api<{ items: { id: string }[] }>(served, '/api/v1/orders')).items.map((o) => o.id));
       const env = { JIEMA_BASE_URL: served.url, JIEMA_API_KEY: served.apiKey };
-      const [buy, code] = await Promise.all([run('npx', ['jiema', 'buy', 'telegram', 'my', '--wait'], dir, env), deliverToNextOrder(served, known)]);
+      const [buy, code] = await Promise.all([
+        run('npx', ['jiema', 'buy', 'telegram', 'my', '--wait'], dir, env),
+        deliverToNextOrder(served, known),
+      ]);
       expect(buy.stdout).toContain(code);
     }, 120_000);
 
@@ -329,7 +374,8 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
         for (let i = 0; i < 300; i++) {
           const orders = await api<{ items: { id: string; status: string; smsHistory: unknown[] }[] }>(served, '/api/v1/orders');
           const o = orders.items.find((x) => !known.has(x.id));
-          if (o?.status === 'WAITING' && o.smsHistory.length === 1) return api(served, `/_sim/v1/orders/${o.id}/sms`, { method: 'POST', body: {}, admin: true });
+          if (o?.status === 'WAITING' && o.smsHistory.length === 1)
+            return api(served, `/_sim/v1/orders/${o.id}/sms`, { method: 'POST', body: {}, admin: true });
           await new Promise((r) => setTimeout(r, 200));
         }
         return undefined;
@@ -354,7 +400,10 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
     const server = await start(join(bin, 'jiema'), ['serve'], project, (l) => l.includes('ready at'), { JIEMA_PORT: '0' });
     try {
       const url = /ready at (\S+)/.exec(server.line)![1]!;
-      const creds = JSON.parse(readFileSync(join(project, '.jiema', 'jiema.credentials.json'), 'utf8')) as { apiKey: string; adminToken: string };
+      const creds = JSON.parse(readFileSync(join(project, '.jiema', 'jiema.credentials.json'), 'utf8')) as {
+        apiKey: string;
+        adminToken: string;
+      };
       const served: Served = { url, apiKey: creds.apiKey, adminToken: creds.adminToken };
       const script = lines
         .slice(1)
@@ -379,7 +428,10 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
       .filter((l) => l && !l.startsWith('#'))[0]!;
     const [tool, ...args] = cmd.split(/\s+/);
     // In the project where it is installed: npx finds the local bin there.
-    const server = await start(tool!, args, dir, (l) => l.includes('console:'), { JIEMA_PORT: '0', PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${cleanEnv().PATH}` });
+    const server = await start(tool!, args, dir, (l) => l.includes('console:'), {
+      JIEMA_PORT: '0',
+      PATH: `${join(dir, 'node_modules', '.bin')}${delimiter}${cleanEnv().PATH}`,
+    });
     try {
       const consoleUrl = /console:\s+(\S+)/.exec(server.line)![1]!.split('#')[0]!;
       const res = await fetch(consoleUrl);

@@ -16,7 +16,10 @@ export interface AdminArgs {
 export function adminClient(args: AdminArgs) {
   const token = args.adminToken ?? (args.local ? localAdminToken(args.db) : undefined);
   if (!token) {
-    throw new CliError('No admin token: pass --admin-token or set JIEMA_ADMIN_TOKEN (a local `jiema serve` keeps one in ./.jiema).', EXIT.USAGE);
+    throw new CliError(
+      'No admin token: pass --admin-token or set JIEMA_ADMIN_TOKEN (a local `jiema serve` keeps one in ./.jiema).',
+      EXIT.USAGE,
+    );
   }
   const base = args.baseUrl.replace(/\/+$/, '');
   return async function call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
@@ -29,7 +32,10 @@ export function adminClient(args: AdminArgs) {
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
-      throw new CliError(`Cannot reach ${base} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Is the server running?`, EXIT.UNREACHABLE);
+      throw new CliError(
+        `Cannot reach ${base} (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}). Is the server running?`,
+        EXIT.UNREACHABLE,
+      );
     }
     const text = await res.text();
     let parsed: any;

@@ -17,7 +17,19 @@ import { simCommands } from './commands/sim.js';
 import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 
-export const COMMANDS: Command[] = [serveCommand, seedCommand, replayCommand, ...adminCommands, ...automationCommands, adminOrdersCommand, ledgerCommand, backupCommand, restoreCommand, listenCommand, ...simCommands];
+export const COMMANDS: Command[] = [
+  serveCommand,
+  seedCommand,
+  replayCommand,
+  ...adminCommands,
+  ...automationCommands,
+  adminOrdersCommand,
+  ledgerCommand,
+  backupCommand,
+  restoreCommand,
+  listenCommand,
+  ...simCommands,
+];
 
 const EPILOGUE = `Exit codes: 0 success · 1 the command failed (an API error, a failed scenario) · 2 bad usage or an invalid input file · 3 the server could not be reached or started.
 Environment: every flag has a JIEMA_ equivalent (JIEMA_BASE_URL, JIEMA_API_KEY, JIEMA_ADMIN_TOKEN, JIEMA_PORT, …).
@@ -36,7 +48,10 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
   let y: Argv = yargs(argv)
     .scriptName('jiema')
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output: one JSON document' })
-    .option('config', { type: 'string', describe: 'A YAML/JSON file of settings named like the flags (env JIEMA_CONFIG); flags and JIEMA_ variables override it' })
+    .option('config', {
+      type: 'string',
+      describe: 'A YAML/JSON file of settings named like the flags (env JIEMA_CONFIG); flags and JIEMA_ variables override it',
+    })
     .strict()
     .demandCommand(1, 'Name a command; `jiema --help` lists them.')
     .recommendCommands()
@@ -52,14 +67,19 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
       throw new CliError(`${msg ?? err?.message}\nRun with --help to see the usage.`, EXIT.USAGE);
     });
   for (const c of COMMANDS) {
-    y = y.command(c.command, c.describe, (b) => withEnvDefaults(c.builder(b), config), async (args) => {
-      const out = createOutput(Boolean(args.json), io.stdout, stderr);
-      try {
-        await c.handler(args, out);
-      } catch (err) {
-        exitCode = report(err, out);
-      }
-    });
+    y = y.command(
+      c.command,
+      c.describe,
+      (b) => withEnvDefaults(c.builder(b), config),
+      async (args) => {
+        const out = createOutput(Boolean(args.json), io.stdout, stderr);
+        try {
+          await c.handler(args, out);
+        } catch (err) {
+          exitCode = report(err, out);
+        }
+      },
+    );
   }
   try {
     await y.parseAsync();
@@ -74,7 +94,10 @@ function report(err: unknown, out: ReturnType<typeof createOutput>): number {
     if (err.quiet) return err.exitCode;
     // No secret in an error message (docs/decisions.md D46): a key or token that found its way
     // into one (an argument echoed back) is masked to its hint.
-    if (out.json) out.line(JSON.stringify({ ok: false, error: redactSecrets(err.message), ...(err.details !== undefined && { details: err.details }) }));
+    if (out.json)
+      out.line(
+        JSON.stringify({ ok: false, error: redactSecrets(err.message), ...(err.details !== undefined && { details: err.details }) }),
+      );
     else out.error(`jiema: ${redactSecrets(err.message)}`);
     return err.exitCode;
   }
@@ -108,7 +131,9 @@ function knownSettings(): Set<string> {
 /** The file's settings become defaults first; JIEMA_ variables then override them, and flags override both (docs/decisions.md D105). */
 function withEnvDefaults(y: Argv, config?: ConfigFile): Argv {
   const o = optionsOf(y);
-  if (config) for (const [name, value] of configDefaults(config, o, new Set([...knownSettings(), ...Object.keys(o.key)]))) y = y.default(name, value, SECRET_FLAG.test(name) ? `from ${config.path}` : undefined);
+  if (config)
+    for (const [name, value] of configDefaults(config, o, new Set([...knownSettings(), ...Object.keys(o.key)])))
+      y = y.default(name, value, SECRET_FLAG.test(name) ? `from ${config.path}` : undefined);
   for (const name of Object.keys(o.key)) {
     if (name === 'help' || name === 'version' || name.includes('.')) continue;
     const variable = `JIEMA_${name.replace(/-/g, '_').toUpperCase()}`;

@@ -33,14 +33,21 @@ export function configPathFrom(argv: readonly string[], env: NodeJS.ProcessEnv =
   return env.JIEMA_CONFIG || undefined;
 }
 
-const toFlagName = (key: string) => key.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+const toFlagName = (key: string) =>
+  key
+    .replace(/_/g, '-')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
 
 export function loadConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new CliError(`${path}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, EXIT.USAGE);
+    throw new CliError(
+      `${path}: cannot read the configuration file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`,
+      EXIT.USAGE,
+    );
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -51,7 +58,11 @@ export function loadConfigFile(path: string): ConfigFile {
   if (doc.errors.length > 0) throw new CliError(`${at(doc.errors[0]!.pos[0])}: ${doc.errors[0]!.message.split('\n')[0]}`, EXIT.USAGE);
   const entries = new Map<string, ConfigEntry>();
   if (doc.contents === null) return { path, entries };
-  if (!isMap(doc.contents)) throw new CliError(`${at(doc.contents.range?.[0] ?? 0)}: the configuration must be a mapping of settings (port: 8787), one per line.`, EXIT.USAGE);
+  if (!isMap(doc.contents))
+    throw new CliError(
+      `${at(doc.contents.range?.[0] ?? 0)}: the configuration must be a mapping of settings (port: 8787), one per line.`,
+      EXIT.USAGE,
+    );
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
     const keyAt = at((pair.key as unknown as { range?: [number] } | null)?.range?.[0] ?? 0);
@@ -60,7 +71,11 @@ export function loadConfigFile(path: string): ConfigFile {
     if (entries.has(name)) throw new CliError(`${keyAt}: "${key}" is set twice.`, EXIT.USAGE);
     const node = pair.value as unknown as { range?: [number]; toJSON?: () => unknown } | null;
     const value = isScalar(node) ? node.value : node && typeof node.toJSON === 'function' ? node.toJSON() : null;
-    entries.set(name, { value, keyWhere: keyAt, where: at(node?.range?.[0] ?? (pair.key as unknown as { range?: [number] }).range?.[0] ?? 0) });
+    entries.set(name, {
+      value,
+      keyWhere: keyAt,
+      where: at(node?.range?.[0] ?? (pair.key as unknown as { range?: [number] }).range?.[0] ?? 0),
+    });
   }
   warnIfSecretsExposed(path, entries);
   return { path, entries };
@@ -70,7 +85,8 @@ function warnIfSecretsExposed(path: string, entries: Map<string, ConfigEntry>): 
   const secrets = [...entries.keys()].filter((k) => /key|token|secret|password/.test(k));
   if (secrets.length === 0) return;
   try {
-    if ((statSync(path).mode & 0o077) !== 0) process.stderr.write(`jiema: warning: ${path} holds ${secrets.join(', ')} but others may read it; chmod 600 ${path}\n`);
+    if ((statSync(path).mode & 0o077) !== 0)
+      process.stderr.write(`jiema: warning: ${path} holds ${secrets.join(', ')} but others may read it; chmod 600 ${path}\n`);
   } catch {
     // read a moment ago: nothing more to say
   }
@@ -94,7 +110,10 @@ export function configDefaults(config: ConfigFile, o: OptionTypes, allNames: Rea
     if (name === 'config') throw new CliError(`${keyWhere}: a configuration file cannot name another one.`, EXIT.USAGE);
     if (!allNames.has(name)) {
       const near = nearest(name, allNames);
-      throw new CliError(`${keyWhere}: unknown setting "${name}"${near ? `; did you mean "${near}"?` : ''} (the settings are the flags' names; see jiema <command> --help).`, EXIT.USAGE);
+      throw new CliError(
+        `${keyWhere}: unknown setting "${name}"${near ? `; did you mean "${near}"?` : ''} (the settings are the flags' names; see jiema <command> --help).`,
+        EXIT.USAGE,
+      );
     }
     if (!(name in o.key)) continue; // another command's setting
     const shown = JSON.stringify(value);

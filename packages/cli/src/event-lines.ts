@@ -17,7 +17,8 @@ export function isEventPoll(e: EventLike): boolean {
 }
 
 const time = (iso: string) => iso.slice(11, 23);
-const pair = (d: Record<string, unknown>) => (d.service !== undefined ? `${String(d.service)}${d.country !== undefined ? `/${String(d.country)}` : ''}` : '');
+const pair = (d: Record<string, unknown>) =>
+  d.service !== undefined ? `${String(d.service)}${d.country !== undefined ? `/${String(d.country)}` : ''}` : '';
 
 /** `12:00:05.120  api       POST /api/v1/orders → 200  4 ms  jm_…abcd` */
 export function eventLine(e: EventLike): string {
@@ -67,7 +68,7 @@ export function eventLine(e: EventLike): string {
     default:
       text = Object.keys(d).length ? JSON.stringify(d) : '';
   }
-  return `${time(e.at)}  ${(kind === 'api' ? 'request' : kind ?? e.type).padEnd(9)} ${text}`.trimEnd();
+  return `${time(e.at)}  ${(kind === 'api' ? 'request' : (kind ?? e.type)).padEnd(9)} ${text}`.trimEnd();
 }
 
 function duration(ms: number): string {
@@ -77,7 +78,14 @@ function duration(ms: number): string {
   return `${ms}ms`;
 }
 
-const LEVEL_NAMES: Record<string, string> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO ', warn: 'WARN ', error: 'ERROR', fatal: 'FATAL' };
+const LEVEL_NAMES: Record<string, string> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO ',
+  warn: 'WARN ',
+  error: 'ERROR',
+  fatal: 'FATAL',
+};
 
 /** A pino destination that writes `12:00:05.120 WARN  event  key=value … msg` instead of JSON. */
 export function prettyLogDestination(out: NodeJS.WritableStream): { write(line: string): void } {
@@ -94,7 +102,9 @@ export function prettyLogDestination(out: NodeJS.WritableStream): { write(line: 
       const fields = Object.entries(rest)
         .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
-      out.write(`${typeof t === 'string' ? time(t) : ''} ${LEVEL_NAMES[String(level)] ?? String(level)} ${event ? String(event) : ''}${fields ? `  ${fields}` : ''}${msg ? `  ${String(msg)}` : ''}\n`);
+      out.write(
+        `${typeof t === 'string' ? time(t) : ''} ${LEVEL_NAMES[String(level)] ?? String(level)} ${event ? String(event) : ''}${fields ? `  ${fields}` : ''}${msg ? `  ${String(msg)}` : ''}\n`,
+      );
     },
   };
 }

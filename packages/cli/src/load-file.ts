@@ -26,7 +26,11 @@ export function loadStructuredFile<T extends z.ZodType>(path: string, schema: T)
 }
 
 /** As loadStructuredFile, and keeps where each value is written; `check` finds further problems. */
-export function loadStructuredFileAt<T extends z.ZodType>(path: string, schema: T, check?: (data: z.output<T>) => FileProblem[]): LoadedFile<z.output<T>> {
+export function loadStructuredFileAt<T extends z.ZodType>(
+  path: string,
+  schema: T,
+  check?: (data: z.output<T>) => FileProblem[],
+): LoadedFile<z.output<T>> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -46,18 +50,32 @@ export function loadStructuredFileAt<T extends z.ZodType>(path: string, schema: 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 10).map((issue) => `${where(issue.path as DataPath)}: ${pathText(issue.path as DataPath)}: ${issue.message}`);
+    const problems = parsed.error.issues
+      .slice(0, 10)
+      .map((issue) => `${where(issue.path as DataPath)}: ${pathText(issue.path as DataPath)}: ${issue.message}`);
     throw new CliError(problems.join('\n'), EXIT.USAGE, parsed.error.issues);
   }
   const more = check?.(parsed.data) ?? [];
   if (more.length > 0) {
-    throw new CliError(more.slice(0, 10).map((p) => `${where(p.path)}: ${pathText(p.path)}: ${p.message}`).join('\n'), EXIT.USAGE, more);
+    throw new CliError(
+      more
+        .slice(0, 10)
+        .map((p) => `${where(p.path)}: ${pathText(p.path)}: ${p.message}`)
+        .join('\n'),
+      EXIT.USAGE,
+      more,
+    );
   }
   return { data: parsed.data, where };
 }
 
 function pathText(path: DataPath): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(top level)'
+  );
 }
 
 /** `:line:col` of the deepest node along `path` that the file has, or '' when none. */

@@ -21,10 +21,18 @@ export function localAdminToken(dbPath = DEFAULT_DB): string | undefined {
  * address. The saved demo key and admin token are used only for the server they were saved for
  * (docs/decisions.md D76): a local key is never sent to another server.
  */
-export function localConnection(baseUrl: string | undefined, dbPath = DEFAULT_DB): { baseUrl: string; local: boolean; apiKey?: string; adminToken?: string } {
+export function localConnection(
+  baseUrl: string | undefined,
+  dbPath = DEFAULT_DB,
+): { baseUrl: string; local: boolean; apiKey?: string; adminToken?: string } {
   const creds = readCredentials(dbPath);
   const saved = creds?.baseUrl?.replace(/\/+$/, '');
   const url = (baseUrl ?? saved ?? DEFAULT_URL).replace(/\/+$/, '');
   const local = saved === undefined ? url === DEFAULT_URL : url === saved;
-  return { baseUrl: url, local, ...(local && creds && creds.apiKey && { apiKey: creds.apiKey }), ...(local && creds?.adminToken && { adminToken: creds.adminToken }) };
+  return {
+    baseUrl: url,
+    local,
+    ...(local && creds && creds.apiKey && { apiKey: creds.apiKey }),
+    ...(local && creds?.adminToken && { adminToken: creds.adminToken }),
+  };
 }

@@ -16,7 +16,12 @@ let dir: string;
 beforeAll(async () => {
   dir = tempDir();
   const behaviour = join(dir, 'behaviour.json');
-  writeFileSync(behaviour, JSON.stringify({ default: { noSmsProbability: 1, banProbability: 0, lateSmsProbability: 0, duplicateSmsProbability: 0, earlyCancelHoldMs: 0 } }));
+  writeFileSync(
+    behaviour,
+    JSON.stringify({
+      default: { noSmsProbability: 1, banProbability: 0, lateSmsProbability: 0, duplicateSmsProbability: 0, earlyCancelHoldMs: 0 },
+    }),
+  );
   // Real time, as a real upstream: reconciliation matches sold numbers by when they were bought.
   upstream = await serve(['--ephemeral', '--clock', 'real', '--behaviour', behaviour, '--facade-key', 'e2e-upstream-key']);
 });
@@ -25,13 +30,33 @@ afterAll(async () => {
 });
 
 const control = (path: string, method = 'GET', body?: unknown) => api(upstream.url, path, { admin: upstream.adminToken, method, body });
-const activations = async () => (await control('/_sim/v1/upstream')).body.data.activations as Array<{ id: string; phone: string; state: string; closedReason: string | null }>;
+const activations = async () =>
+  (await control('/_sim/v1/upstream')).body.data.activations as Array<{
+    id: string;
+    phone: string;
+    state: string;
+    closedReason: string | null;
+  }>;
 
 const ADMIN = 'jma_e2e_reseller_admin_token_0123456789';
 
 /** A production-style server: the operator supplies the admin token; --demo makes a user whose key is saved, never printed. */
 async function reseller(db: string): Promise<Served> {
-  const s = await serve(['--upstream', 'sms-activate', '--upstream-url', upstream.url, '--upstream-key', 'e2e-upstream-key', '--db', db, '--reconcile-after-ms', '1000', '--admin-token', ADMIN, '--demo']);
+  const s = await serve([
+    '--upstream',
+    'sms-activate',
+    '--upstream-url',
+    upstream.url,
+    '--upstream-key',
+    'e2e-upstream-key',
+    '--db',
+    db,
+    '--reconcile-after-ms',
+    '1000',
+    '--admin-token',
+    ADMIN,
+    '--demo',
+  ]);
   expect(s.apiKey).toBeNull();
   expect(s.adminToken).toBeUndefined();
   expect(s.output().stdout + s.output().stderr).not.toContain(ADMIN);
@@ -72,7 +97,9 @@ describe('jiema serve --upstream sms-activate, against a simulator facade', () =
       const other = (await api(b.url, '/api/v1/orders', { key, method: 'POST', body: { service: 'wa', country: 7 } })).body.data;
       expect((await api(b.url, `/api/v1/orders/${other.id}/cancel`, { key, method: 'POST' })).body.data.status).toBe('CANCELLED');
       const otherAct = (await activations()).find((a) => `+${a.phone}` === other.phone)!;
-      await eventually(async () => ((await activations()).find((a) => a.id === otherAct.id)!.closedReason === 'cancelled' ? true : undefined));
+      await eventually(async () =>
+        (await activations()).find((a) => a.id === otherAct.id)!.closedReason === 'cancelled' ? true : undefined,
+      );
       expect((await api(b.url, '/api/v1/account', { key })).body.data.balanceCents).toBe(String(1000 - 32));
       expect((await api(b.url, '/admin/v1/invariants', { admin: b.adminToken })).body.data.ok).toBe(true);
       const health = (await api(b.url, '/healthz')).body.data;
@@ -88,7 +115,9 @@ describe('jiema serve --upstream sms-activate, against a simulator facade', () =
     const before = await activations();
     // The upstream sells the number, then never answers: the server is killed mid-buy.
     await control('/_sim/v1/faults', 'POST', { kind: 'timeout', afterSuccess: true, method: 'buy', count: 1 });
-    const pending = api(b.url, '/api/v1/orders', { key: b.apiKey!, method: 'POST', body: { service: 'go', country: 6 } }).catch((e: Error) => e);
+    const pending = api(b.url, '/api/v1/orders', { key: b.apiKey!, method: 'POST', body: { service: 'go', country: 6 } }).catch(
+      (e: Error) => e,
+    );
     const sold = await eventually(async () => (await activations()).find((a) => !before.some((x) => x.id === a.id)));
     expect(sold.state).toBe('WAITING');
     await b.stop('SIGKILL');

@@ -94,13 +94,20 @@ describe('automation commands', () => {
   });
 
   it('buy --wait prints the phone at once and the code when it arrives', async () => {
-    const child = spawn(process.execPath, [BIN, 'buy', 'telegram', 'my', '--wait', '--interval', '100ms'], { cwd: REPO, env: cleanEnv(env) });
+    const child = spawn(process.execPath, [BIN, 'buy', 'telegram', 'my', '--wait', '--interval', '100ms'], {
+      cwd: REPO,
+      env: cleanEnv(env),
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     await until(() => out.includes('Waiting for the SMS'));
     const orderId = /order (ck[0-9a-z]+)/.exec(out)![1]!;
     expect(out).toMatch(/^Phone: \+6012\d{7} +\(order ck/);
-    const sms = await api(s.url, `/_sim/v1/orders/${orderId}/sms`, { admin: s.adminToken, method: 'POST', body: { body: 'Telegram code: 83651' } });
+    const sms = await api(s.url, `/_sim/v1/orders/${orderId}/sms`, {
+      admin: s.adminToken,
+      method: 'POST',
+      body: { body: 'Telegram code: 83651' },
+    });
     expect(sms.status).toBe(200);
     const code = await new Promise((r) => child.on('close', r));
     expect(code).toBe(0);

@@ -38,27 +38,40 @@ describe('behaviour presets (#12 item 1)', () => {
     // The default behaviour (ideal) on an accelerated clock: 5–40 s of virtual time pass in well under a second.
     const s = await started(['--ephemeral', '--seed', String(seed), '--clock', '100x']);
     const env = { JIEMA_BASE_URL: s.url, JIEMA_API_KEY: s.apiKey! };
-    for (const [service, country] of [['tg', 'my'], ['wa', 'gb']]) {
+    for (const [service, country] of [
+      ['tg', 'my'],
+      ['wa', 'gb'],
+    ]) {
       const r = await jiema(['buy', service!, country!, '--wait', '--interval', '1s', '--timeout', '10m', '--json'], { env });
       expect(r.code, r.stderr).toBe(0);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines.at(-1)).toMatchObject({ status: 'RECEIVED', smsCode: expect.stringMatching(/^\d{4,8}$/) });
     }
   });
 
   it('--behaviour scripted sends nothing until asked; realistic and a file are accepted; a bad name is refused', async () => {
     const s = await started(['--ephemeral', '--behaviour', 'scripted', '--clock', 'manual']);
-    const order = JSON.parse((await jiema(['buy', 'tg', 'my', '--json'], { env: { JIEMA_BASE_URL: s.url, JIEMA_API_KEY: s.apiKey! } })).stdout);
+    const order = JSON.parse(
+      (await jiema(['buy', 'tg', 'my', '--json'], { env: { JIEMA_BASE_URL: s.url, JIEMA_API_KEY: s.apiKey! } })).stdout,
+    );
     await api(s.url, '/_sim/v1/clock/advance', { admin: s.adminToken, method: 'POST', body: { ms: 15 * 60_000 } });
     expect((await api(s.url, `/api/v1/orders/${order.id}`, { key: s.apiKey! })).body.data.status).toBe('WAITING');
     expect((await api(s.url, '/_sim/v1/behaviour', { admin: s.adminToken })).body.data.default).toMatchObject({ noSmsProbability: 1 });
 
     const realistic = await started(['--ephemeral', '--behaviour', 'realistic']);
-    expect((await api(realistic.url, '/_sim/v1/behaviour', { admin: realistic.adminToken })).body.data.default).toMatchObject({ noSmsProbability: 0.05 });
+    expect((await api(realistic.url, '/_sim/v1/behaviour', { admin: realistic.adminToken })).body.data.default).toMatchObject({
+      noSmsProbability: 0.05,
+    });
     const dir = tempDir();
     writeFileSync(join(dir, 'slow.yaml'), 'preset: ideal\ndefault: { smsDelayMs: { min: 60000, max: 60000 } }\n');
     const fromFile = await started(['--ephemeral', '--behaviour', join(dir, 'slow.yaml')]);
-    expect((await api(fromFile.url, '/_sim/v1/behaviour', { admin: fromFile.adminToken })).body.data.default).toMatchObject({ noSmsProbability: 0, smsDelayMs: { min: 60_000 } });
+    expect((await api(fromFile.url, '/_sim/v1/behaviour', { admin: fromFile.adminToken })).body.data.default).toMatchObject({
+      noSmsProbability: 0,
+      smsDelayMs: { min: 60_000 },
+    });
 
     const bad = await jiema(['serve', '--ephemeral', '--port', '0', '--behaviour', 'chaotic']);
     expect(bad.code).toBe(2);
@@ -91,12 +104,14 @@ describe('buy --wait (#12 item 2)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/below the 1 s floor/);
     expect(took).toBeGreaterThanOrEqual(2_900);
-    const polls = (await api(s.url, '/_sim/v1/events?type=api.request', { admin: s.adminToken })).body.data.items.filter((e: any) => e.data.method === 'GET' && /^\/api\/v1\/orders\/ck/.test(e.data.path));
+    const polls = (await api(s.url, '/_sim/v1/events?type=api.request', { admin: s.adminToken })).body.data.items.filter(
+      (e: any) => e.data.method === 'GET' && /^\/api\/v1\/orders\/ck/.test(e.data.path),
+    );
     expect(polls.length).toBeGreaterThanOrEqual(2);
     expect(polls.length).toBeLessThanOrEqual(5);
     // Within the early-cancel hold the cancel is refused, and the message says so.
     expect(r.stderr).toMatch(/No SMS for order ck\w+ within 3 s \(last seen WAITING\)\. (Cancelled .*refunded|Not cancelled \([A-Z_]+\))/);
-    expect(before).toBeTypeOf("string");
+    expect(before).toBeTypeOf('string');
   });
 
   it('on a terminal shows the phone, the time waited and each change of status; piped output stays plain', async () => {
@@ -125,7 +140,11 @@ describe('replay (#12 item 3)', () => {
     for (let round = 0; round < 2; round++) {
       const remote = await jiema(['replay', 'fixtures/scenarios', '--target', s.url, '--admin-token', s.adminToken, '--reporter', 'json']);
       const report = JSON.parse(remote.stdout);
-      expect(report.scenarios.filter((x: any) => x.status !== 'passed').map((x: any) => `${x.file}: ${x.error ?? JSON.stringify(x.steps.find((st: any) => st.status === 'failed'))}`)).toEqual([]);
+      expect(
+        report.scenarios
+          .filter((x: any) => x.status !== 'passed')
+          .map((x: any) => `${x.file}: ${x.error ?? JSON.stringify(x.steps.find((st: any) => st.status === 'failed'))}`),
+      ).toEqual([]);
       expect(report.passed).toBe(inProcess.passed);
       expect(report.scenarios.flatMap((x: any) => x.steps).filter((st: any) => st.status === 'skipped')).toEqual([]);
       expect(remote.code).toBe(0);
@@ -136,7 +155,9 @@ describe('replay (#12 item 3)', () => {
     const s = await started(['--ephemeral', '--clock', 'manual']);
     const r = await jiema(['replay', 'fixtures/scenarios/no-sms-refund.yaml', '--target', s.url, '--key', `alice=${s.apiKey}`]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/fixtures\/scenarios\/no-sms-refund\.yaml:\d+:\d+: setup failed: setup\.behaviour cannot be applied to http:\/\/127\.0\.0\.1:\d+: it has no simulator control API/);
+    expect(r.stdout).toMatch(
+      /fixtures\/scenarios\/no-sms-refund\.yaml:\d+:\d+: setup failed: setup\.behaviour cannot be applied to http:\/\/127\.0\.0\.1:\d+: it has no simulator control API/,
+    );
   });
 
   it('accepts folders and globs; names file:line:col of a failing step; JUnit cases carry file and line; --output writes the report', async () => {
@@ -154,7 +175,10 @@ steps:
     expect: { body: { data: { balanceCents: "999" } } }
 `,
     );
-    writeFileSync(join(dir, 'more', 'ok.yml'), 'name: Passes\nsetup: { users: [{ as: me }] }\nsteps:\n  - { as: me, request: GET /api/v1/account, expect: { status: 200 } }\n');
+    writeFileSync(
+      join(dir, 'more', 'ok.yml'),
+      'name: Passes\nsetup: { users: [{ as: me }] }\nsteps:\n  - { as: me, request: GET /api/v1/account, expect: { status: 200 } }\n',
+    );
     writeFileSync(join(dir, 'scenario.schema.json'), '{"not": "a scenario"}');
     const folder = await jiema(['replay', dir]);
     expect(folder.code).toBe(1);
@@ -169,7 +193,9 @@ steps:
     expect(junit.stdout).toContain('✗ GET /api/v1/account');
     expect(junit.stdout).toContain(`Report written to ${out}`);
     const xml = readFileSync(out, 'utf8');
-    expect(xml).toMatch(new RegExp(`<testcase classname="Fails at step two" name="2\\. GET /api/v1/account" file="${dir}/failing\\.yaml" line="6"`));
+    expect(xml).toMatch(
+      new RegExp(`<testcase classname="Fails at step two" name="2\\. GET /api/v1/account" file="${dir}/failing\\.yaml" line="6"`),
+    );
     expect(xml).toMatch(/name="1\. GET \/api\/v1\/account" file="[^"]+" line="5"/);
   });
 
@@ -192,7 +218,11 @@ describe('conveniences (#12 item 5)', () => {
     const env = { JIEMA_BASE_URL: s.url, JIEMA_API_KEY: s.apiKey! };
     const typo = await api(s.url, '/api/v1/orders', { key: s.apiKey!, method: 'POST', body: { service: 'telegarm', country: 'my' } });
     expect(typo.status).toBe(400);
-    expect(typo.body).toMatchObject({ ok: false, code: 'BAD_SERVICE', message: expect.stringContaining('Did you mean "telegram" (Telegram)?') });
+    expect(typo.body).toMatchObject({
+      ok: false,
+      code: 'BAD_SERVICE',
+      message: expect.stringContaining('Did you mean "telegram" (Telegram)?'),
+    });
     const country = await api(s.url, '/api/v1/orders', { key: s.apiKey!, method: 'POST', body: { service: 'tg', country: 'malasia' } });
     expect(country.body).toMatchObject({ code: 'BAD_COUNTRY', message: expect.stringContaining('Did you mean "my" (Malaysia, id 7)?') });
 
@@ -239,7 +269,10 @@ describe('terminal tools for a running local server (#12 item 6)', () => {
     const sms = await jiema(['sim', 'sms', order.id, '--body', 'Telegram code 48213'], { env });
     expect(sms.code, sms.stderr).toBe(0);
     expect(sms.stdout).toBe(`SMS delivered to ${order.id} (code 48213): Telegram code 48213\n`);
-    expect((await api(s.url, `/api/v1/orders/${order.id}`, { key: s.apiKey! })).body.data).toMatchObject({ status: 'RECEIVED', smsCode: '48213' });
+    expect((await api(s.url, `/api/v1/orders/${order.id}`, { key: s.apiKey! })).body.data).toMatchObject({
+      status: 'RECEIVED',
+      smsCode: '48213',
+    });
 
     const clock0 = JSON.parse((await jiema(['sim', 'clock', '--json'], { env })).stdout);
     const advanced = await jiema(['sim', 'advance', '5m'], { env });
@@ -268,7 +301,11 @@ describe('terminal tools for a running local server (#12 item 6)', () => {
     expect(events.stdout).toMatch(/fault +armed \S+: error on buy/);
     expect(events.stdout).toMatch(/fault +fired \S+: error on buy/);
     expect(events.stdout).toMatch(/clock +advanced 5m/);
-    const orderEvents = (await jiema(['events', '--type', 'order', '--json'], { env })).stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.data.orderId === order.id);
+    const orderEvents = (await jiema(['events', '--type', 'order', '--json'], { env })).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.data.orderId === order.id);
     expect(orderEvents.map((e) => e.type)).toEqual(['order.status', 'order.status']);
     expect(orderEvents[1].data).toMatchObject({ orderId: order.id, from: 'WAITING', status: 'RECEIVED' });
 

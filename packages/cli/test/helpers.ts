@@ -57,7 +57,10 @@ export interface Served {
 /** Starts `jiema serve --json …` and waits for its ready line. */
 export function serve(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Served> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [BIN, 'serve', '--json', '--port', '0', ...args], { cwd: options.cwd ?? REPO, env: cleanEnv(options.env) });
+    const proc = spawn(process.execPath, [BIN, 'serve', '--json', '--port', '0', ...args], {
+      cwd: options.cwd ?? REPO,
+      env: cleanEnv(options.env),
+    });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
@@ -69,7 +72,15 @@ export function serve(args: string[], options: { cwd?: string; env?: Record<stri
       if (stdout.includes('\n') && line) {
         clearTimeout(timer);
         try {
-          const ready = JSON.parse(line) as { url: string; apiKey: string | null; adminToken: string; credentialsFile?: string; userId: string; facadeUrl?: string; facadeKey?: string };
+          const ready = JSON.parse(line) as {
+            url: string;
+            apiKey: string | null;
+            adminToken: string;
+            credentialsFile?: string;
+            userId: string;
+            facadeUrl?: string;
+            facadeKey?: string;
+          };
           resolve({
             proc,
             ...ready,
@@ -100,7 +111,11 @@ export async function api(url: string, path: string, init: { key?: string; admin
   if (init.key) headers.authorization = `Bearer ${init.key}`;
   if (init.admin) headers['x-admin-token'] = init.admin;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + path, { method: init.method ?? 'GET', headers, ...(init.body !== undefined && { body: JSON.stringify(init.body) }) });
+  const res = await fetch(url + path, {
+    method: init.method ?? 'GET',
+    headers,
+    ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 

@@ -32,7 +32,10 @@ describe('jiema backup and jiema restore', () => {
     const users = await Promise.all(
       [0, 1, 2].map(async () => {
         const u = (await api(s.url, '/admin/v1/users', { admin, method: 'POST', body: { balanceCents: '100000' } })).body.data;
-        return { id: u.id as string, key: (await api(s.url, `/admin/v1/users/${u.id}/keys`, { admin, method: 'POST', body: {} })).body.data.apiKey as string };
+        return {
+          id: u.id as string,
+          key: (await api(s.url, `/admin/v1/users/${u.id}/keys`, { admin, method: 'POST', body: {} })).body.data.apiKey as string,
+        };
       }),
     );
     // Buys, cancels and top-ups keep writing while the backups are taken.
@@ -74,8 +77,12 @@ describe('jiema backup and jiema restore', () => {
     // The drill: a final backup, the server stopped, the restore, the server started again.
     const final = join(dir, 'final.db');
     expect((await jiema(['backup', final, '--db', db, '--json'])).code).toBe(0);
-    const before = (await api(s.url, `/admin/v1/orders?limit=500`, { admin })).body.data.items.map((o: { id: string; status: string }) => `${o.id}:${o.status}`);
-    const balances = await Promise.all(users.map(async (u) => (await api(s.url, `/admin/v1/users/${u.id}`, { admin })).body.data.balanceCents));
+    const before = (await api(s.url, `/admin/v1/orders?limit=500`, { admin })).body.data.items.map(
+      (o: { id: string; status: string }) => `${o.id}:${o.status}`,
+    );
+    const balances = await Promise.all(
+      users.map(async (u) => (await api(s.url, `/admin/v1/users/${u.id}`, { admin })).body.data.balanceCents),
+    );
     await s.stop();
     const restored = await jiema(['restore', final, '--db', db]);
     expect(restored.code, restored.stderr).toBe(0);
@@ -85,9 +92,13 @@ describe('jiema backup and jiema restore', () => {
     expect(statSync(db).mode & 0o777).toBe(0o600);
     const again = await serve(['--db', db]);
     try {
-      const after = (await api(again.url, `/admin/v1/orders?limit=500`, { admin })).body.data.items.map((o: { id: string; status: string }) => `${o.id}:${o.status}`);
+      const after = (await api(again.url, `/admin/v1/orders?limit=500`, { admin })).body.data.items.map(
+        (o: { id: string; status: string }) => `${o.id}:${o.status}`,
+      );
       expect(after).toEqual(before);
-      expect(await Promise.all(users.map(async (u) => (await api(again.url, `/admin/v1/users/${u.id}`, { admin })).body.data.balanceCents))).toEqual(balances);
+      expect(
+        await Promise.all(users.map(async (u) => (await api(again.url, `/admin/v1/users/${u.id}`, { admin })).body.data.balanceCents)),
+      ).toEqual(balances);
       expect((await api(again.url, '/admin/v1/invariants', { admin })).body.data).toEqual({ ok: true, violations: [] });
     } finally {
       await again.stop();
@@ -130,7 +141,19 @@ describe('metrics and readiness on the real binary', () => {
   it('answers /readyz 503 once a dead upstream opens the circuit, while /healthz stays 200', async () => {
     const port = await closedPort();
     const token = 'jma_operations_test_token_0123456789';
-    const s = await serve(['--ephemeral', '--upstream', 'sms-activate', '--upstream-url', `http://127.0.0.1:${port}`, '--upstream-key', 'k', '--admin-token', token, '--log-level', 'info']);
+    const s = await serve([
+      '--ephemeral',
+      '--upstream',
+      'sms-activate',
+      '--upstream-url',
+      `http://127.0.0.1:${port}`,
+      '--upstream-key',
+      'k',
+      '--admin-token',
+      token,
+      '--log-level',
+      'info',
+    ]);
     try {
       const u = (await api(s.url, '/admin/v1/users', { admin: token, method: 'POST', body: {} })).body.data;
       const key = (await api(s.url, `/admin/v1/users/${u.id}/keys`, { admin: token, method: 'POST', body: {} })).body.data.apiKey;
@@ -240,7 +263,14 @@ describe('docs/operations.md', () => {
     const s = await serve(['--ephemeral']);
     try {
       const text = await (await fetch(`${s.url}/metrics`, { headers: { 'x-admin-token': s.adminToken } })).text();
-      const names = [...new Set(text.split('\n').filter((l) => l.startsWith('# TYPE jiema_')).map((l) => l.split(' ')[2]!))];
+      const names = [
+        ...new Set(
+          text
+            .split('\n')
+            .filter((l) => l.startsWith('# TYPE jiema_'))
+            .map((l) => l.split(' ')[2]!),
+        ),
+      ];
       expect(names.length).toBeGreaterThan(10);
       for (const name of names) expect(doc, name).toContain(name);
     } finally {

@@ -62,7 +62,10 @@ describe('webhooks across a SIGKILL', () => {
         again.res.writeHead(204).end();
         expect(again.headers['webhook-id']).toBe(inFlight.headers['webhook-id']);
         expect(again.body).toBe(inFlight.body);
-        const event = new StandardWebhook(secret).verify(again.body, again.headers as Record<string, string>) as { type: string; data: { id: string } };
+        const event = new StandardWebhook(secret).verify(again.body, again.headers as Record<string, string>) as {
+          type: string;
+          data: { id: string };
+        };
         expect(event).toMatchObject({ type: 'order.updated', data: { id: order.body.data.id } });
         const deliveries = await eventually(async () => {
           const r = await api(second.url, `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key });
@@ -82,15 +85,25 @@ describe('jiema listen', () => {
   it("forwards the key's events to a local URL, signed with the secret it prints, one line per delivery", async () => {
     const s = await serve(['--ephemeral']);
     const hook = await receiver();
-    const listen = spawn(process.execPath, [BIN, 'listen', '--json', '--base-url', s.url, '--api-key', s.apiKey!, '--forward-to', hook.url, '--max-events', '3'], { cwd: REPO, env: cleanEnv() });
+    const listen = spawn(
+      process.execPath,
+      [BIN, 'listen', '--json', '--base-url', s.url, '--api-key', s.apiKey!, '--forward-to', hook.url, '--max-events', '3'],
+      { cwd: REPO, env: cleanEnv() },
+    );
     let stdout = '';
     listen.stdout.on('data', (d) => (stdout += d));
     const exited = new Promise<number | null>((r) => listen.on('close', r));
     try {
-      const ready = await eventually(async () => (stdout.includes('\n') ? (JSON.parse(stdout.split('\n')[0]!) as { ready: boolean; secret: string }) : undefined));
+      const ready = await eventually(async () =>
+        stdout.includes('\n') ? (JSON.parse(stdout.split('\n')[0]!) as { ready: boolean; secret: string }) : undefined,
+      );
       expect(ready).toMatchObject({ ready: true });
       const order = await api(s.url, '/api/v1/orders', { key: s.apiKey!, method: 'POST', body: { service: 'tg', country: 7 } });
-      const sms = await api(s.url, `/_sim/v1/orders/${order.body.data.id}/sms`, { admin: s.adminToken, method: 'POST', body: { body: 'Telegram code: 24680' } });
+      const sms = await api(s.url, `/_sim/v1/orders/${order.body.data.id}/sms`, {
+        admin: s.adminToken,
+        method: 'POST',
+        body: { body: 'Telegram code: 24680' },
+      });
       expect(sms.status).toBe(200);
       // Each forwarded event is answered, so the next can go.
       for (let i = 0; i < 3; i++) {
@@ -98,9 +111,15 @@ describe('jiema listen', () => {
         hook.hits[i]!.res.writeHead(200).end();
       }
       expect(await exited).toBe(0);
-      const types = hook.hits.map((h) => (new StandardWebhook(ready.secret).verify(h.body, h.headers as Record<string, string>) as { type: string }).type);
+      const types = hook.hits.map(
+        (h) => (new StandardWebhook(ready.secret).verify(h.body, h.headers as Record<string, string>) as { type: string }).type,
+      );
       expect(types).toEqual(['order.updated', 'order.updated', 'sms.received']);
-      const lines = stdout.trim().split('\n').slice(1).map((l) => JSON.parse(l) as { type: string; status: number });
+      const lines = stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => JSON.parse(l) as { type: string; status: number });
       expect(lines.map((l) => [l.type, l.status])).toEqual([
         ['order.updated', 200],
         ['order.updated', 200],

@@ -78,7 +78,17 @@ describe('jiema replay', () => {
   it('runs the same files against a running server, using its control API through the admin token', async () => {
     const s = await serve(['--ephemeral', '--clock', 'manual']);
     try {
-      const r = await jiema(['replay', 'fixtures/scenarios/cancel-after-code.yaml', 'fixtures/scenarios/no-numbers.yaml', '--target', s.url, '--admin-token', s.adminToken, '--reporter', 'json']);
+      const r = await jiema([
+        'replay',
+        'fixtures/scenarios/cancel-after-code.yaml',
+        'fixtures/scenarios/no-numbers.yaml',
+        '--target',
+        s.url,
+        '--admin-token',
+        s.adminToken,
+        '--reporter',
+        'json',
+      ]);
       expect(r.code, r.stdout).toBe(0);
       expect(JSON.parse(r.stdout).scenarios.every((x: { target: string }) => x.target === s.url)).toBe(true);
     } finally {
@@ -100,7 +110,18 @@ steps:
   - { as: me, request: POST /api/v1/orders, body: { service: tg, country: 7 }, expect: { status: 200 } }
 `,
       );
-      const r = await jiema(['replay', file, '--target', s.url, '--key', `me=${s.apiKey}`, '--max-spend-cents', '30', '--reporter', 'json']);
+      const r = await jiema([
+        'replay',
+        file,
+        '--target',
+        s.url,
+        '--key',
+        `me=${s.apiKey}`,
+        '--max-spend-cents',
+        '30',
+        '--reporter',
+        'json',
+      ]);
       const report = JSON.parse(r.stdout);
       const steps = report.scenarios[0].steps;
       expect(steps[0].status).toBe('passed');

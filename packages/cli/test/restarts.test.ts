@@ -34,11 +34,14 @@ describe('a file-backed jiema serve over restarts and crashes', () => {
         expect(o.status, JSON.stringify(o.body)).toBe(200);
         seen.push(o.body.data.id);
       }
-      expect((await call('/admin/v1/users', { admin: s.admin, method: 'POST', body: { displayName: 'Someone', balanceCents: '500' } })).status).toBe(201);
+      expect(
+        (await call('/admin/v1/users', { admin: s.admin, method: 'POST', body: { displayName: 'Someone', balanceCents: '500' } })).status,
+      ).toBe(201);
       expect((await call('/_sim/v1/users', { admin: s.admin, method: 'POST', body: {} })).status).toBe(200);
       // Let every order end: past its window and the upstream's lifetime.
       expect((await call('/_sim/v1/clock/advance', { admin: s.admin, method: 'POST', body: { ms: 21 * 60_000 } })).status).toBe(200);
-      for (const id of seen.slice(-2)) expect(['COMPLETED', 'FAILED']).toContain((await call(`/api/v1/orders/${id}`, { key: s.key })).body.data.status);
+      for (const id of seen.slice(-2))
+        expect(['COMPLETED', 'FAILED']).toContain((await call(`/api/v1/orders/${id}`, { key: s.key })).body.data.status);
       // Newest first, across every start so far.
       const list = await call('/api/v1/orders?limit=100', { key: s.key });
       expect(list.body.data.items.map((o: { id: string }) => o.id)).toEqual([...seen].reverse());
@@ -51,11 +54,17 @@ describe('a file-backed jiema serve over restarts and crashes', () => {
   it('releases an Idempotency-Key whose request died in a SIGKILL, so the retry buys once', async () => {
     const db = join(tempDir(), 'jiema.db');
     const s = await start(db, ['--clock', 'manual']);
-    await api(s.url, '/_sim/v1/faults', { admin: s.admin, method: 'POST', body: { kind: 'latency', latencyMs: 10_000, method: 'buy', count: 1 } });
+    await api(s.url, '/_sim/v1/faults', {
+      admin: s.admin,
+      method: 'POST',
+      body: { kind: 'latency', latencyMs: 10_000, method: 'buy', count: 1 },
+    });
     const headers = { 'idempotency-key': 'k1', authorization: `Bearer ${s.key}`, 'content-type': 'application/json' };
     const body = JSON.stringify({ service: 'tg', country: 7 });
     const dying = fetch(`${s.url}/api/v1/orders`, { method: 'POST', headers, body }).catch((e: Error) => e);
-    await eventually(async () => ((await api(s.url, '/_sim/v1/events?type=fault.fired', { admin: s.admin })).body.data.items.length > 0 ? true : undefined));
+    await eventually(async () =>
+      (await api(s.url, '/_sim/v1/events?type=fault.fired', { admin: s.admin })).body.data.items.length > 0 ? true : undefined,
+    );
     await s.stop('SIGKILL');
     expect(await dying).toBeInstanceOf(Error);
 
@@ -85,7 +94,21 @@ describe('a file-backed jiema serve over restarts and crashes', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain(`is already in use by a jiema server (pid ${first.proc.pid}`);
       expect(lines[0]).toContain(first.url);
-      const real = await jiema(['serve', '--db', db, '--port', '0', '--upstream', 'sms-activate', '--upstream-url', 'http://127.0.0.1:9', '--upstream-key', 'k', '--admin-token', 'jma_other_operator_token']);
+      const real = await jiema([
+        'serve',
+        '--db',
+        db,
+        '--port',
+        '0',
+        '--upstream',
+        'sms-activate',
+        '--upstream-url',
+        'http://127.0.0.1:9',
+        '--upstream-key',
+        'k',
+        '--admin-token',
+        'jma_other_operator_token',
+      ]);
       expect(real.code).toBe(3);
       expect(real.stderr).toContain('already in use');
       // The first server is untouched: its demo key and admin token still work.

@@ -16,13 +16,26 @@ describe('jiema seed', () => {
     expect(first.code, first.stderr).toBe(0);
     const r1 = JSON.parse(first.stdout);
     expect(r1.users).toEqual([
-      expect.objectContaining({ ref: 'alice', created: true, balanceCents: 1200, balanceChangeCents: 1200, keysAdded: 1, newKeys: [{ name: 'laptop', apiKey: expect.stringMatching(/^jm_/) }] }),
+      expect.objectContaining({
+        ref: 'alice',
+        created: true,
+        balanceCents: 1200,
+        balanceChangeCents: 1200,
+        keysAdded: 1,
+        newKeys: [{ name: 'laptop', apiKey: expect.stringMatching(/^jm_/) }],
+      }),
       expect.objectContaining({ ref: 'ci-bot', created: true, balanceCents: 5000, keysAdded: 1, newKeys: [] }),
     ]);
     expect(r1.pricingRules).toBe(2);
     const second = await jiema(['seed', 'fixtures/seed.example.yaml', '--db', db, '--json']);
     const r2 = JSON.parse(second.stdout);
-    expect(r2.users.map((u: { created: boolean; balanceChangeCents: number; keysAdded: number }) => [u.created, u.balanceChangeCents, u.keysAdded])).toEqual([
+    expect(
+      r2.users.map((u: { created: boolean; balanceChangeCents: number; keysAdded: number }) => [
+        u.created,
+        u.balanceChangeCents,
+        u.keysAdded,
+      ]),
+    ).toEqual([
       [false, 0, 0],
       [false, 0, 0],
     ]);
@@ -72,7 +85,15 @@ describe('jiema seed', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.yaml: cannot read the file (ENOENT)');
 
-    writeFileSync(file, JSON.stringify({ users: [{ ref: 'a', keys: [FIXED] }, { ref: 'b', keys: [FIXED] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        users: [
+          { ref: 'a', keys: [FIXED] },
+          { ref: 'b', keys: [FIXED] },
+        ],
+      }),
+    );
     const stolen = await jiema(['seed', file, '--db', join(dir, 'k.db')]);
     expect(stolen.code).toBe(2);
     expect(stolen.stderr).toContain('That API key already belongs to another user.');

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BIN, cleanEnv, REPO, serve } from './helpers.js';
 
-const readyLine = (s: { output(): { stdout: string } }) => JSON.parse(s.output().stdout.split('\n')[0]!) as { url: string; consoleUrl?: string };
+const readyLine = (s: { output(): { stdout: string } }) =>
+  JSON.parse(s.output().stdout.split('\n')[0]!) as { url: string; consoleUrl?: string };
 
 /** Runs `jiema serve` until its banner is out, then stops it: the banner's text. */
 async function banner(args: string[], command?: (args: string[]) => [string, string[]]): Promise<string> {
@@ -32,7 +33,12 @@ describe('jiema serve and the console', () => {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
       const token = ready.consoleUrl!.split('#token=')[1];
-      const exchange = () => fetch(`${ready.url}/console/v1/session/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+      const exchange = () =>
+        fetch(`${ready.url}/console/v1/session/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token }),
+        });
       const first = await exchange();
       expect(first.status).toBe(200);
       expect(first.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
@@ -49,12 +55,25 @@ describe('jiema serve and the console', () => {
   });
 
   it.skipIf(!existsSync('/usr/bin/script'))('prints a one-time link on a terminal, as Jupyter does', async () => {
-    const out = await banner([], (argv) => ['/usr/bin/script', ['-qfec', [process.execPath, ...argv].map((a) => `'${a}'`).join(' '), '/dev/null']]);
+    const out = await banner([], (argv) => [
+      '/usr/bin/script',
+      ['-qfec', [process.execPath, ...argv].map((a) => `'${a}'`).join(' '), '/dev/null'],
+    ]);
     expect(out).toMatch(/console: +http:\/\/127\.0\.0\.1:\d+\/#token=jlt_[\w-]{32} +\(open it to sign in; the link works once\)/);
   });
 
   it('serves the console with a real upstream too, without printing a token', async () => {
-    const s = await serve(['--ephemeral', '--upstream', 'sms-activate', '--upstream-url', 'http://127.0.0.1:9', '--upstream-key', 'k', '--admin-token', 'jma_console_test_admin_token_0123']);
+    const s = await serve([
+      '--ephemeral',
+      '--upstream',
+      'sms-activate',
+      '--upstream-url',
+      'http://127.0.0.1:9',
+      '--upstream-key',
+      'k',
+      '--admin-token',
+      'jma_console_test_admin_token_0123',
+    ]);
     try {
       const ready = readyLine(s);
       expect(ready.consoleUrl).toBe(`${ready.url}/`);

@@ -94,5 +94,4 @@ describe('jiema serve', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--upstream sms-activate needs --upstream-url and --upstream-key');
   });
-
 });

@@ -39,7 +39,17 @@ function trickle(url: string, head: string, drip: string): Promise<Cut> {
 describe('slow clients', () => {
   it('are cut off with 408 after 10 s of headers or 30 s of request, on every server jiema serve starts', async () => {
     const sim = await serve(['--ephemeral']);
-    const real = await serve(['--ephemeral', '--upstream', 'sms-activate', '--upstream-url', 'http://127.0.0.1:9', '--upstream-key', 'k', '--admin-token', 'jma_slow_clients_admin_token']);
+    const real = await serve([
+      '--ephemeral',
+      '--upstream',
+      'sms-activate',
+      '--upstream-url',
+      'http://127.0.0.1:9',
+      '--upstream-key',
+      'k',
+      '--admin-token',
+      'jma_slow_clients_admin_token',
+    ]);
     try {
       const cuts = await Promise.all(
         [sim.url, real.url].flatMap((url) => [

@@ -39,7 +39,10 @@ function App() {
   const [docs, setDocs] = useState('/api/v1/openapi.json');
   useEffect(() => {
     // The API reference at /docs, where this server has one; else the OpenAPI document itself.
-    void fetch('/docs', { method: 'HEAD' }).then((r) => r.ok && setDocs('/docs'), () => undefined);
+    void fetch('/docs', { method: 'HEAD' }).then(
+      (r) => r.ok && setDocs('/docs'),
+      () => undefined,
+    );
   }, []);
   const nav = info?.signedIn ? views(info) : [];
   const section = hash.split('/')[1] ?? '';
@@ -93,7 +96,9 @@ async function start(): Promise<void> {
     await loadSession().catch(() => undefined);
     await signInWithLink(m[1]!);
   } else {
-    await loadSession().catch(() => session.set({ info: { signedIn: false, mode: 'upstream', upstream: '' }, notice: 'The server cannot be reached.' }));
+    await loadSession().catch(() =>
+      session.set({ info: { signedIn: false, mode: 'upstream', upstream: '' }, notice: 'The server cannot be reached.' }),
+    );
   }
 }
 

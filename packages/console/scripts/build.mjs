@@ -39,8 +39,11 @@ for (const name of readdirSync(join(outDir, 'assets'))) {
   lines.push(`  ${name}  ${(statSync(file).size / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped`);
 }
 const html = readFileSync(join(outDir, 'index.html'), 'utf8');
-if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html)) throw new Error('index.html has an inline script; the Content-Security-Policy would refuse it.');
-console.log(`console built in ${outDir}:\n${lines.join('\n')}\n  JavaScript in all: ${(js / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`);
+if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html))
+  throw new Error('index.html has an inline script; the Content-Security-Policy would refuse it.');
+console.log(
+  `console built in ${outDir}:\n${lines.join('\n')}\n  JavaScript in all: ${(js / 1024).toFixed(1)} KB gzipped (budget ${BUDGET / 1024} KB)`,
+);
 if (js > BUDGET) {
   console.error(`The console's JavaScript is over its budget: ${js} bytes gzipped > ${BUDGET}.`);
   process.exit(1);

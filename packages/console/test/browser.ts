@@ -11,13 +11,25 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** JIEMA_CHROMIUM, or Debian's binary. */
-export const CHROMIUM = [process.env.JIEMA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p) && existsSync(p!));
+export const CHROMIUM = [process.env.JIEMA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p): p is string => Boolean(p) && existsSync(p!),
+);
 
-export const SKIP_REASON = 'no chromium binary (looked for $JIEMA_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): the console browser tests are skipped. Install it with `apt-get install -y chromium`.';
+export const SKIP_REASON =
+  'no chromium binary (looked for $JIEMA_CHROMIUM, /usr/bin/chromium, /usr/bin/chromium-browser): the console browser tests are skipped. Install it with `apt-get install -y chromium`.';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface Browser {
   context: BrowserContext;
@@ -64,7 +76,9 @@ export interface AxeResult {
 /** Runs axe-core in the page (through the debugger protocol, which the page's CSP does not govern). */
 export async function axe(page: Page): Promise<AxeResult> {
   await page.evaluate(axeSource);
-  const violations = (await page.evaluate('axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) })))')) as Array<{ id: string; impact: string; help: string; nodes: number }>;
+  const violations = (await page.evaluate(
+    'axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length, targets: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) })))',
+  )) as Array<{ id: string; impact: string; help: string; nodes: number }>;
   return { serious: violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'), all: violations.length };
 }
 

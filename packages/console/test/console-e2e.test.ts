@@ -21,8 +21,18 @@ interface Ready {
   apiKey: string;
 }
 
-async function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; json: { ok: boolean; data?: any; code?: string } }> {
-  const res = await fetch(`${base}${path}`, { method, headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; json: { ok: boolean; data?: any; code?: string } }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: (await res.json()) as { ok: boolean; data?: any; code?: string } };
 }
 
@@ -87,7 +97,10 @@ describe.skipIf(!CHROMIUM)('the console in headless Chromium', () => {
     await row.waitFor();
     await row.click();
     await dev.getByLabel(/SMS text/).fill('Your Telegram code is 482913. Do not share it.');
-    await dev.getByRole('form', { name: `Deliver an SMS to ${phone}` }).getByRole('button', { name: 'Deliver SMS' }).click();
+    await dev
+      .getByRole('form', { name: `Deliver an SMS to ${phone}` })
+      .getByRole('button', { name: 'Deliver SMS' })
+      .click();
 
     // 4. The code appears in the account tab, which never reloaded, and in the developer inbox.
     await card.locator('mark.code', { hasText: '482913' }).waitFor({ timeout: 5_000 });
@@ -125,7 +138,10 @@ describe.skipIf(!CHROMIUM)('the console in headless Chromium', () => {
     await screenshot(dev, 'developer-controls');
     await account.getByRole('link', { name: 'Numbers' }).click();
     await account.getByRole('button', { name: /^Buy for \$/ }).click();
-    await account.getByRole('alert').getByText(/503 UPSTREAM_UNAVAILABLE/).waitFor();
+    await account
+      .getByRole('alert')
+      .getByText(/503 UPSTREAM_UNAVAILABLE/)
+      .waitFor();
     await dev.getByRole('link', { name: 'Request journal' }).click();
     const failed = dev.getByRole('row').filter({ hasText: 'POST' }).filter({ hasText: '/api/v1/orders' }).filter({ hasText: '503' });
     await failed.first().waitFor({ timeout: 5_000 });
@@ -144,7 +160,12 @@ describe.skipIf(!CHROMIUM)('the console in headless Chromium', () => {
     await dev.getByRole('heading', { name: 'User: Demo' }).waitFor();
     await expectAccessible(dev, 'operator users');
     await screenshot(dev, 'operator-users');
-    for (const [link, name] of [['Orders', 'orders'], ['Pricing', 'pricing'], ['Outbox', 'outbox'], ['Upstream', 'upstream']] as const) {
+    for (const [link, name] of [
+      ['Orders', 'orders'],
+      ['Pricing', 'pricing'],
+      ['Outbox', 'outbox'],
+      ['Upstream', 'upstream'],
+    ] as const) {
       await dev.getByRole('navigation', { name: 'Operator pages' }).getByRole('link', { name: link }).click();
       await dev.getByRole('heading', { level: 2 }).first().waitFor();
       await expectAccessible(dev, `operator ${name}`);
@@ -184,11 +205,19 @@ describe.skipIf(!CHROMIUM)('the console in headless Chromium', () => {
 
     // 100 users buy 10 numbers each (the write limit is 10 a minute per key), while the page watches.
     const started = performance.now();
-    const users = await Promise.all(Array.from({ length: 100 }, () => call(ready.url, 'POST', '/_sim/v1/users', admin, { balanceCents: 10_000 })));
+    const users = await Promise.all(
+      Array.from({ length: 100 }, () => call(ready.url, 'POST', '/_sim/v1/users', admin, { balanceCents: 10_000 })),
+    );
     await Promise.all(
       users.map(async (u) => {
         for (let i = 0; i < 10; i++) {
-          const r = await call(ready.url, 'POST', '/api/v1/orders', { authorization: `Bearer ${u.json.data.apiKey}` }, { service: 'tg', country: 7 });
+          const r = await call(
+            ready.url,
+            'POST',
+            '/api/v1/orders',
+            { authorization: `Bearer ${u.json.data.apiKey}` },
+            { service: 'tg', country: 7 },
+          );
           expect(r.status).toBe(200);
         }
       }),
@@ -209,7 +238,10 @@ describe.skipIf(!CHROMIUM)('the console in headless Chromium', () => {
     await page.evaluate(`document.querySelector('[aria-label="Orders, newest first"] .vbody').scrollTop = 1e9`);
     await table.locator(`[aria-rowindex="${total + 1}"]`).waitFor({ timeout: 2_000 });
     const scrolled = performance.now();
-    await table.locator(`[aria-rowindex="${total + 1}"]`).getByRole('button', { name: /^Deliver SMS to/ }).click();
+    await table
+      .locator(`[aria-rowindex="${total + 1}"]`)
+      .getByRole('button', { name: /^Deliver SMS to/ })
+      .click();
     await page.getByLabel(/SMS text/).waitFor();
     await expectAccessible(page, 'developer with 1,000 orders');
     await screenshot(page, 'developer-1000-orders');

@@ -177,7 +177,12 @@ export function createEngine(options: EngineOptions): Engine {
   );
   const pricing = new PricingService(db, {
     rateMicros: parseDecimalMicros(options.costRate ?? '1'),
-    fallback: { service: null, country: null, markupBps: options.defaultPricing?.markupBps ?? 5_000, floorCents: options.defaultPricing?.floorCents ?? 1 },
+    fallback: {
+      service: null,
+      country: null,
+      markupBps: options.defaultPricing?.markupBps ?? 5_000,
+      floorCents: options.defaultPricing?.floorCents ?? 1,
+    },
   });
   const outbox = new Outbox(db, upstream, clock, ids, rng, log, {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
@@ -201,9 +206,12 @@ export function createEngine(options: EngineOptions): Engine {
 
   // Deliveries a previous process left pending (a restart, a SIGKILL) go out now, not at the first tick
   // (a manual virtual clock has none until time moves): docs/decisions.md D94.
-  if (exclusive && webhooks.pendingCount() > 0) queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
+  if (exclusive && webhooks.pendingCount() > 0)
+    queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
   const balance = new BalanceMonitor(upstream, clock, log, options.minUpstreamBalance);
-  const outboxStats = db.prepare<[], { n: number; oldest: number | null }>('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL');
+  const outboxStats = db.prepare<[], { n: number; oldest: number | null }>(
+    'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL',
+  );
   const pendingIntents = db.prepare<[], number>("SELECT COUNT(*) FROM buy_intents WHERE state = 'pending'").pluck();
   metrics.bind({
     outbox: () => {
@@ -230,17 +238,29 @@ export function createEngine(options: EngineOptions): Engine {
   };
 
   const dueStmts = [
-    db.prepare<[number], { t: number | null }>("SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?"),
-    db.prepare<[number], { t: number | null }>('SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL AND next_attempt_at > ?'),
-    db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?"),
-    db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?"),
+    db.prepare<[number], { t: number | null }>(
+      "SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?",
+    ),
+    db.prepare<[number], { t: number | null }>(
+      'SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL AND next_attempt_at > ?',
+    ),
+    db.prepare<[number], { t: number | null }>(
+      "SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?",
+    ),
+    db.prepare<[number], { t: number | null }>(
+      "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
+    ),
   ];
 
   const dueNowStmts = [
-    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n"),
+    db.prepare<[number], { n: number }>(
+      "SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n",
+    ),
     db.prepare<[number], { n: number }>('SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ?) AS n'),
     db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
-    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
+    db.prepare<[number], { n: number }>(
+      "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
+    ),
   ];
 
   return {

@@ -43,7 +43,10 @@ export async function listen(app: JiemaApp, engine: Engine, options: ListenOptio
   const server = createJsonHttpServer(app.handler);
   await bindServer(server, options.port ?? 0, options.host ?? '127.0.0.1');
   const tickMs = options.tickMs ?? 1_000;
-  const timer = tickMs > 0 ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs) : undefined;
+  const timer =
+    tickMs > 0
+      ? setInterval(() => void engine.tick().catch((err) => engine.log.error({ event: 'tick.failed', error: String(err) })), tickMs)
+      : undefined;
   timer?.unref();
   const balanceEveryMs = options.balanceEveryMs ?? (tickMs > 0 ? 60_000 : 0);
   const readBalance = () => void engine.balance.refresh();

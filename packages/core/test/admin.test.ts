@@ -27,7 +27,13 @@ describe('admin API', () => {
     expect(key.body.data.apiKey).toMatch(/^jm_[0-9A-Za-z]{43}$/);
     expect(key.body.data.key).toMatchObject({ name: 'ci', hint: key.body.data.apiKey.slice(-4), active: true });
     const acct = await s.call('GET', '/api/v1/account', { key: key.body.data.apiKey });
-    expect(acct.body.data).toEqual({ id: user.id, balanceCents: '1200', referralCode: user.referralCode, displayName: 'Alice', lang: 'en' });
+    expect(acct.body.data).toEqual({
+      id: user.id,
+      balanceCents: '1200',
+      referralCode: user.referralCode,
+      displayName: 'Alice',
+      lang: 'en',
+    });
     const list = await s.admin('GET', `/admin/v1/users/${user.id}/keys`);
     expect(list.body.data.items).toHaveLength(1);
     expect(list.text).not.toContain(key.body.data.apiKey);
@@ -37,14 +43,23 @@ describe('admin API', () => {
     const u = s.user(0);
     const credit = await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: 500, reason: 'USDT top-up tx 0xabc' });
     expect(credit.body.data.user.balanceCents).toBe('500');
-    expect(credit.body.data.entry).toMatchObject({ kind: 'topup', amountCents: '500', balanceAfterCents: '500', reason: 'USDT top-up tx 0xabc' });
+    expect(credit.body.data.entry).toMatchObject({
+      kind: 'topup',
+      amountCents: '500',
+      balanceAfterCents: '500',
+      reason: 'USDT top-up tx 0xabc',
+    });
     const debit = await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: '-200', reason: 'chargeback' });
     expect(debit.body.data.entry).toMatchObject({ kind: 'adjustment', amountCents: '-200', balanceAfterCents: '300' });
     expectError(await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: -301, reason: 'too much' }), 400, 'INSUFFICIENT');
     expectError(await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: 0, reason: 'zero' }), 400, 'BAD_REQUEST');
     expectError(await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: 1.5, reason: 'half' }), 400, 'BAD_REQUEST');
     expectError(await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: 10 }), 400, 'BAD_REQUEST');
-    expectError(await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: -10, kind: 'topup', reason: 'x' }), 400, 'BAD_REQUEST');
+    expectError(
+      await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: -10, kind: 'topup', reason: 'x' }),
+      400,
+      'BAD_REQUEST',
+    );
     expectError(await s.admin('POST', '/admin/v1/users/cl_nobody/balance', { amountCents: 10, reason: 'x' }), 404, 'NOT_FOUND');
     const ledger = await s.admin('GET', `/admin/v1/users/${u.id}/ledger`);
     expect(ledger.body.data.items.map((e: { amountCents: string }) => e.amountCents)).toEqual(['-200', '500']);
@@ -102,8 +117,21 @@ describe('admin API', () => {
     expect(prices.body.data.items).toContainEqual({ countryId: 6, countrySlug: 'id', priceCents: '16', count: 34876 }); // 0.1667 × 0.9
     const o = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 'my' } });
     expect(o.body.data.chargedCents).toBe('43');
-    expectError(await s.admin('PUT', '/admin/v1/pricing', { rules: [{ service: 'tg', country: 7, markupBps: 1 }, { service: 'tg', country: 7, markupBps: 2 }] }), 400, 'BAD_REQUEST');
-    expectError(await s.admin('PUT', '/admin/v1/pricing', { rules: [{ service: 'tg', country: 7, markupBps: -10_000 }] }), 400, 'BAD_REQUEST');
+    expectError(
+      await s.admin('PUT', '/admin/v1/pricing', {
+        rules: [
+          { service: 'tg', country: 7, markupBps: 1 },
+          { service: 'tg', country: 7, markupBps: 2 },
+        ],
+      }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await s.admin('PUT', '/admin/v1/pricing', { rules: [{ service: 'tg', country: 7, markupBps: -10_000 }] }),
+      400,
+      'BAD_REQUEST',
+    );
     expectError(await s.admin('PUT', '/admin/v1/pricing', { rules: [{ service: 'tg', markupBps: 1 }] }), 400, 'BAD_REQUEST');
     expect((await s.admin('GET', '/admin/v1/pricing')).body.data.rules).toHaveLength(2);
   });

@@ -20,7 +20,10 @@ describe('GET /api/v1/account', () => {
     const u = s.user(1_200);
     const a = await s.call('GET', '/api/v1/account', { key: u.key });
     expect(a.status).toBe(200);
-    expect(a.body).toEqual({ ok: true, data: { id: u.id, balanceCents: '1200', referralCode: expect.stringMatching(/^[0-9a-z]{6}$/), displayName: 'Tester', lang: 'en' } });
+    expect(a.body).toEqual({
+      ok: true,
+      data: { id: u.id, balanceCents: '1200', referralCode: expect.stringMatching(/^[0-9a-z]{6}$/), displayName: 'Tester', lang: 'en' },
+    });
     expect(schemas.Account.parse(a.body.data)).toBeTruthy();
     const b = await s.call('GET', '/api/v1/account', { headers: { 'x-api-key': u.key } });
     expect(b.body).toEqual(a.body);
@@ -109,7 +112,14 @@ describe('POST /api/v1/orders', () => {
     const r = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
     expect(r.status).toBe(200);
     schemas.Order.parse(r.body.data);
-    expect(r.body.data).toMatchObject({ status: 'WAITING', service: 'tg', country: '7', chargedCents: '32', smsBody: null, smsHistory: [] });
+    expect(r.body.data).toMatchObject({
+      status: 'WAITING',
+      service: 'tg',
+      country: '7',
+      chargedCents: '32',
+      smsBody: null,
+      smsHistory: [],
+    });
     expect(r.body.data.phone).toMatch(/^\+\d+$/);
     expect(Date.parse(r.body.data.expiresAt) - Date.parse(r.body.data.createdAt)).toBe(20 * 60_000);
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).body.data.balanceCents).toBe('968');
@@ -117,7 +127,11 @@ describe('POST /api/v1/orders', () => {
 
   it('accepts the service slug and the country as a numeric string or slug', async () => {
     const u = s.user(1_000);
-    for (const body of [{ service: 'telegram', country: '7' }, { service: 'tg', country: 'my' }, { service: 'TG', country: 'MY' }]) {
+    for (const body of [
+      { service: 'telegram', country: '7' },
+      { service: 'tg', country: 'my' },
+      { service: 'TG', country: 'MY' },
+    ]) {
       const r = await s.call('POST', '/api/v1/orders', { key: u.key, body });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       expect(r.body.data).toMatchObject({ service: 'tg', country: '7' });
@@ -152,10 +166,22 @@ describe('POST /api/v1/orders', () => {
     expect(missing.body.message).toContain('country');
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 5, country: 7 } }), 400, 'BAD_REQUEST');
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7.5 } }), 400, 'BAD_REQUEST');
-    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '{"service":"tg",', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
-    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '"tg"', headers: { 'content-type': 'application/json' } }), 400, 'BAD_REQUEST');
+    expectError(
+      await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '{"service":"tg",', headers: { 'content-type': 'application/json' } }),
+      400,
+      'BAD_REQUEST',
+    );
+    expectError(
+      await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '"tg"', headers: { 'content-type': 'application/json' } }),
+      400,
+      'BAD_REQUEST',
+    );
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: [1, 2] }), 400, 'BAD_REQUEST');
-    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '{"__proto__":{"x":1},"service":"tg","country":7}' }), 400, 'BAD_REQUEST');
+    expectError(
+      await s.call('POST', '/api/v1/orders', { key: u.key, rawBody: '{"__proto__":{"x":1},"service":"tg","country":7}' }),
+      400,
+      'BAD_REQUEST',
+    );
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key }), 400, 'BAD_REQUEST');
     expect(s.engine.accounts.requireUser(u.id).balanceCents).toBe(1_000);
   });
@@ -178,7 +204,7 @@ describe('POST /api/v1/orders', () => {
 });
 
 describe('GET /api/v1/orders and /orders/:id', () => {
-  it('answers NOT_FOUND for another user\'s order and for ids that do not exist, alike', async () => {
+  it("answers NOT_FOUND for another user's order and for ids that do not exist, alike", async () => {
     const a = s.user(1_000);
     const b = s.user(1_000);
     const order = (await s.call('POST', '/api/v1/orders', { key: a.key, body: { service: 'tg', country: 7 } })).body.data;
@@ -244,7 +270,17 @@ describe('routing', () => {
     const r = await s.call('GET', '/api/v1/openapi.json');
     expect(r.status).toBe(200);
     expect(r.body.openapi).toBe('3.1.0');
-    for (const p of ['/api/v1/account', '/api/v1/services', '/api/v1/countries', '/api/v1/prices', '/api/v1/orders', '/api/v1/orders/{id}', '/api/v1/orders/{id}/cancel', '/api/v1/orders/{id}/next-sms', '/admin/v1/users']) {
+    for (const p of [
+      '/api/v1/account',
+      '/api/v1/services',
+      '/api/v1/countries',
+      '/api/v1/prices',
+      '/api/v1/orders',
+      '/api/v1/orders/{id}',
+      '/api/v1/orders/{id}/cancel',
+      '/api/v1/orders/{id}/next-sms',
+      '/admin/v1/users',
+    ]) {
       expect(r.body.paths[p], p).toBeDefined();
     }
     const create = r.body.paths['/api/v1/orders'].post;
@@ -325,7 +361,11 @@ describe('Idempotency-Key', () => {
     const u = s.user(1_000);
     const headers = { 'idempotency-key': 'order-2' };
     await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers });
-    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 6 }, headers }), 422, 'IDEMPOTENCY_MISMATCH');
+    expectError(
+      await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 6 }, headers }),
+      422,
+      'IDEMPOTENCY_MISMATCH',
+    );
   });
 
   it('replays a refusal too, but lets a request that failed upstream be retried', async () => {
@@ -358,6 +398,14 @@ describe('Idempotency-Key', () => {
 
   it('refuses malformed keys', async () => {
     const u = s.user(1_000);
-    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers: { 'idempotency-key': 'has space' } }), 400, 'BAD_REQUEST');
+    expectError(
+      await s.call('POST', '/api/v1/orders', {
+        key: u.key,
+        body: { service: 'tg', country: 7 },
+        headers: { 'idempotency-key': 'has space' },
+      }),
+      400,
+      'BAD_REQUEST',
+    );
   });
 });

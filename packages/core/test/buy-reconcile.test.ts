@@ -35,8 +35,13 @@ afterEach(() => {
   t.engine.close();
 });
 
-const orderStatus = (id: string) => t.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
-const releases = () => t.engine.db.prepare<[], { activation_id: string }>("SELECT activation_id FROM outbox WHERE kind = 'release'").all().map((r) => r.activation_id);
+const orderStatus = (id: string) =>
+  t.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
+const releases = () =>
+  t.engine.db
+    .prepare<[], { activation_id: string }>("SELECT activation_id FROM outbox WHERE kind = 'release'")
+    .all()
+    .map((r) => r.activation_id);
 
 describe('buy reconciliation with buys in flight', () => {
   it('leaves alone the number a buy still in flight is about to record, and keeps that order alive', async () => {

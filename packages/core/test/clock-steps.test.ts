@@ -17,7 +17,10 @@ describe('a restart on a clock that is behind the database', () => {
     const upstream = new MemoryUpstream({ clock: ahead, catalogue: TEST_CATALOGUE });
     const first = createEngine({ upstream, db, clock: ahead, rng: createSeededRng(1) });
     const user = first.accounts.createUser({ balanceCents: 1_000 });
-    const old = [await first.orders.create(user.id, { service: 'tg', country: 7 }), await first.orders.create(user.id, { service: 'tg', country: 7 })];
+    const old = [
+      await first.orders.create(user.id, { service: 'tg', country: 7 }),
+      await first.orders.create(user.id, { service: 'tg', country: 7 }),
+    ];
     first.close();
 
     // The same seed and a clock five years behind: nothing may sort before what exists.

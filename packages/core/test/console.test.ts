@@ -13,7 +13,10 @@ import { ADMIN_TOKEN, startServer, type CallResult, type TestServer } from './he
 function assetsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'jiema-console-assets-'));
   mkdirSync(join(dir, 'assets'));
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><html lang="en"><title>t</title><script type="module" src="/assets/app-1.js"></script></html>');
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><html lang="en"><title>t</title><script type="module" src="/assets/app-1.js"></script></html>',
+  );
   writeFileSync(join(dir, 'assets', 'app-1.js'), 'console.log(1)');
   return dir;
 }
@@ -88,7 +91,10 @@ describe('the console server', () => {
     const wrong = await s.call('POST', '/api/v1/orders', { headers: { cookie, 'x-csrf-token': 'x' }, body: { service: 'tg', country: 7 } });
     expect(wrong.status).toBe(403);
     expect(s.engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
-    const ok = await s.call('POST', '/api/v1/orders', { headers: { cookie, 'x-csrf-token': login.body.data.csrfToken }, body: { service: 'tg', country: 7 } });
+    const ok = await s.call('POST', '/api/v1/orders', {
+      headers: { cookie, 'x-csrf-token': login.body.data.csrfToken },
+      body: { service: 'tg', country: 7 },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -105,7 +111,9 @@ describe('the console server', () => {
     expect((await s.call('GET', '/console/v1/orders', { headers: { cookie } })).status).toBe(401);
     const keys = await s.call('GET', '/console/v1/me/keys', { headers: { cookie } });
     expect(keys.body.data.items).toHaveLength(1);
-    await s.call('POST', `/console/v1/me/keys/${keys.body.data.items[0].id}/revoke`, { headers: { cookie, 'x-csrf-token': login.body.data.csrfToken } });
+    await s.call('POST', `/console/v1/me/keys/${keys.body.data.items[0].id}/revoke`, {
+      headers: { cookie, 'x-csrf-token': login.body.data.csrfToken },
+    });
     expect((await s.call('GET', '/api/v1/account', { key: me.key })).status).toBe(401);
     expect((await s.call('GET', '/api/v1/account', { headers: { cookie } })).body).toMatchObject({ code: 'AUTH_INVALID' });
     expect((await s.call('GET', '/console/v1/session', { headers: { cookie } })).body.data.signedIn).toBe(false);
@@ -142,7 +150,8 @@ describe('the console server', () => {
     app.console!.issueLoginToken();
     expect((await s.call('POST', '/console/v1/session/token', { body: { token: a } })).status).toBe(401);
     let last = 0;
-    for (let i = 0; i < 35; i++) last = (await s.call('POST', '/console/v1/session/token', { body: { token: `jlt_${'x'.repeat(32)}` } })).status;
+    for (let i = 0; i < 35; i++)
+      last = (await s.call('POST', '/console/v1/session/token', { body: { token: `jlt_${'x'.repeat(32)}` } })).status;
     expect(last).toBe(429);
   });
 
@@ -155,7 +164,9 @@ describe('the console server', () => {
     const cookie = cookieOf(login);
     const csrf = login.body.data.csrfToken as string;
     expect((await s.call('GET', '/api/v1/account', { headers: { cookie } })).body).toMatchObject({ code: 'AUTH_MISSING' });
-    expect((await s.call('PUT', '/console/v1/session/user', { headers: { cookie, 'x-csrf-token': csrf }, body: { userId: other.id } })).status).toBe(200);
+    expect(
+      (await s.call('PUT', '/console/v1/session/user', { headers: { cookie, 'x-csrf-token': csrf }, body: { userId: other.id } })).status,
+    ).toBe(200);
     expect((await s.call('GET', '/api/v1/account', { headers: { cookie } })).body.data.id).toBe(other.id);
     const all = await s.call('GET', '/console/v1/orders', { headers: { cookie } });
     expect(all.body.data.items).toHaveLength(1);

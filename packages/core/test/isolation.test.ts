@@ -16,8 +16,14 @@ describe('engines side by side', () => {
       const oa = (await a.call('POST', '/api/v1/orders', { key: ua.key, body: { service: 'tg', country: 7 } })).body.data;
       const ob = (await b.call('POST', '/api/v1/orders', { key: ub.key, body: { service: 'tg', country: 7 } })).body.data;
       expect(ob.id).toBe(oa.id);
-      a.upstream.deliverSms(a.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(oa.id)!.activation_id, 'code 111111');
-      b.upstream.deliverSms(b.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(ob.id)!.activation_id, 'code 222222');
+      a.upstream.deliverSms(
+        a.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(oa.id)!.activation_id,
+        'code 111111',
+      );
+      b.upstream.deliverSms(
+        b.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(ob.id)!.activation_id,
+        'code 222222',
+      );
       expect((await a.call('GET', `/api/v1/orders/${oa.id}`, { key: ua.key })).body.data.smsCode).toBe('111111');
       expect((await b.call('GET', `/api/v1/orders/${ob.id}`, { key: ub.key })).body.data.smsCode).toBe('222222');
       expect((await a.call('GET', `/api/v1/orders/${oa.id}`, { key: ua.key })).body.data.smsCode).toBe('111111');

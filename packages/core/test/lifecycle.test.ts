@@ -21,7 +21,8 @@ async function buy(key: string, body: object = { service: 'tg', country: 7 }) {
   return r.body.data as { id: string; phone: string };
 }
 
-const activationOf = (orderId: string) => s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id;
+const activationOf = (orderId: string) =>
+  s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id;
 const balance = (id: string) => s.engine.accounts.requireUser(id).balanceCents;
 const upstreamCalls = (method: string) => s.upstream.calls.filter((c) => c.method === method).length;
 

@@ -26,7 +26,9 @@ describe('logs', () => {
     try {
       const u = s.user(1_000);
       const o = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
-      const act = s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id;
+      const act = s.engine.db
+        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
+        .get(o.id)!.activation_id;
       s.upstream.deliverSms(act, 'Telegram code: 917364');
       await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key, headers: { 'x-api-key': u.key } });
       await s.call('GET', '/api/v1/account', { key: 'jm_wrong' });

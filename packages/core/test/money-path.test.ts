@@ -105,14 +105,18 @@ async function fire(event: Event, o: { userId: string; orderId: string; activati
   }
 }
 
-const statusOf = (orderId: string) => t.engine.db.prepare<[string], { status: OrderStatus }>('SELECT status FROM orders WHERE id = ?').get(orderId)!.status;
+const statusOf = (orderId: string) =>
+  t.engine.db.prepare<[string], { status: OrderStatus }>('SELECT status FROM orders WHERE id = ?').get(orderId)!.status;
 const ledgerOf = (orderId: string) =>
-  t.engine.db.prepare<[string], { kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM ledger WHERE order_id = ? ORDER BY id').all(orderId);
+  t.engine.db
+    .prepare<[string], { kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM ledger WHERE order_id = ? ORDER BY id')
+    .all(orderId);
 
 describe('every status × event: the status, the money and the invariants', () => {
   for (const [start, row] of Object.entries(TABLE) as [Start, Record<Event, Expect>][]) {
     for (const [event, want] of Object.entries(row) as [Event, Expect][]) {
-      const label = 'refused' in want ? `refused ${want.refused}` : `${want.to}, ${want.money === 'refund' ? 'refunded in full' : 'no money moves'}`;
+      const label =
+        'refused' in want ? `refused ${want.refused}` : `${want.to}, ${want.money === 'refund' ? 'refunded in full' : 'no money moves'}`;
       it(`${start} + ${event} → ${label}`, async () => {
         const o = await orderIn(start);
         const before = ledgerOf(o.orderId);
@@ -164,7 +168,11 @@ describe('balance changes outside orders go through the same service', () => {
     expect(() => engine.money.adjust({ userId: user.id, amountCents: -1_000, reason: 'too much' })).toThrow(/balance is too low/);
     expect(() => engine.money.adjust({ userId: user.id, amountCents: -5, kind: 'topup', reason: 'x' })).toThrow(/top-up must be positive/);
     expect(() => engine.money.adjust({ userId: user.id, amountCents: 5, reason: '  ' })).toThrow(/reason/);
-    const rows = engine.db.prepare<[string], { kind: string; amount_cents: number; reason: string }>('SELECT kind, amount_cents, reason FROM ledger WHERE user_id = ? ORDER BY id').all(user.id);
+    const rows = engine.db
+      .prepare<[string], { kind: string; amount_cents: number; reason: string }>(
+        'SELECT kind, amount_cents, reason FROM ledger WHERE user_id = ? ORDER BY id',
+      )
+      .all(user.id);
     expect(rows).toEqual([
       { kind: 'topup', amount_cents: 500, reason: 'opening balance' },
       { kind: 'topup', amount_cents: 250, reason: 'goodwill' },
@@ -182,7 +190,12 @@ describe('balance changes outside orders go through the same service', () => {
         if (name === 'node_modules' || name === 'dist') continue;
         const path = join(dir, name);
         if (statSync(path).isDirectory()) walk(path);
-        else if (/\.tsx?$/.test(name) && !name.endsWith('money-service.ts') && !name.endsWith('.test.ts') && /\bledger\.post\(/.test(readFileSync(path, 'utf8'))) {
+        else if (
+          /\.tsx?$/.test(name) &&
+          !name.endsWith('money-service.ts') &&
+          !name.endsWith('.test.ts') &&
+          /\bledger\.post\(/.test(readFileSync(path, 'utf8'))
+        ) {
           offenders.push(relative(root, path));
         }
       }

@@ -19,7 +19,10 @@ beforeEach(async () => {
 });
 afterEach(() => s.close());
 
-const operations = (d: Json): Array<[string, string, Json]> => Object.entries(d.paths as Json).flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => [method, path, op as Json] as [string, string, Json]));
+const operations = (d: Json): Array<[string, string, Json]> =>
+  Object.entries(d.paths as Json).flatMap(([path, item]) =>
+    Object.entries(item as Json).map(([method, op]) => [method, path, op as Json] as [string, string, Json]),
+  );
 
 describe('the OpenAPI document', () => {
   it('names every operation with a unique lowerCamelCase operationId', () => {
@@ -37,11 +40,24 @@ describe('the OpenAPI document', () => {
   });
 
   it("leaves jiema.my's nine v1 operations unmarked and marks every other one as an extension", () => {
-    const unmarked = operations(doc).filter(([, , op]) => !op['x-jiema-extension']).map(([m, p]) => `${m.toUpperCase()} ${p}`);
+    const unmarked = operations(doc)
+      .filter(([, , op]) => !op['x-jiema-extension'])
+      .map(([m, p]) => `${m.toUpperCase()} ${p}`);
     expect(unmarked.sort()).toEqual(
-      ['GET /api/v1/account', 'GET /api/v1/services', 'GET /api/v1/countries', 'GET /api/v1/prices', 'POST /api/v1/orders', 'GET /api/v1/orders/{id}', 'POST /api/v1/orders/{id}/cancel', 'POST /api/v1/orders/{id}/next-sms', 'GET /api/v1/orders'].sort(),
+      [
+        'GET /api/v1/account',
+        'GET /api/v1/services',
+        'GET /api/v1/countries',
+        'GET /api/v1/prices',
+        'POST /api/v1/orders',
+        'GET /api/v1/orders/{id}',
+        'POST /api/v1/orders/{id}/cancel',
+        'POST /api/v1/orders/{id}/next-sms',
+        'GET /api/v1/orders',
+      ].sort(),
     );
-    for (const [, , op] of operations(doc).filter(([, , o]) => o['x-jiema-extension'])) expect(op.description).toMatch(/^\*\*Extension:\*\*/);
+    for (const [, , op] of operations(doc).filter(([, , o]) => o['x-jiema-extension']))
+      expect(op.description).toMatch(/^\*\*Extension:\*\*/);
     const idem = doc.paths['/api/v1/orders'].post.parameters.find((p: Json) => p.name === 'Idempotency-Key');
     expect(idem['x-jiema-extension']).toBe(true);
     expect(doc.components.schemas.Order.properties.smsCode['x-jiema-extension']).toBe(true);
@@ -58,7 +74,20 @@ describe('the OpenAPI document', () => {
   it('lists the errors the pipeline adds to each operation: auth, rate limits, idempotency, ids, body parsing', () => {
     const statuses = (path: string, method: string) => Object.keys(doc.paths[path][method].responses);
     expect(statuses('/api/v1/account', 'get')).toEqual(['200', '400', '401', '403', '408', '413', '415', '429', '500', '503']);
-    expect(statuses('/api/v1/orders', 'post')).toEqual(['200', '400', '401', '403', '408', '409', '413', '415', '422', '429', '500', '503']);
+    expect(statuses('/api/v1/orders', 'post')).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '408',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
     expect(statuses('/api/v1/orders/{id}', 'get')).toContain('404');
     expect(statuses('/healthz', 'get')).toEqual(['200', '400', '408', '413', '415', '500']);
     // Admin routes: no ban, no per-key limit; the failed-authentication limiter still applies.
@@ -69,14 +98,44 @@ describe('the OpenAPI document', () => {
   });
 
   it('derives the codes from the route: a new authenticated, rate-limited, idempotent route gets them all', () => {
-    const route = defineRoute({ method: 'POST', path: '/api/v1/things/:id', operationId: 'createThing', auth: 'user', rateClass: 'write', idempotent: true, tag: 'public', summary: 'x', response: z.object({}), errors: [], handler: () => ok({}) });
-    expect(operationErrors(route)).toEqual(['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'BAD_REQUEST', 'NOT_FOUND', 'IDEMPOTENCY_IN_PROGRESS', 'REQUEST_TIMEOUT', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'IDEMPOTENCY_MISMATCH', 'RATE_LIMITED', 'INTERNAL', 'STORAGE_UNAVAILABLE']);
+    const route = defineRoute({
+      method: 'POST',
+      path: '/api/v1/things/:id',
+      operationId: 'createThing',
+      auth: 'user',
+      rateClass: 'write',
+      idempotent: true,
+      tag: 'public',
+      summary: 'x',
+      response: z.object({}),
+      errors: [],
+      handler: () => ok({}),
+    });
+    expect(operationErrors(route)).toEqual([
+      'AUTH_MISSING',
+      'AUTH_INVALID',
+      'FORBIDDEN',
+      'BAD_REQUEST',
+      'NOT_FOUND',
+      'IDEMPOTENCY_IN_PROGRESS',
+      'REQUEST_TIMEOUT',
+      'PAYLOAD_TOO_LARGE',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'IDEMPOTENCY_MISMATCH',
+      'RATE_LIMITED',
+      'INTERNAL',
+      'STORAGE_UNAVAILABLE',
+    ]);
   });
 
   it('shows examples recorded from a real server', () => {
     const create = doc.paths['/api/v1/orders'].post;
     expect(create.requestBody.content['application/json'].example).toEqual({ service: 'tg', country: 'my' });
-    expect(create.responses['200'].content['application/json'].example.data).toMatchObject({ status: 'WAITING', service: 'tg', country: '7' });
+    expect(create.responses['200'].content['application/json'].example.data).toMatchObject({
+      status: 'WAITING',
+      service: 'tg',
+      country: '7',
+    });
     expect(doc.components.responses.Unauthorized.content['application/json'].example.code).toBe('AUTH_MISSING');
   });
 });
@@ -84,9 +143,39 @@ describe('the OpenAPI document', () => {
 describe('the response validator', () => {
   /** Routes that answer what their definition does not say. */
   const liars: Route[] = [
-    defineRoute({ method: 'GET', path: '/api/v1/teapot', operationId: 'getTeapot', auth: 'none', tag: 'system', summary: 'x', response: z.object({ tea: z.string() }), errors: [], handler: () => ({ status: 418, body: { ok: true, data: { tea: 'green' } } }) }),
-    defineRoute({ method: 'GET', path: '/api/v1/shape', operationId: 'getShape', auth: 'none', tag: 'system', summary: 'x', response: z.object({ tea: z.string() }), errors: [], handler: () => ok({ tea: 42 }) }),
-    defineRoute({ method: 'GET', path: '/api/v1/code', operationId: 'getCode', auth: 'none', tag: 'system', summary: 'x', response: z.object({}), errors: [], handler: () => ({ status: 400, body: { ok: false, code: 'BAD_SERVICE', message: 'x' } }) }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/teapot',
+      operationId: 'getTeapot',
+      auth: 'none',
+      tag: 'system',
+      summary: 'x',
+      response: z.object({ tea: z.string() }),
+      errors: [],
+      handler: () => ({ status: 418, body: { ok: true, data: { tea: 'green' } } }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/shape',
+      operationId: 'getShape',
+      auth: 'none',
+      tag: 'system',
+      summary: 'x',
+      response: z.object({ tea: z.string() }),
+      errors: [],
+      handler: () => ok({ tea: 42 }),
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/code',
+      operationId: 'getCode',
+      auth: 'none',
+      tag: 'system',
+      summary: 'x',
+      response: z.object({}),
+      errors: [],
+      handler: () => ({ status: 400, body: { ok: false, code: 'BAD_SERVICE', message: 'x' } }),
+    }),
   ];
 
   it('reports an undocumented status, a body that does not match, and an error code the operation does not list', async () => {

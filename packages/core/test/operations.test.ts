@@ -30,7 +30,15 @@ function samples(text: string): Map<string, number> {
 function recordingLogger(): Logger & { lines: Array<Record<string, unknown> & { level: string }> } {
   const lines: Array<Record<string, unknown> & { level: string }> = [];
   const at = (level: string) => (obj: Record<string, unknown>) => void lines.push({ ...obj, level });
-  const log = { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => log, isLevelEnabled: () => false };
+  const log = {
+    lines,
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => log,
+    isLevelEnabled: () => false,
+  };
   return log;
 }
 
@@ -68,7 +76,10 @@ describe('GET /metrics', () => {
     expect(m.has('process_resident_memory_bytes')).toBe(true);
     // Raw paths never become labels: an order id is not a route.
     expect(r.text).not.toContain(o.id);
-    for (const name of r.text.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]!)) {
+    for (const name of r.text
+      .split('\n')
+      .filter((l) => l.startsWith('# TYPE '))
+      .map((l) => l.split(' ')[2]!)) {
       expect(name).toMatch(/^(jiema_|process_|nodejs_)/);
       if (r.text.includes(`# TYPE ${name} counter`)) expect(name).toMatch(/_total$/);
     }
@@ -111,7 +122,11 @@ describe('GET /readyz', () => {
     expect(unknown.body.message).toContain('not been read yet');
 
     await s.engine.balance.refresh();
-    expect((await s.call('GET', '/readyz')).body.data).toMatchObject({ status: 'ready', checks: { upstreamBalance: 'ok' }, upstreamBalance: { amount: '50.00', minimum: 20 } });
+    expect((await s.call('GET', '/readyz')).body.data).toMatchObject({
+      status: 'ready',
+      checks: { upstreamBalance: 'ok' },
+      upstreamBalance: { amount: '50.00', minimum: 20 },
+    });
     balance = '12.5';
     await s.engine.balance.refresh();
     await s.engine.balance.refresh();

@@ -71,12 +71,14 @@ async function parked(t: TestServer, n = 1): Promise<void> {
 }
 
 describe('the event log', () => {
-  it('writes order.updated for every change and sms.received for an SMS, in the change\'s transaction', async () => {
+  it("writes order.updated for every change and sms.received for an SMS, in the change's transaction", async () => {
     s = await startServer();
     const u = s.user();
     const o = await buy(s, u.key);
     await sms(s, o.id);
-    const rows = s.engine.db.prepare<[string], { type: string; data: string }>('SELECT type, data FROM events WHERE order_id = ? ORDER BY seq').all(o.id);
+    const rows = s.engine.db
+      .prepare<[string], { type: string; data: string }>('SELECT type, data FROM events WHERE order_id = ? ORDER BY seq')
+      .all(o.id);
     expect(rows.map((r) => r.type)).toEqual(['order.updated', 'order.updated', 'sms.received']);
     expect(JSON.parse(rows.at(-1)!.data)).toMatchObject({ id: o.id, status: 'RECEIVED', smsCode: '482913' });
     // A change that rolls back leaves no event.
@@ -141,7 +143,7 @@ describe('long-poll', () => {
     expect(later.body.data.smsHistory).toHaveLength(1);
   });
 
-  it('refuses a bad wait or since, and keeps others\' orders hidden', async () => {
+  it("refuses a bad wait or since, and keeps others' orders hidden", async () => {
     s = await startServer();
     const u = s.user();
     const other = s.user();
@@ -153,9 +155,17 @@ describe('long-poll', () => {
 });
 
 /** Reads server-sent events until `n` have arrived; then closes the connection. */
-async function readEvents(url: string, key: string, n: number, lastEventId?: string): Promise<Array<{ id: string; event: string; data: any }>> {
+async function readEvents(
+  url: string,
+  key: string,
+  n: number,
+  lastEventId?: string,
+): Promise<Array<{ id: string; event: string; data: any }>> {
   const controller = new AbortController();
-  const res = await fetch(url, { headers: { authorization: `Bearer ${key}`, ...(lastEventId && { 'last-event-id': lastEventId }) }, signal: controller.signal });
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${key}`, ...(lastEventId && { 'last-event-id': lastEventId }) },
+    signal: controller.signal,
+  });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const out: Array<{ id: string; event: string; data: any }> = [];
@@ -232,15 +242,27 @@ describe('webhooks', () => {
     await sms(s, o.id);
     await hook.waitFor(1);
     const [d] = hook.got;
-    const verified = new StandardWebhook(secret).verify(d!.body, d!.headers as Record<string, string>) as { id: string; type: string; data: { id: string } };
+    const verified = new StandardWebhook(secret).verify(d!.body, d!.headers as Record<string, string>) as {
+      id: string;
+      type: string;
+      data: { id: string };
+    };
     expect(verified).toMatchObject({ type: 'sms.received', data: { id: o.id } });
     expect(d!.headers['webhook-id']).toBe(verified.id);
     const deliveries = await s.call('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key: u.key });
-    await expect.poll(async () => (await s!.call('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key: u.key })).body.data.items[0].state).toBe('delivered');
+    await expect
+      .poll(
+        async () => (await s!.call('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key: u.key })).body.data.items[0].state,
+      )
+      .toBe('delivered');
     expect(deliveries.body.data.items).toHaveLength(1);
 
     // Redelivery: the same event, the same webhook-id.
-    const again = await s.call('POST', `/api/v1/webhooks/${created.body.data.id}/deliveries/${deliveries.body.data.items[0].id}/redeliver`, { key: u.key });
+    const again = await s.call(
+      'POST',
+      `/api/v1/webhooks/${created.body.data.id}/deliveries/${deliveries.body.data.items[0].id}/redeliver`,
+      { key: u.key },
+    );
     expect(again.status).toBe(201);
     await hook.waitFor(2);
     expect(hook.got[1]!.headers['webhook-id']).toBe(verified.id);
@@ -287,18 +309,29 @@ describe('webhooks', () => {
     await hook.waitFor(1);
     const d = hook.got[0]!;
     expect(String(d.headers['webhook-signature']).split(' ')).toHaveLength(2);
-    for (const secret of [created.body.data.secret, rotated.body.data.secret]) new StandardWebhook(secret).verify(d.body, d.headers as Record<string, string>);
+    for (const secret of [created.body.data.secret, rotated.body.data.secret])
+      new StandardWebhook(secret).verify(d.body, d.headers as Record<string, string>);
   });
 
   it('refuses private and loopback receivers in production, and deletes endpoints', async () => {
     s = await startServer();
     const u = s.user();
-    for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://10.1.2.3/x', 'http://[::1]/x', 'http://169.254.169.254/latest', 'ftp://example.com/x']) {
+    for (const url of [
+      'http://127.0.0.1:9/hook',
+      'http://localhost/hook',
+      'http://10.1.2.3/x',
+      'http://[::1]/x',
+      'http://169.254.169.254/latest',
+      'ftp://example.com/x',
+    ]) {
       expectError(await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url } }), 400, 'BAD_REQUEST');
     }
     const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: 'https://example.com/hook' } });
     expect(created.status).toBe(201);
-    expect((await s.call('DELETE', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key })).body.data).toEqual({ id: created.body.data.id, deleted: true });
+    expect((await s.call('DELETE', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key })).body.data).toEqual({
+      id: created.body.data.id,
+      deleted: true,
+    });
     expectError(await s.call('GET', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key }), 404, 'NOT_FOUND');
   });
 });

@@ -27,7 +27,9 @@ describe('races', () => {
 
   it('never lets concurrent orders take the balance below zero; every refused one is INSUFFICIENT', async () => {
     const u = s.user(100); // 3 numbers at 32 cents fit, the 4th does not
-    const results = await Promise.all(Array.from({ length: 8 }, () => s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })),
+    );
     const ok = results.filter((r) => r.status === 200);
     const refused = results.filter((r) => r.status !== 200);
     expect(ok).toHaveLength(3);
@@ -46,7 +48,12 @@ describe('races', () => {
       Array.from({ length: 12 }, (_, i) => s.call('POST', '/api/v1/orders', { key: keys[i % 3]!, body: { service: 'tg', country: 6 } })),
     );
     const ids = created.map((r) => r.body.data.id as string);
-    await Promise.all(ids.flatMap((id, i) => [s.call('POST', `/api/v1/orders/${id}/cancel`, { key: keys[(i + 1) % 3]! }), s.call('GET', `/api/v1/orders/${id}`, { key: keys[i % 3]! })]));
+    await Promise.all(
+      ids.flatMap((id, i) => [
+        s.call('POST', `/api/v1/orders/${id}/cancel`, { key: keys[(i + 1) % 3]! }),
+        s.call('GET', `/api/v1/orders/${id}`, { key: keys[i % 3]! }),
+      ]),
+    );
     expect(s.engine.accounts.requireUser(u.id).balanceCents).toBe(5_000);
   });
 });

@@ -35,9 +35,15 @@ describe('admin order search', () => {
     const all = await s.admin('GET', '/admin/v1/orders');
     expect(all.status).toBe(200);
     expect(all.body.data.items.map((o: { id: string }) => o.id)).toEqual([a2.id, b1.id, a1.id]);
-    expect(all.body.data.items[0]).toMatchObject({ userId: alice.id, status: 'CANCELLED', activationId: expect.any(String), endReason: 'cancelled' });
+    expect(all.body.data.items[0]).toMatchObject({
+      userId: alice.id,
+      status: 'CANCELLED',
+      activationId: expect.any(String),
+      endReason: 'cancelled',
+    });
 
-    const ids = async (query: string) => ((await s.admin('GET', `/admin/v1/orders?${query}`)).body.data.items as Array<{ id: string }>).map((o) => o.id);
+    const ids = async (query: string) =>
+      ((await s.admin('GET', `/admin/v1/orders?${query}`)).body.data.items as Array<{ id: string }>).map((o) => o.id);
     expect(await ids(`userId=${alice.id}`)).toEqual([a2.id, a1.id]);
     expect(await ids('status=CANCELLED')).toEqual([a2.id]);
     expect(await ids(`phone=${encodeURIComponent(b1.phone)}`)).toEqual([b1.id]);
@@ -71,7 +77,9 @@ describe('admin order detail and refund', () => {
   it('shows one order with its activation id, ledger rows and history', async () => {
     const u = s.user(1_000);
     const o = await buy(u.key);
-    const activation = s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id;
+    const activation = s.engine.db
+      .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
+      .get(o.id)!.activation_id;
     s.upstream.deliverSms(activation, 'Your code is 424242');
     s.clock.advance(20 * 60_000);
     await s.engine.tick();
@@ -81,7 +89,9 @@ describe('admin order detail and refund', () => {
     expect(d.order).toMatchObject({ id: o.id, userId: u.id, activationId: activation, status: 'COMPLETED', smsCode: '424242' });
     expect(d.user.id).toBe(u.id);
     expect(d.ledger).toEqual([expect.objectContaining({ kind: 'order_debit', amountCents: `-${o.chargedCents}` })]);
-    expect(d.history.map((h: { event: string }) => h.event)).toEqual(expect.arrayContaining(['created', 'charged', 'sms_received', 'ended']));
+    expect(d.history.map((h: { event: string }) => h.event)).toEqual(
+      expect.arrayContaining(['created', 'charged', 'sms_received', 'ended']),
+    );
     expect(d.history[0].event).toBe('created');
     expect(d.history.at(-1).event).toBe('ended');
     expectError(await s.admin('GET', '/admin/v1/orders/ck_nothing'), 404, 'NOT_FOUND');
@@ -92,7 +102,9 @@ describe('admin order detail and refund', () => {
     const o = await buy(u.key);
     const live = await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: 'code never worked' });
     expectError(live, 400, 'BAD_STATUS');
-    const activation = s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id;
+    const activation = s.engine.db
+      .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
+      .get(o.id)!.activation_id;
     s.upstream.deliverSms(activation, 'Your code is 111222');
     s.clock.advance(20 * 60_000);
     await s.engine.tick();
@@ -101,7 +113,12 @@ describe('admin order detail and refund', () => {
     const before = s.engine.accounts.requireUser(u.id).balanceCents;
     const r = await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: 'ticket #812: the code was rejected by Telegram' });
     expect(r.status).toBe(200);
-    expect(r.body.data.entry).toMatchObject({ kind: 'refund', amountCents: o.chargedCents, orderId: o.id, reason: 'ticket #812: the code was rejected by Telegram' });
+    expect(r.body.data.entry).toMatchObject({
+      kind: 'refund',
+      amountCents: o.chargedCents,
+      orderId: o.id,
+      reason: 'ticket #812: the code was rejected by Telegram',
+    });
     expect(r.body.data.user.balanceCents).toBe(String(before + Number(o.chargedCents)));
     expectInvariants(s.engine);
     const again = await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: 'twice' });

@@ -16,7 +16,16 @@ export type { ClientHooks, RequestEvent, ResponseEvent, RetryEvent } from './htt
 export type { RequestOptions, WriteOptions } from './http/requester.js';
 export { DEFAULT_RETRY, backoffDelay, type RetrySettings } from './http/retry-policy.js';
 export type { FetchLike } from './http/transport.js';
-export { DOCUMENTED_LIMITS, RATE_CLASSES, RatePacer, type ClassLimit, type Permit, type PermitOutcome, type RateClass, type RatePacerOptions } from './pacing/rate-pacer.js';
+export {
+  DOCUMENTED_LIMITS,
+  RATE_CLASSES,
+  RatePacer,
+  type ClassLimit,
+  type Permit,
+  type PermitOutcome,
+  type RateClass,
+  type RatePacerOptions,
+} from './pacing/rate-pacer.js';
 export { systemClock, type Clock } from './ports/clock.js';
 export type { Random } from './ports/random.js';
 export type { AccountApi } from './resources/account-api.js';
@@ -24,5 +33,20 @@ export type { CountriesApi, PricesApi, ServicesApi } from './resources/catalogue
 export { OrderList } from './resources/order-list.js';
 export type { OrdersApi } from './resources/orders-api.js';
 export { DEFAULT_POLL_INTERVAL_MS, DEFAULT_WAIT_MS, LONG_POLL_SECONDS, type WaitForSmsOptions } from './resources/wait-for-sms.js';
-export type { Webhook, WebhookDelivery, WebhookDeliveryPage, WebhookEventType, WebhookWithSecret, WebhooksApi } from './resources/webhooks-api.js';
-export { JiemaWebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS, signWebhookPayload, verifyWebhook, type VerifyOptions, type WebhookEvent, type WebhookHeaders } from './webhooks/verify.js';
+export type {
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryPage,
+  WebhookEventType,
+  WebhookWithSecret,
+  WebhooksApi,
+} from './resources/webhooks-api.js';
+export {
+  JiemaWebhookVerificationError,
+  WEBHOOK_TOLERANCE_SECONDS,
+  signWebhookPayload,
+  verifyWebhook,
+  type VerifyOptions,
+  type WebhookEvent,
+  type WebhookHeaders,
+} from './webhooks/verify.js';

@@ -149,7 +149,13 @@ describe('the API key', () => {
     const events: unknown[] = [];
     const client = new JiemaClient({ apiKey: u.key, baseUrl: s.url, onRequest: (e) => events.push(e), onResponse: (e) => events.push(e) });
     await client.account.get();
-    const printed = [String(client), inspect(client, { depth: 10, showHidden: true }), JSON.stringify(client), inspect(client.orders, { depth: 10, showHidden: true }), JSON.stringify(events)];
+    const printed = [
+      String(client),
+      inspect(client, { depth: 10, showHidden: true }),
+      JSON.stringify(client),
+      inspect(client.orders, { depth: 10, showHidden: true }),
+      JSON.stringify(events),
+    ];
     for (const text of printed) expect(text).not.toContain(u.key);
     expect(String(client)).toContain(`jm_…${u.key.slice(-4)}`);
     expect(JSON.stringify(events)).toContain(`Bearer jm_…${u.key.slice(-4)}`);

@@ -55,8 +55,14 @@ describe('errors from core, by code', () => {
     const t = await start();
     const client = t.client(t.user().key);
     expect(await failure(client.orders.create({ service: 'tg', country: 187 }))).toBeInstanceOf(sdk.JiemaNoNumbersError);
-    expect(await failure(client.orders.create({ service: 'nope', country: 7 }))).toMatchObject({ code: 'BAD_SERVICE', constructor: sdk.JiemaBadServiceError });
-    expect(await failure(client.orders.create({ service: 'tg', country: 'nowhere' }))).toMatchObject({ code: 'BAD_COUNTRY', constructor: sdk.JiemaBadCountryError });
+    expect(await failure(client.orders.create({ service: 'nope', country: 7 }))).toMatchObject({
+      code: 'BAD_SERVICE',
+      constructor: sdk.JiemaBadServiceError,
+    });
+    expect(await failure(client.orders.create({ service: 'tg', country: 'nowhere' }))).toMatchObject({
+      code: 'BAD_COUNTRY',
+      constructor: sdk.JiemaBadCountryError,
+    });
     expect(await failure(client.prices.list({ service: 'nope' }))).toBeInstanceOf(sdk.JiemaBadServiceError);
   });
 
@@ -64,7 +70,11 @@ describe('errors from core, by code', () => {
     const t = await start();
     const client = t.client(t.user().key);
     const a = await client.orders.create({ service: 'tg', country: 7 });
-    expect(await failure(client.orders.nextSms(a.id))).toMatchObject({ code: 'BAD_STATUS', status: 400, constructor: sdk.JiemaBadStatusError });
+    expect(await failure(client.orders.nextSms(a.id))).toMatchObject({
+      code: 'BAD_STATUS',
+      status: 400,
+      constructor: sdk.JiemaBadStatusError,
+    });
     t.deliver(a.id, 'code 123456');
     await client.orders.get(a.id);
     expect(await failure(client.orders.cancel(a.id))).toMatchObject({ code: 'CODE_RECEIVED', constructor: sdk.JiemaCodeReceivedError });
@@ -77,7 +87,11 @@ describe('errors from core, by code', () => {
     const t = await start();
     const mine = t.client(t.user().key);
     const theirs = await t.client(t.user().key).orders.create({ service: 'tg', country: 7 });
-    expect(await failure(mine.orders.get('ck0000000000000000000000000'))).toMatchObject({ code: 'NOT_FOUND', status: 404, constructor: sdk.JiemaNotFoundError });
+    expect(await failure(mine.orders.get('ck0000000000000000000000000'))).toMatchObject({
+      code: 'NOT_FOUND',
+      status: 404,
+      constructor: sdk.JiemaNotFoundError,
+    });
     expect(await failure(mine.orders.get(theirs.id))).toBeInstanceOf(sdk.JiemaNotFoundError);
     expect(await failure(mine.orders.cancel(theirs.id))).toBeInstanceOf(sdk.JiemaNotFoundError);
   });
@@ -130,7 +144,12 @@ describe('rate limits from core', () => {
   it('does not wait out a Retry-After longer than maxRetryAfterMs; the caller gets the 429', async () => {
     const t = await start({ app: { rateLimits: { writePerMin: 1 } } });
     const retries: sdk.RetryEvent[] = [];
-    const client = t.client(t.user().key, { pacing: false, maxRetries: 3, retry: { maxRetryAfterMs: 5_000 }, onRetry: (e) => retries.push(e) });
+    const client = t.client(t.user().key, {
+      pacing: false,
+      maxRetries: 3,
+      retry: { maxRetryAfterMs: 5_000 },
+      onRetry: (e) => retries.push(e),
+    });
     await client.orders.create({ service: 'tg', country: 7 });
     expect(await failure(client.orders.create({ service: 'tg', country: 7 }))).toBeInstanceOf(sdk.JiemaRateLimitedError);
     expect(retries).toEqual([]);

@@ -32,7 +32,12 @@ export interface SeenRequest {
 
 const HOP_BY_HOP = new Set(['host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'content-encoding']);
 
-export const html502 = (): Fault => ({ kind: 'respond', status: 502, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>502 Bad Gateway</h1></body></html>' });
+export const html502 = (): Fault => ({
+  kind: 'respond',
+  status: 502,
+  headers: { 'content-type': 'text/html' },
+  body: '<html><body><h1>502 Bad Gateway</h1></body></html>',
+});
 export const envelope = (status: number, code: string, headers: Record<string, string> = {}): Fault => ({
   kind: 'respond',
   status,
@@ -79,7 +84,9 @@ export class FaultProxy {
   }
 
   private take(req: IncomingMessage): Fault | undefined {
-    const rule = this.rules.find((r) => r.left > 0 && (!r.method || r.method === req.method) && (!r.path || (req.url ?? '').startsWith(r.path)));
+    const rule = this.rules.find(
+      (r) => r.left > 0 && (!r.method || r.method === req.method) && (!r.path || (req.url ?? '').startsWith(r.path)),
+    );
     if (!rule) return undefined;
     rule.left -= 1;
     return rule.fault;
@@ -103,7 +110,11 @@ export class FaultProxy {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k) && typeof v === 'string') headers[k] = v;
-    const upstream = await fetch(this.target + (req.url ?? '/'), { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+    const upstream = await fetch(this.target + (req.url ?? '/'), {
+      method: req.method,
+      headers,
+      body: chunks.length ? Buffer.concat(chunks) : undefined,
+    });
     const text = await upstream.text();
     if (fault?.kind === 'reset-after-forward') return void req.socket.destroy();
     if (fault?.kind === 'hang-after-forward') return;

@@ -108,7 +108,9 @@ describe('reads under faults', () => {
 
   it('raises JiemaConnectionError when nothing listens, after its retries', async () => {
     const port = await freePort();
-    const err = (await rejectionOf(s.client(key, { baseUrl: `http://127.0.0.1:${port}`, onRetry: (e) => retries.push(e) }).account.get())) as sdk.JiemaConnectionError;
+    const err = (await rejectionOf(
+      s.client(key, { baseUrl: `http://127.0.0.1:${port}`, onRetry: (e) => retries.push(e) }).account.get(),
+    )) as sdk.JiemaConnectionError;
     expect(err).toBeInstanceOf(sdk.JiemaConnectionError);
     expect(err).toMatchObject({ code: 'CONNECTION_ERROR', status: undefined, mayHaveReachedServer: false });
     expect(retries).toHaveLength(2);
@@ -119,12 +121,20 @@ describe('waitForSms under faults', () => {
   it('keeps waiting through polls that fail, and resolves when the SMS comes', async () => {
     const c = client({ maxRetries: 0 });
     const order = await c.orders.create(BUY);
-    proxy.script({ method: 'GET', path: `${ORDERS}/`, fault: html502(), times: 2 }, { method: 'GET', path: `${ORDERS}/`, fault: { kind: 'reset' } });
+    proxy.script(
+      { method: 'GET', path: `${ORDERS}/`, fault: html502(), times: 2 },
+      { method: 'GET', path: `${ORDERS}/`, fault: { kind: 'reset' } },
+    );
     const waiting = c.orders.waitForSms(order.id, { intervalMs: 5 });
     await until(() => proxy.requests('GET', `${ORDERS}/`).length >= 4);
     s.deliver(order.id, 'code 424242');
     expect((await waiting).smsCode).toBe('424242');
-    expect(proxy.requests('GET', `${ORDERS}/`).slice(0, 3).map((r) => r.fault)).toEqual(['respond', 'respond', 'reset']);
+    expect(
+      proxy
+        .requests('GET', `${ORDERS}/`)
+        .slice(0, 3)
+        .map((r) => r.fault),
+    ).toEqual(['respond', 'respond', 'reset']);
   });
 });
 
@@ -194,7 +204,10 @@ describe('buys under faults: never twice', () => {
   it('retries a buy refused before sending (connection refused) even without an Idempotency-Key', async () => {
     const port = await freePort();
     let gate: Promise<unknown> = Promise.resolve();
-    const clock: sdk.Clock = { now: () => sdk.systemClock.now(), sleep: async (ms, signal) => (await gate, sdk.systemClock.sleep(ms, signal)) };
+    const clock: sdk.Clock = {
+      now: () => sdk.systemClock.now(),
+      sleep: async (ms, signal) => (await gate, sdk.systemClock.sleep(ms, signal)),
+    };
     const c = s.client(key, {
       baseUrl: `http://127.0.0.1:${port}`,
       idempotencyKeys: false,

@@ -52,7 +52,8 @@ function documentedErrors(): Map<string, number> {
         if (Number(status) < 400) continue;
         const res = r.$ref ? doc.components.responses[r.$ref.split('/').pop()!]! : r;
         const schema = JSON.stringify(res.content?.['application/json']?.schema ?? {});
-        for (const m of schema.matchAll(/"enum":(\[[^\]]*\])/g)) for (const code of JSON.parse(m[1]!) as string[]) out.set(code, Number(status));
+        for (const m of schema.matchAll(/"enum":(\[[^\]]*\])/g))
+          for (const code of JSON.parse(m[1]!) as string[]) out.set(code, Number(status));
       }
     }
   }
@@ -103,7 +104,13 @@ describe('the SDK and the served OpenAPI document', () => {
     const missing = [...documented.keys()].filter((c) => !(API_ERROR_CODES as readonly string[]).includes(c));
     expect(missing, 'documented error codes the SDK has no class for').toEqual([]);
     for (const [code, status] of documented) {
-      const e = errorFromResponse({ status, body: { ok: false, code, message: 'm' }, headers: new Headers(), requestId: undefined, retryAfterMs: undefined });
+      const e = errorFromResponse({
+        status,
+        body: { ok: false, code, message: 'm' },
+        headers: new Headers(),
+        requestId: undefined,
+        retryAfterMs: undefined,
+      });
       expect(e.constructor, code).not.toBe(JiemaError);
       expect(e.code).toBe(code);
       if (status >= 500) expect(e, code).toBeInstanceOf(JiemaServerError);
@@ -126,7 +133,9 @@ describe('the SDK and the served OpenAPI document', () => {
   }, 60_000);
 
   it('would notice a drift: a wrong pair fails the same check', () => {
-    const errors = typeErrors(`const wrong: Same<sdk.Order, S['OrderStatusResult']> = true; void wrong;\nconst extra: Same<sdk.Account & { more?: string }, S['Account']> = true; void extra;`);
+    const errors = typeErrors(
+      `const wrong: Same<sdk.Order, S['OrderStatusResult']> = true; void wrong;\nconst extra: Same<sdk.Account & { more?: string }, S['Account']> = true; void extra;`,
+    );
     expect(errors.length).toBe(2);
   }, 60_000);
 });

@@ -22,7 +22,11 @@ async function waitersOnThreeOrders(pacing: boolean) {
   const t = await start({ clock, app: { rateLimits: { pollPerMin: 12 } } });
   const { statuses, onResponse } = recorder();
   const c = t.client(t.user(1_000).key, { clock, pacing, onResponse });
-  const orders = [await c.orders.create({ service: 'tg', country: 7 }), await c.orders.create({ service: 'tg', country: 6 }), await c.orders.create({ service: 'wa', country: 7 })];
+  const orders = [
+    await c.orders.create({ service: 'tg', country: 7 }),
+    await c.orders.create({ service: 'tg', country: 6 }),
+    await c.orders.create({ service: 'wa', country: 7 }),
+  ];
   const waiters = orders.map((o) => c.orders.waitForSms(o.id, { intervalMs: 3_000, timeoutMs: 60 * 60_000, longPoll: false }));
   await until(() => statuses.filter((x) => x.path.startsWith('/orders/')).length >= 30);
   for (const o of orders) t.upstream.deliverSms(t.activationOf(o.id), `sms for ${o.id}`);

@@ -24,25 +24,39 @@ const REPORT = `({ names: Object.keys(m).sort(), client: String(new m.JiemaClien
 
 beforeAll(() => {
   if (!existsSync(join(dist, 'cjs', 'index.js')) || !existsSync(join(dist, 'esm', 'index.js'))) {
-    throw new Error('packages/sdk is not built: run `npx tsc -b packages/sdk packages/sdk/tsconfig.cjs.json && node packages/sdk/scripts/write-cjs-package.mjs`.');
+    throw new Error(
+      'packages/sdk is not built: run `npx tsc -b packages/sdk packages/sdk/tsconfig.cjs.json && node packages/sdk/scripts/write-cjs-package.mjs`.',
+    );
   }
 });
 
 describe('the built package', () => {
   it('loads the CommonJS build with require() of its absolute path', async () => {
-    const out = await node(['-e', `const m = require(${JSON.stringify(join(dist, 'cjs', 'index.js'))}); console.log(JSON.stringify(${REPORT}))`]);
+    const out = await node([
+      '-e',
+      `const m = require(${JSON.stringify(join(dist, 'cjs', 'index.js'))}); console.log(JSON.stringify(${REPORT}))`,
+    ]);
     expect(out.names).toContain('JiemaClient');
     expect(out.client).toBe('JiemaClient(https://jiema.my/api/v1, key jm_…cdef)');
     expect(out.isError).toBe(true);
   });
 
   it('resolves require and import of @jiema/sdk to the two builds, exposing the same names', async () => {
-    const cjs = await node(['-e', `const m = require('@jiema/sdk'); console.log(JSON.stringify({ file: require.resolve('@jiema/sdk'), ...${REPORT} }))`]);
-    const esm = await node(['--input-type=module', '-e', `import * as m from '@jiema/sdk'; console.log(JSON.stringify({ file: import.meta.resolve('@jiema/sdk'), ...${REPORT} }))`]);
+    const cjs = await node([
+      '-e',
+      `const m = require('@jiema/sdk'); console.log(JSON.stringify({ file: require.resolve('@jiema/sdk'), ...${REPORT} }))`,
+    ]);
+    const esm = await node([
+      '--input-type=module',
+      '-e',
+      `import * as m from '@jiema/sdk'; console.log(JSON.stringify({ file: import.meta.resolve('@jiema/sdk'), ...${REPORT} }))`,
+    ]);
     expect(cjs.file).toBe(join(dist, 'cjs', 'index.js'));
     expect(esm.file).toBe(`file://${join(dist, 'esm', 'index.js')}`);
     expect(cjs.names).toEqual(esm.names);
-    expect(esm.names).toEqual(expect.arrayContaining(['JiemaClient', 'JiemaError', 'JiemaOutcomeUnknownError', 'JiemaRateLimitedError', 'RatePacer', 'OrderList']));
+    expect(esm.names).toEqual(
+      expect.arrayContaining(['JiemaClient', 'JiemaError', 'JiemaOutcomeUnknownError', 'JiemaRateLimitedError', 'RatePacer', 'OrderList']),
+    );
     expect(cjs.client).toBe(esm.client);
   });
 

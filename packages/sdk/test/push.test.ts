@@ -74,7 +74,11 @@ describe('waitForSms', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const seen: RequestEvent[] = [];
-      const plain = new JiemaClient({ apiKey, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, onRequest: (e: RequestEvent) => seen.push(e) });
+      const plain = new JiemaClient({
+        apiKey,
+        baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+        onRequest: (e: RequestEvent) => seen.push(e),
+      });
       const waiting = plain.orders.waitForSms(order.id, { intervalMs: 20 });
       while (seen.length < 3) await new Promise((r) => setTimeout(r, 5));
       await sim.deliverSms(order.id, 'Telegram code: 31337');
@@ -145,7 +149,11 @@ describe('client.webhooks', () => {
     expect(() => client.webhooks.verify(body.replace('ck1', 'ck2'), headers, secret)).toThrow(JiemaWebhookVerificationError);
     expect(() => client.webhooks.verify(body, headers, 'whsec_' + Buffer.from('another key').toString('base64'))).toThrow(/No signature/);
     const old = new Date(now.getTime() - 6 * 60_000);
-    const oldHeaders = { 'webhook-id': 'evt1', 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': lib.sign('evt1', old, body) };
+    const oldHeaders = {
+      'webhook-id': 'evt1',
+      'webhook-timestamp': String(Math.floor(old.getTime() / 1000)),
+      'webhook-signature': lib.sign('evt1', old, body),
+    };
     expect(() => client.webhooks.verify(body, oldHeaders, secret)).toThrow(/old/);
     // The library agrees on both refusals.
     expect(() => lib.verify(body, oldHeaders)).toThrow();

@@ -43,7 +43,9 @@ it('runs the README example end to end: two codes on one number, charged once', 
   const file = join(tmp, 'verify.mjs');
   const esmEntry = join(pkgDir, 'dist', 'esm', 'index.js');
   writeFileSync(file, readmeExample().replace("from '@jiema/sdk'", `from ${JSON.stringify(esmEntry)}`));
-  const { stdout } = await promisify(execFile)(process.execPath, [file], { env: { ...process.env, JIEMA_API_KEY: u.key, JIEMA_BASE_URL: t.url } });
+  const { stdout } = await promisify(execFile)(process.execPath, [file], {
+    env: { ...process.env, JIEMA_API_KEY: u.key, JIEMA_BASE_URL: t.url },
+  });
   const codes = [...stdout.matchAll(/(first|second) code: (\d+)/g)].map((m) => m[2]);
   expect(stdout).toContain('balance: 1000 cents');
   expect(codes).toHaveLength(2);

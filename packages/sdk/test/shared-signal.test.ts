@@ -51,7 +51,10 @@ describe('one AbortSignal shared by many concurrent calls', () => {
 
   it('keeps a limit the caller set on the signal', async () => {
     // getMaxListeners(EventTarget) exists since Node 19.9; @types/node 20 lacks it.
-    const { getMaxListeners, setMaxListeners } = (await import('node:events')) as unknown as { getMaxListeners(t: EventTarget): number; setMaxListeners(n: number, t: EventTarget): void };
+    const { getMaxListeners, setMaxListeners } = (await import('node:events')) as unknown as {
+      getMaxListeners(t: EventTarget): number;
+      setMaxListeners(n: number, t: EventTarget): void;
+    };
     const controller = new AbortController();
     setMaxListeners(50, controller.signal);
     await s.client(s.user(1_000).key).account.get({ signal: controller.signal });

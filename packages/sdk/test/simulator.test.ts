@@ -104,7 +104,12 @@ describe('JiemaClient against the simulator', () => {
 
   it('raises the error class of every refusal the API answers', async () => {
     // More than the 10 writes a minute the pacer would otherwise hold back (it would wait a real minute).
-    client = new JiemaClient({ apiKey: sim.createUser({ balanceCents: 1_000 }).apiKey, baseUrl: sim.url, pacing: false, retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    client = new JiemaClient({
+      apiKey: sim.createUser({ balanceCents: 1_000 }).apiKey,
+      baseUrl: sim.url,
+      pacing: false,
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
     const order = await client.orders.create({ service: 'tg', country: 7 });
     await sim.deliverSms(order.id);
     const cases: Array<[() => Promise<unknown>, new (...args: never[]) => Error, string]> = [
@@ -130,7 +135,9 @@ describe('JiemaClient against the simulator', () => {
     expect(await rejection(poorClient.orders.create({ service: 'tg', country: 7 }))).toBeInstanceOf(JiemaInsufficientBalanceError);
 
     await client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'same-key' });
-    expect(await rejection(client.orders.create({ service: 'tg', country: 6 }, { idempotencyKey: 'same-key' }))).toBeInstanceOf(JiemaIdempotencyMismatchError);
+    expect(await rejection(client.orders.create({ service: 'tg', country: 6 }, { idempotencyKey: 'same-key' }))).toBeInstanceOf(
+      JiemaIdempotencyMismatchError,
+    );
 
     sim.faults.arm({ kind: 'error', error: 'UNAVAILABLE', method: 'buy', count: 10 });
     const outage = await rejection(client.orders.create({ service: 'tg', country: 7 }, { maxRetries: 0 }));
@@ -156,7 +163,11 @@ describe('JiemaClient against the simulator', () => {
     sim.faults.arm({ kind: 'latency', latencyMs: 1_000, method: 'getCatalogue', count: 1 });
     expect(await rejection(client.services.list({ timeoutMs: 100, maxRetries: 0 }))).toBeInstanceOf(JiemaTimeoutError);
 
-    const nowhere = new JiemaClient({ apiKey: 'jm_sGjYcuoJDAHYbTjMgnK0q8Dwt998hBjTFnKAN0rTY3b', baseUrl: 'http://127.0.0.1:1', maxRetries: 0 });
+    const nowhere = new JiemaClient({
+      apiKey: 'jm_sGjYcuoJDAHYbTjMgnK0q8Dwt998hBjTFnKAN0rTY3b',
+      baseUrl: 'http://127.0.0.1:1',
+      maxRetries: 0,
+    });
     expect(await rejection(nowhere.account.get())).toBeInstanceOf(JiemaConnectionError);
   });
 });

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-const range = z.strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) }).refine((r) => r.max >= r.min, 'max must be at least min');
+const range = z
+  .strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) })
+  .refine((r) => r.max >= r.min, 'max must be at least min');
 
 export const BehaviourSchema = z.strictObject({
   /** Delay from purchase to the first SMS. */
@@ -25,7 +27,11 @@ export const BehaviourSchema = z.strictObject({
   /** Cancels inside this hold are denied with EARLY_CANCEL_DENIED. */
   earlyCancelHoldMs: z.number().int().min(0).default(120_000),
   /** The upstream closes an activation this long after purchase. */
-  lifetimeMs: z.number().int().min(1_000).default(20 * 60_000),
+  lifetimeMs: z
+    .number()
+    .int()
+    .min(1_000)
+    .default(20 * 60_000),
 });
 
 export type Behaviour = z.output<typeof BehaviourSchema>;
@@ -71,7 +77,13 @@ export type BehaviourPreset = (typeof BEHAVIOUR_PRESETS)[number];
 
 const NOTHING_FAILS = { duplicateSmsProbability: 0, lateSmsProbability: 0, banProbability: 0 } as const;
 const PRESET_DEFAULTS: Record<BehaviourPreset, BehaviourInput> = {
-  ideal: { smsDelayMs: { min: 5_000, max: 40_000 }, noSmsProbability: 0, nextSmsDelayMs: { min: 5_000, max: 40_000 }, noNextSmsProbability: 0, ...NOTHING_FAILS },
+  ideal: {
+    smsDelayMs: { min: 5_000, max: 40_000 },
+    noSmsProbability: 0,
+    nextSmsDelayMs: { min: 5_000, max: 40_000 },
+    noNextSmsProbability: 0,
+    ...NOTHING_FAILS,
+  },
   realistic: {},
   scripted: { noSmsProbability: 1, noNextSmsProbability: 1, ...NOTHING_FAILS },
 };
@@ -102,7 +114,10 @@ export const BehaviourSpecSchema = z.union([
 export type BehaviourSpec = z.input<typeof BehaviourSpecSchema>;
 
 /** The full config for a preset's name or a spec (throws a readable error for an unknown name). */
-export function resolveBehaviour(spec: BehaviourSpec | BehaviourConfigInput | undefined, fallback: BehaviourPreset = 'realistic'): BehaviourConfig {
+export function resolveBehaviour(
+  spec: BehaviourSpec | BehaviourConfigInput | undefined,
+  fallback: BehaviourPreset = 'realistic',
+): BehaviourConfig {
   if (spec === undefined) return BehaviourConfigSchema.parse({ default: PRESET_DEFAULTS[fallback] });
   if (typeof spec === 'string') {
     if (!(BEHAVIOUR_PRESETS as readonly string[]).includes(spec)) {

@@ -30,7 +30,15 @@ export function simulatorConsoleRoutes(w: World): Route[] {
         const entry = engine.money.adjust({ userId, kind: 'topup', amountCents, reason: 'simulated top-up (console)' });
         return ok({
           balanceCents: String(entry.balanceAfterCents),
-          entry: { id: entry.id, kind: entry.kind, amountCents: String(entry.amountCents), balanceAfterCents: String(entry.balanceAfterCents), orderId: entry.orderId, reason: entry.reason, createdAt: new Date(entry.createdAt).toISOString() },
+          entry: {
+            id: entry.id,
+            kind: entry.kind,
+            amountCents: String(entry.amountCents),
+            balanceAfterCents: String(entry.balanceAfterCents),
+            orderId: entry.orderId,
+            reason: entry.reason,
+            createdAt: new Date(entry.createdAt).toISOString(),
+          },
         });
       },
     }),

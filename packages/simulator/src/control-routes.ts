@@ -10,15 +10,29 @@ import { BehaviourSpecSchema, resolveBehaviour } from './behaviour.js';
 import type { SimulatorControl } from './simulator.js';
 import { setStock, type World } from './world.js';
 
-const clockView = (w: World) => ({ now: new Date(w.clock.now()).toISOString(), nowMs: w.clock.now(), mode: w.clock.mode, speed: w.clock.speed });
+const clockView = (w: World) => ({
+  now: new Date(w.clock.now()).toISOString(),
+  nowMs: w.clock.now(),
+  mode: w.clock.mode,
+  speed: w.clock.speed,
+});
 
 const CreateUserBody = z.strictObject({
   balanceCents: z.union([z.number().int().min(0), z.string().regex(/^\d{1,15}$/)]).optional(),
   displayName: z.string().min(1).max(64).optional(),
-  lang: z.string().regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/).optional(),
+  lang: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/)
+    .optional(),
 });
 const SmsBody = z.strictObject({ body: z.string().min(1).max(2_000).optional() });
-const AdvanceBody = z.strictObject({ ms: z.number().int().min(0).max(366 * 24 * 60 * 60_000) });
+const AdvanceBody = z.strictObject({
+  ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(366 * 24 * 60 * 60_000),
+});
 const StockBody = z.strictObject({
   service: z.string().min(1).max(64),
   country: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
@@ -44,7 +58,11 @@ const ResetBody = z.strictObject({
   seed: z.number().int().optional().describe("The new world's seed (default: the server's)"),
   behaviour: BehaviourSpecSchema.optional().describe("The new world's behaviour: a preset's name or a config (default: the server's)"),
   rateLimits: RateLimitsBody.optional().describe("The new world's API rate limits (default: the server's)"),
-  upstreamBalance: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/).optional().describe("The reseller's balance at the new fake upstream"),
+  upstreamBalance: z
+    .string()
+    .regex(/^\d{1,12}(\.\d{1,6})?$/)
+    .optional()
+    .describe("The reseller's balance at the new fake upstream"),
 });
 const BehaviourView = z.object({ default: z.record(z.string(), z.unknown()), overrides: z.array(z.record(z.string(), z.unknown())) });
 
@@ -52,7 +70,8 @@ const anything = z.record(z.string(), z.unknown());
 const errors = ['AUTH_MISSING', 'AUTH_INVALID', 'BAD_REQUEST'] as const;
 
 export function controlRoutes(control: SimulatorControl, w: World): Route[] {
-  const sim = (route: Omit<Parameters<typeof defineRoute>[0], 'auth' | 'tag'>): Route => defineRoute({ ...route, auth: 'admin', tag: 'simulator' });
+  const sim = (route: Omit<Parameters<typeof defineRoute>[0], 'auth' | 'tag'>): Route =>
+    defineRoute({ ...route, auth: 'admin', tag: 'simulator' });
   let document: Record<string, unknown> | undefined;
   const routes: Route[] = [
     defineRoute({
@@ -64,9 +83,16 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       summary: 'This document: the OpenAPI 3.1 description of the control API',
       description: 'The jiema API has its own document at `/api/v1/openapi.json`.',
       enveloped: false,
-      response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
+      response: z.looseObject({
+        openapi: z.literal('3.1.0'),
+        info: z.looseObject({ title: z.string(), version: z.string() }),
+        paths: z.record(z.string(), z.unknown()),
+      }),
       errors: [],
-      handler: () => ({ status: 200, body: (document ??= buildOpenApi(routes, { version: '0.1.0', kind: 'simulator', examples: CONTROL_EXAMPLES })) }),
+      handler: () => ({
+        status: 200,
+        body: (document ??= buildOpenApi(routes, { version: '0.1.0', kind: 'simulator', examples: CONTROL_EXAMPLES })),
+      }),
     }),
     sim({
       method: 'POST',
@@ -78,7 +104,11 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       errors: [...errors],
       handler: (ctx) => {
         const b = parseInput(CreateUserBody, ctx.body ?? {}, 'the request body');
-        const user = w.engine.accounts.createUser({ balanceCents: b.balanceCents === undefined ? 1_000 : Number(b.balanceCents), displayName: b.displayName, lang: b.lang });
+        const user = w.engine.accounts.createUser({
+          balanceCents: b.balanceCents === undefined ? 1_000 : Number(b.balanceCents),
+          displayName: b.displayName,
+          lang: b.lang,
+        });
         const { apiKey } = w.engine.accounts.createKey(user.id, 'simulator');
         w.log.record('user.created', { userId: user.id });
         return ok({ id: user.id, apiKey });
@@ -104,7 +134,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       method: 'POST',
       path: '/_sim/v1/activations/:id/sms',
       operationId: 'simDeliverActivationSms',
-      summary: "Deliver an SMS to a fake-upstream activation now (for clients of the protocol facades, which have no jiema order)",
+      summary: 'Deliver an SMS to a fake-upstream activation now (for clients of the protocol facades, which have no jiema order)',
       request: { body: SmsBody },
       response: z.object({ activationId: z.string(), body: z.string(), code: z.string().nullable() }),
       errors: [...errors, 'NOT_FOUND', 'BAD_STATUS'],
@@ -155,7 +185,10 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
         const service = w.engine.catalogue.resolveService(view, b.service);
         const country = w.engine.catalogue.resolveCountry(view, b.country);
         if (w.upstream.offerCost(service.code, country.id) === undefined) {
-          throw new AppError('NO_NUMBERS', `The catalogue has no ${service.code} offer in country ${country.id}; stock can only be set for listed offers.`);
+          throw new AppError(
+            'NO_NUMBERS',
+            `The catalogue has no ${service.code} offer in country ${country.id}; stock can only be set for listed offers.`,
+          );
         }
         setStock(w, service.code, country.id, b.count);
         return ok({ service: service.code, country: country.id, count: b.count });
@@ -269,9 +302,10 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       method: 'POST',
       path: '/_sim/v1/reset',
       operationId: 'simReset',
-      summary: 'Start over: empty database, fresh upstream, clock back to its start; optionally with another seed, behaviour, rate limits or upstream balance',
+      summary:
+        'Start over: empty database, fresh upstream, clock back to its start; optionally with another seed, behaviour, rate limits or upstream balance',
       description:
-        'Without a body the new world has the server\'s start options. Fields in the body apply to this new world only: the next plain reset goes back to the start options. `jiema replay --target` resets this way before each scenario file.',
+        "Without a body the new world has the server's start options. Fields in the body apply to this new world only: the next plain reset goes back to the start options. `jiema replay --target` resets this way before each scenario file.",
       request: { body: ResetBody },
       response: z.object({ reset: z.boolean(), seed: z.number().optional() }),
       errors: [...errors],
@@ -300,7 +334,7 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       path: '/_sim/v1/behaviour',
       operationId: 'simSetBehaviour',
       summary: 'Change how the fake upstream behaves: a preset (ideal, realistic, scripted) with optional fields laid over it',
-      description: 'Numbers bought from now on follow it; numbers already sold keep theirs. A reset goes back to the server\'s behaviour.',
+      description: "Numbers bought from now on follow it; numbers already sold keep theirs. A reset goes back to the server's behaviour.",
       request: { body: BehaviourBody },
       response: BehaviourView,
       errors: [...errors],

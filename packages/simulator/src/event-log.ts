@@ -64,7 +64,9 @@ export class EventLog {
 
   list(options: { since?: number; type?: string; limit?: number } = {}): SimEvent[] {
     const since = options.since ?? 0;
-    const out = this.events.filter((e) => e.seq > since && (!options.type || e.type === options.type || e.type.startsWith(`${options.type}.`)));
+    const out = this.events.filter(
+      (e) => e.seq > since && (!options.type || e.type === options.type || e.type.startsWith(`${options.type}.`)),
+    );
     return options.limit ? out.slice(0, options.limit) : out;
   }
 

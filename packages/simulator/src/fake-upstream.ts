@@ -150,7 +150,17 @@ export class FakeUpstream implements Upstream {
    * restarted server's open orders carry on: their SMS so far, and a new SMS scheduled for those
    * still waiting.
    */
-  adopt(orders: Array<{ activationId: string; phone: string; service: string; country: number; createdAt: number; status: string; smsHistory: Array<{ key: string; body: string; code: string | null; receivedAt: number }> }>): number {
+  adopt(
+    orders: Array<{
+      activationId: string;
+      phone: string;
+      service: string;
+      country: number;
+      createdAt: number;
+      status: string;
+      smsHistory: Array<{ key: string; body: string; code: string | null; receivedAt: number }>;
+    }>,
+  ): number {
     let adopted = 0;
     for (const o of orders) {
       if (this.activations.has(o.activationId)) continue;
@@ -201,7 +211,12 @@ export class FakeUpstream implements Upstream {
     return this.guard({ method: 'getCatalogue' }, () => ({
       countries: this.o.fixture.countries.map((c) => ({ id: c.id, name: c.name })),
       services: this.o.fixture.services.map((s) => ({ code: s.code, name: s.name })),
-      offers: this.o.fixture.offers.map((x) => ({ service: x.service, country: x.country, cost: x.cost, count: this.stock.get(`${x.service}/${x.country}`) ?? 0 })),
+      offers: this.o.fixture.offers.map((x) => ({
+        service: x.service,
+        country: x.country,
+        cost: x.cost,
+        count: this.stock.get(`${x.service}/${x.country}`) ?? 0,
+      })),
     }));
   }
 
@@ -211,8 +226,10 @@ export class FakeUpstream implements Upstream {
 
   buy(request: { service: string; country: number }): Promise<Activation> {
     return this.guard({ method: 'buy', service: request.service, country: request.country }, () => {
-      if (!this.services.has(request.service)) throw new UpstreamError('BAD_SERVICE', `unknown service ${request.service}`, { raw: 'BAD_SERVICE' });
-      if (!this.countries.has(request.country)) throw new UpstreamError('BAD_COUNTRY', `unknown country ${request.country}`, { raw: 'BAD_COUNTRY' });
+      if (!this.services.has(request.service))
+        throw new UpstreamError('BAD_SERVICE', `unknown service ${request.service}`, { raw: 'BAD_SERVICE' });
+      if (!this.countries.has(request.country))
+        throw new UpstreamError('BAD_COUNTRY', `unknown country ${request.country}`, { raw: 'BAD_COUNTRY' });
       const key = `${request.service}/${request.country}`;
       const cost = this.offerCost(request.service, request.country);
       const left = this.stock.get(key) ?? 0;
@@ -272,7 +289,8 @@ export class FakeUpstream implements Upstream {
       if (a.state === 'CLOSED') throw new UpstreamError('NO_ACTIVATION', 'already closed', { raw: 'NO_ACTIVATION' });
       if (a.messages.length > 0) throw new UpstreamError('CODE_RECEIVED', 'an SMS already arrived; finish instead', { raw: 'BAD_STATUS' });
       const heldFor = a.startedAt + a.behaviour.earlyCancelHoldMs - this.o.clock.now();
-      if (heldFor > 0) throw new UpstreamError('EARLY_CANCEL_DENIED', 'too early to cancel', { raw: 'EARLY_CANCEL_DENIED', retryAfterMs: heldFor });
+      if (heldFor > 0)
+        throw new UpstreamError('EARLY_CANCEL_DENIED', 'too early to cancel', { raw: 'EARLY_CANCEL_DENIED', retryAfterMs: heldFor });
       this.close(a, 'cancelled', true);
     });
   }
@@ -334,7 +352,8 @@ export class FakeUpstream implements Upstream {
   /** Applies the lifetime lazily: an activation past it is closed (refunded when it had no SMS). */
   private live(id: string): SimActivation | undefined {
     const a = this.activations.get(id);
-    if (a && a.state !== 'CLOSED' && this.o.clock.now() >= a.startedAt + a.behaviour.lifetimeMs) this.close(a, 'expired', a.messages.length === 0);
+    if (a && a.state !== 'CLOSED' && this.o.clock.now() >= a.startedAt + a.behaviour.lifetimeMs)
+      this.close(a, 'expired', a.messages.length === 0);
     return a;
   }
 
@@ -346,7 +365,13 @@ export class FakeUpstream implements Upstream {
 
   private async guard<T>(call: CallContext, run: () => T): Promise<T> {
     const fault = this.o.faults.take(call);
-    const record = (outcome: string) => this.o.log.record('upstream.call', { method: call.method, ...(call.service && { service: call.service }), ...(call.country !== undefined && { country: call.country }), outcome });
+    const record = (outcome: string) =>
+      this.o.log.record('upstream.call', {
+        method: call.method,
+        ...(call.service && { service: call.service }),
+        ...(call.country !== undefined && { country: call.country }),
+        outcome,
+      });
     if (fault) {
       this.o.log.record('fault.fired', { faultId: fault.id, kind: fault.kind, method: call.method });
       if (fault.latencyMs) await sleep(fault.latencyMs);
@@ -360,7 +385,12 @@ export class FakeUpstream implements Upstream {
       }
       if (fault.kind === 'garbage') {
         record('fault:garbage');
-        throw new SimFaultError(fault, 'PROTOCOL', 'the upstream answered something unreadable', '<html><body><h1>502 Bad Gateway</h1></body></html>');
+        throw new SimFaultError(
+          fault,
+          'PROTOCOL',
+          'the upstream answered something unreadable',
+          '<html><body><h1>502 Bad Gateway</h1></body></html>',
+        );
       }
       if (fault.kind === 'timeout') {
         if (fault.afterSuccess) {

@@ -7,7 +7,16 @@
 import { z } from 'zod';
 import { UPSTREAM_ERROR_KINDS, type Rng } from '@jiema/core';
 
-export const UPSTREAM_METHODS = ['getCatalogue', 'getBalance', 'buy', 'getStatus', 'requestNextSms', 'finish', 'cancel', 'listActive'] as const;
+export const UPSTREAM_METHODS = [
+  'getCatalogue',
+  'getBalance',
+  'buy',
+  'getStatus',
+  'requestNextSms',
+  'finish',
+  'cancel',
+  'listActive',
+] as const;
 export type UpstreamMethod = (typeof UPSTREAM_METHODS)[number];
 
 export const FaultSpecSchema = z
@@ -19,7 +28,11 @@ export const FaultSpecSchema = z
     country: z.number().int().nonnegative().optional(),
     latencyMs: z.number().int().min(0).max(120_000).optional().describe('For "latency" and "timeout": real milliseconds to wait first'),
     afterSuccess: z.boolean().default(false).describe('For "timeout": the call takes effect, only its answer is lost'),
-    body: z.string().max(65_536).optional().describe('For "reply": the exact body the protocol facades answer (in-process: an unreadable reply)'),
+    body: z
+      .string()
+      .max(65_536)
+      .optional()
+      .describe('For "reply": the exact body the protocol facades answer (in-process: an unreadable reply)'),
     status: z.number().int().min(100).max(599).default(200).describe('For "reply": the HTTP status'),
     contentType: z.string().max(100).default('text/plain').describe('For "reply": the Content-Type'),
     count: z.number().int().min(1).max(1_000_000).optional().describe('Fires on the next N matching calls'),

@@ -118,7 +118,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clockSpec = typeof options.clock === 'string' ? parseClockSpec(options.clock) : (options.clock ?? { mode: 'real' });
   const adminToken = options.adminToken ?? `jma_sim_${randomBytes(16).toString('hex')}`;
   const upstreamApiKey = options.upstreamApiKey ?? `sim_${randomBytes(16).toString('hex')}`;
-  const facade = { mode: options.facadeMode ?? ('always200') };
+  const facade = { mode: options.facadeMode ?? 'always200' };
   const facadeGuard = new FacadeGuard(upstreamApiKey);
   let queue: Promise<unknown> = Promise.resolve();
   /** Serialises clock work: advances, pumps and resets never interleave. */
@@ -181,7 +181,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     throw new Error('the simulator did not settle: something stays due forever');
   };
 
-   
   let world: World;
   const control = {
     get world() {
@@ -210,7 +209,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       world.upstream.setBehaviour(resolveBehaviour(spec));
     },
     deliverSms: async (orderId: string, body?: string) => {
-      const order = world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId);
+      const order = world.engine.db
+        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
+        .get(orderId);
       if (!order) return undefined;
       const sms = world.upstream.deliverSms(order.activation_id, body);
       if (sms) await world.engine.orders.syncActivation(order.activation_id);
@@ -318,5 +319,8 @@ export type SimulatorControl = {
   advance(ms: number): Promise<{ now: number }>;
   reset(fresh?: ResetOptions): Promise<void>;
   setBehaviour(spec: BehaviourSpec | BehaviourConfigInput): void;
-  deliverSms(orderId: string, body?: string): Promise<{ orderId: string; activationId: string; body: string; code: string | null } | null | undefined>;
+  deliverSms(
+    orderId: string,
+    body?: string,
+  ): Promise<{ orderId: string; activationId: string; body: string; code: string | null } | null | undefined>;
 };

@@ -114,7 +114,14 @@ export function createWorld(options: WorldOptions): World {
     observe: ({ method, path, status, ms, key }) => {
       log.record('api.request', { method, path, status }, { ms, key });
     },
-    ...(options.console && { console: { ...options.console, mode: 'simulator' as const, developerFeed: (listener) => log.subscribe(listener), clockSpeed: () => (clock.mode === 'manual' ? 0 : clock.speed) } }),
+    ...(options.console && {
+      console: {
+        ...options.console,
+        mode: 'simulator' as const,
+        developerFeed: (listener) => log.subscribe(listener),
+        clockSpeed: () => (clock.mode === 'manual' ? 0 : clock.speed),
+      },
+    }),
   });
   return world;
 }
@@ -140,7 +147,10 @@ function maxActivationId(db: Db): number {
  */
 function adoptOpenActivations(engine: Engine, upstream: FakeUpstream): void {
   const rows = engine.db
-    .prepare<[], { activation_id: string; phone: string; service: string; country: number; created_at: number; status: string; sms_history: string }>(
+    .prepare<
+      [],
+      { activation_id: string; phone: string; service: string; country: number; created_at: number; status: string; sms_history: string }
+    >(
       `SELECT activation_id, phone, service, country, created_at, status, sms_history FROM orders
         WHERE status IN ('WAITING', 'RECEIVED')
            OR activation_id IN (SELECT activation_id FROM outbox WHERE done_at IS NULL)`,
@@ -186,7 +196,9 @@ export function setStock(world: World, service: string, country: number, count: 
  */
 function recordOrderTransitions(engine: Engine, log: EventLog): void {
   const known = new Map<string, string>();
-  const read = engine.db.prepare<[string], { status: string; service: string; country: number }>('SELECT status, service, country FROM orders WHERE id = ?');
+  const read = engine.db.prepare<[string], { status: string; service: string; country: number }>(
+    'SELECT status, service, country FROM orders WHERE id = ?',
+  );
   engine.feed.subscribe(({ orders }) => {
     for (const orderId of orders) {
       const row = read.get(orderId);

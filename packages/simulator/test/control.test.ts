@@ -67,7 +67,11 @@ describe('control API', () => {
   it('sets stock; an order past the last number is NO_NUMBERS and charges nothing', async () => {
     t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser({ balanceCents: 1_000 });
-    expect((await t.control('PUT', '/_sim/v1/stock', { service: 'telegram', country: 'my', count: 1 })).body.data).toEqual({ service: 'tg', country: 7, count: 1 });
+    expect((await t.control('PUT', '/_sim/v1/stock', { service: 'telegram', country: 'my', count: 1 })).body.data).toEqual({
+      service: 'tg',
+      country: 7,
+      count: 1,
+    });
     const prices = await t.api('GET', '/api/v1/prices?service=tg', u.apiKey);
     expect(prices.body.data.items.find((i: { countryId: number }) => i.countryId === 7).count).toBe(1);
     expect((await t.api('POST', '/api/v1/orders', u.apiKey, { service: 'tg', country: 7 })).status).toBe(200);
@@ -135,7 +139,10 @@ describe('control API', () => {
     const broke = await t.api('POST', '/api/v1/orders', u.apiKey, { service: 'tg', country: 7 });
     expect(broke.body).toMatchObject({ ok: false, code: 'UPSTREAM_UNAVAILABLE' });
     expect(t.balance(u.id)).toBe(968);
-    expect((await t.control('GET', '/_sim/v1/upstream')).body.data).toMatchObject({ balance: '0.0367', activations: [{ state: 'WAITING' }] });
+    expect((await t.control('GET', '/_sim/v1/upstream')).body.data).toMatchObject({
+      balance: '0.0367',
+      activations: [{ state: 'WAITING' }],
+    });
   });
 });
 
@@ -160,10 +167,21 @@ describe('virtual clock', () => {
   });
 
   it('drives SMS delays and expiry in accelerated mode without anyone advancing it', async () => {
-    const sim = await startSimulator({ seed: 5, clock: '2000x', pumpMs: 10, behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 10_000, max: 10_000 } } } });
+    const sim = await startSimulator({
+      seed: 5,
+      clock: '2000x',
+      pumpMs: 10,
+      behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 10_000, max: 10_000 } } },
+    });
     try {
       const u = sim.createUser();
-      const o = (await request(`${sim.url}/api/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${u.apiKey}` }, body: { service: 'tg', country: 7 } })).body.data;
+      const o = (
+        await request(`${sim.url}/api/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${u.apiKey}` },
+          body: { service: 'tg', country: 7 },
+        })
+      ).body.data;
       let status = 'WAITING';
       for (let i = 0; i < 200 && status !== 'COMPLETED'; i++) {
         await new Promise((r) => setTimeout(r, 10));
@@ -204,7 +222,9 @@ describe('many orders due at one moment', () => {
       const u = sim.createUser({ balanceCents: 10_000_000 });
       for (let i = 0; i < 1_200; i++) await sim.world.engine.orders.create(u.id, { service: 'go', country: 6 });
       await sim.advance(20 * 60_000);
-      const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as { n: number };
+      const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as {
+        n: number;
+      };
       expect(live.n).toBe(0);
       expect(sim.world.engine.outbox.pending()).toHaveLength(0);
       expect(sim.world.engine.checkInvariants()).toEqual([]);

@@ -12,7 +12,8 @@ afterEach(async () => {
 });
 
 const buy = (key: string) => t!.api('POST', '/api/v1/orders', key, { service: 'tg', country: 7 });
-const statusOf = (id: string) => t!.sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
+const statusOf = (id: string) =>
+  t!.sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
 
 describe('faults, through the public API', () => {
   it.each([
@@ -86,7 +87,10 @@ describe('faults, through the public API', () => {
     t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser();
     const o = (await buy(u.apiKey)).body.data;
-    t.sim.world.upstream.deliverSms(t.sim.world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id);
+    t.sim.world.upstream.deliverSms(
+      t.sim.world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!
+        .activation_id,
+    );
     t.sim.faults.arm({ kind: 'error', error: 'UNAVAILABLE', method: 'getStatus', count: 1 });
     const during = await t.api('GET', `/api/v1/orders/${o.id}`, u.apiKey);
     expect(during.body.data.status).toBe('WAITING');
@@ -140,7 +144,9 @@ describe('scripted behaviour, through the public API', () => {
   });
 
   it('shows a duplicated SMS once', async () => {
-    t = await testSim({ behaviour: { default: { ...QUIET.default, noSmsProbability: 0, duplicateSmsProbability: 1, smsDelayMs: { min: 5_000, max: 5_000 } } } });
+    t = await testSim({
+      behaviour: { default: { ...QUIET.default, noSmsProbability: 0, duplicateSmsProbability: 1, smsDelayMs: { min: 5_000, max: 5_000 } } },
+    });
     const u = t.sim.createUser();
     const o = (await buy(u.apiKey)).body.data;
     await t.sim.advance(10_000);
@@ -150,7 +156,9 @@ describe('scripted behaviour, through the public API', () => {
   });
 
   it('ignores an SMS that comes after the window', async () => {
-    t = await testSim({ behaviour: { default: { ...QUIET.default, noSmsProbability: 0, lateSmsProbability: 1, lifetimeMs: 25 * 60_000 } } });
+    t = await testSim({
+      behaviour: { default: { ...QUIET.default, noSmsProbability: 0, lateSmsProbability: 1, lifetimeMs: 25 * 60_000 } },
+    });
     const u = t.sim.createUser();
     const o = (await buy(u.apiKey)).body.data;
     await t.sim.advance(30 * 60_000);
@@ -171,7 +179,16 @@ describe('scripted behaviour, through the public API', () => {
   });
 
   it('answers a second SMS after next-sms, on virtual time', async () => {
-    t = await testSim({ behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 10_000, max: 10_000 }, nextSmsDelayMs: { min: 20_000, max: 20_000 } } } });
+    t = await testSim({
+      behaviour: {
+        default: {
+          ...QUIET.default,
+          noSmsProbability: 0,
+          smsDelayMs: { min: 10_000, max: 10_000 },
+          nextSmsDelayMs: { min: 20_000, max: 20_000 },
+        },
+      },
+    });
     const u = t.sim.createUser();
     const o = (await buy(u.apiKey)).body.data;
     await t.sim.advance(10_000);

@@ -30,7 +30,14 @@ describe('5sim facade', () => {
   it('buys by country and product name, and follows the order to FINISHED', async () => {
     const bought = await user('buy/activation/malaysia/any/telegram');
     expect(bought.status).toBe(200);
-    expect(bought.body).toMatchObject({ phone: expect.stringMatching(/^\+6012\d{7}$/), product: 'telegram', price: 0.2133, status: 'RECEIVED', sms: [], country: 'malaysia' });
+    expect(bought.body).toMatchObject({
+      phone: expect.stringMatching(/^\+6012\d{7}$/),
+      product: 'telegram',
+      price: 0.2133,
+      status: 'RECEIVED',
+      sms: [],
+      country: 'malaysia',
+    });
     const id = String(bought.body.id);
     t.sim.world.upstream.deliverSms(id, 'Telegram code: 41235');
     const checked = await user(`check/${id}`);

@@ -22,7 +22,13 @@ describe('restarting a file-backed simulator on a manual clock', () => {
     const first = await startSimulator({ seed: 3, clock: 'manual', db, behaviour: QUIET });
     const user = first.createUser({ balanceCents: 1_000 });
     const buy = async (url: string) =>
-      (await request(`${url}/api/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${user.apiKey}` }, body: { service: 'tg', country: 7 } })).body.data.id as string;
+      (
+        await request(`${url}/api/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.apiKey}` },
+          body: { service: 'tg', country: 7 },
+        })
+      ).body.data.id as string;
     await first.advance(3 * 60 * 60_000);
     const older = await buy(first.url);
     const before = first.now();

@@ -19,7 +19,11 @@ async function sa(params: Record<string, string | number>, opts: { key?: string 
   for (const [k, v] of Object.entries(params)) q.set(k, String(v));
   const res =
     opts.method === 'POST'
-      ? await fetch(`${t.sim.url}/stubs/handler_api.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: q.toString() })
+      ? await fetch(`${t.sim.url}/stubs/handler_api.php`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: q.toString(),
+        })
       : await fetch(`${t.sim.url}/stubs/handler_api.php?${q.toString()}`);
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') ?? '' };
 }
@@ -119,7 +123,16 @@ describe('SMS-Activate facade', () => {
     const list = JSON.parse((await sa({ action: 'getActiveActivations' })).text);
     expect(list.status).toBe('success');
     expect(list.activeActivations).toEqual([
-      expect.objectContaining({ activationId: id, serviceCode: 'tg', phoneNumber: phone, activationCost: '0.2133', countryCode: '7', countryName: 'Malaysia', smsCode: null, smsText: null }),
+      expect.objectContaining({
+        activationId: id,
+        serviceCode: 'tg',
+        phoneNumber: phone,
+        activationCost: '0.2133',
+        countryCode: '7',
+        countryName: 'Malaysia',
+        smsCode: null,
+        smsText: null,
+      }),
     ]);
   });
 
@@ -171,7 +184,9 @@ describe('SMS-Activate facade', () => {
     expect(garbage.type).toContain('text/html');
     expect(garbage.text).toContain('<h1>502 Bad Gateway</h1>');
     t.sim.faults.arm({ kind: 'timeout', method: 'getBalance', count: 1 });
-    const err = await fetch(`${t.sim.url}/stubs/handler_api.php?api_key=${t.sim.upstreamApiKey}&action=getBalance`, { signal: AbortSignal.timeout(300) }).then(
+    const err = await fetch(`${t.sim.url}/stubs/handler_api.php?api_key=${t.sim.upstreamApiKey}&action=getBalance`, {
+      signal: AbortSignal.timeout(300),
+    }).then(
       () => undefined,
       (e: Error) => e.name,
     );

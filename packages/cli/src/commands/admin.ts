@@ -18,10 +18,16 @@ export const withAdmin = (y: Argv) =>
 
 export const admin = (args: Record<string, unknown>) => {
   const local = localConnection(args['base-url'] as string | undefined, args.db as string);
-  return adminClient({ baseUrl: local.baseUrl, adminToken: (args['admin-token'] as string | undefined) ?? local.adminToken, db: args.db as string, local: local.local } satisfies AdminArgs);
+  return adminClient({
+    baseUrl: local.baseUrl,
+    adminToken: (args['admin-token'] as string | undefined) ?? local.adminToken,
+    db: args.db as string,
+    local: local.local,
+  } satisfies AdminArgs);
 };
 
-const userLine = (u: { id: string; displayName: string; balanceCents: string; banned: boolean }) => `${u.id}  ${u.displayName}  ${dollars(u.balanceCents)}${u.banned ? '  (banned)' : ''}`;
+const userLine = (u: { id: string; displayName: string; balanceCents: string; banned: boolean }) =>
+  `${u.id}  ${u.displayName}  ${dollars(u.balanceCents)}${u.banned ? '  (banned)' : ''}`;
 const keyRows = (items: Array<Record<string, unknown>>) => table(items, ['id', 'name', 'hint', 'active', 'createdAt', 'lastUsedAt']);
 
 const usersCommand: Command = {
@@ -39,11 +45,22 @@ const usersCommand: Command = {
   handler: async (args, out) => {
     const call = admin(args);
     if (args.action === 'create') {
-      const u = await call('POST', '/admin/v1/users', { ...(args.name !== undefined && { displayName: args.name }), ...(args.lang !== undefined && { lang: args.lang }), ...(args.balance !== undefined && { balanceCents: args.balance }) });
+      const u = await call('POST', '/admin/v1/users', {
+        ...(args.name !== undefined && { displayName: args.name }),
+        ...(args.lang !== undefined && { lang: args.lang }),
+        ...(args.balance !== undefined && { balanceCents: args.balance }),
+      });
       out.data(u, () => out.line(`Created ${userLine(u)}.  Next: jiema keys create ${u.id}`));
     } else if (args.action === 'list') {
       const page = await call('GET', '/admin/v1/users?limit=500');
-      out.data(page, () => out.line(table(page.items.map((u: any) => ({ ...u, balance: dollars(u.balanceCents) })), ['id', 'displayName', 'balance', 'banned', 'createdAt'])));
+      out.data(page, () =>
+        out.line(
+          table(
+            page.items.map((u: any) => ({ ...u, balance: dollars(u.balanceCents) })),
+            ['id', 'displayName', 'balance', 'banned', 'createdAt'],
+          ),
+        ),
+      );
     } else {
       if (!args.id) throw new CliError('users get needs a user id.', EXIT.USAGE);
       const u = await call('GET', `/admin/v1/users/${encodeURIComponent(args.id as string)}`);
@@ -62,8 +79,13 @@ const topupCommand: Command = {
       .option('reason', { type: 'string', default: 'top-up from the jiema CLI', describe: 'Kept on the ledger row' })
       .example('$0 topup cl0abc… 500 --reason "USDT tx 0x12…"', 'Add $5.00'),
   handler: async (args, out) => {
-    const r = await admin(args)('POST', `/admin/v1/users/${encodeURIComponent(args.userId as string)}/balance`, { amountCents: args.cents, reason: args.reason });
-    out.data(r, () => out.line(`${r.entry.kind} ${dollars(r.entry.amountCents)} → balance ${dollars(r.user.balanceCents)} (ledger ${r.entry.id})`));
+    const r = await admin(args)('POST', `/admin/v1/users/${encodeURIComponent(args.userId as string)}/balance`, {
+      amountCents: args.cents,
+      reason: args.reason,
+    });
+    out.data(r, () =>
+      out.line(`${r.entry.kind} ${dollars(r.entry.amountCents)} → balance ${dollars(r.user.balanceCents)} (ledger ${r.entry.id})`),
+    );
   },
 };
 
@@ -100,10 +122,17 @@ const banCommand = (ban: boolean): Command => ({
   describe: ban ? 'Ban a user: every key answers 403 (admin)' : 'Lift a ban (admin)',
   builder: (y) => {
     const b = withAdmin(y).positional('userId', { type: 'string', demandOption: true });
-    return (ban ? b.option('reason', { type: 'string', describe: 'Why' }) : b).example(`$0 ${ban ? 'ban' : 'unban'} cl0abc…`, ban ? 'Ban this user' : 'Unban this user');
+    return (ban ? b.option('reason', { type: 'string', describe: 'Why' }) : b).example(
+      `$0 ${ban ? 'ban' : 'unban'} cl0abc…`,
+      ban ? 'Ban this user' : 'Unban this user',
+    );
   },
   handler: async (args, out) => {
-    const u = await admin(args)('POST', `/admin/v1/users/${encodeURIComponent(args.userId as string)}/${ban ? 'ban' : 'unban'}`, ban && args.reason ? { reason: args.reason } : {});
+    const u = await admin(args)(
+      'POST',
+      `/admin/v1/users/${encodeURIComponent(args.userId as string)}/${ban ? 'ban' : 'unban'}`,
+      ban && args.reason ? { reason: args.reason } : {},
+    );
     out.data(u, () => out.line(`${ban ? 'Banned' : 'Unbanned'} ${userLine(u)}`));
   },
 });

@@ -11,14 +11,21 @@ import type { Command } from './command.js';
 
 const withKey = (y: Argv) =>
   y
-    .option('base-url', { type: 'string', describe: `The server (env JIEMA_BASE_URL), e.g. https://jiema.my (default: the local server's, ${DEFAULT_URL})` })
+    .option('base-url', {
+      type: 'string',
+      describe: `The server (env JIEMA_BASE_URL), e.g. https://jiema.my (default: the local server's, ${DEFAULT_URL})`,
+    })
     .option('api-key', { type: 'string', describe: 'Your jm_… key (env JIEMA_API_KEY; default: the demo key a local `jiema serve` saved)' })
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'Where a local server keeps its saved credentials' });
 
 function client(args: Record<string, unknown>): JiemaClient {
   const local = localConnection(args['base-url'] as string | undefined, args.db as string);
   const apiKey = (args['api-key'] as string | undefined) ?? local.apiKey;
-  if (!apiKey) throw new CliError(`No API key: pass --api-key or set JIEMA_API_KEY (a local \`jiema serve\` saves its demo key for ${local.baseUrl === DEFAULT_URL ? 'the CLI' : local.baseUrl}).`, EXIT.USAGE);
+  if (!apiKey)
+    throw new CliError(
+      `No API key: pass --api-key or set JIEMA_API_KEY (a local \`jiema serve\` saves its demo key for ${local.baseUrl === DEFAULT_URL ? 'the CLI' : local.baseUrl}).`,
+      EXIT.USAGE,
+    );
   return new JiemaClient({ apiKey, baseUrl: local.baseUrl });
 }
 
@@ -44,11 +51,17 @@ async function suggestion(code: string, typed: { client: JiemaClient; service?: 
   try {
     if (code === 'BAD_SERVICE' && typed.service !== undefined) {
       const services = await typed.client.services.list();
-      return didYouMean(typed.service, services.map((s) => ({ value: s.slug, names: [s.code, s.slug, s.name], label: s.name })));
+      return didYouMean(
+        typed.service,
+        services.map((s) => ({ value: s.slug, names: [s.code, s.slug, s.name], label: s.name })),
+      );
     }
     if (code === 'BAD_COUNTRY' && typed.country !== undefined) {
       const countries = await typed.client.countries.list();
-      return didYouMean(typed.country, countries.map((c) => ({ value: c.slug, names: [c.slug, c.name], label: `${c.name}, id ${c.id}` })));
+      return didYouMean(
+        typed.country,
+        countries.map((c) => ({ value: c.slug, names: [c.slug, c.name], label: `${c.name}, id ${c.id}` })),
+      );
     }
   } catch {
     // A suggestion is a nicety: the error stands without it.
@@ -63,7 +76,11 @@ async function suggestion(code: string, typed: { client: JiemaClient; service?: 
 export function parseDuration(text: unknown, flag: string): number {
   const value = String(text).trim();
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value);
-  if (!m) throw new CliError(`--${flag} takes a duration like 90s, 5m or 1500ms (a bare number is seconds); got ${JSON.stringify(value)}.`, EXIT.USAGE);
+  if (!m)
+    throw new CliError(
+      `--${flag} takes a duration like 90s, 5m or 1500ms (a bare number is seconds); got ${JSON.stringify(value)}.`,
+      EXIT.USAGE,
+    );
   return Math.round(Number(m[1]) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
 }
 
@@ -91,7 +108,14 @@ const servicesCommand: Command = {
   builder: (y) => withKey(y).example('$0 services', 'Code, slug, cheapest price and stock of every service'),
   handler: async (args, out) => {
     const items = await sdk(() => client(args).services.list());
-    out.data({ items }, () => out.line(table(items.map((s) => ({ ...s, from: `$${s.minCostUsd.toFixed(2)}` })), ['code', 'slug', 'name', 'from', 'totalCount', 'countryCount'])));
+    out.data({ items }, () =>
+      out.line(
+        table(
+          items.map((s) => ({ ...s, from: `$${s.minCostUsd.toFixed(2)}` })),
+          ['code', 'slug', 'name', 'from', 'totalCount', 'countryCount'],
+        ),
+      ),
+    );
   },
 };
 
@@ -101,18 +125,35 @@ const countriesCommand: Command = {
   builder: (y) => withKey(y).example('$0 countries', 'ID, slug and name of every country'),
   handler: async (args, out) => {
     const items = await sdk(() => client(args).countries.list());
-    out.data({ items }, () => out.line(table(items.map((c) => ({ ...c })), ['id', 'slug', 'name'])));
+    out.data({ items }, () =>
+      out.line(
+        table(
+          items.map((c) => ({ ...c })),
+          ['id', 'slug', 'name'],
+        ),
+      ),
+    );
   },
 };
 
 const pricesCommand: Command = {
   command: 'prices <service>',
   describe: 'Price and stock per country for one service',
-  builder: (y) => withKey(y).positional('service', { type: 'string', demandOption: true, describe: 'Code (tg) or slug (telegram)' }).example('$0 prices telegram', 'Every country selling Telegram numbers'),
+  builder: (y) =>
+    withKey(y)
+      .positional('service', { type: 'string', demandOption: true, describe: 'Code (tg) or slug (telegram)' })
+      .example('$0 prices telegram', 'Every country selling Telegram numbers'),
   handler: async (args, out) => {
     const c = client(args);
     const p = await sdk(() => c.prices.list({ service: args.service as string }), { client: c, service: args.service as string });
-    out.data(p, () => out.line(table(p.items.map((i) => ({ ...i, price: dollars(i.priceCents) })), ['countryId', 'countrySlug', 'price', 'count'])));
+    out.data(p, () =>
+      out.line(
+        table(
+          p.items.map((i) => ({ ...i, price: dollars(i.priceCents) })),
+          ['countryId', 'countrySlug', 'price', 'count'],
+        ),
+      ),
+    );
   },
 };
 
@@ -124,8 +165,16 @@ const buyCommand: Command = {
       .positional('service', { type: 'string', demandOption: true, describe: 'Code or slug' })
       .positional('country', { type: 'string', demandOption: true, describe: 'Country id (7) or slug (my)' })
       .option('wait', { type: 'boolean', default: false, describe: 'Wait for the SMS and print its code' })
-      .option('timeout', { type: 'string', default: '20m', describe: 'With --wait: give up after this long and cancel for a refund (90s, 5m; a bare number is seconds)' })
-      .option('interval', { type: 'string', default: '3s', describe: 'With --wait: poll this often (3–5 s is what the API asks; never below 1s)' })
+      .option('timeout', {
+        type: 'string',
+        default: '20m',
+        describe: 'With --wait: give up after this long and cancel for a refund (90s, 5m; a bare number is seconds)',
+      })
+      .option('interval', {
+        type: 'string',
+        default: '3s',
+        describe: 'With --wait: poll this often (3–5 s is what the API asks; never below 1s)',
+      })
       .example('$0 buy telegram my --wait', 'Prints the phone at once, then the code when it arrives'),
   handler: async (args, out) => {
     // Every flag is checked before the order is bought (docs/decisions.md D73).
@@ -138,11 +187,21 @@ const buyCommand: Command = {
       intervalMs = MIN_INTERVAL_MS;
     }
     const country = /^\d+$/.test(String(args.country)) ? Number(args.country) : String(args.country);
-    const order = await sdk(() => c.orders.create({ service: args.service as string, country }), { client: c, service: args.service as string, country });
+    const order = await sdk(() => c.orders.create({ service: args.service as string, country }), {
+      client: c,
+      service: args.service as string,
+      country,
+    });
     const live = !out.json && Boolean(process.stdout.isTTY);
-    if (!args.wait || !live) out.data(order, () => out.line(`Phone: ${order.phone}   (order ${order.id}, charged ${dollars(order.chargedCents)}, expires ${order.expiresAt})`));
+    if (!args.wait || !live)
+      out.data(order, () =>
+        out.line(`Phone: ${order.phone}   (order ${order.id}, charged ${dollars(order.chargedCents)}, expires ${order.expiresAt})`),
+      );
     if (!args.wait) return;
-    if (live) out.line(`Phone: ${order.phone}   (order ${order.id}, charged ${dollars(order.chargedCents)})\nWaiting for the SMS… Ctrl-C cancels the order for a refund while no SMS has arrived.`);
+    if (live)
+      out.line(
+        `Phone: ${order.phone}   (order ${order.id}, charged ${dollars(order.chargedCents)})\nWaiting for the SMS… Ctrl-C cancels the order for a refund while no SMS has arrived.`,
+      );
     else if (!out.json) out.line('Waiting for the SMS… (Ctrl-C cancels the order for a refund while no SMS has arrived)');
     const abort = new AbortController();
     const onSigint = () => abort.abort();
@@ -175,7 +234,10 @@ const buyCommand: Command = {
       if (abort.signal.aborted) throw new CliError(`Interrupted. ${await cancelForRefund(c, order.id)}`, 130);
       if (err instanceof JiemaWaitTimeoutError) {
         const seen = err.order ? ` (last seen ${err.order.status})` : '';
-        throw new CliError(`No SMS for order ${order.id} within ${timeoutMs / 1_000} s${seen}. ${await cancelForRefund(c, order.id)}`, EXIT.FAILED);
+        throw new CliError(
+          `No SMS for order ${order.id} within ${timeoutMs / 1_000} s${seen}. ${await cancelForRefund(c, order.id)}`,
+          EXIT.FAILED,
+        );
       }
       if (err instanceof JiemaOrderEndedError) throw new CliError(err.message, EXIT.FAILED);
       return sdk(() => Promise.reject(err));
@@ -200,7 +262,10 @@ const ordersCommand: Command = {
     withKey(y)
       .positional('action', { choices: ['list', 'get', 'cancel', 'next'] as const })
       .positional('id', { type: 'string', describe: 'The order id (get, cancel, next)' })
-      .option('status', { choices: ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const, describe: 'list: only this status' })
+      .option('status', {
+        choices: ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const,
+        describe: 'list: only this status',
+      })
       .option('limit', { type: 'number', default: 20, describe: 'list: how many' })
       .example('$0 orders list --status RECEIVED', 'Orders with a code waiting to be used')
       .example('$0 orders next ck0abc…', 'Keep the number and wait for another SMS'),
@@ -211,7 +276,10 @@ const ordersCommand: Command = {
     if (args.action === 'list') {
       const items: Order[] = [];
       await sdk(async () => {
-        for await (const o of c.orders.list({ ...(args.status !== undefined && { status: args.status as Order['status'] }), limit: Math.min(100, args.limit as number) })) {
+        for await (const o of c.orders.list({
+          ...(args.status !== undefined && { status: args.status as Order['status'] }),
+          limit: Math.min(100, args.limit as number),
+        })) {
           items.push(o);
           if (items.length >= (args.limit as number)) break;
         }

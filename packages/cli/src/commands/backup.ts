@@ -14,7 +14,11 @@ const describeSummary = (s: DatabaseSummary) =>
 
 function failure(err: unknown): never {
   if (err instanceof BackupError) throw new CliError(err.message, EXIT.FAILED);
-  if (err instanceof DatabaseLockedError) throw new CliError(`${err.message.replace(/ Stop that server first, or give this one another database with --db\.$/, '')} Stop that server first: a restore never replaces a database in use.`, EXIT.FAILED);
+  if (err instanceof DatabaseLockedError)
+    throw new CliError(
+      `${err.message.replace(/ Stop that server first, or give this one another database with --db\.$/, '')} Stop that server first: a restore never replaces a database in use.`,
+      EXIT.FAILED,
+    );
   throw err;
 }
 
@@ -26,12 +30,17 @@ export const backupCommand: Command = {
       .positional('file', { type: 'string', demandOption: true, describe: 'Where to write the backup' })
       .option('db', { type: 'string', default: DEFAULT_DB, describe: 'The database to back up' })
       .option('force', { type: 'boolean', default: false, describe: 'Replace <file> if it exists' })
-      .example('$0 backup /var/backups/jiema/$(date +%F).db --db /var/lib/jiema/jiema.db', 'A dated backup of a production server, while it runs'),
+      .example(
+        '$0 backup /var/backups/jiema/$(date +%F).db --db /var/lib/jiema/jiema.db',
+        'A dated backup of a production server, while it runs',
+      ),
   handler: async (args, out) => {
     process.umask(0o077);
     const file = resolve(args.file as string);
     const summary = await backupDatabase(resolve(args.db as string), file, { overwrite: args.force as boolean }).catch(failure);
-    out.data({ file, ...summary }, () => out.line(`Backed up ${args.db as string} to ${file} (${describeSummary(summary)}); checked intact.`));
+    out.data({ file, ...summary }, () =>
+      out.line(`Backed up ${args.db as string} to ${file} (${describeSummary(summary)}); checked intact.`),
+    );
   },
 };
 
@@ -42,7 +51,10 @@ export const restoreCommand: Command = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'The backup to restore' })
       .option('db', { type: 'string', default: DEFAULT_DB, describe: 'The database to replace' })
-      .example('$0 restore /var/backups/jiema/2026-12-01.db --db /var/lib/jiema/jiema.db', 'Stop the server first; the replaced database is kept beside it'),
+      .example(
+        '$0 restore /var/backups/jiema/2026-12-01.db --db /var/lib/jiema/jiema.db',
+        'Stop the server first; the replaced database is kept beside it',
+      ),
   handler: async (args, out) => {
     process.umask(0o077);
     const db = resolve(args.db as string);

@@ -75,17 +75,29 @@ export const listenCommand: Command = {
       .option('api-key', { type: 'string', describe: 'Your jm_… key (env JIEMA_API_KEY)' })
       .option('forward-to', { type: 'string', demandOption: true, describe: 'Where to POST each event, e.g. http://localhost:3000/hook' })
       .option('events', { type: 'string', describe: 'Only these types, comma-separated (order.updated,sms.received); default all' })
-      .option('secret', { type: 'string', describe: 'Sign with this whsec_… secret instead of a new one for the session (env JIEMA_SECRET)' })
+      .option('secret', {
+        type: 'string',
+        describe: 'Sign with this whsec_… secret instead of a new one for the session (env JIEMA_SECRET)',
+      })
       .option('max-events', { type: 'number', describe: 'Stop after forwarding this many events' })
       .example('$0 listen --forward-to http://localhost:3000/hook', 'Every order event of the key, POSTed to your local receiver'),
   handler: async (args, out: Output) => {
     const apiKey = args['api-key'] as string | undefined;
     if (!apiKey) throw new CliError('No API key: pass --api-key or set JIEMA_API_KEY.', EXIT.USAGE);
     const target = args['forward-to'] as string;
-    if (!/^https?:\/\//.test(target)) throw new CliError('--forward-to takes an http:// or https:// URL, e.g. http://localhost:3000/hook.', EXIT.USAGE);
+    if (!/^https?:\/\//.test(target))
+      throw new CliError('--forward-to takes an http:// or https:// URL, e.g. http://localhost:3000/hook.', EXIT.USAGE);
     const secret = (args.secret as string | undefined) ?? `whsec_${randomBytes(24).toString('base64')}`;
     if (!/^whsec_[A-Za-z0-9+/]+=*$/.test(secret)) throw new CliError('--secret is "whsec_" followed by base64.', EXIT.USAGE);
-    const types = typeof args.events === 'string' ? new Set((args.events).split(',').map((t) => t.trim()).filter(Boolean)) : undefined;
+    const types =
+      typeof args.events === 'string'
+        ? new Set(
+            args.events
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean),
+          )
+        : undefined;
     const max = args['max-events'] as number | undefined;
     const base = (args['base-url'] as string).replace(/\/+$/, '');
     const stop = new AbortController();
@@ -114,8 +126,12 @@ export const listenCommand: Command = {
         }
         if (!res.ok || !res.headers.get('content-type')?.startsWith('text/event-stream')) {
           const body = (await res.json().catch(() => undefined)) as { code?: string; message?: string } | undefined;
-          if (res.status === 404 && !body?.code) throw new CliError(`${base} has no event stream (GET /api/v1/events): it is not a jiema server with push.`, EXIT.FAILED);
-          throw new CliError(`${body?.code ?? res.status}: ${body?.message ?? 'the server refused the event stream.'}`, EXIT.FAILED, { code: body?.code, status: res.status });
+          if (res.status === 404 && !body?.code)
+            throw new CliError(`${base} has no event stream (GET /api/v1/events): it is not a jiema server with push.`, EXIT.FAILED);
+          throw new CliError(`${body?.code ?? res.status}: ${body?.message ?? 'the server refused the event stream.'}`, EXIT.FAILED, {
+            code: body?.code,
+            status: res.status,
+          });
         }
         retryMs = 500;
         if (!announced) {
@@ -132,7 +148,9 @@ export const listenCommand: Command = {
             const r = await forward(target, secret, e);
             const time = new Date().toISOString().slice(11, 19);
             out.data({ id: e.id, type: e.type, status: r.status, ms: r.ms, ...(r.error && { error: r.error }) }, () =>
-              out.line(`${time}  --> ${e.type.padEnd(13)} ${e.id}  <-- ${r.status === null ? `failed (${r.error})` : `[${r.status}]`} ${r.ms} ms`),
+              out.line(
+                `${time}  --> ${e.type.padEnd(13)} ${e.id}  <-- ${r.status === null ? `failed (${r.error})` : `[${r.status}]`} ${r.ms} ms`,
+              ),
             );
             forwarded += 1;
             if (max !== undefined && forwarded >= max) {

@@ -41,7 +41,11 @@ function parseKeys(values: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const v of ([] as unknown[]).concat(values ?? [])) {
     const m = /^([A-Za-z_]\w*)=(jm_\S+)$/.exec(String(v));
-    if (!m) throw new CliError(`--key takes name=jm_… (a name, "=", then the key); got something else${/=/.test(String(v)) ? ` for "${String(v).split("=")[0]}"` : ""}.`, EXIT.USAGE);
+    if (!m)
+      throw new CliError(
+        `--key takes name=jm_… (a name, "=", then the key); got something else${/=/.test(String(v)) ? ` for "${String(v).split('=')[0]}"` : ''}.`,
+        EXIT.USAGE,
+      );
     out[m[1]!] = m[2]!;
   }
   return out;
@@ -55,24 +59,36 @@ export const replayCommand: Command = {
       .positional('files', { type: 'string', array: true, describe: 'Scenario files (.yaml/.json), folders, or globs' })
       .option('target', { type: 'string', describe: 'Run against this server instead of an in-process simulator' })
       .option('admin-token', { type: 'string', describe: "The target's admin token (opens its admin and control APIs)" })
-      .option('key', { type: 'string', array: true, describe: 'A fixed key for a scenario user: alice=jm_… (targets without an admin token)' })
+      .option('key', {
+        type: 'string',
+        array: true,
+        describe: 'A fixed key for a scenario user: alice=jm_… (targets without an admin token)',
+      })
       .option('max-spend-cents', { type: 'number', describe: 'Refuse to order once this many cents were charged (for live servers)' })
       .option('reporter', { choices: REPORTERS, default: 'pretty', describe: 'Output format' })
       .option('seed', { type: 'number', describe: "Seed for the simulator (overrides each scenario's seed)" })
       .option('output', { type: 'string', describe: 'Write the report to this file (progress still shows on the terminal)' })
-      .option('reset', { type: 'boolean', default: true, describe: 'With --target: reset a simulator target before each file (--no-reset to keep its data)' })
+      .option('reset', {
+        type: 'boolean',
+        default: true,
+        describe: 'With --target: reset a simulator target before each file (--no-reset to keep its data)',
+      })
       .option('bail', { type: 'boolean', default: false, describe: 'Stop after the first failing scenario' })
       .option('print-schema', { type: 'boolean', default: false, describe: 'Print the JSON Schema of scenario files and exit' })
       .example('$0 replay fixtures/scenarios', 'Run every bundled scenario on in-process simulators')
       .example('$0 replay fixtures/scenarios --reporter junit --output report.xml', 'A JUnit report for CI, progress on the terminal')
-      .example('$0 replay happy.yaml --target http://127.0.0.1:8787 --admin-token $T --reporter junit > report.xml', 'Against a running server'),
+      .example(
+        '$0 replay happy.yaml --target http://127.0.0.1:8787 --admin-token $T --reporter junit > report.xml',
+        'Against a running server',
+      ),
   handler: async (args, out: Output) => {
     if (args['print-schema']) {
       out.line(JSON.stringify(scenarioJsonSchema(), null, 2));
       return;
     }
     const patterns = (args.files as string[] | undefined) ?? [];
-    if (patterns.length === 0) throw new CliError('Name at least one scenario file or glob, e.g. jiema replay "fixtures/scenarios/*.yaml".', EXIT.USAGE);
+    if (patterns.length === 0)
+      throw new CliError('Name at least one scenario file or glob, e.g. jiema replay "fixtures/scenarios/*.yaml".', EXIT.USAGE);
     const files = await expand(patterns);
     const scenarios: Array<{ file: string; scenario: Scenario; where: Where }> = files.map((file) => {
       const loaded = loadStructuredFileAt(file, ScenarioSchema, scenarioProblems);
@@ -82,7 +98,10 @@ export const replayCommand: Command = {
     const output = args.output as string | undefined;
     let report = '';
     const reporter = output
-      ? both(createReporter(reporterName, (text) => (report += text)), out.json || reporterName === 'pretty' ? undefined : createReporter('pretty', (text) => process.stdout.write(text)))
+      ? both(
+          createReporter(reporterName, (text) => (report += text)),
+          out.json || reporterName === 'pretty' ? undefined : createReporter('pretty', (text) => process.stdout.write(text)),
+        )
       : createReporter(reporterName, (text) => process.stdout.write(text));
     const keys = parseKeys(args.key);
     let remote: Target | undefined;
@@ -118,11 +137,15 @@ export const replayCommand: Command = {
       try {
         writeFileSync(output, report);
       } catch (err) {
-        throw new CliError(`Cannot write the report to ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`, EXIT.FAILED);
+        throw new CliError(
+          `Cannot write the report to ${output}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+          EXIT.FAILED,
+        );
       }
       if (!out.json) process.stdout.write(`Report written to ${output}\n`);
     }
-    if (results.some((r) => r.status === 'failed')) throw new CliError(`${results.filter((r) => r.status === 'failed').length} scenario(s) failed.`, EXIT.FAILED, undefined, true);
+    if (results.some((r) => r.status === 'failed'))
+      throw new CliError(`${results.filter((r) => r.status === 'failed').length} scenario(s) failed.`, EXIT.FAILED, undefined, true);
   },
 };
 

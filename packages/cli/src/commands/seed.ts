@@ -47,7 +47,8 @@ export const seedCommand: Command = {
       }
       for (const u of result.users) for (const k of u.newKeys) out.line(`New key for ${u.ref} (${k.name}), shown only now: ${k.apiKey}`);
       if (result.pricingRules !== null) out.line(`Pricing: ${result.pricingRules} rule(s) in place.`);
-      if (result.catalogueOverrides) out.line('Catalogue overrides stored (slugs and names apply within 5 minutes; simulator offers at its next start).');
+      if (result.catalogueOverrides)
+        out.line('Catalogue overrides stored (slugs and names apply within 5 minutes; simulator offers at its next start).');
     });
   },
 };

@@ -22,53 +22,98 @@ export const serveCommand: Command = {
       .option('seed', { type: 'number', default: 1, describe: 'Seed for the simulated upstream (same seed, same run)' })
       .option('clock', { type: 'string', default: 'real', describe: 'Simulator clock: real, manual, or a speed like 60x' })
       .option('fixtures', { type: 'string', describe: 'Catalogue fixture file (default: the catalogue shipped in @jiema/core)' })
-      .option('upstream', { choices: ['sim', 'sms-activate', '5sim'] as const, default: 'sim' as const, describe: 'Where numbers come from' })
+      .option('upstream', {
+        choices: ['sim', 'sms-activate', '5sim'] as const,
+        default: 'sim' as const,
+        describe: 'Where numbers come from',
+      })
       .option('upstream-url', { type: 'string', describe: 'Base URL of the real upstream (with --upstream sms-activate|5sim)' })
       .option('upstream-key', { type: 'string', describe: "The real upstream's API key" })
       .option('cost-rate', { type: 'string', describe: 'US dollars per one upstream cost unit, e.g. 0.011 for RUB (default 1)' })
       .option('admin-token', { type: 'string', describe: 'Admin token (default: generated once and kept in the database)' })
-      .option('log-level', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const, default: 'warn' as const, describe: 'Log level (logs go to stderr)' })
+      .option('log-level', {
+        choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const,
+        default: 'warn' as const,
+        describe: 'Log level (logs go to stderr)',
+      })
       .option('log-format', {
         choices: ['pretty', 'json'] as const,
-        describe: 'pretty: readable lines, and with the simulator one line per request (default on a terminal); json: one JSON object a line (default otherwise)',
+        describe:
+          'pretty: readable lines, and with the simulator one line per request (default on a terminal); json: one JSON object a line (default otherwise)',
       })
-      .option('facade-key', { type: 'string', describe: "Simulator: the key its upstream-protocol facades accept (default: random, printed at start)" })
+      .option('facade-key', {
+        type: 'string',
+        describe: 'Simulator: the key its upstream-protocol facades accept (default: random, printed at start)',
+      })
       .option('behaviour', {
         type: 'string',
-        describe: 'Simulator: ideal (default: every order gets its SMS in 5–40 s), realistic (real-world failure rates), scripted (no SMS unless sent with `jiema sim sms`), or a YAML/JSON behaviour file',
+        describe:
+          'Simulator: ideal (default: every order gets its SMS in 5–40 s), realistic (real-world failure rates), scripted (no SMS unless sent with `jiema sim sms`), or a YAML/JSON behaviour file',
       })
-      .option('reconcile-after-ms', { type: 'number', describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)' })
-      .option('demo', { type: 'boolean', default: false, describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator' })
+      .option('reconcile-after-ms', {
+        type: 'number',
+        describe: 'How old a buy with an unknown outcome must be before it is reconciled (default 60000)',
+      })
+      .option('demo', {
+        type: 'boolean',
+        default: false,
+        describe: 'With a real upstream: create a demo user too (it spends real money). Always on with the simulator',
+      })
       .option('demo-balance', { type: 'number', default: 1_000, describe: "The demo user's balance when it is created, in cents" })
       .option('console', { type: 'boolean', default: true, describe: 'Serve the web console at / (--no-console to turn it off)' })
-      .option('allow-private-webhooks', { type: 'boolean', default: false, describe: 'With a real upstream: let webhooks go to private and loopback addresses (refused by default against SSRF; the simulator always allows them)' })
-      .option('min-upstream-balance', { type: 'number', describe: "Not ready (/readyz 503) and a warning once the provider balance is below this, in the provider's currency" })
-      .option('metrics-port', { type: 'number', describe: 'Also serve /metrics on this port, without the admin token (on the main port it needs the token)' })
+      .option('allow-private-webhooks', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'With a real upstream: let webhooks go to private and loopback addresses (refused by default against SSRF; the simulator always allows them)',
+      })
+      .option('min-upstream-balance', {
+        type: 'number',
+        describe: "Not ready (/readyz 503) and a warning once the provider balance is below this, in the provider's currency",
+      })
+      .option('metrics-port', {
+        type: 'number',
+        describe: 'Also serve /metrics on this port, without the admin token (on the main port it needs the token)',
+      })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
-      .option('trust-proxy', { type: 'string', describe: 'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from' })
+      .option('trust-proxy', {
+        type: 'string',
+        describe:
+          'Behind a reverse proxy: how many hops (1) or which proxy addresses/CIDRs (10.0.0.0/8,loopback) to believe X-Forwarded-For from',
+      })
       .check((a) => {
-        if (!Number.isInteger(a.port) || (a.port) < 0 || (a.port) > 65_535) throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
+        if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65_535)
+          throw new Error(`--port must be a whole number from 0 to 65535, got ${String(a.port)}.`);
         if (!Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${String(a.seed)}.`);
-        if (!Number.isInteger(a['demo-balance']) || (a['demo-balance']) < 0) throw new Error('--demo-balance must be a whole number of cents.');
-        if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock))) throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
-        if (a['min-upstream-balance'] !== undefined && !(Number.isFinite(a['min-upstream-balance']) && (a['min-upstream-balance']) >= 0)) {
+        if (!Number.isInteger(a['demo-balance']) || a['demo-balance'] < 0)
+          throw new Error('--demo-balance must be a whole number of cents.');
+        if (!/^(real|manual|\d+(\.\d+)?x)$/.test(String(a.clock)))
+          throw new Error(`--clock is real, manual, or a speed like 60x; got ${String(a.clock)}.`);
+        if (a['min-upstream-balance'] !== undefined && !(Number.isFinite(a['min-upstream-balance']) && a['min-upstream-balance'] >= 0)) {
           throw new Error(`--min-upstream-balance must be a number of at least 0, got ${String(a['min-upstream-balance'])}.`);
         }
         const mp = a['metrics-port'];
-        if (mp !== undefined && (!Number.isInteger(mp) || (mp) < 0 || (mp) > 65_535)) throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
-        if (a.behaviour !== undefined && a.upstream !== 'sim') throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
+        if (mp !== undefined && (!Number.isInteger(mp) || mp < 0 || mp > 65_535))
+          throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
+        if (a.behaviour !== undefined && a.upstream !== 'sim')
+          throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
           } catch (err) {
-            throw new Error(`--trust-proxy takes a hop count (1) or proxy addresses and CIDRs separated by commas: ${(err as Error).message}`);
+            throw new Error(
+              `--trust-proxy takes a hop count (1) or proxy addresses and CIDRs separated by commas: ${(err as Error).message}`,
+            );
           }
         }
         return true;
       })
       .example('$0 serve', 'Local server on http://127.0.0.1:8787 with a simulated upstream')
       .example('$0 serve --ephemeral --port 0 --json', 'Throwaway server on a free port; prints {url, apiKey, adminToken}')
-      .example('$0 serve --upstream sms-activate --upstream-url https://hero-sms.com --upstream-key $KEY', 'Production, on a real upstream'),
+      .example(
+        '$0 serve --upstream sms-activate --upstream-url https://hero-sms.com --upstream-key $KEY',
+        'Production, on a real upstream',
+      ),
   handler: async (args, out: Output) => {
     // Everything this server writes (the database, its -wal/-shm, the credentials file) is private.
     process.umask(0o077);
@@ -129,14 +174,17 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   const warning = exposureWarning(args.host as string, sim);
   if (warning) out.error(warning);
   if (running.databaseWasMissing) {
-    out.error(`jiema: warning: the database ${String(args.db)} was missing (its credentials file shows a server used it before), so this server starts with an empty one.`);
+    out.error(
+      `jiema: warning: the database ${String(args.db)} was missing (its credentials file shows a server used it before), so this server starts with an empty one.`,
+    );
   }
   if (running.adminTokenReplaced) {
     out.error('jiema: the saved admin token was missing, so a new one replaced it (the old one no longer works).');
   }
   // The console link signs a browser in once, as an operator: printed only to a terminal, or in the
   // simulator's --json ready line, its machine interface (docs/decisions.md D112).
-  const consoleUrl = running.consoleUrl !== undefined && (tty || (sim && out.json)) ? (running.consoleLoginUrl() ?? running.consoleUrl) : running.consoleUrl;
+  const consoleUrl =
+    running.consoleUrl !== undefined && (tty || (sim && out.json)) ? (running.consoleLoginUrl() ?? running.consoleUrl) : running.consoleUrl;
   if (out.json) {
     out.line(
       JSON.stringify({
@@ -154,19 +202,28 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
     return;
   }
   const showToken = generatedNow && (tty || (sim && !running.credentialsFile));
-  out.line(`jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`);
+  out.line(
+    `jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`,
+  );
   if (consoleUrl !== undefined) {
-    out.line(`  console:       ${consoleUrl}   ${consoleUrl.includes('#token=') ? '(open it to sign in; the link works once)' : '(sign in with the admin token or an API key)'}`);
+    out.line(
+      `  console:       ${consoleUrl}   ${consoleUrl.includes('#token=') ? '(open it to sign in; the link works once)' : '(sign in with the admin token or an API key)'}`,
+    );
   }
   out.line(`  API reference: ${running.url}/docs`);
   if (running.metricsUrl !== undefined) out.line(`  metrics:       ${running.metricsUrl}   (no token; keep this port private)`);
   if (running.adminTokenSource === 'supplied') out.line('  admin token:   the one you supplied (not shown)');
-  else if (showToken) out.line(`  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`);
+  else if (showToken)
+    out.line(
+      `  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`,
+    );
   else out.line(`  admin token:   saved in ${running.credentialsFile ?? '(nowhere: pass --admin-token)'}`);
   if (running.facade) out.line(`  upstream protocol (SMS-Activate family): ${running.facade.url}  key ${running.facade.apiKey}`);
   if (running.demoKey && (sim || (running.demoCreated && tty))) {
     const balance = running.engine().accounts.requireUser(running.demoUserId!).balanceCents;
-    out.line(`  demo API key:  ${running.demoKey}   (demo balance ${dollars(balance)}${running.credentialsFile ? '; saved for the jiema CLI' : ''})`);
+    out.line(
+      `  demo API key:  ${running.demoKey}   (demo balance ${dollars(balance)}${running.credentialsFile ? '; saved for the jiema CLI' : ''})`,
+    );
     out.line('');
     out.line(`  try:  curl -s -H 'Authorization: Bearer ${running.demoKey}' ${running.url}/api/v1/account`);
   } else if (running.demoKey) {

@@ -20,14 +20,19 @@ const eventsCommand: Command = {
   builder: (y: Argv) =>
     withAdmin(y)
       .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'Keep printing new events until Ctrl-C' })
-      .option('type', { type: 'string', array: true, describe: 'Only these types or prefixes: request (api), order, sms, fault, upstream, clock' })
+      .option('type', {
+        type: 'string',
+        array: true,
+        describe: 'Only these types or prefixes: request (api), order, sms, fault, upstream, clock',
+      })
       .option('since', { type: 'number', default: 0, describe: 'Only events after this sequence number' })
       .example('$0 events --follow', 'Watch the local server as it works')
       .example('$0 events --type order --type sms --json', 'Order changes and SMS, one JSON object a line'),
   handler: async (args, out) => {
     const call = admin(args);
     const types = ((args.type as string[] | undefined) ?? []).map((t) => (t === 'request' ? 'api' : t));
-    const wanted = (e: EventLike) => !isEventPoll(e) && (types.length === 0 || types.some((t) => e.type === t || e.type.startsWith(`${t}.`)));
+    const wanted = (e: EventLike) =>
+      !isEventPoll(e) && (types.length === 0 || types.some((t) => e.type === t || e.type.startsWith(`${t}.`)));
     let since = args.since as number;
     let stop = false;
     const onSigint = () => {
@@ -93,7 +98,11 @@ const simCommand: Command = {
     switch (args.action as (typeof ACTIONS)[number]) {
       case 'sms': {
         need(1, 'sms <order id> [--body "text"]');
-        const r = await call('POST', `/_sim/v1/orders/${encodeURIComponent(rest[0]!)}/sms`, args.body === undefined ? {} : { body: args.body });
+        const r = await call(
+          'POST',
+          `/_sim/v1/orders/${encodeURIComponent(rest[0]!)}/sms`,
+          args.body === undefined ? {} : { body: args.body },
+        );
         out.data(r, () => out.line(`SMS delivered to ${r.orderId}${r.code ? ` (code ${r.code})` : ''}: ${r.body}`));
         return;
       }
@@ -105,7 +114,11 @@ const simCommand: Command = {
       }
       case 'clock': {
         const r = await call('GET', '/_sim/v1/clock');
-        out.data(r, () => out.line(`${r.now}  (${r.mode === 'accelerated' ? `${r.speed}× real time` : r.mode === 'manual' ? 'manual: moves with `jiema sim advance`' : 'real time'})`));
+        out.data(r, () =>
+          out.line(
+            `${r.now}  (${r.mode === 'accelerated' ? `${r.speed}× real time` : r.mode === 'manual' ? 'manual: moves with `jiema sim advance`' : 'real time'})`,
+          ),
+        );
         return;
       }
       case 'fault':
@@ -113,20 +126,29 @@ const simCommand: Command = {
       case 'stock': {
         need(3, 'stock <service> <country> <count>');
         const count = Number(rest[2]);
-        if (!Number.isInteger(count) || count < 0) throw new CliError(`stock: the count is a whole number, got ${JSON.stringify(rest[2])}.`, EXIT.USAGE);
-        const r = await call('PUT', '/_sim/v1/stock', { service: rest[0], country: /^\d+$/.test(rest[1]!) ? Number(rest[1]) : rest[1], count });
+        if (!Number.isInteger(count) || count < 0)
+          throw new CliError(`stock: the count is a whole number, got ${JSON.stringify(rest[2])}.`, EXIT.USAGE);
+        const r = await call('PUT', '/_sim/v1/stock', {
+          service: rest[0],
+          country: /^\d+$/.test(rest[1]!) ? Number(rest[1]) : rest[1],
+          count,
+        });
         out.data(r, () => out.line(`Stock of ${r.service} in country ${r.country} is now ${r.count}.`));
         return;
       }
       case 'behaviour': {
         need(1, `behaviour <${BEHAVIOUR_PRESETS.join('|')}>`);
-        if (!(BEHAVIOUR_PRESETS as readonly string[]).includes(rest[0]!)) throw new CliError(`behaviour is one of ${BEHAVIOUR_PRESETS.join(', ')}; got ${rest[0]}.`, EXIT.USAGE);
+        if (!(BEHAVIOUR_PRESETS as readonly string[]).includes(rest[0]!))
+          throw new CliError(`behaviour is one of ${BEHAVIOUR_PRESETS.join(', ')}; got ${rest[0]}.`, EXIT.USAGE);
         const r = await call('PUT', '/_sim/v1/behaviour', { preset: rest[0] });
         out.data(r, () => out.line(`Numbers bought from now on behave "${rest[0]}".`));
         return;
       }
       case 'reset': {
-        const r = await call('POST', '/_sim/v1/reset', { ...(args.seed !== undefined && { seed: args.seed }), ...(args.behaviour !== undefined && { behaviour: args.behaviour }) });
+        const r = await call('POST', '/_sim/v1/reset', {
+          ...(args.seed !== undefined && { seed: args.seed }),
+          ...(args.behaviour !== undefined && { behaviour: args.behaviour }),
+        });
         out.data(r, () => out.line('The simulator started over: empty data, fresh upstream, clock back to its start.'));
         return;
       }
@@ -134,17 +156,30 @@ const simCommand: Command = {
   },
 };
 
-async function fault(call: ReturnType<typeof admin>, rest: string[], args: Record<string, unknown>, out: Parameters<Command['handler']>[1]): Promise<void> {
+async function fault(
+  call: ReturnType<typeof admin>,
+  rest: string[],
+  args: Record<string, unknown>,
+  out: Parameters<Command['handler']>[1],
+): Promise<void> {
   const sub = rest[0];
   if (sub === 'list') {
     const r = await call('GET', '/_sim/v1/faults');
-    out.data(r, () => out.line(r.items.length ? table(r.items, ['id', 'kind', 'error', 'method', 'remaining', 'probability', 'fired']) : '(no faults armed)'));
+    out.data(r, () =>
+      out.line(
+        r.items.length ? table(r.items, ['id', 'kind', 'error', 'method', 'remaining', 'probability', 'fired']) : '(no faults armed)',
+      ),
+    );
   } else if (sub === 'clear') {
     const r = await call('DELETE', rest[1] ? `/_sim/v1/faults/${encodeURIComponent(rest[1])}` : '/_sim/v1/faults');
     out.data(r, () => out.line(`Cleared ${r.cleared} fault(s).`));
   } else if (sub === 'arm') {
     const kind = rest[1];
-    if (!kind) throw new CliError('Usage: jiema sim fault arm <error|timeout|latency|garbage|reply> [--error X] [--method buy] [--times N | --probability P]', EXIT.USAGE);
+    if (!kind)
+      throw new CliError(
+        'Usage: jiema sim fault arm <error|timeout|latency|garbage|reply> [--error X] [--method buy] [--times N | --probability P]',
+        EXIT.USAGE,
+      );
     const spec = {
       kind,
       ...(args.error !== undefined && { error: args.error }),
@@ -154,7 +189,11 @@ async function fault(call: ReturnType<typeof admin>, rest: string[], args: Recor
       ...(args.latency !== undefined && { latencyMs: parseDuration(args.latency, 'latency') }),
     };
     const f = await call('POST', '/_sim/v1/faults', spec);
-    out.data(f, () => out.line(`Armed ${f.id}: ${f.kind}${f.error ? ` ${f.error}` : ''} on ${f.method}${f.remaining !== null ? `, next ${f.remaining} call(s)` : ''}${f.probability !== undefined ? `, probability ${f.probability}` : ''}.`));
+    out.data(f, () =>
+      out.line(
+        `Armed ${f.id}: ${f.kind}${f.error ? ` ${f.error}` : ''} on ${f.method}${f.remaining !== null ? `, next ${f.remaining} call(s)` : ''}${f.probability !== undefined ? `, probability ${f.probability}` : ''}.`,
+      ),
+    );
   } else {
     throw new CliError('Usage: jiema sim fault arm|list|clear …', EXIT.USAGE);
   }

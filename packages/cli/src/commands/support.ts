@@ -7,9 +7,30 @@ import { admin, withAdmin } from './admin.js';
 import { CliError, dollars, EXIT, table, type Output } from '../output.js';
 import type { Command } from './command.js';
 
-const FILTERS = { user: 'userId', status: 'status', phone: 'phone', service: 'service', from: 'from', to: 'to', cursor: 'cursor', limit: 'limit' } as const;
+const FILTERS = {
+  user: 'userId',
+  status: 'status',
+  phone: 'phone',
+  service: 'service',
+  from: 'from',
+  to: 'to',
+  cursor: 'cursor',
+  limit: 'limit',
+} as const;
 
-type AdminOrder = { id: string; userId: string; status: string; service: string; country: string; phone: string; chargedCents: string; createdAt: string; activationId: string; smsCode: string | null; endReason: string | null };
+type AdminOrder = {
+  id: string;
+  userId: string;
+  status: string;
+  service: string;
+  country: string;
+  phone: string;
+  chargedCents: string;
+  createdAt: string;
+  activationId: string;
+  smsCode: string | null;
+  endReason: string | null;
+};
 
 const orderRows = (items: AdminOrder[]) =>
   table(
@@ -25,19 +46,24 @@ function showOrder(out: Output, d: any): void {
   out.line(`  upstream:    activation ${o.activationId}`);
   out.line(`  charged:     ${dollars(o.chargedCents)}${o.smsCode ? `   code: ${o.smsCode}` : ''}`);
   out.line('  history:');
-  for (const h of d.history as Array<{ at: string; event: string; detail: string }>) out.line(`    ${h.at}  ${h.event.padEnd(16)} ${h.detail}`);
+  for (const h of d.history as Array<{ at: string; event: string; detail: string }>)
+    out.line(`    ${h.at}  ${h.event.padEnd(16)} ${h.detail}`);
 }
 
 export const adminOrdersCommand: Command = {
   command: 'admin <area> [action] [id]',
-  describe: 'Support tools (admin): `admin orders` searches orders across users, `admin orders get <id>` shows one, `admin orders refund <id> --reason …` refunds one',
+  describe:
+    'Support tools (admin): `admin orders` searches orders across users, `admin orders get <id>` shows one, `admin orders refund <id> --reason …` refunds one',
   builder: (y) =>
     withAdmin(y)
       .positional('area', { choices: ['orders'] as const, describe: 'What to work on' })
       .positional('action', { choices: ['list', 'get', 'refund'] as const, default: 'list', describe: 'list (default), get or refund' })
       .positional('id', { type: 'string', describe: 'The order id (get, refund)' })
       .option('user', { type: 'string', alias: 'user-id', describe: "list: only this user's orders" })
-      .option('status', { choices: ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const, describe: 'list: only orders in this status' })
+      .option('status', {
+        choices: ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const,
+        describe: 'list: only orders in this status',
+      })
       .option('phone', { type: 'string', describe: 'list: the full number (+, spaces and dashes ignored)' })
       .option('service', { type: 'string', describe: 'list: the service code, e.g. tg' })
       .option('from', { type: 'string', describe: 'list: created at or after (ISO 8601, e.g. 2026-12-01)' })
@@ -63,15 +89,21 @@ export const adminOrdersCommand: Command = {
       });
       return;
     }
-    if (!id) throw new CliError(`admin orders ${String(args.action)} needs an order id (see: jiema admin orders --user <userId>).`, EXIT.USAGE);
+    if (!id)
+      throw new CliError(`admin orders ${String(args.action)} needs an order id (see: jiema admin orders --user <userId>).`, EXIT.USAGE);
     if (args.action === 'get') {
       const d = await call('GET', `/admin/v1/orders/${encodeURIComponent(id)}`);
       out.data(d, () => showOrder(out, d));
       return;
     }
-    if (typeof args.reason !== 'string' || args.reason.trim() === '') throw new CliError('admin orders refund needs --reason "…" (kept on the ledger row).', EXIT.USAGE);
+    if (typeof args.reason !== 'string' || args.reason.trim() === '')
+      throw new CliError('admin orders refund needs --reason "…" (kept on the ledger row).', EXIT.USAGE);
     const r = await call('POST', `/admin/v1/orders/${encodeURIComponent(id)}/refund`, { reason: args.reason });
-    out.data(r, () => out.line(`Refunded ${dollars(r.entry.amountCents)} for order ${r.order.id} → balance of ${r.user.id} is ${dollars(r.user.balanceCents)} (ledger ${r.entry.id}).`));
+    out.data(r, () =>
+      out.line(
+        `Refunded ${dollars(r.entry.amountCents)} for order ${r.order.id} → balance of ${r.user.id} is ${dollars(r.user.balanceCents)} (ledger ${r.entry.id}).`,
+      ),
+    );
   },
 };
 
@@ -92,7 +124,12 @@ export const ledgerCommand: Command = {
     const [u, page] = await Promise.all([call('GET', `/admin/v1/users/${user}`), call('GET', `/admin/v1/users/${user}/ledger?${q}`)]);
     out.data(page, () => {
       out.line(`${u.id}  ${u.displayName}  balance ${dollars(u.balanceCents)}`);
-      out.line(table(page.items.map((e: any) => ({ ...e, amount: dollars(e.amountCents), balanceAfter: dollars(e.balanceAfterCents) })), ['createdAt', 'kind', 'amount', 'balanceAfter', 'orderId', 'reason', 'id']));
+      out.line(
+        table(
+          page.items.map((e: any) => ({ ...e, amount: dollars(e.amountCents), balanceAfter: dollars(e.balanceAfterCents) })),
+          ['createdAt', 'kind', 'amount', 'balanceAfter', 'orderId', 'reason', 'id'],
+        ),
+      );
       if (page.nextCursor) out.line(`More: add --cursor ${page.nextCursor}`);
     });
   },

@@ -15,7 +15,7 @@ export interface Mismatch {
   actual: string;
 }
 
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 200) ?? String(v));
+const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v)?.slice(0, 200) ?? String(v)));
 
 const SIMPLE: Record<string, (v: unknown) => boolean> = {
   $any: (v) => v !== undefined,
@@ -80,7 +80,8 @@ export function matcherProblem(pattern: string): string | undefined {
       return `${name}: not a valid regular expression (${(err as Error).message})`;
     }
   }
-  if ((name === '$len' || name === '$gt' || name === '$lt') && !Number.isFinite(Number(arg))) return `${name} takes a number, got ${JSON.stringify(arg)}`;
+  if ((name === '$len' || name === '$gt' || name === '$lt') && !Number.isFinite(Number(arg)))
+    return `${name} takes a number, got ${JSON.stringify(arg)}`;
   return undefined;
 }
 
@@ -91,7 +92,8 @@ export function matcherProblems(expected: unknown, path: Array<string | number>)
     return problem ? [{ path, message: problem }] : [];
   }
   if (Array.isArray(expected)) return expected.flatMap((e, i) => matcherProblems(e, [...path, i]));
-  if (expected !== null && typeof expected === 'object') return Object.entries(expected).flatMap(([k, e]) => matcherProblems(e, [...path, k]));
+  if (expected !== null && typeof expected === 'object')
+    return Object.entries(expected).flatMap(([k, e]) => matcherProblems(e, [...path, k]));
   return [];
 }
 
@@ -105,11 +107,13 @@ export function match(expected: unknown, actual: unknown, path = ''): Mismatch[]
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [{ path, expected: 'an array', actual: show(actual) }];
-    if (actual.length !== expected.length) return [{ path, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
+    if (actual.length !== expected.length)
+      return [{ path, expected: `${expected.length} item(s)`, actual: `${actual.length} item(s): ${show(actual)}` }];
     return expected.flatMap((e, i) => match(e, actual[i], `${path}[${i}]`));
   }
   if (expected !== null && typeof expected === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [{ path, expected: 'an object', actual: show(actual) }];
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return [{ path, expected: 'an object', actual: show(actual) }];
     return Object.entries(expected).flatMap(([k, e]) => match(e, (actual as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   }
   return Object.is(expected, actual) ? [] : [{ path, expected: show(expected), actual: show(actual) }];
@@ -118,7 +122,10 @@ export function match(expected: unknown, actual: unknown, path = ''): Mismatch[]
 /** Reads a dot path ("data.items[0].id" or "data.items.0.id") from a value. */
 export function pick(value: unknown, path: string): unknown {
   let cur: unknown = value;
-  for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
+  for (const part of path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[part];
   }
@@ -139,6 +146,7 @@ export function interpolate<T>(value: T, vars: Record<string, unknown>): T {
     }) as T;
   }
   if (Array.isArray(value)) return value.map((v: unknown) => interpolate(v, vars)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars)])) as T;
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, vars)])) as T;
   return value;
 }

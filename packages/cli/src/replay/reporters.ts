@@ -23,7 +23,9 @@ export function createReporter(name: ReporterName, write: (text: string) => void
         scenarioStart: (n, file, i, total) => write(`[${i + 1}/${total}] ${n}  (${file})\n`),
         step: (r) => {
           const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '-';
-          write(`    ${mark} ${r.name}${r.status === 'passed' ? ` (${ms(r.ms)})` : ''}${r.status === 'skipped' ? ` — skipped: ${r.message}` : ''}\n`);
+          write(
+            `    ${mark} ${r.name}${r.status === 'passed' ? ` (${ms(r.ms)})` : ''}${r.status === 'skipped' ? ` — skipped: ${r.message}` : ''}\n`,
+          );
           if (r.status === 'failed') {
             if (r.at) write(`        at ${r.at}\n`);
             for (const line of (r.message ?? '').split('\n')) write(`        ${line}\n`);
@@ -37,7 +39,9 @@ export function createReporter(name: ReporterName, write: (text: string) => void
           const passed = results.filter((r) => r.status === 'passed').length;
           const steps = results.flatMap((r) => r.steps);
           const skipped = steps.filter((s) => s.status === 'skipped').length;
-          write(`${results.length} scenario(s): ${passed} passed, ${results.length - passed} failed · ${steps.length} step(s), ${skipped} skipped\n`);
+          write(
+            `${results.length} scenario(s): ${passed} passed, ${results.length - passed} failed · ${steps.length} step(s), ${skipped} skipped\n`,
+          );
         },
       };
     case 'json':
@@ -69,7 +73,9 @@ export function createReporter(name: ReporterName, write: (text: string) => void
           write(`${r.status === 'passed' ? 'ok' : 'not ok'} ${n} - ${r.name.replace(/#/g, '\\#')}\n`);
           if (r.status === 'failed') {
             const failed = r.steps.find((s) => s.status === 'failed');
-            write(`  ---\n  file: ${JSON.stringify(r.file)}\n${failed?.line !== undefined ? `  line: ${failed.line}\n  at: ${JSON.stringify(failed.at)}\n` : ''}  step: ${JSON.stringify(failed?.name ?? 'setup')}\n  message: ${JSON.stringify(failed?.message ?? r.error ?? '')}\n  ...\n`);
+            write(
+              `  ---\n  file: ${JSON.stringify(r.file)}\n${failed?.line !== undefined ? `  line: ${failed.line}\n  at: ${JSON.stringify(failed.at)}\n` : ''}  step: ${JSON.stringify(failed?.name ?? 'setup')}\n  message: ${JSON.stringify(failed?.message ?? r.error ?? '')}\n  ...\n`,
+            );
           }
         },
         end: (results) => {
@@ -88,13 +94,19 @@ function junit(results: ScenarioResult[]): string {
     const skipped = r.steps.filter((s) => s.status === 'skipped').length;
     const cases = r.steps.map((s) => {
       const inner =
-        s.status === 'failed' ? `<failure message="${xml((s.message ?? '').split('\n')[0]!)}">${xml(`${s.at ? `${s.at}: ` : ''}${s.message ?? ''}`)}</failure>` : s.status === 'skipped' ? `<skipped message="${xml(s.message ?? '')}"/>` : '';
+        s.status === 'failed'
+          ? `<failure message="${xml((s.message ?? '').split('\n')[0]!)}">${xml(`${s.at ? `${s.at}: ` : ''}${s.message ?? ''}`)}</failure>`
+          : s.status === 'skipped'
+            ? `<skipped message="${xml(s.message ?? '')}"/>`
+            : '';
       const line = s.line !== undefined ? ` line="${s.line}"` : '';
       return `    <testcase classname="${xml(r.name)}" name="${xml(`${s.index + 1}. ${s.name}`)}" file="${xml(r.file)}"${line} time="${(s.ms / 1000).toFixed(3)}">${inner}</testcase>`;
     });
     if (r.error) {
       const line = /:(\d+):\d+: /.exec(r.error)?.[1];
-      cases.unshift(`    <testcase classname="${xml(r.name)}" name="setup" file="${xml(r.file)}"${line ? ` line="${line}"` : ''} time="0"><failure message="${xml(r.error)}"/></testcase>`);
+      cases.unshift(
+        `    <testcase classname="${xml(r.name)}" name="setup" file="${xml(r.file)}"${line ? ` line="${line}"` : ''} time="0"><failure message="${xml(r.error)}"/></testcase>`,
+      );
     }
     return `  <testsuite name="${xml(r.name)}" file="${xml(r.file)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${(r.ms / 1000).toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
   });

@@ -83,7 +83,11 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
   let spent = 0;
   const steps: StepResult[] = [];
 
-  const http = async (method: string, path: string, init: { key?: string | undefined; admin?: boolean; body?: unknown; headers?: Record<string, string> } = {}): Promise<Res> => {
+  const http = async (
+    method: string,
+    path: string,
+    init: { key?: string | undefined; admin?: boolean; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Res> => {
     const headers: Record<string, string> = { ...init.headers };
     if (init.key) headers.authorization = `Bearer ${init.key}`;
     if (init.admin && target.adminToken) headers['x-admin-token'] = target.adminToken;
@@ -124,7 +128,10 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     if ('sms' in step) {
       needControl();
       const order = interpolate(step.sms.order, vars);
-      await ok('POST', `/_sim/v1/orders/${encodeURIComponent(String(order))}/sms`, { admin: true, body: step.sms.body === undefined ? {} : { body: interpolate(step.sms.body, vars) } });
+      await ok('POST', `/_sim/v1/orders/${encodeURIComponent(String(order))}/sms`, {
+        admin: true,
+        body: step.sms.body === undefined ? {} : { body: interpolate(step.sms.body, vars) },
+      });
       return;
     }
     if ('advance' in step) {
@@ -208,7 +215,8 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
         if (code) counts[code] = (counts[code] ?? 0) + 1;
       }
       for (const [k, want] of Object.entries(step.expectCounts)) {
-        if ((counts[k] ?? 0) !== want) problems.push(`expected ${want} answer(s) with ${k}, got ${counts[k] ?? 0} (all: ${JSON.stringify(counts)})`);
+        if ((counts[k] ?? 0) !== want)
+          problems.push(`expected ${want} answer(s) with ${k}, got ${counts[k] ?? 0} (all: ${JSON.stringify(counts)})`);
       }
     }
     const expect = step.expect ? interpolate(step.expect, vars) : undefined;
@@ -230,7 +238,8 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     if (problems.length) throw new StepFailure(problems.slice(0, 5).join('\n'));
     for (const [name, p] of Object.entries(step.capture ?? {})) {
       const value = pick(results[0]!.body, p);
-      if (value === undefined) throw new StepFailure(`capture ${name}: nothing at ${p} in ${JSON.stringify(results[0]!.body).slice(0, 300)}`);
+      if (value === undefined)
+        throw new StepFailure(`capture ${name}: nothing at ${p} in ${JSON.stringify(results[0]!.body).slice(0, 300)}`);
       vars[name] = value;
     }
   };
@@ -255,7 +264,15 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
     await setup(scenario, target, keys, ok);
   } catch (err) {
     const message = err instanceof StepSkipped ? `setup: ${err.message}` : `setup failed: ${(err as Error).message}`;
-    return { file, name: scenario.name, target: target.label, status: 'failed', ms: performance.now() - started, steps, error: `${where(['setup'])}: ${message}` };
+    return {
+      file,
+      name: scenario.name,
+      target: target.label,
+      status: 'failed',
+      ms: performance.now() - started,
+      steps,
+      error: `${where(['setup'])}: ${message}`,
+    };
   }
   let failed = false;
   for (const [index, step] of scenario.steps.entries()) {
@@ -272,10 +289,18 @@ export async function runScenario(scenario: Scenario, file: string, target: Targ
       await checkInvariants();
       record({ index, name, status: 'passed', ms: performance.now() - t0, ...place });
     } catch (err) {
-      if (err instanceof StepSkipped) record({ index, name, status: 'skipped', ms: performance.now() - t0, message: err.message, ...place });
+      if (err instanceof StepSkipped)
+        record({ index, name, status: 'skipped', ms: performance.now() - t0, message: err.message, ...place });
       else {
         failed = true;
-        record({ index, name, status: 'failed', ms: performance.now() - t0, message: err instanceof Error ? err.message : String(err), ...place });
+        record({
+          index,
+          name,
+          status: 'failed',
+          ms: performance.now() - t0,
+          message: err instanceof Error ? err.message : String(err),
+          ...place,
+        });
       }
     }
   }
@@ -319,7 +344,8 @@ async function prepare(
     if (!target.control) throw cannot('upstreamBalance', noControl);
     await ok('PUT', '/_sim/v1/upstream/balance', { admin: true, body: { amount: s.upstreamBalance } });
   }
-  if (s.rateLimits !== undefined) throw cannot('rateLimits', target.control ? 'rate limits are set by resetting the target, and --no-reset forbids that' : noControl);
+  if (s.rateLimits !== undefined)
+    throw cannot('rateLimits', target.control ? 'rate limits are set by resetting the target, and --no-reset forbids that' : noControl);
   if (!target.control && (s.stock.length > 0 || s.faults.length > 0)) throw cannot(s.stock.length > 0 ? 'stock' : 'faults', noControl);
 }
 
@@ -332,10 +358,16 @@ async function setup(
   for (const u of scenario.setup.users) {
     if (keys.has(u.as)) continue;
     if (target.control) {
-      const r = await ok('POST', '/_sim/v1/users', { admin: true, body: { balanceCents: u.balanceCents, ...(u.displayName && { displayName: u.displayName }) } });
+      const r = await ok('POST', '/_sim/v1/users', {
+        admin: true,
+        body: { balanceCents: u.balanceCents, ...(u.displayName && { displayName: u.displayName }) },
+      });
       keys.set(u.as, r.body.data.apiKey);
     } else if (target.admin) {
-      const r = await ok('POST', '/admin/v1/users', { admin: true, body: { balanceCents: u.balanceCents, displayName: u.displayName ?? u.as } });
+      const r = await ok('POST', '/admin/v1/users', {
+        admin: true,
+        body: { balanceCents: u.balanceCents, displayName: u.displayName ?? u.as },
+      });
       const k = await ok('POST', `/admin/v1/users/${r.body.data.id}/keys`, { admin: true, body: { name: 'replay' } });
       keys.set(u.as, k.body.data.apiKey);
     } else {

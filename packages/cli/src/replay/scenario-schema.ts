@@ -12,7 +12,9 @@ import { schemas } from '@jiema/core';
 import { z } from 'zod';
 import { matcherProblems } from './matchers.js';
 
-const Duration = z.union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)]).describe('Milliseconds, or "500ms", "30s", "20m", "1h"');
+const Duration = z
+  .union([z.number().int().min(0), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/)])
+  .describe('Milliseconds, or "500ms", "30s", "20m", "1h"');
 const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name is letters, digits and "_"');
 
 export const ExpectSchema = z.strictObject({
@@ -33,19 +35,32 @@ export const RequestStepSchema = z.strictObject({
   capture: z.record(Name, z.string()).optional().describe('Variables to keep: name → dot path in the response body, e.g. data.id'),
   repeat: z.number().int().min(1).max(1000).optional().describe('Send it this many times'),
   parallel: z.boolean().optional().describe('With repeat: send them all at once'),
-  expectCounts: z.record(z.string(), z.number().int().min(0)).optional().describe('With repeat: how many answers had each status or error code, e.g. {"200": 1, "ALREADY_CHANGED": 19}'),
+  expectCounts: z
+    .record(z.string(), z.number().int().min(0))
+    .optional()
+    .describe('With repeat: how many answers had each status or error code, e.g. {"200": 1, "ALREADY_CHANGED": 19}'),
 });
 
 export const SmsStepSchema = z.strictObject({ ...StepBase, sms: z.strictObject({ order: z.string(), body: z.string().optional() }) });
 export const AdvanceStepSchema = z.strictObject({ ...StepBase, advance: Duration });
 export const FaultStepSchema = z.strictObject({ ...StepBase, fault: FaultSpecSchema });
 export const ClearFaultsStepSchema = z.strictObject({ ...StepBase, clearFaults: z.literal(true) });
-export const StockStepSchema = z.strictObject({ ...StepBase, stock: z.strictObject({ service: z.string(), country: z.union([z.number().int(), z.string()]), count: z.number().int().min(0) }) });
+export const StockStepSchema = z.strictObject({
+  ...StepBase,
+  stock: z.strictObject({ service: z.string(), country: z.union([z.number().int(), z.string()]), count: z.number().int().min(0) }),
+});
 export const PricingStepSchema = z.strictObject({ ...StepBase, pricing: z.strictObject({ rules: z.array(schemas.PricingRuleSchema) }) });
-export const ExpectBalanceStepSchema = z.strictObject({ ...StepBase, expectBalance: z.record(Name, z.union([z.number().int(), z.string()])).describe('user → cents (or a matcher)') });
+export const ExpectBalanceStepSchema = z.strictObject({
+  ...StepBase,
+  expectBalance: z.record(Name, z.union([z.number().int(), z.string()])).describe('user → cents (or a matcher)'),
+});
 export const ExpectOrderStepSchema = z.strictObject({
   ...StepBase,
-  expectOrder: z.strictObject({ order: z.string(), as: Name, match: z.unknown().describe('A pattern for the order (GET /api/v1/orders/:id data)') }),
+  expectOrder: z.strictObject({
+    order: z.string(),
+    as: Name,
+    match: z.unknown().describe('A pattern for the order (GET /api/v1/orders/:id data)'),
+  }),
 });
 export const ExpectEventsStepSchema = z.strictObject({
   ...StepBase,
@@ -84,12 +99,22 @@ export const ScenarioSchema = z.strictObject({
       stock: z.array(StockStepSchema.shape.stock).default([]),
       faults: z.array(FaultSpecSchema).default([]),
       pricing: PricingStepSchema.shape.pricing.optional(),
-      behaviour: BehaviourSpecSchema.optional().describe('Simulator behaviour: ideal, realistic (default), scripted, or {preset, default, overrides}. With --target, applied through the control API'),
+      behaviour: BehaviourSpecSchema.optional().describe(
+        'Simulator behaviour: ideal, realistic (default), scripted, or {preset, default, overrides}. With --target, applied through the control API',
+      ),
       rateLimits: z
-        .strictObject({ readPerMin: z.number().int().min(1), writePerMin: z.number().int().min(1), pollPerMin: z.number().int().min(1), authFailuresPerMin: z.number().int().min(1) })
+        .strictObject({
+          readPerMin: z.number().int().min(1),
+          writePerMin: z.number().int().min(1),
+          pollPerMin: z.number().int().min(1),
+          authFailuresPerMin: z.number().int().min(1),
+        })
         .partial()
         .optional(),
-      upstreamBalance: z.string().regex(/^\d+(\.\d{1,6})?$/).optional(),
+      upstreamBalance: z
+        .string()
+        .regex(/^\d+(\.\d{1,6})?$/)
+        .optional(),
     })
     .default({ users: [], stock: [], faults: [] }),
   steps: z.array(StepSchema).min(1),

@@ -29,7 +29,16 @@ export async function simulatorTarget(scenario: Scenario, seed: number): Promise
     ...(scenario.setup.rateLimits && { rateLimits: scenario.setup.rateLimits }),
     ...(scenario.setup.upstreamBalance && { upstreamBalance: scenario.setup.upstreamBalance }),
   });
-  return { label: 'in-process simulator', baseUrl: sim.url, adminToken: sim.adminToken, control: true, admin: true, fresh: true, reset: false, close: () => sim.close() };
+  return {
+    label: 'in-process simulator',
+    baseUrl: sim.url,
+    adminToken: sim.adminToken,
+    control: true,
+    admin: true,
+    fresh: true,
+    reset: false,
+    close: () => sim.close(),
+  };
 }
 
 export async function remoteTarget(baseUrl: string, adminToken: string | undefined, options: { reset?: boolean } = {}): Promise<Target> {

@@ -67,7 +67,8 @@ function applyUser(engine: ReturnType<typeof createEngine>, u: SeedFile['users']
   let user = accounts.findByExternalRef(u.ref);
   const created = !user;
   user ??= accounts.createUser({ displayName: u.displayName ?? u.ref, lang: u.lang, externalRef: u.ref });
-  if (!created && (u.displayName !== undefined || u.lang !== undefined)) user = accounts.updateProfile(user.id, { displayName: u.displayName, lang: u.lang });
+  if (!created && (u.displayName !== undefined || u.lang !== undefined))
+    user = accounts.updateProfile(user.id, { displayName: u.displayName, lang: u.lang });
   let change = 0;
   if (u.balanceCents !== undefined && u.balanceCents !== user.balanceCents) {
     change = u.balanceCents - user.balanceCents;
@@ -86,5 +87,14 @@ function applyUser(engine: ReturnType<typeof createEngine>, u: SeedFile['users']
     }
   }
   const final = accounts.requireUser(user.id);
-  return { ref: u.ref, id: final.id, created, balanceCents: final.balanceCents, balanceChangeCents: change, keysAdded, newKeys, banned: final.bannedAt !== null };
+  return {
+    ref: u.ref,
+    id: final.id,
+    created,
+    balanceCents: final.balanceCents,
+    balanceChangeCents: change,
+    keysAdded,
+    newKeys,
+    banned: final.bannedAt !== null,
+  };
 }

@@ -11,9 +11,15 @@ export const SeedKeySchema = z.union([
 ]);
 
 export const SeedUserSchema = z.strictObject({
-  ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a ref is 1–64 letters, digits, "_", "." or "-"').describe('A stable handle for this user'),
+  ref: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a ref is 1–64 letters, digits, "_", "." or "-"')
+    .describe('A stable handle for this user'),
   displayName: z.string().min(1).max(64).optional(),
-  lang: z.string().regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/).optional(),
+  lang: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/)
+    .optional(),
   balanceCents: z.number().int().min(0).max(1e12).optional().describe('The balance to have; the difference is posted to the ledger'),
   banned: z.boolean().optional(),
   keys: z.array(SeedKeySchema).max(10).optional(),

@@ -24,10 +24,18 @@ export type AdapterKind = 'sms-activate' | '5sim';
 
 export async function startWithAdapter(
   o: ServeOptions,
-  ctx: { dbPath: string | null; adminToken: string; logger: (clock: { now(): number }) => Logger; console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'> },
+  ctx: {
+    dbPath: string | null;
+    adminToken: string;
+    logger: (clock: { now(): number }) => Logger;
+    console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'>;
+  },
 ): Promise<{ url: string; engine: Engine; app: JiemaApp; close(): Promise<void> }> {
   if (!o.upstreamUrl || !o.upstreamKey) {
-    throw new CliError(`--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`, EXIT.USAGE);
+    throw new CliError(
+      `--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`,
+      EXIT.USAGE,
+    );
   }
   const log = ctx.logger(systemClock);
   let upstream: Upstream;

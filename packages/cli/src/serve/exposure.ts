@@ -14,7 +14,10 @@ export function exposureWarning(host: string, simulator: boolean): string | unde
     'the jiema API (/api/v1)',
     'the admin API (/admin/v1: users, balances, keys — guarded only by the admin token)',
     ...(simulator
-      ? ['the simulator control API (/_sim/v1: clock, faults, SMS, reset — admin token)', 'the fake upstream protocol facades (/stubs/handler_api.php and /v1/… — the facade key)']
+      ? [
+          'the simulator control API (/_sim/v1: clock, faults, SMS, reset — admin token)',
+          'the fake upstream protocol facades (/stubs/handler_api.php and /v1/… — the facade key)',
+        ]
       : []),
   ];
   return `jiema: warning: listening on ${host} exposes to every network this machine is on: ${parts.join('; ')}. Put it behind a reverse proxy with TLS, or use --host 127.0.0.1.`;

@@ -35,7 +35,7 @@ export async function startMetricsListener(engine: () => Engine, host: string, p
       );
   });
   server.keepAliveTimeout = 5_000;
-  const { address, port: bound } = (await bindServer(server, port, host));
+  const { address, port: bound } = await bindServer(server, port, host);
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}/metrics`,
     close: () =>

@@ -29,9 +29,15 @@ export const newAdminToken = (): string => `jma_${randomBytes(24).toString('base
 export const newFacadeKey = (): string => `sim_${randomBytes(16).toString('hex')}`;
 
 /** Picks a secret: the supplied one, the saved one when it still matches the stored digest, or a new one. */
-export function chooseSecret(supplied: string | undefined, saved: string | undefined, storedSha256: string | undefined, make: () => string): ChosenSecret {
+export function chooseSecret(
+  supplied: string | undefined,
+  saved: string | undefined,
+  storedSha256: string | undefined,
+  make: () => string,
+): ChosenSecret {
   if (supplied) return { value: supplied, source: 'supplied', replacedLost: false };
-  if (saved && (storedSha256 === undefined || secretMatches(saved, storedSha256))) return { value: saved, source: 'saved', replacedLost: false };
+  if (saved && (storedSha256 === undefined || secretMatches(saved, storedSha256)))
+    return { value: saved, source: 'saved', replacedLost: false };
   return { value: make(), source: 'generated', replacedLost: storedSha256 !== undefined };
 }
 

@@ -97,7 +97,10 @@ export interface RunningServe {
 
 export async function startServe(o: ServeOptions): Promise<RunningServe> {
   if (o.upstream !== 'sim' && (!o.upstreamUrl || !o.upstreamKey)) {
-    throw new CliError(`--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`, EXIT.USAGE);
+    throw new CliError(
+      `--upstream ${o.upstream} needs --upstream-url and --upstream-key (or JIEMA_UPSTREAM_URL and JIEMA_UPSTREAM_KEY).`,
+      EXIT.USAGE,
+    );
   }
   const dbPath = o.db === null ? null : resolve(o.db);
   const creds = dbPath ? readCredentials(dbPath) : undefined;
@@ -106,11 +109,16 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   const settings = peekSettings(dbPath);
   const admin = chooseSecret(o.adminToken, savedAdminToken(creds, settings), settings.get(SETTING.adminTokenSha256), newAdminToken);
   if (admin.source === 'generated' && dbPath === null && o.upstream !== 'sim' && !process.stdout.isTTY) {
-    throw new CliError('--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.', EXIT.USAGE);
+    throw new CliError(
+      '--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.',
+      EXIT.USAGE,
+    );
   }
-  const facadeKey = o.upstream === 'sim' ? chooseSecret(o.facadeKey, creds?.facadeKey, settings.get(SETTING.facadeKeySha256), newFacadeKey) : undefined;
+  const facadeKey =
+    o.upstream === 'sim' ? chooseSecret(o.facadeKey, creds?.facadeKey, settings.get(SETTING.facadeKeySha256), newFacadeKey) : undefined;
   const pretty = o.logFormat === 'pretty';
-  const logger = (clock: { now(): number }) => createLogger({ clock, level: o.logLevel, destination: pretty ? prettyLogDestination(process.stderr) : process.stderr });
+  const logger = (clock: { now(): number }) =>
+    createLogger({ clock, level: o.logLevel, destination: pretty ? prettyLogDestination(process.stderr) : process.stderr });
   // With the simulator, pretty logs show one line per request (and per order change, SMS and
   // fault from info up), read from its event log, whatever the log level but silent.
   const requestLines = pretty && o.logLevel !== 'silent';
@@ -164,7 +172,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       url = sim.url;
       facade = { url: `${sim.url}/stubs/handler_api.php`, apiKey: sim.upstreamApiKey };
     } else {
-      const running = await startWithAdapter(o, { dbPath, adminToken: admin.value, logger, ...(consoleOptions && { console: consoleOptions }) });
+      const running = await startWithAdapter(o, {
+        dbPath,
+        adminToken: admin.value,
+        logger,
+        ...(consoleOptions && { console: consoleOptions }),
+      });
       engine = () => running.engine;
       loginToken = () => running.app.console?.issueLoginToken();
       close = () => running.close();
@@ -173,9 +186,12 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
   } catch (err) {
     if (err instanceof DatabaseLockedError) throw new CliError(err.message, EXIT.UNREACHABLE);
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CliError(`Port ${o.port} on ${o.host} is already in use; pick another with --port.`, EXIT.UNREACHABLE);
-    if (code === 'EACCES') throw new CliError(`Not allowed to listen on ${o.host}:${o.port}; pick a port above 1024 with --port.`, EXIT.UNREACHABLE);
-    if (code === 'EADDRNOTAVAIL') throw new CliError(`${o.host} is not an address of this machine; use --host 127.0.0.1.`, EXIT.UNREACHABLE);
+    if (code === 'EADDRINUSE')
+      throw new CliError(`Port ${o.port} on ${o.host} is already in use; pick another with --port.`, EXIT.UNREACHABLE);
+    if (code === 'EACCES')
+      throw new CliError(`Not allowed to listen on ${o.host}:${o.port}; pick a port above 1024 with --port.`, EXIT.UNREACHABLE);
+    if (code === 'EADDRNOTAVAIL')
+      throw new CliError(`${o.host} is not an address of this machine; use --host 127.0.0.1.`, EXIT.UNREACHABLE);
     throw err;
   }
 
@@ -187,7 +203,10 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     } catch (err) {
       await close();
       const code = (err as NodeJS.ErrnoException).code;
-      throw new CliError(`Could not serve the metrics on ${host}:${o.metricsPort}: ${code === 'EADDRINUSE' ? 'the port is already in use; pick another with --metrics-port' : (err as Error).message}`, EXIT.UNREACHABLE);
+      throw new CliError(
+        `Could not serve the metrics on ${host}:${o.metricsPort}: ${code === 'EADDRINUSE' ? 'the port is already in use; pick another with --metrics-port' : (err as Error).message}`,
+        EXIT.UNREACHABLE,
+      );
     }
     const serverClose = close;
     close = async () => {
@@ -244,7 +263,11 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
  * The demo user and a working key for it: the saved key when it still opens this user, else a new
  * one (the user is created when missing, with its opening balance as a ledger top-up).
  */
-function ensureDemoUser(e: Engine, balanceCents: number, savedKey: string | undefined): { userId: string; apiKey: string; created: boolean } {
+function ensureDemoUser(
+  e: Engine,
+  balanceCents: number,
+  savedKey: string | undefined,
+): { userId: string; apiKey: string; created: boolean } {
   const existing = getSetting(e.db, SETTING.demoUserId);
   const user = existing ? e.accounts.getUser(existing) : undefined;
   if (user) {

@@ -51,7 +51,10 @@ describe('a client generated from docs/openapi.json', () => {
     const waiting = await api.GET('/api/v1/orders/{id}', { params: { path: { id: order.id } } });
     expect(waiting.data!.data.status).toBe('WAITING');
 
-    const sms = await control().POST('/_sim/v1/orders/{id}/sms', { params: { path: { id: order.id } }, body: { body: 'Telegram code: 40123' } });
+    const sms = await control().POST('/_sim/v1/orders/{id}/sms', {
+      params: { path: { id: order.id } },
+      body: { body: 'Telegram code: 40123' },
+    });
     expect(sms.data!.data.code).toBe('40123');
     const received = await api.GET('/api/v1/orders/{id}', { params: { path: { id: order.id } } });
     expect(received.data!.data).toMatchObject({ status: 'RECEIVED', smsBody: 'Telegram code: 40123', smsCode: '40123' });
@@ -110,7 +113,10 @@ describe('a client generated from docs/openapi.json', () => {
 
     const writer = apiFor(await newUser(0));
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await writer.POST('/api/v1/orders/{id}/cancel', { params: { path: { id: 'ck0000000000000000000000000' } } })).response.status);
+    for (let i = 0; i < 11; i++)
+      statuses.push(
+        (await writer.POST('/api/v1/orders/{id}/cancel', { params: { path: { id: 'ck0000000000000000000000000' } } })).response.status,
+      );
     expect(statuses).toEqual([...Array<number>(10).fill(404), 429]);
     const limited = await writer.POST('/api/v1/orders/{id}/cancel', { params: { path: { id: 'ck0000000000000000000000000' } } });
     expect(limited.error!.code).toBe('RATE_LIMITED');
@@ -128,7 +134,17 @@ describe('a client generated from docs/openapi.json', () => {
     await api.GET('/api/v1/nothing');
     const r = await api.GET('/api/v1/account');
     // The error side is the documented error envelope, its code one of the documented ones.
-    type AccountErrorCode = 'AUTH_MISSING' | 'AUTH_INVALID' | 'FORBIDDEN' | 'BAD_REQUEST' | 'REQUEST_TIMEOUT' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'RATE_LIMITED' | 'INTERNAL' | 'STORAGE_UNAVAILABLE';
+    type AccountErrorCode =
+      | 'AUTH_MISSING'
+      | 'AUTH_INVALID'
+      | 'FORBIDDEN'
+      | 'BAD_REQUEST'
+      | 'REQUEST_TIMEOUT'
+      | 'PAYLOAD_TOO_LARGE'
+      | 'UNSUPPORTED_MEDIA_TYPE'
+      | 'RATE_LIMITED'
+      | 'INTERNAL'
+      | 'STORAGE_UNAVAILABLE';
     const code: AccountErrorCode | undefined = r.error?.code;
     // @ts-expect-error an account read never answers a code of the order routes
     const notOurs: Exclude<typeof code, undefined> = 'CODE_RECEIVED';

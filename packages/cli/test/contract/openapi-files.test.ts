@@ -13,7 +13,11 @@ import { cleanEnv, REPO, serve, type Served } from '../helpers.js';
 // scripts/openapi/write-documents.mjs writes the same files, the same way.
 const DOCUMENTS = [
   { file: 'docs/openapi.json', servedAt: '/api/v1/openapi.json', types: 'packages/cli/test/contract/jiema-api.generated.ts' },
-  { file: 'docs/openapi.simulator.json', servedAt: '/_sim/v1/openapi.json', types: 'packages/cli/test/contract/simulator-api.generated.ts' },
+  {
+    file: 'docs/openapi.simulator.json',
+    servedAt: '/_sim/v1/openapi.json',
+    types: 'packages/cli/test/contract/simulator-api.generated.ts',
+  },
 ];
 const REFRESH = 'Run `pnpm openapi` to refresh it, and commit the result.';
 const read = (file: string) => readFileSync(join(REPO, file), 'utf8');
@@ -23,7 +27,17 @@ let production: Served;
 beforeAll(async () => {
   sim = await serve(['--ephemeral', '--clock', 'manual']);
   // The same binary on the SMS-Activate adapter, pointed at the first server's protocol facade.
-  production = await serve(['--ephemeral', '--admin-token', 'jma_contract_test_admin_token_0123', '--upstream', 'sms-activate', '--upstream-url', sim.facadeUrl!, '--upstream-key', sim.facadeKey!]);
+  production = await serve([
+    '--ephemeral',
+    '--admin-token',
+    'jma_contract_test_admin_token_0123',
+    '--upstream',
+    'sms-activate',
+    '--upstream-url',
+    sim.facadeUrl!,
+    '--upstream-key',
+    sim.facadeKey!,
+  ]);
   expect(production.url).toMatch(/^http:/);
 });
 afterAll(async () => {
@@ -45,7 +59,10 @@ describe('the committed OpenAPI files', () => {
 
   it('is the same document whatever the upstream: the simulator adds only its own control API', async () => {
     const doc = await (await fetch(`${production.url}/api/v1/openapi.json`)).json();
-    expect(`${JSON.stringify(doc, null, 2)}\n` === read('docs/openapi.json'), `a server on a real upstream serves another document. ${REFRESH}`).toBe(true);
+    expect(
+      `${JSON.stringify(doc, null, 2)}\n` === read('docs/openapi.json'),
+      `a server on a real upstream serves another document. ${REFRESH}`,
+    ).toBe(true);
     expect((await fetch(`${production.url}/_sim/v1/openapi.json`)).status).toBe(404);
   });
 

@@ -38,18 +38,22 @@ export function Notices() {
   return (
     <div class="notices">
       <div role="status" aria-live="polite">
-        {list.filter((n) => n.kind === 'info').map((n) => (
-          <p key={n.id} class="notice">
-            {n.text}
-          </p>
-        ))}
+        {list
+          .filter((n) => n.kind === 'info')
+          .map((n) => (
+            <p key={n.id} class="notice">
+              {n.text}
+            </p>
+          ))}
       </div>
       <div role="alert">
-        {list.filter((n) => n.kind === 'error').map((n) => (
-          <p key={n.id} class="notice error">
-            {n.text}
-          </p>
-        ))}
+        {list
+          .filter((n) => n.kind === 'error')
+          .map((n) => (
+            <p key={n.id} class="notice error">
+              {n.text}
+            </p>
+          ))}
       </div>
     </div>
   );
@@ -77,18 +81,24 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
 }
 
 export function SmsText({ body, code }: { body: string; code: string | null }) {
-  return (
-    <span class="sms-text">
-      {splitCode(body, code).map((p) => (p.code ? <mark class="code">{p.text}</mark> : p.text))}
-    </span>
-  );
+  return <span class="sms-text">{splitCode(body, code).map((p) => (p.code ? <mark class="code">{p.text}</mark> : p.text))}</span>;
 }
 
 export function Status({ status }: { status: string }) {
   return <span class={`badge status-${status.toLowerCase()}`}>{status}</span>;
 }
 
-export function Section({ title, children, actions, id }: { title: string; children: ComponentChildren; actions?: ComponentChildren; id?: string }) {
+export function Section({
+  title,
+  children,
+  actions,
+  id,
+}: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+  id?: string;
+}) {
   const headingId = `h-${(id ?? title).toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
   return (
     <section class="panel" aria-labelledby={headingId}>
@@ -115,7 +125,17 @@ export function SubNav({ label, items, current }: { label: string; items: Array<
 }
 
 /** A destructive action asks once more, in place (no modal to trap focus in). */
-export function ConfirmButton({ label, confirm, onConfirm, class: cls }: { label: string; confirm: string; onConfirm: () => void; class?: string }) {
+export function ConfirmButton({
+  label,
+  confirm,
+  onConfirm,
+  class: cls,
+}: {
+  label: string;
+  confirm: string;
+  onConfirm: () => void;
+  class?: string;
+}) {
   const [asking, setAsking] = useState(false);
   if (!asking) {
     return (

@@ -29,7 +29,16 @@ interface Props<T> {
 
 const OVERSCAN = 8;
 
-export function VirtualTable<T>({ label, items, columns, rowKey, rowHeight = 34, height = 420, selected, empty = 'Nothing yet.' }: Props<T>) {
+export function VirtualTable<T>({
+  label,
+  items,
+  columns,
+  rowKey,
+  rowHeight = 34,
+  height = 420,
+  selected,
+  empty = 'Nothing yet.',
+}: Props<T>) {
   const [top, setTop] = useState(0);
   const scroller = useRef<HTMLDivElement>(null);
   const template = columns.map((c) => c.width).join(' ');
@@ -57,7 +66,7 @@ export function VirtualTable<T>({ label, items, columns, rowKey, rowHeight = 34,
         tabIndex={0}
         aria-label={`${label}: ${items.length} rows, scroll for more`}
         style={{ height: `${Math.min(height, Math.max(rowHeight * Math.max(items.length, 1) + 2, rowHeight * 2))}px` }}
-        onScroll={(e) => setTop((e.currentTarget).scrollTop)}
+        onScroll={(e) => setTop(e.currentTarget.scrollTop)}
       >
         {items.length === 0 ? (
           <div class="vempty" role="row" aria-rowindex={2}>
@@ -74,7 +83,14 @@ export function VirtualTable<T>({ label, items, columns, rowKey, rowHeight = 34,
                   role="row"
                   aria-rowindex={first + i + 2}
                   aria-current={selected === key ? 'true' : undefined}
-                  style={{ gridTemplateColumns: template, position: 'absolute', top: `${(first + i) * rowHeight}px`, height: `${rowHeight}px`, left: 0, right: 0 }}
+                  style={{
+                    gridTemplateColumns: template,
+                    position: 'absolute',
+                    top: `${(first + i) * rowHeight}px`,
+                    height: `${rowHeight}px`,
+                    left: 0,
+                    right: 0,
+                  }}
                 >
                   {columns.map((c) => (
                     <span role="cell" class={c.className}>

@@ -39,7 +39,12 @@ export async function api<T = unknown>(method: string, path: string, options: Ca
   if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', ...(options.body !== undefined && { body: JSON.stringify(options.body) }) });
+    res = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+    });
   } catch {
     throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Is `jiema serve` still running?');
   }

@@ -56,7 +56,12 @@ export interface TextPart {
  */
 export function splitCode(body: string, code: string | null): TextPart[] {
   if (!code) return [{ text: body, code: false }];
-  const pattern = new RegExp(code.split('').map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[ -]?'));
+  const pattern = new RegExp(
+    code
+      .split('')
+      .map((c) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('[ -]?'),
+  );
   const m = pattern.exec(body);
   if (!m) return [{ text: body, code: false }];
   const parts: TextPart[] = [];

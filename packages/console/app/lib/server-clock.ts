@@ -5,7 +5,11 @@
  */
 import { createStore } from './store.js';
 
-export const serverClock = createStore<{ nowMs: number; speed: number; seenAt: number }>({ nowMs: Date.now(), speed: 1, seenAt: Date.now() });
+export const serverClock = createStore<{ nowMs: number; speed: number; seenAt: number }>({
+  nowMs: Date.now(),
+  speed: 1,
+  seenAt: Date.now(),
+});
 
 export function setServerClock(clock: { nowMs: number; speed: number }): void {
   serverClock.set({ ...clock, seenAt: Date.now() });

@@ -66,10 +66,10 @@ export function AccountView({ hash, info }: { hash: string; info: SessionInfo })
   return (
     <div class="page">
       <div class="page-head">
-        <h1>
-          Account{account ? `: ${account.displayName}` : ''}
-        </h1>
-        {info.kind === 'operator' && <p class="help">You are viewing this user's pages as an operator. Choose another user in Operator → Users.</p>}
+        <h1>Account{account ? `: ${account.displayName}` : ''}</h1>
+        {info.kind === 'operator' && (
+          <p class="help">You are viewing this user's pages as an operator. Choose another user in Operator → Users.</p>
+        )}
       </div>
       <SubNav
         label="Account pages"
@@ -85,7 +85,15 @@ export function AccountView({ hash, info }: { hash: string; info: SessionInfo })
           <Balance account={account} simulator={info.mode === 'simulator'} onChange={load} />
           <Buy onBought={(o) => setOrders((list) => [o, ...list.filter((x) => x.id !== o.id)])} />
           <Section title="Active numbers">
-            {live.length === 0 ? <p class="empty">No active number. Buy one above.</p> : <ul class="cards">{live.map((o) => <OrderCard key={o.id} order={o} tick={tick} />)}</ul>}
+            {live.length === 0 ? (
+              <p class="empty">No active number. Buy one above.</p>
+            ) : (
+              <ul class="cards">
+                {live.map((o) => (
+                  <OrderCard key={o.id} order={o} tick={tick} />
+                ))}
+              </ul>
+            )}
           </Section>
           <Section title="Recent orders">
             <VirtualTable
@@ -162,7 +170,9 @@ function Buy({ onBought }: { onBought: (o: Order) => void }) {
       const p = await get<{ items: PriceItem[] }>(`/api/v1/prices?service=${encodeURIComponent(service)}`);
       const inStock = [...p.items].sort((a, b) => Number(a.priceCents) - Number(b.priceCents));
       setPrices(inStock);
-      setCountry((c) => (inStock.some((x) => String(x.countryId) === c && x.count > 0) ? c : String(inStock.find((x) => x.count > 0)?.countryId ?? '')));
+      setCountry((c) =>
+        inStock.some((x) => String(x.countryId) === c && x.count > 0) ? c : String(inStock.find((x) => x.count > 0)?.countryId ?? ''),
+      );
     });
   }, [service]);
   const name = (id: number) => countries.get(id)?.name ?? `Country ${id}`;
@@ -193,7 +203,8 @@ function Buy({ onBought }: { onBought: (o: Order) => void }) {
         <select id="country" value={country} onChange={(e) => setCountry((e.target as HTMLSelectElement).value)}>
           {prices.map((p) => (
             <option value={String(p.countryId)} disabled={p.count === 0}>
-              {name(p.countryId)} — {dollars(p.priceCents)} — {p.count === 0 ? 'out of stock' : `${p.count.toLocaleString('en-US')} in stock`}
+              {name(p.countryId)} — {dollars(p.priceCents)} —{' '}
+              {p.count === 0 ? 'out of stock' : `${p.count.toLocaleString('en-US')} in stock`}
             </option>
           ))}
         </select>
@@ -221,7 +232,8 @@ function OrderCard({ order: o, tick: _tick }: { order: Order; tick: number }) {
         <Status status={o.status} />
       </div>
       <p class="meta">
-        {o.service} · country {o.country} · {dollars(o.chargedCents)} · bought {age(now - Date.parse(o.createdAt))} ago · time left {remaining(left)}
+        {o.service} · country {o.country} · {dollars(o.chargedCents)} · bought {age(now - Date.parse(o.createdAt))} ago · time left{' '}
+        {remaining(left)}
       </p>
       {o.smsHistory.length === 0 ? (
         <p class="waiting">Waiting for an SMS…</p>
@@ -244,7 +256,9 @@ function OrderCard({ order: o, tick: _tick }: { order: Order; tick: number }) {
         </ol>
       )}
       <div class="actions">
-        {o.status === 'WAITING' && o.smsHistory.length === 0 && <ConfirmButton label="Cancel" confirm="Cancel this number for a full refund?" onConfirm={() => act('cancel')} />}
+        {o.status === 'WAITING' && o.smsHistory.length === 0 && (
+          <ConfirmButton label="Cancel" confirm="Cancel this number for a full refund?" onConfirm={() => act('cancel')} />
+        )}
         {o.status === 'RECEIVED' && (
           <button type="button" onClick={() => act('next-sms')}>
             Next SMS
@@ -377,7 +391,9 @@ function Keys() {
               <td>{dateTime(k.createdAt)}</td>
               <td>{dateTime(k.lastUsedAt)}</td>
               <td>{k.active ? 'active' : `revoked ${dateTime(k.revokedAt)}`}</td>
-              <td>{k.active && <ConfirmButton label={`Revoke`} confirm={`Revoke the key ending ${k.hint}?`} onConfirm={() => revoke(k)} />}</td>
+              <td>
+                {k.active && <ConfirmButton label={`Revoke`} confirm={`Revoke the key ending ${k.hint}?`} onConfirm={() => revoke(k)} />}
+              </td>
             </tr>
           ))}
         </tbody>

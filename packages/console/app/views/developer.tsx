@@ -130,17 +130,21 @@ function ClockBar() {
     const t = setInterval(() => setTick((n) => n + 1), 1_000);
     return () => clearInterval(t);
   }, []);
-  const shown = c ? new Date(c.clock.nowMs + (c.clock.mode === 'manual' ? 0 : (Date.now() - c.seenAt) * c.clock.speed)).toISOString() : undefined;
-  const advance = (ms: number) => void attempt('Advancing the clock', async () => {
-    const next = await post<Clock>('/_sim/v1/clock/advance', { ms });
-    clock.set({ clock: next, seenAt: Date.now() });
-    setServerClock({ nowMs: next.nowMs, speed: next.mode === 'manual' ? 0 : next.speed });
-    notify(`The virtual clock is now ${dateTime(next.now)}.`);
-  });
+  const shown = c
+    ? new Date(c.clock.nowMs + (c.clock.mode === 'manual' ? 0 : (Date.now() - c.seenAt) * c.clock.speed)).toISOString()
+    : undefined;
+  const advance = (ms: number) =>
+    void attempt('Advancing the clock', async () => {
+      const next = await post<Clock>('/_sim/v1/clock/advance', { ms });
+      clock.set({ clock: next, seenAt: Date.now() });
+      setServerClock({ nowMs: next.nowMs, speed: next.mode === 'manual' ? 0 : next.speed });
+      notify(`The virtual clock is now ${dateTime(next.now)}.`);
+    });
   return (
     <section class="clockbar" aria-label="Virtual clock">
       <span>
-        Virtual time <strong class="clock">{shown ? dateTime(shown) : '…'}</strong> UTC ({c?.clock.mode === 'accelerated' ? `×${c.clock.speed}` : (c?.clock.mode ?? '…')})
+        Virtual time <strong class="clock">{shown ? dateTime(shown) : '…'}</strong> UTC (
+        {c?.clock.mode === 'accelerated' ? `×${c.clock.speed}` : (c?.clock.mode ?? '…')})
       </span>
       <button type="button" onClick={() => advance(60_000)}>
         +1 min
@@ -158,7 +162,13 @@ function ClockBar() {
         }}
       >
         <label for="advance-min">Advance by minutes</label>
-        <input id="advance-min" inputMode="decimal" size={4} value={minutes} onInput={(e) => setMinutes((e.target as HTMLInputElement).value)} />
+        <input
+          id="advance-min"
+          inputMode="decimal"
+          size={4}
+          value={minutes}
+          onInput={(e) => setMinutes((e.target as HTMLInputElement).value)}
+        />
         <button type="submit">Advance</button>
       </form>
     </section>
@@ -179,7 +189,15 @@ function OrdersAndInbox() {
   const inbox = useMemo(
     () =>
       list
-        .flatMap((o) => o.smsHistory.map((s, i) => ({ key: `${o.id}:${i}`, order: o, body: s.body, at: s.receivedAt, code: i === o.smsHistory.length - 1 ? o.smsCode : null })))
+        .flatMap((o) =>
+          o.smsHistory.map((s, i) => ({
+            key: `${o.id}:${i}`,
+            order: o,
+            body: s.body,
+            at: s.receivedAt,
+            code: i === o.smsHistory.length - 1 ? o.smsCode : null,
+          })),
+        )
         .sort((a, b) => (a.at < b.at ? 1 : -1))
         .slice(0, 500),
     [list],
@@ -262,7 +280,10 @@ function Deliver({ order, onClose }: { order: ConsoleOrder; onClose: () => void 
   const send = async (e: Event) => {
     e.preventDefault();
     const ok = await attempt('Delivering the SMS', async () => {
-      const r = await post<{ body: string; code: string | null }>(`/_sim/v1/orders/${order.id}/sms`, body.trim() ? { body: body.trim() } : {});
+      const r = await post<{ body: string; code: string | null }>(
+        `/_sim/v1/orders/${order.id}/sms`,
+        body.trim() ? { body: body.trim() } : {},
+      );
       notify(`Delivered to ${order.phone}: “${r.body}”.`);
     });
     if (ok) setBody('');
@@ -298,7 +319,8 @@ function Journal() {
       title="Request journal"
       actions={
         <label class="filter">
-          <input type="checkbox" checked={hideConsole} onChange={(e) => setHideConsole((e.target as HTMLInputElement).checked)} /> Hide the console's own calls
+          <input type="checkbox" checked={hideConsole} onChange={(e) => setHideConsole((e.target as HTMLInputElement).checked)} /> Hide the
+          console's own calls
         </label>
       }
     >
@@ -313,8 +335,17 @@ function Journal() {
           { label: 'Time', width: '5.5rem', render: (e) => clockTime(e.at) },
           { label: 'Method', width: '4.5rem', render: (e) => String(e.data.method) },
           { label: 'Path', width: '1fr', render: (e) => <code>{String(e.data.path)}</code> },
-          { label: 'Status', width: '4rem', render: (e) => <span class={`http s${String(e.data.status)[0]}`}>{String(e.data.status)}</span> },
-          { label: 'Latency', width: '5.5rem', render: (e) => (typeof e.meta?.ms === 'number' ? `${e.meta.ms.toFixed(1)} ms` : '—'), className: 'num' },
+          {
+            label: 'Status',
+            width: '4rem',
+            render: (e) => <span class={`http s${String(e.data.status)[0]}`}>{String(e.data.status)}</span>,
+          },
+          {
+            label: 'Latency',
+            width: '5.5rem',
+            render: (e) => (typeof e.meta?.ms === 'number' ? `${e.meta.ms.toFixed(1)} ms` : '—'),
+            className: 'num',
+          },
           { label: 'Key', width: '9rem', render: (e) => String(e.meta?.key ?? '—') },
         ]}
       />
@@ -342,7 +373,9 @@ function EventLog() {
         </label>
       }
     >
-      <p class="help">What happened in the simulated world, in order, in virtual time: API calls, upstream calls, SMS, the clock, faults.</p>
+      <p class="help">
+        What happened in the simulated world, in order, in virtual time: API calls, upstream calls, SMS, the clock, faults.
+      </p>
       <VirtualTable
         label="Event log, newest first"
         items={rows}
@@ -369,7 +402,18 @@ interface Fault {
   probability?: number;
 }
 
-const ERRORS = ['UNAVAILABLE', 'TIMEOUT', 'NO_NUMBERS', 'NO_BALANCE', 'AUTH', 'BANNED', 'PROTOCOL', 'EARLY_CANCEL_DENIED', 'BAD_STATUS', 'NO_ACTIVATION'];
+const ERRORS = [
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'NO_NUMBERS',
+  'NO_BALANCE',
+  'AUTH',
+  'BANNED',
+  'PROTOCOL',
+  'EARLY_CANCEL_DENIED',
+  'BAD_STATUS',
+  'NO_ACTIVATION',
+];
 const METHODS = ['*', 'buy', 'getStatus', 'cancel', 'finish', 'requestNextSms', 'getCatalogue', 'getBalance', 'listActive'];
 
 function Controls() {
@@ -384,8 +428,20 @@ function Controls() {
   const arm = async (e: Event) => {
     e.preventDefault();
     const n = Number(count);
-    if (await attempt('Arming the fault', () => post('/_sim/v1/faults', { kind, ...(kind === 'error' && { error }), ...(kind === 'latency' && { latencyMs: 3_000 }), method, count: Number.isInteger(n) && n > 0 ? n : 1 }))) {
-      notify(`Armed: the next ${count} ${method === '*' ? 'upstream call(s)' : `${method} call(s)`} fail${kind === 'error' ? ` with ${error}` : ` (${kind})`}.`);
+    if (
+      await attempt('Arming the fault', () =>
+        post('/_sim/v1/faults', {
+          kind,
+          ...(kind === 'error' && { error }),
+          ...(kind === 'latency' && { latencyMs: 3_000 }),
+          method,
+          count: Number.isInteger(n) && n > 0 ? n : 1,
+        }),
+      )
+    ) {
+      notify(
+        `Armed: the next ${count} ${method === '*' ? 'upstream call(s)' : `${method} call(s)`} fail${kind === 'error' ? ` with ${error}` : ` (${kind})`}.`,
+      );
       await load();
     }
   };
@@ -395,15 +451,19 @@ function Controls() {
   const setStockNow = async (e: Event) => {
     e.preventDefault();
     const country = /^\d+$/.test(stock.country) ? Number(stock.country) : stock.country;
-    if (await attempt('Setting the stock', () => put('/_sim/v1/stock', { service: stock.service, country, count: Number(stock.count) }))) notify(`Stock of ${stock.service} in ${stock.country} is now ${stock.count}.`);
+    if (await attempt('Setting the stock', () => put('/_sim/v1/stock', { service: stock.service, country, count: Number(stock.count) })))
+      notify(`Stock of ${stock.service} in ${stock.country} is now ${stock.count}.`);
   };
   const reset = async () => {
-    if (await attempt('Resetting', () => post('/_sim/v1/reset'))) notify('The simulator starts over: empty database, same seed. The demo user is back.');
+    if (await attempt('Resetting', () => post('/_sim/v1/reset')))
+      notify('The simulator starts over: empty database, same seed. The demo user is back.');
   };
   return (
     <div class="grid2">
       <Section title="Faults">
-        <p class="help">Make the simulated upstream fail, to see how your client copes: the API answers 503 UPSTREAM_UNAVAILABLE and charges nothing.</p>
+        <p class="help">
+          Make the simulated upstream fail, to see how your client copes: the API answers 503 UPSTREAM_UNAVAILABLE and charges nothing.
+        </p>
         <form class="stack" onSubmit={arm}>
           <label for="fault-kind">Kind</label>
           <select id="fault-kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value)}>
@@ -442,7 +502,8 @@ function Controls() {
             {faults.map((f) => (
               <li key={f.id}>
                 <code>{f.id}</code> {f.kind}
-                {f.error ? ` ${f.error}` : ''} on {f.method === '*' ? 'any call' : f.method} · fired {f.fired} · {f.remaining === null ? 'no limit' : `${f.remaining} left`}{' '}
+                {f.error ? ` ${f.error}` : ''} on {f.method === '*' ? 'any call' : f.method} · fired {f.fired} ·{' '}
+                {f.remaining === null ? 'no limit' : `${f.remaining} left`}{' '}
                 <button type="button" class="small" aria-label={`Clear fault ${f.id}`} onClick={() => void clear(f.id)}>
                   Clear
                 </button>
@@ -458,16 +519,31 @@ function Controls() {
         <Section title="Stock">
           <form class="stack" onSubmit={setStockNow}>
             <label for="stock-service">Service (code or slug)</label>
-            <input id="stock-service" value={stock.service} onInput={(e) => setStock({ ...stock, service: (e.target as HTMLInputElement).value })} />
+            <input
+              id="stock-service"
+              value={stock.service}
+              onInput={(e) => setStock({ ...stock, service: (e.target as HTMLInputElement).value })}
+            />
             <label for="stock-country">Country (id or slug)</label>
-            <input id="stock-country" value={stock.country} onInput={(e) => setStock({ ...stock, country: (e.target as HTMLInputElement).value })} />
+            <input
+              id="stock-country"
+              value={stock.country}
+              onInput={(e) => setStock({ ...stock, country: (e.target as HTMLInputElement).value })}
+            />
             <label for="stock-count">Numbers in stock</label>
-            <input id="stock-count" inputMode="numeric" value={stock.count} onInput={(e) => setStock({ ...stock, count: (e.target as HTMLInputElement).value })} />
+            <input
+              id="stock-count"
+              inputMode="numeric"
+              value={stock.count}
+              onInput={(e) => setStock({ ...stock, count: (e.target as HTMLInputElement).value })}
+            />
             <button type="submit">Set the stock</button>
           </form>
         </Section>
         <Section title="Reset">
-          <p class="help">Empties the database and starts the simulated world over with the same seed. The admin token and the demo key keep working.</p>
+          <p class="help">
+            Empties the database and starts the simulated world over with the same seed. The admin token and the demo key keep working.
+          </p>
           <ConfirmButton label="Reset the simulator" confirm="Delete every order, user and ledger row?" onConfirm={() => void reset()} />
         </Section>
       </div>

@@ -56,7 +56,10 @@ function Users() {
     const cents = opening.trim() ? parseDollars(opening) : 0;
     if (cents === undefined) return notify('The opening balance is an amount in dollars, like 12.50.', 'error');
     await attempt('Creating the user', async () => {
-      const u = await post<User>('/admin/v1/users', { ...(name.trim() && { displayName: name.trim() }), ...(cents > 0 && { balanceCents: String(cents) }) });
+      const u = await post<User>('/admin/v1/users', {
+        ...(name.trim() && { displayName: name.trim() }),
+        ...(cents > 0 && { balanceCents: String(cents) }),
+      });
       notify(`Created ${u.displayName} (${u.id}).`);
       setName('');
       setOpening('');
@@ -72,7 +75,13 @@ function Users() {
           <label for="new-name">Name</label>
           <input id="new-name" value={name} maxLength={64} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
           <label for="new-balance">Opening balance ($)</label>
-          <input id="new-balance" inputMode="decimal" size={7} value={opening} onInput={(e) => setOpening((e.target as HTMLInputElement).value)} />
+          <input
+            id="new-balance"
+            inputMode="decimal"
+            size={7}
+            value={opening}
+            onInput={(e) => setOpening((e.target as HTMLInputElement).value)}
+          />
           <button type="submit">Create a user</button>
         </form>
         <VirtualTable
@@ -102,7 +111,11 @@ function Users() {
           </button>
         )}
       </Section>
-      {user ? <UserDetail key={user.id} user={user} onChange={() => void load()} /> : <Section title="User">{<p class="empty">Open a user to top up, ban, manage keys or read the ledger.</p>}</Section>}
+      {user ? (
+        <UserDetail key={user.id} user={user} onChange={() => void load()} />
+      ) : (
+        <Section title="User">{<p class="empty">Open a user to top up, ban, manage keys or read the ledger.</p>}</Section>
+      )}
     </div>
   );
 }
@@ -124,7 +137,9 @@ function UserDetail({ user, onChange }: { user: User; onChange: () => void }) {
     e.preventDefault();
     const cents = parseDollars(amount);
     if (cents === undefined || cents === 0) return notify('The amount is in dollars, like 5 or 12.50.', 'error');
-    if (await attempt('The top-up', () => post(`/admin/v1/users/${user.id}/balance`, { amountCents: String(cents), reason: reason.trim() }))) {
+    if (
+      await attempt('The top-up', () => post(`/admin/v1/users/${user.id}/balance`, { amountCents: String(cents), reason: reason.trim() }))
+    ) {
       notify(`Topped up ${user.displayName} by ${dollars(cents)}.`);
       setAmount('');
       setReason('');
@@ -132,7 +147,11 @@ function UserDetail({ user, onChange }: { user: User; onChange: () => void }) {
     }
   };
   const ban = async (banned: boolean) => {
-    if (await attempt(banned ? 'The ban' : 'Lifting the ban', () => post(`/admin/v1/users/${user.id}/${banned ? 'ban' : 'unban'}`, banned && banReason.trim() ? { reason: banReason.trim() } : {}))) {
+    if (
+      await attempt(banned ? 'The ban' : 'Lifting the ban', () =>
+        post(`/admin/v1/users/${user.id}/${banned ? 'ban' : 'unban'}`, banned && banReason.trim() ? { reason: banReason.trim() } : {}),
+      )
+    ) {
       notify(banned ? `${user.displayName} is banned: every key answers 403.` : `${user.displayName} is no longer banned.`);
       onChange();
     }
@@ -151,7 +170,8 @@ function UserDetail({ user, onChange }: { user: User; onChange: () => void }) {
   return (
     <Section title={`User: ${user.displayName}`} id="user-detail">
       <p class="meta">
-        <code>{user.id}</code> · balance <strong>{dollars(user.balanceCents)}</strong> · {user.banned ? `banned${user.banReason ? ` (${user.banReason})` : ''}` : 'active'} · since {dateTime(user.createdAt)}
+        <code>{user.id}</code> · balance <strong>{dollars(user.balanceCents)}</strong> ·{' '}
+        {user.banned ? `banned${user.banReason ? ` (${user.banReason})` : ''}` : 'active'} · since {dateTime(user.createdAt)}
       </p>
       <button
         type="button"
@@ -243,7 +263,9 @@ function Orders() {
   const [cursor, setCursor] = useState<string | null>(null);
   const search = async (after?: string) =>
     attempt('Searching', async () => {
-      const p = await get<Page<ConsoleOrder>>(`/console/v1/orders?limit=100${q.trim() ? `&q=${encodeURIComponent(q.trim())}` : ''}${after ? `&cursor=${after}` : ''}`);
+      const p = await get<Page<ConsoleOrder>>(
+        `/console/v1/orders?limit=100${q.trim() ? `&q=${encodeURIComponent(q.trim())}` : ''}${after ? `&cursor=${after}` : ''}`,
+      );
       setResult((list) => (after ? [...list, ...p.items] : p.items));
       setCursor(p.nextCursor);
     });
@@ -315,7 +337,8 @@ function Pricing() {
   return (
     <Section title="Pricing rules">
       <p class="help">
-        Retail price = upstream cost × (1 + markup), rounded up to a cent, never below the floor. The most specific rule wins: service and country, service, country, default.
+        Retail price = upstream cost × (1 + markup), rounded up to a cent, never below the floor. The most specific rule wins: service and
+        country, service, country, default.
         {fallback && ` With no matching rule: +${fallback.markupBps / 100} %, at least ${dollars(fallback.floorCents)}.`}
       </p>
       <form onSubmit={save}>
@@ -336,19 +359,47 @@ function Pricing() {
             {rules.map((r, i) => (
               <tr key={i}>
                 <td>
-                  <input aria-label={`Rule ${i + 1} service`} value={r.service ?? ''} onInput={(e) => edit(i, { service: (e.target as HTMLInputElement).value.trim() || null })} />
+                  <input
+                    aria-label={`Rule ${i + 1} service`}
+                    value={r.service ?? ''}
+                    onInput={(e) => edit(i, { service: (e.target as HTMLInputElement).value.trim() || null })}
+                  />
                 </td>
                 <td>
-                  <input aria-label={`Rule ${i + 1} country id`} inputMode="numeric" value={r.country ?? ''} onInput={(e) => edit(i, { country: (e.target as HTMLInputElement).value.trim() ? Number((e.target as HTMLInputElement).value) : null })} />
+                  <input
+                    aria-label={`Rule ${i + 1} country id`}
+                    inputMode="numeric"
+                    value={r.country ?? ''}
+                    onInput={(e) =>
+                      edit(i, {
+                        country: (e.target as HTMLInputElement).value.trim() ? Number((e.target as HTMLInputElement).value) : null,
+                      })
+                    }
+                  />
                 </td>
                 <td>
-                  <input aria-label={`Rule ${i + 1} markup in basis points`} inputMode="numeric" value={r.markupBps} onInput={(e) => edit(i, { markupBps: Number((e.target as HTMLInputElement).value) })} />
+                  <input
+                    aria-label={`Rule ${i + 1} markup in basis points`}
+                    inputMode="numeric"
+                    value={r.markupBps}
+                    onInput={(e) => edit(i, { markupBps: Number((e.target as HTMLInputElement).value) })}
+                  />
                 </td>
                 <td>
-                  <input aria-label={`Rule ${i + 1} floor in cents`} inputMode="numeric" value={r.floorCents} onInput={(e) => edit(i, { floorCents: Number((e.target as HTMLInputElement).value) })} />
+                  <input
+                    aria-label={`Rule ${i + 1} floor in cents`}
+                    inputMode="numeric"
+                    value={r.floorCents}
+                    onInput={(e) => edit(i, { floorCents: Number((e.target as HTMLInputElement).value) })}
+                  />
                 </td>
                 <td>
-                  <button type="button" class="small" aria-label={`Remove rule ${i + 1}`} onClick={() => setRules((list) => list.filter((_, j) => j !== i))}>
+                  <button
+                    type="button"
+                    class="small"
+                    aria-label={`Remove rule ${i + 1}`}
+                    onClick={() => setRules((list) => list.filter((_, j) => j !== i))}
+                  >
                     Remove
                   </button>
                 </td>
@@ -357,7 +408,10 @@ function Pricing() {
           </tbody>
         </table>
         <div class="actions">
-          <button type="button" onClick={() => setRules((list) => [...list, { service: null, country: null, markupBps: 5_000, floorCents: 1 }])}>
+          <button
+            type="button"
+            onClick={() => setRules((list) => [...list, { service: null, country: null, markupBps: 5_000, floorCents: 1 }])}
+          >
             Add a rule
           </button>
           <button type="submit" class="primary">
@@ -382,7 +436,10 @@ function Outbox() {
         </button>
       }
     >
-      <p class="help">Commands owed to the upstream (cancel, finish, next SMS, release), sent until it accepts them. {data ? `${data.pending} pending.` : ''}</p>
+      <p class="help">
+        Commands owed to the upstream (cancel, finish, next SMS, release), sent until it accepts them.{' '}
+        {data ? `${data.pending} pending.` : ''}
+      </p>
       <table class="table">
         <caption class="sr-only">Recent upstream commands</caption>
         <thead>
@@ -411,7 +468,9 @@ function Outbox() {
 }
 
 function Upstream() {
-  const [up, setUp] = useState<{ name: string; status: string; detail: string | null; balance: string | null; balanceError: string | null } | undefined>();
+  const [up, setUp] = useState<
+    { name: string; status: string; detail: string | null; balance: string | null; balanceError: string | null } | undefined
+  >();
   const [health, setHealth] = useState<Record<string, unknown> | undefined>();
   const load = () =>
     attempt('Asking the upstream', async () => {

@@ -30,9 +30,21 @@ export function SignIn({ notice }: { notice: string | undefined }) {
       )}
       <form onSubmit={submit}>
         <label for="secret">API key or admin token</label>
-        <input id="secret" type="password" autocomplete="off" spellcheck={false} required value={secret} onInput={(e) => setSecret((e.target as HTMLInputElement).value)} aria-describedby="secret-help" aria-invalid={error ? true : undefined} />
+        <input
+          id="secret"
+          type="password"
+          autocomplete="off"
+          spellcheck={false}
+          required
+          value={secret}
+          onInput={(e) => setSecret((e.target as HTMLInputElement).value)}
+          aria-describedby="secret-help"
+          aria-invalid={error ? true : undefined}
+        />
         <p id="secret-help" class="help">
-          An API key (<code>jm_…</code>) opens that user's account pages. The admin token opens the operator pages, and with the simulator the developer view. On a terminal, <code>jiema serve</code> prints a link that signs you in directly. The console keeps neither in the browser: it gets a session cookie that scripts cannot read.
+          An API key (<code>jm_…</code>) opens that user's account pages. The admin token opens the operator pages, and with the simulator
+          the developer view. On a terminal, <code>jiema serve</code> prints a link that signs you in directly. The console keeps neither in
+          the browser: it gets a session cookie that scripts cannot read.
         </p>
         {error && (
           <p class="notice error" role="alert">

@@ -121,9 +121,7 @@ export class AccountService {
     private readonly changes: ChangeWatch = new ChangeWatch(db, clock),
   ) {
     this.getUserStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
-    this.authStmt = db.prepare<[string], KeyRow & { u_id: string }>(
-      'SELECT k.*, k.user_id AS u_id FROM api_keys k WHERE k.hash = ?',
-    );
+    this.authStmt = db.prepare<[string], KeyRow & { u_id: string }>('SELECT k.*, k.user_id AS u_id FROM api_keys k WHERE k.hash = ?');
     this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
     this.changes.onForeignCommit(() => this.authCache.clear());
   }
@@ -138,7 +136,9 @@ export class AccountService {
     const id = this.ids.next('cl');
     return writeTx(this.db, () => {
       this.db
-        .prepare('INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)')
+        .prepare(
+          'INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)',
+        )
         .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', this.newReferralCode(), now, input.externalRef ?? null);
       if (input.balanceCents) this.money.openingBalance(id, input.balanceCents, now);
       return this.requireUser(id);
@@ -170,7 +170,9 @@ export class AccountService {
   updateProfile(userId: string, profile: { displayName?: string | undefined; lang?: string | undefined }): User {
     return writeTx(this.db, () => {
       const u = this.requireUser(userId);
-      this.db.prepare('UPDATE users SET display_name = ?, lang = ? WHERE id = ?').run(profile.displayName ?? u.displayName, profile.lang ?? u.lang, userId);
+      this.db
+        .prepare('UPDATE users SET display_name = ?, lang = ? WHERE id = ?')
+        .run(profile.displayName ?? u.displayName, profile.lang ?? u.lang, userId);
       this.forgetResolvedKeys();
       return this.requireUser(userId);
     });
@@ -181,16 +183,22 @@ export class AccountService {
    * well-formed jiema key. Returns false when this user already holds it; throws when another does.
    */
   importKey(userId: string, apiKey: string, name?: string): boolean {
-    if (!isWellFormedApiKey(apiKey)) throw new AppError('BAD_REQUEST', 'That is not a valid jiema API key (jm_ + 43 characters with a checksum).');
+    if (!isWellFormedApiKey(apiKey))
+      throw new AppError('BAD_REQUEST', 'That is not a valid jiema API key (jm_ + 43 characters with a checksum).');
     return writeTx(this.db, () => {
       const hash = hashApiKey(apiKey);
-      const existing = this.db.prepare<[string], { user_id: string; revoked_at: number | null }>('SELECT user_id, revoked_at FROM api_keys WHERE hash = ?').get(hash);
+      const existing = this.db
+        .prepare<[string], { user_id: string; revoked_at: number | null }>('SELECT user_id, revoked_at FROM api_keys WHERE hash = ?')
+        .get(hash);
       if (existing) {
         if (existing.user_id !== userId) throw new AppError('BAD_REQUEST', 'That API key already belongs to another user.');
         return false;
       }
-      const active = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL').get(userId)!.n;
-      if (active >= MAX_ACTIVE_KEYS) throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
+      const active = this.db
+        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL')
+        .get(userId)!.n;
+      if (active >= MAX_ACTIVE_KEYS)
+        throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
       this.db
         .prepare('INSERT INTO api_keys (id, user_id, hash, hint, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(this.ids.next('key'), userId, hash, keyHint(apiKey), name ?? null, this.clock.now());

@@ -23,7 +23,12 @@ export const FixtureServiceSchema = z.object({
   smsTemplates: z.array(z.string().includes('{code}')).min(1),
   codeLength: z.number().int().min(4).max(8),
   /** Overrides the default 20-minute order window (docs/decisions.md D5). */
-  windowMinutes: z.number().int().min(1).max(24 * 60).optional(),
+  windowMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .optional(),
 });
 
 export const FixtureOfferSchema = z.object({

@@ -12,9 +12,17 @@ export const CatalogueOverridesSchema = z.strictObject({
     .array(
       z.strictObject({
         code: z.string().regex(/^[a-z0-9]{2,4}$/),
-        slug: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+        slug: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/)
+          .optional(),
         name: z.string().min(1).max(64).optional(),
-        windowMinutes: z.number().int().min(1).max(24 * 60).optional(),
+        windowMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .optional(),
       }),
     )
     .default([]),
@@ -22,7 +30,10 @@ export const CatalogueOverridesSchema = z.strictObject({
     .array(
       z.strictObject({
         id: z.number().int().nonnegative(),
-        slug: z.string().regex(/^[a-z][a-z0-9-]*$/).optional(),
+        slug: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/)
+          .optional(),
         name: z.string().min(1).max(64).optional(),
       }),
     )
@@ -33,7 +44,10 @@ export const CatalogueOverridesSchema = z.strictObject({
       z.strictObject({
         service: z.string().regex(/^[a-z0-9]{2,4}$/),
         country: z.number().int().nonnegative(),
-        cost: z.string().regex(/^\d+(\.\d{1,6})?$/).optional(),
+        cost: z
+          .string()
+          .regex(/^\d+(\.\d{1,6})?$/)
+          .optional(),
         count: z.number().int().min(0).optional(),
       }),
     )
@@ -56,10 +70,12 @@ export function writeCatalogueOverrides(db: Db, overrides: CatalogueOverrides): 
 }
 
 /** The fixture with the overrides laid over it (slugs, names, windows, offers). */
-export function applyOverrides<F extends { services: Array<{ code: string; slug: string; name: string; windowMinutes?: number | undefined }>; countries: Array<{ id: number; slug: string; name: string }> }>(
-  fixture: F,
-  overrides: CatalogueOverrides | undefined,
-): F {
+export function applyOverrides<
+  F extends {
+    services: Array<{ code: string; slug: string; name: string; windowMinutes?: number | undefined }>;
+    countries: Array<{ id: number; slug: string; name: string }>;
+  },
+>(fixture: F, overrides: CatalogueOverrides | undefined): F {
   if (!overrides) return fixture;
   const services = new Map(overrides.services.map((s) => [s.code, s]));
   const countries = new Map(overrides.countries.map((c) => [c.id, c]));
@@ -67,7 +83,14 @@ export function applyOverrides<F extends { services: Array<{ code: string; slug:
     ...fixture,
     services: fixture.services.map((s) => {
       const o = services.get(s.code);
-      return o ? { ...s, ...(o.slug && { slug: o.slug }), ...(o.name && { name: o.name }), ...(o.windowMinutes && { windowMinutes: o.windowMinutes }) } : s;
+      return o
+        ? {
+            ...s,
+            ...(o.slug && { slug: o.slug }),
+            ...(o.name && { name: o.name }),
+            ...(o.windowMinutes && { windowMinutes: o.windowMinutes }),
+          }
+        : s;
     }),
     countries: fixture.countries.map((c) => {
       const o = countries.get(c.id);

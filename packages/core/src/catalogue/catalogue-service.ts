@@ -109,7 +109,11 @@ export class CatalogueService {
     const addCountry = (id: number, upstreamName?: string) => {
       if (countries.has(id)) return;
       const f = fixtureCountries.get(id);
-      countries.set(id, { id, slug: f?.slug ?? slugify(upstreamName ?? `country-${id}`), name: f?.name ?? upstreamName?.trim() ?? `Country ${id}` });
+      countries.set(id, {
+        id,
+        slug: f?.slug ?? slugify(upstreamName ?? `country-${id}`),
+        name: f?.name ?? upstreamName?.trim() ?? `Country ${id}`,
+      });
     };
     for (const s of raw.services) addService(s.code, s.name);
     for (const c of raw.countries) addCountry(c.id, c.name);
@@ -146,7 +150,10 @@ export class CatalogueService {
       const found = view.services.find((s) => s.code === wanted) ?? view.services.find((s) => s.slug === wanted);
       if (found) return found;
     }
-    const hint = didYouMean(input, view.services.map((s) => ({ value: s.slug, names: [s.code, s.slug, s.name], label: s.name })));
+    const hint = didYouMean(
+      input,
+      view.services.map((s) => ({ value: s.slug, names: [s.code, s.slug, s.name], label: s.name })),
+    );
     throw new AppError('BAD_SERVICE', `Unknown service ${JSON.stringify(input)}.${hint} GET /api/v1/services lists the codes and slugs.`);
   }
 
@@ -159,7 +166,10 @@ export class CatalogueService {
       found = /^\d{1,6}$/.test(text) ? view.countries.find((c) => c.id === Number(text)) : view.countries.find((c) => c.slug === text);
     }
     if (found) return found;
-    const hint = didYouMean(input, view.countries.map((c) => ({ value: c.slug, names: [c.slug, c.name], label: `${c.name}, id ${c.id}` })));
+    const hint = didYouMean(
+      input,
+      view.countries.map((c) => ({ value: c.slug, names: [c.slug, c.name], label: `${c.name}, id ${c.id}` })),
+    );
     throw new AppError('BAD_COUNTRY', `Unknown country ${JSON.stringify(input)}.${hint} GET /api/v1/countries lists the ids and slugs.`);
   }
 }

@@ -48,20 +48,27 @@ export class ConsoleQueries {
       params.q = q;
       if (digits.length >= 3) params.digits = digits;
     }
-    const rows = this.db.prepare<[Record<string, unknown>], Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY o.id DESC LIMIT @limit`).all(params);
+    const rows = this.db
+      .prepare<[Record<string, unknown>], Row>(`${SELECT} WHERE ${where.join(' AND ')} ORDER BY o.id DESC LIMIT @limit`)
+      .all(params);
     const items = rows.slice(0, search.limit).map(toConsoleOrder);
     return { items, nextCursor: rows.length > search.limit ? items.at(-1)!.id : null };
   }
 
   ordersById(ids: readonly string[]): ConsoleOrder[] {
     if (ids.length === 0) return [];
-    return this.db.prepare<[string], Row>(`${SELECT} WHERE o.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)).map(toConsoleOrder);
+    return this.db
+      .prepare<[string], Row>(`${SELECT} WHERE o.id IN (SELECT value FROM json_each(?))`)
+      .all(JSON.stringify(ids))
+      .map(toConsoleOrder);
   }
 
   balances(userIds: readonly string[]): Array<{ userId: string; balanceCents: string }> {
     if (userIds.length === 0) return [];
     return this.db
-      .prepare<[string], { id: string; balance_cents: number }>('SELECT id, balance_cents FROM users WHERE id IN (SELECT value FROM json_each(?))')
+      .prepare<[string], { id: string; balance_cents: number }>(
+        'SELECT id, balance_cents FROM users WHERE id IN (SELECT value FROM json_each(?))',
+      )
       .all(JSON.stringify(userIds))
       .map((r) => ({ userId: r.id, balanceCents: String(r.balance_cents) }));
   }

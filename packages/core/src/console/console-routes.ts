@@ -55,7 +55,13 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
     if (!session) return { signedIn: false, ...base };
     const userId = session.kind === 'user' ? session.userId : d.sessions.viewedUser(session);
     const user = userId !== undefined ? ctx.engine.accounts.getUser(userId) : undefined;
-    return { signedIn: true, kind: session.kind, csrfToken: session.csrfToken, user: user ? { id: user.id, displayName: user.displayName } : null, ...base };
+    return {
+      signedIn: true,
+      kind: session.kind,
+      csrfToken: session.csrfToken,
+      user: user ? { id: user.id, displayName: user.displayName } : null,
+      ...base,
+    };
   };
   /** The answer to a sign-in: the session's cookie, and what GET /session would say. */
   const signedIn = (ctx: RouteContext, opened: { secret: string; session: ConsoleSession }): HandlerResult => ({
@@ -231,7 +237,13 @@ export function consoleRoutes(d: ConsoleRouteDeps): Route[] {
       operationId: 'consoleGetUpstream',
       auth: 'admin',
       summary: "The upstream's health, and its balance (asked now)",
-      response: z.object({ name: z.string(), status: z.enum(['ok', 'degraded', 'down']), detail: z.string().nullable(), balance: z.string().nullable(), balanceError: z.string().nullable() }),
+      response: z.object({
+        name: z.string(),
+        status: z.enum(['ok', 'degraded', 'down']),
+        detail: z.string().nullable(),
+        balance: z.string().nullable(),
+        balanceError: z.string().nullable(),
+      }),
       errors: [...adminErrors],
       handler: async (ctx) => {
         const { upstream } = ctx.engine;

@@ -77,7 +77,16 @@ export class ConsoleSessions {
     const token = `jlt_${randomBytes(24).toString('base64url')}`;
     const now = this.engine.clock.now();
     this.store.dropLogins();
-    this.store.insert({ id: sha256(token), kind: 'login', user_id: null, key_id: null, grant_mac: null, created_at: now, last_seen_at: now, expires_at: now + LOGIN_TOKEN_MS });
+    this.store.insert({
+      id: sha256(token),
+      kind: 'login',
+      user_id: null,
+      key_id: null,
+      grant_mac: null,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + LOGIN_TOKEN_MS,
+    });
     return token;
   }
 
@@ -99,7 +108,17 @@ export class ConsoleSessions {
   private open(kind: 'operator' | 'user', fields: (secret: string) => Partial<SessionRow>): { secret: string; session: ConsoleSession } {
     const secret = `jcs_${randomBytes(32).toString('base64url')}`;
     const now = this.engine.clock.now();
-    const row: SessionRow = { id: sha256(secret), kind, user_id: null, key_id: null, grant_mac: null, created_at: now, last_seen_at: now, expires_at: now + IDLE_MS, ...fields(secret) };
+    const row: SessionRow = {
+      id: sha256(secret),
+      kind,
+      user_id: null,
+      key_id: null,
+      grant_mac: null,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now + IDLE_MS,
+      ...fields(secret),
+    };
     this.store.insert(row);
     return { secret, session: this.toSession(row, secret) };
   }
@@ -113,11 +132,17 @@ export class ConsoleSessions {
     if (secret === undefined) return undefined;
     const row = this.store.get(sha256(secret));
     const now = this.engine.clock.now();
-    const ended = new AppError('AUTH_INVALID', 'Your console session has ended (signed out, expired, or its key or token changed); sign in again.');
+    const ended = new AppError(
+      'AUTH_INVALID',
+      'Your console session has ended (signed out, expired, or its key or token changed); sign in again.',
+    );
     if (!row || row.kind === 'login' || row.expires_at <= now) throw ended;
     if (row.kind === 'operator' && !sameText(row.grant_mac ?? '', mac(secret, this.adminTokenSha256))) throw ended;
     if (row.kind === 'user' && !this.keyActive(row.user_id!, row.key_id!)) {
-      throw new AppError('AUTH_INVALID', 'The API key this console session signed in with has been revoked; sign in again with another key.');
+      throw new AppError(
+        'AUTH_INVALID',
+        'The API key this console session signed in with has been revoked; sign in again with another key.',
+      );
     }
     if (now - row.last_seen_at >= TOUCH_MS) this.store.touch(row.id, now, Math.min(row.created_at + MAX_MS, now + IDLE_MS));
     return this.toSession(row, secret);

@@ -60,7 +60,8 @@ class Stream {
   /** One frame; while the client is far behind, frames are dropped and a resync follows the drain. */
   send(event: string, data: unknown): void {
     if (this.ended || this.blocked) return;
-    if (!this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && this.res.writableLength > MAX_BUFFERED) this.blocked = true;
+    if (!this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`) && this.res.writableLength > MAX_BUFFERED)
+      this.blocked = true;
   }
 
   heartbeat(clock: unknown): void {
@@ -96,7 +97,9 @@ export class ConsoleStreams {
 
   answer(scope: StreamScope): HandlerResult {
     if ((this.perKey.get(scope.key) ?? 0) >= MAX_PER_KEY) {
-      throw new AppError('RATE_LIMITED', `This sign-in already has ${MAX_PER_KEY} live feeds open; close a console tab first.`, { retryAfterSeconds: 5 });
+      throw new AppError('RATE_LIMITED', `This sign-in already has ${MAX_PER_KEY} live feeds open; close a console tab first.`, {
+        retryAfterSeconds: 5,
+      });
     }
     return {
       status: 200,

@@ -48,8 +48,14 @@ export function createConsole(engine: Engine, deps: PipelineDeps, options: Conso
       const d = deps.limits.byClass.auth_failure.hit(ip);
       engine.log.info({ event: 'auth.failed', errorCode: 'AUTH_INVALID', ip, throttled: !d.allowed, via: 'console_login_token' });
       if (!d.allowed) engine.metrics.rateLimitRefusals.inc({ class: 'auth_failure' });
-      if (!d.allowed) throw new AppError('RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s.`, { retryAfterSeconds: d.resetSeconds });
-      throw new AppError('AUTH_INVALID', 'This sign-in link has been used already, has expired, or belongs to an earlier start of the server. Sign in with an API key or the admin token instead.');
+      if (!d.allowed)
+        throw new AppError('RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s.`, {
+          retryAfterSeconds: d.resetSeconds,
+        });
+      throw new AppError(
+        'AUTH_INVALID',
+        'This sign-in link has been used already, has expired, or belongs to an earlier start of the server. Sign in with an API key or the admin token instead.',
+      );
     },
   });
   return {

@@ -31,7 +31,9 @@ export class SessionStore {
     writeTx(this.db, () => {
       this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?').run(row.created_at);
       this.db
-        .prepare('INSERT INTO console_sessions (id, kind, user_id, key_id, grant_mac, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO console_sessions (id, kind, user_id, key_id, grant_mac, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(row.id, row.kind, row.user_id, row.key_id, row.grant_mac, row.created_at, row.last_seen_at, row.expires_at);
     });
   }

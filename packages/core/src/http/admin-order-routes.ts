@@ -14,7 +14,12 @@ import * as S from './schemas.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export const presentAdminOrder = (o: Order) => ({ ...presentOrder(o), userId: o.userId, activationId: o.activationId, endReason: o.endReason });
+export const presentAdminOrder = (o: Order) => ({
+  ...presentOrder(o),
+  userId: o.userId,
+  activationId: o.activationId,
+  endReason: o.endReason,
+});
 
 /** A time filter: ISO 8601 (a date alone is midnight UTC) or milliseconds since the epoch. */
 const instant = (field: string) =>
@@ -24,7 +29,10 @@ const instant = (field: string) =>
     .transform((text, ctx) => {
       const ms = /^\d{1,15}$/.test(text) ? Number(text) : Date.parse(text);
       if (!Number.isFinite(ms)) {
-        ctx.addIssue({ code: 'custom', message: `${field}: not a time; use ISO 8601 (2026-12-01T10:00:00Z) or milliseconds since the epoch` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${field}: not a time; use ISO 8601 (2026-12-01T10:00:00Z) or milliseconds since the epoch`,
+        });
         return z.NEVER;
       }
       return ms;
@@ -51,7 +59,7 @@ export const adminOrderRoutes: Route[] = [
     auth: 'admin',
     tag: 'admin',
     summary: 'Search orders across users, newest first: by user, status, phone, service and creation time',
-    description: 'For support tickets. Filters combine (AND). Page with `cursor` = the previous page\'s `nextCursor`.',
+    description: "For support tickets. Filters combine (AND). Page with `cursor` = the previous page's `nextCursor`.",
     request: { query: AdminOrdersQuery },
     response: z.object({ items: z.array(S.AdminOrder), nextCursor: z.string().nullable() }),
     errors: [...adminErrors],
@@ -97,7 +105,11 @@ export const adminOrderRoutes: Route[] = [
     handler: (ctx) => {
       const body = parseInput(S.AdminRefundBody, ctx.body ?? {}, 'the request body');
       const { order, entry } = refundOrder(ctx.engine, ctx.params.id ?? '', body.reason);
-      return ok({ order: presentAdminOrder(order), user: presentUser(ctx.engine.accounts.requireUser(order.userId)), entry: presentEntry(entry) });
+      return ok({
+        order: presentAdminOrder(order),
+        user: presentUser(ctx.engine.accounts.requireUser(order.userId)),
+        entry: presentEntry(entry),
+      });
     },
   }),
 ];

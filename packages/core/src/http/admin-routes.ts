@@ -90,7 +90,8 @@ export const adminRoutes: Route[] = [
     handler: (ctx) => {
       const body = parseInput(S.AdminCreateUserBody, ctx.body ?? {}, 'the request body');
       const balanceCents = body.balanceCents === undefined ? undefined : cents(body.balanceCents, 'balanceCents');
-      if (balanceCents !== undefined && balanceCents < 0) throw new AppError('BAD_REQUEST', 'balanceCents: an opening balance cannot be negative.');
+      if (balanceCents !== undefined && balanceCents < 0)
+        throw new AppError('BAD_REQUEST', 'balanceCents: an opening balance cannot be negative.');
       const u = ctx.engine.accounts.createUser({ displayName: body.displayName, lang: body.lang, balanceCents });
       return ok(presentUser(u), 201);
     },
@@ -259,7 +260,7 @@ export const adminRoutes: Route[] = [
     operationId: 'adminRefreshCatalogue',
     auth: 'admin',
     tag: 'admin',
-    summary: "Drop the cached catalogue; the next read asks the upstream",
+    summary: 'Drop the cached catalogue; the next read asks the upstream',
     response: z.object({ refreshed: z.boolean() }),
     errors: [...adminErrors],
     handler: (ctx) => {

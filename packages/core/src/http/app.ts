@@ -17,7 +17,13 @@ import { buildOpenApi } from './openapi.js';
 import { OPENAPI_EXAMPLES } from './openapi-examples.js';
 import { runRoute, type PipelineDeps } from './pipeline.js';
 import { publicRoutes } from './public-routes.js';
-import { createResponseValidator, defaultViolationReporter, responseValidationFromEnv, withResponseValidation, type ViolationReporter } from './response-validator.js';
+import {
+  createResponseValidator,
+  defaultViolationReporter,
+  responseValidationFromEnv,
+  withResponseValidation,
+  type ViolationReporter,
+} from './response-validator.js';
 import { DEFAULT_RATE_LIMITS, RateLimits, type RateLimitConfig } from './rate-limiter.js';
 import { compileRoute, defineRoute, matchPath, type Route } from './route.js';
 import { hashSecret } from './auth.js';
@@ -71,11 +77,23 @@ export function send(res: Response, result: HandlerResult): void {
 export function createApp(options: AppOptions): JiemaApp {
   const { engine } = options;
   const adminTokenSha256 = options.adminTokenSha256 ?? (options.adminToken !== undefined ? hashSecret(options.adminToken) : undefined);
-  if (!adminTokenSha256 || !/^[0-9a-f]{64}$/.test(adminTokenSha256)) throw new Error('createApp needs adminToken (or its SHA-256 hex digest as adminTokenSha256).');
+  if (!adminTokenSha256 || !/^[0-9a-f]{64}$/.test(adminTokenSha256))
+    throw new Error('createApp needs adminToken (or its SHA-256 hex digest as adminTokenSha256).');
   const clientAddress = createClientAddress(options.trustProxy);
-  const deps: PipelineDeps = { engine, adminTokenSha256, limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }) };
+  const deps: PipelineDeps = {
+    engine,
+    adminTokenSha256,
+    limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }),
+  };
   const push = createPushRoutes(engine);
-  const routes: Route[] = [...publicRoutes, ...push.routes, ...adminRoutes, ...adminOrderRoutes, ...operationsRoutes, ...(options.extraRoutes ?? [])];
+  const routes: Route[] = [
+    ...publicRoutes,
+    ...push.routes,
+    ...adminRoutes,
+    ...adminOrderRoutes,
+    ...operationsRoutes,
+    ...(options.extraRoutes ?? []),
+  ];
   const consoleApp = options.console ? createConsole(engine, deps, options.console) : undefined;
   if (consoleApp) {
     deps.sessions = consoleApp.sessions;
@@ -93,10 +111,20 @@ export function createApp(options: AppOptions): JiemaApp {
       summary: 'This document: the OpenAPI 3.1 description of the jiema API',
       description: 'Generate clients from it. `/docs` on the same server renders it as a browsable reference.',
       enveloped: false,
-      response: z.looseObject({ openapi: z.literal('3.1.0'), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) }),
+      response: z.looseObject({
+        openapi: z.literal('3.1.0'),
+        info: z.looseObject({ title: z.string(), version: z.string() }),
+        paths: z.record(z.string(), z.unknown()),
+      }),
       errors: [],
       // The simulator's control routes have a document of their own (docs/decisions.md D81).
-      handler: () => ({ status: 200, body: (openapi ??= buildOpenApi(routes.filter((r) => r.tag !== 'simulator' && r.tag !== 'console'), { version, examples: OPENAPI_EXAMPLES })) }),
+      handler: () => ({
+        status: 200,
+        body: (openapi ??= buildOpenApi(
+          routes.filter((r) => r.tag !== 'simulator' && r.tag !== 'console'),
+          { version, examples: OPENAPI_EXAMPLES },
+        )),
+      }),
     }),
     defineRoute({
       method: 'GET',
@@ -152,7 +180,9 @@ export function createApp(options: AppOptions): JiemaApp {
   // The API reference, and the simulator's when its control API is mounted (docs/decisions.md D87).
   const docs = createDocsHandler([
     { path: DOCS_PATH, title: 'jiema API reference', specUrl: '/api/v1/openapi.json' },
-    ...(routes.some((r) => r.path === '/_sim/v1/openapi.json') ? [{ path: `${DOCS_PATH}/simulator`, title: 'jiema simulator control API reference', specUrl: '/_sim/v1/openapi.json' }] : []),
+    ...(routes.some((r) => r.path === '/_sim/v1/openapi.json')
+      ? [{ path: `${DOCS_PATH}/simulator`, title: 'jiema simulator control API reference', specUrl: '/_sim/v1/openapi.json' }]
+      : []),
   ]);
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!docs(req, res)) next();
@@ -168,7 +198,7 @@ export function createApp(options: AppOptions): JiemaApp {
         method: req.method,
         path: req.path,
         params: (req.params ?? {}) as Record<string, string>,
-        query: (req.query ?? {}),
+        query: req.query ?? {},
         body: req.body,
         headers: req.headers,
         ip: clientAddress(req),
@@ -191,11 +221,18 @@ export function createApp(options: AppOptions): JiemaApp {
     const type = (err as { type?: string }).type;
     let result: HandlerResult;
     if (type === 'entity.too.large') result = errorResult('PAYLOAD_TOO_LARGE', 'The request body is over 16 KiB.');
-    else if (type === 'entity.parse.failed') result = errorResult('BAD_REQUEST', 'The request body is not valid JSON (it must be a JSON object).');
-    else if (type === 'encoding.unsupported' || type === 'charset.unsupported') result = errorResult('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON, without content encoding.');
-    else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.not.readable') result = errorResult('BAD_REQUEST', 'The request body was cut short.');
+    else if (type === 'entity.parse.failed')
+      result = errorResult('BAD_REQUEST', 'The request body is not valid JSON (it must be a JSON object).');
+    else if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+      result = errorResult('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON, without content encoding.');
+    else if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.not.readable')
+      result = errorResult('BAD_REQUEST', 'The request body was cut short.');
     else if (err instanceof URIError) result = errorResult('NOT_FOUND', `No route ${req.method} ${req.path}.`);
-    else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status >= 400 && (err as { status: number }).status < 500) {
+    else if (
+      typeof (err as { status?: unknown }).status === 'number' &&
+      (err as { status: number }).status >= 400 &&
+      (err as { status: number }).status < 500
+    ) {
       result = errorResult('BAD_REQUEST', 'The request could not be read.');
     } else {
       engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
@@ -213,7 +250,9 @@ export function createApp(options: AppOptions): JiemaApp {
   };
   const validate = options.validateResponses ?? responseValidationFromEnv();
   const report = typeof validate === 'function' ? validate : defaultViolationReporter(engine.log);
-  const handler = validate ? withResponseValidation(serve, createResponseValidator(routes.filter((r) => r.tag !== 'console')), report) : serve;
+  const handler = validate
+    ? withResponseValidation(serve, createResponseValidator(routes.filter((r) => r.tag !== 'console')), report)
+    : serve;
   return {
     app,
     routes,

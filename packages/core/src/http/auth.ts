@@ -56,6 +56,7 @@ export function secretMatches(presented: string, sha256Hex: string): boolean {
 /** Checks the admin token against its SHA-256 hex digest (the server never needs the token itself). */
 export function checkAdminToken(headers: IncomingHttpHeaders, adminTokenSha256: string): void {
   const presented = single(headers['x-admin-token'], 'X-Admin-Token')?.trim() ?? bearer(headers);
-  if (!presented) throw new AppError('AUTH_MISSING', 'Admin routes need the admin token as "Authorization: Bearer <token>" or "X-Admin-Token".');
+  if (!presented)
+    throw new AppError('AUTH_MISSING', 'Admin routes need the admin token as "Authorization: Bearer <token>" or "X-Admin-Token".');
   if (!secretMatches(presented, adminTokenSha256)) throw new AppError('AUTH_INVALID', 'The admin token is not valid.');
 }

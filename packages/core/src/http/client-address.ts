@@ -18,7 +18,10 @@ export function parseTrustProxy(text: string): TrustProxy {
   if (t === '' || t === 'false' || t === '0') return false;
   if (t === 'true') return true;
   if (/^\d+$/.test(t)) return Number(t);
-  const list = t.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = t
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   proxyaddr.compile(list); // throws a TypeError naming the bad entry
   return list;
 }

@@ -67,13 +67,24 @@ export function createDocsHandler(pages: readonly DocsPage[]): (req: IncomingMes
     const path = (req.url ?? '/').split('?')[0]!;
     const page = rendered.get(path);
     if (page !== undefined) {
-      res.writeHead(200, { ...common, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(page), 'Content-Security-Policy': DOCS_CSP, 'Cache-Control': 'no-cache' });
+      res.writeHead(200, {
+        ...common,
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': Buffer.byteLength(page),
+        'Content-Security-Policy': DOCS_CSP,
+        'Cache-Control': 'no-cache',
+      });
       res.end(req.method === 'HEAD' ? undefined : page);
       return true;
     }
     if (path === ASSET_PATH) {
       script ??= readFileSync(ASSET);
-      res.writeHead(200, { ...common, 'Content-Type': 'text/javascript; charset=utf-8', 'Content-Length': script.length, 'Cache-Control': 'public, max-age=86400' });
+      res.writeHead(200, {
+        ...common,
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Content-Length': script.length,
+        'Cache-Control': 'public, max-age=86400',
+      });
       res.end(req.method === 'HEAD' ? undefined : script);
       return true;
     }

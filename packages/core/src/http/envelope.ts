@@ -38,9 +38,15 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
   const issue = result.error.issues[0]!;
   if (issue.code === 'unrecognized_keys') {
     const keys = (issue as { keys: string[] }).keys;
-    throw new AppError('BAD_REQUEST', `Unknown field${keys.length > 1 ? 's' : ''} in ${where}: ${keys.map((k) => JSON.stringify(k)).join(', ')}.`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Unknown field${keys.length > 1 ? 's' : ''} in ${where}: ${keys.map((k) => JSON.stringify(k)).join(', ')}.`,
+    );
   }
   const path = issue.path.length ? issue.path.join('.') : where;
-  const received = issue.code === 'invalid_type' && issue.message.includes('received undefined') ? 'is required' : issue.message.replace(/^Invalid input: /, '').toLowerCase();
+  const received =
+    issue.code === 'invalid_type' && issue.message.includes('received undefined')
+      ? 'is required'
+      : issue.message.replace(/^Invalid input: /, '').toLowerCase();
   throw new AppError('BAD_REQUEST', `${path}: ${received}.`);
 }

@@ -36,7 +36,12 @@ function writeStream(res: ServerResponse, result: HandlerResult, requestId?: str
   stream!.start(res);
 }
 
-export function createFastPath(deps: PipelineDeps, routes: readonly Route[], begin: ReturnType<typeof createInstrumentation>, clientAddress: ClientAddress): FastHandler {
+export function createFastPath(
+  deps: PipelineDeps,
+  routes: readonly Route[],
+  begin: ReturnType<typeof createInstrumentation>,
+  clientAddress: ClientAddress,
+): FastHandler {
   const compiled = routes.filter((r) => r.method === 'GET' && r.fast).map(compileRoute);
   return (req, res) => {
     if (req.method !== 'GET') return false;
@@ -50,15 +55,17 @@ export function createFastPath(deps: PipelineDeps, routes: readonly Route[], beg
       if (!params) continue;
       const inst = begin(req, res, path);
       labelRoute(res, c.route.path);
-      const out = inst.within(() => runRoute(deps, c.route, {
-        method: 'GET',
-        path,
-        params,
-        query: q < 0 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>),
-        body: undefined,
-        headers: req.headers,
-        ip: clientAddress(req),
-      }));
+      const out = inst.within(() =>
+        runRoute(deps, c.route, {
+          method: 'GET',
+          path,
+          params,
+          query: q < 0 ? {} : (parseQuery(url.slice(q + 1)) as Record<string, unknown>),
+          body: undefined,
+          headers: req.headers,
+          ip: clientAddress(req),
+        }),
+      );
       if (out instanceof Promise) void out.then((result) => writeResult(res, result, inst.requestId));
       else writeResult(res, out, inst.requestId);
       return true;

@@ -73,13 +73,25 @@ export function createInstrumentation(engine: Engine, observe?: RequestObserver)
     res.once('finish', () => {
       const ns = process.hrtime.bigint() - started;
       // Unmatched paths share one label: a scanner's random paths must not grow the metrics.
-      const labels = { method: req.method ?? 'GET', route: (res as Labelled)[ROUTE_PATTERN] ?? 'unmatched', status: String(res.statusCode) };
+      const labels = {
+        method: req.method ?? 'GET',
+        route: (res as Labelled)[ROUTE_PATTERN] ?? 'unmatched',
+        status: String(res.statusCode),
+      };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, Number(ns) / 1e9);
       if (!observe && !logRequests) return;
       const ms = Number(ns / 1000n) / 1000;
       observe?.({ method: req.method ?? 'GET', path: redactSecrets(path), status: res.statusCode, ms, key: credentialHint(req.headers) });
-      if (logRequests) engine.log.info({ event: 'http.request', reqId: requestId, method: req.method, path: redactSecrets(path), status: res.statusCode, ms });
+      if (logRequests)
+        engine.log.info({
+          event: 'http.request',
+          reqId: requestId,
+          method: req.method,
+          path: redactSecrets(path),
+          status: res.statusCode,
+          ms,
+        });
     });
     return { requestId, within: (fn) => requestContext.run(context, fn) };
   };

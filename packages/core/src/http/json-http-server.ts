@@ -64,7 +64,12 @@ export function createJsonHttpServer(listener: RequestListener): Server {
       return;
     }
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      socket.end(rawResponse('REQUEST_TIMEOUT', `The request did not arrive in time (headers within ${HTTP_TIMEOUTS.headersMs / 1000} s, the whole request within ${HTTP_TIMEOUTS.requestMs / 1000} s).`));
+      socket.end(
+        rawResponse(
+          'REQUEST_TIMEOUT',
+          `The request did not arrive in time (headers within ${HTTP_TIMEOUTS.headersMs / 1000} s, the whole request within ${HTTP_TIMEOUTS.requestMs / 1000} s).`,
+        ),
+      );
       return;
     }
     socket.end(rawResponse('BAD_REQUEST', clientErrorMessage(err)));

@@ -11,7 +11,8 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   AUTH_MISSING: 'No API key (or admin token) was sent.',
   AUTH_INVALID: 'The key or token is malformed, unknown or revoked, or `Authorization` is not `Bearer <key>`.',
   FORBIDDEN: 'The user is banned.',
-  BAD_REQUEST: 'The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1.',
+  BAD_REQUEST:
+    'The request is malformed: a missing, wrong-typed or unknown field (the message names it), a body that is not a JSON object, a repeated header, a malformed `Idempotency-Key`, or a request that is not valid HTTP/1.1.',
   INSUFFICIENT: 'The balance is below the price (or below the debit); nothing was changed.',
   NO_NUMBERS: 'Out of stock, or the service is not offered in that country.',
   BAD_SERVICE: 'Unknown service (neither a code nor a slug).',
@@ -26,12 +27,16 @@ export const ERROR_MEANINGS: Record<ErrorCode, string> = {
   PAYLOAD_TOO_LARGE: 'The request body is over 16 KiB.',
   UNSUPPORTED_MEDIA_TYPE: 'The body is compressed, or its charset is not UTF-8.',
   IDEMPOTENCY_MISMATCH: 'The same `Idempotency-Key` was used with a different request.',
-  RATE_LIMITED: 'A rate limit was reached: this key\u2019s limit for the route\u2019s class, or too many failed authentications from this address. `Retry-After` says when to retry.',
-  REQUEST_TIMEOUT: 'The request\u2019s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.',
+  RATE_LIMITED:
+    'A rate limit was reached: this key\u2019s limit for the route\u2019s class, or too many failed authentications from this address. `Retry-After` says when to retry.',
+  REQUEST_TIMEOUT:
+    'The request\u2019s headers took more than 10 s, or the whole request more than 30 s, to arrive; the connection is closed.',
   INTERNAL: 'A bug on the server; it is logged, and the message says nothing more.',
   UPSTREAM_UNAVAILABLE: 'The number provider failed, timed out or answered garbage; nothing was charged.',
-  NOT_READY: 'The server should not take traffic now: its database cannot be written, the upstream\u2019s circuit breaker is open, or the provider balance is below the minimum. The message says which.',
-  STORAGE_UNAVAILABLE: 'The server\u2019s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.',
+  NOT_READY:
+    'The server should not take traffic now: its database cannot be written, the upstream\u2019s circuit breaker is open, or the provider balance is below the minimum. The message says which.',
+  STORAGE_UNAVAILABLE:
+    'The server\u2019s database file was deleted or replaced while it ran; nothing was changed until an operator restarts it.',
 };
 
 /** The codes every operation may answer with, whatever it is: the HTTP layer's own. */

@@ -32,27 +32,52 @@ export const TAGS: Record<DocumentKind, { title: string; description: string; ta
     title: 'jiema API',
     description: API_INTRO,
     tags: [
-      { name: 'public', 'x-displayName': 'jiema.my v1 API', description: "What integrators call with an API key: the account, the catalogue and prices, and orders. The operations not marked as extensions are jiema.my's own, field for field." },
-      { name: 'admin', 'x-displayName': 'Admin API', description: 'The operators\u2019 API, behind the admin token: users, balances (always a ledger row with a reason), keys, bans, pricing rules, and checks of the ledger and the outbox. An extension: jiema.my has no such API.', 'x-jiema-extension': true },
-      { name: 'system', 'x-displayName': 'System', description: 'Health and this document; no key needed. An extension.', 'x-jiema-extension': true },
+      {
+        name: 'public',
+        'x-displayName': 'jiema.my v1 API',
+        description:
+          "What integrators call with an API key: the account, the catalogue and prices, and orders. The operations not marked as extensions are jiema.my's own, field for field.",
+      },
+      {
+        name: 'admin',
+        'x-displayName': 'Admin API',
+        description:
+          'The operators\u2019 API, behind the admin token: users, balances (always a ledger row with a reason), keys, bans, pricing rules, and checks of the ledger and the outbox. An extension: jiema.my has no such API.',
+        'x-jiema-extension': true,
+      },
+      {
+        name: 'system',
+        'x-displayName': 'System',
+        description: 'Health and this document; no key needed. An extension.',
+        'x-jiema-extension': true,
+      },
     ],
   },
   simulator: {
     title: 'jiema simulator control API',
     description: SIM_INTRO,
-    tags: [{ name: 'simulator', 'x-displayName': 'Simulator control', description: 'Drives the simulated upstream and its virtual clock. Only the simulator serves it.', 'x-jiema-extension': true }],
+    tags: [
+      {
+        name: 'simulator',
+        'x-displayName': 'Simulator control',
+        description: 'Drives the simulated upstream and its virtual clock. Only the simulator serves it.',
+        'x-jiema-extension': true,
+      },
+    ],
   },
 };
 
 export const HEADERS = {
   'X-Request-Id': {
-    description: "The request's id: the client's own `X-Request-Id` if it sent a sane one (`[A-Za-z0-9_.:-]{1,128}`), otherwise a new one. Every log line of the request carries it. An extension.",
+    description:
+      "The request's id: the client's own `X-Request-Id` if it sent a sane one (`[A-Za-z0-9_.:-]{1,128}`), otherwise a new one. Every log line of the request carries it. An extension.",
     required: true,
     schema: { type: 'string' },
     'x-jiema-extension': true,
   },
   RateLimit: {
-    description: 'What is left in the window (IETF draft RateLimit header fields): `"<class>";r=<remaining>;t=<seconds until a slot frees>`. An extension.',
+    description:
+      'What is left in the window (IETF draft RateLimit header fields): `"<class>";r=<remaining>;t=<seconds until a slot frees>`. An extension.',
     schema: { type: 'string' },
     example: '"read";r=59;t=60',
     'x-jiema-extension': true,
@@ -77,7 +102,23 @@ export const HEADERS = {
 
 export const SECURITY_SCHEMES = {
   apiKeyBearer: { type: 'http', scheme: 'bearer', description: 'An API key (`jm_` + 43 characters) as `Authorization: Bearer jm_…`.' },
-  apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key as `X-API-Key: jm_…`. If both headers are sent they must carry the same key.' },
-  adminTokenHeader: { type: 'apiKey', in: 'header', name: 'X-Admin-Token', description: 'The admin token. An extension.', 'x-jiema-extension': true },
-  adminTokenBearer: { type: 'http', scheme: 'bearer', description: 'The admin token as `Authorization: Bearer …`. An extension.', 'x-jiema-extension': true },
+  apiKeyHeader: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'An API key as `X-API-Key: jm_…`. If both headers are sent they must carry the same key.',
+  },
+  adminTokenHeader: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Admin-Token',
+    description: 'The admin token. An extension.',
+    'x-jiema-extension': true,
+  },
+  adminTokenBearer: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The admin token as `Authorization: Bearer …`. An extension.',
+    'x-jiema-extension': true,
+  },
 };

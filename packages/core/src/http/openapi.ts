@@ -45,7 +45,8 @@ const extensionNote = (what: string) => `**Extension:** ${what} is not part of j
 
 /** Exported schemas get their export name as a component, so generated clients name the types. */
 const ids = new Map<unknown, string>();
-for (const [name, schema] of Object.entries(S)) if (schema instanceof z.ZodType && name !== 'ErrorEnvelope') ids.set(schema, name.replace(/Schema$/, ''));
+for (const [name, schema] of Object.entries(S))
+  if (schema instanceof z.ZodType && name !== 'ErrorEnvelope') ids.set(schema, name.replace(/Schema$/, ''));
 // The global registry's descriptions and metadata, plus those ids (zod reads a registry only through get()).
 const named = {
   get: (schema: z.ZodType) => {
@@ -56,9 +57,18 @@ const named = {
 } as unknown as z.core.$ZodRegistry<z.core.GlobalMeta>;
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', components?: Json): Json {
-  const raw = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', ...(components && { metadata: named }) }) as Json;
+  const raw = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    ...(components && { metadata: named }),
+  }) as Json;
   // Components instead of $defs; and zod's safe-integer bounds on every integer say nothing.
-  const { $schema: _, $defs, ...out } = JSON.parse(
+  const {
+    $schema: _,
+    $defs,
+    ...out
+  } = JSON.parse(
     JSON.stringify(raw)
       .replaceAll('"#/$defs/', '"#/components/schemas/')
       .replaceAll(`"minimum":${Number.MIN_SAFE_INTEGER},`, '')
@@ -81,14 +91,31 @@ const pathParamText: Record<string, string> = {
 function parameters(r: Route): Json[] {
   const segments = r.path.split('/');
   const params: Json[] = segments.flatMap((seg, i) =>
-    seg.startsWith(':') ? [{ name: seg.slice(1), in: 'path', required: true, description: pathParamText[segments[i - 1] ?? ''] ?? 'An id', schema: { type: 'string', minLength: 1 } }] : [],
+    seg.startsWith(':')
+      ? [
+          {
+            name: seg.slice(1),
+            in: 'path',
+            required: true,
+            description: pathParamText[segments[i - 1] ?? ''] ?? 'An id',
+            schema: { type: 'string', minLength: 1 },
+          },
+        ]
+      : [],
   );
   if (r.request?.query) {
     const q = jsonSchema(r.request.query, 'input') as { properties?: Record<string, Json>; required?: string[] };
     for (const [name, schema] of Object.entries(q.properties ?? {})) {
       const { description, 'x-jiema-extension': extension, ...rest } = schema;
       // An extension's parameter on one of jiema.my's operations is marked as such (D83).
-      params.push({ name, in: 'query', required: q.required?.includes(name) ?? false, ...(description !== undefined && { description }), schema: rest, ...(extension === true && EXTENSION) });
+      params.push({
+        name,
+        in: 'query',
+        required: q.required?.includes(name) ?? false,
+        ...(description !== undefined && { description }),
+        schema: rest,
+        ...(extension === true && EXTENSION),
+      });
     }
   }
   if (r.idempotent) {
@@ -109,7 +136,11 @@ const example = (value: unknown) => (value === undefined ? {} : { example: value
 function errorSchema(codes: readonly ErrorCode[]): Json {
   return {
     type: 'object',
-    properties: { ok: { type: 'boolean', const: false }, code: { type: 'string', enum: [...codes] }, message: { type: 'string', description: 'For people; never parse it' } },
+    properties: {
+      ok: { type: 'boolean', const: false },
+      code: { type: 'string', enum: [...codes] },
+      message: { type: 'string', description: 'For people; never parse it' },
+    },
     required: ['ok', 'code', 'message'],
     additionalProperties: false,
   };
@@ -130,7 +161,9 @@ function errorResponse(status: number, codes: readonly ErrorCode[], r: Route | u
 }
 
 const rateLimitHeaders = (r: Route | undefined): Json =>
-  r && !r.rateClass ? {} : { RateLimit: { $ref: '#/components/headers/RateLimit' }, 'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' } };
+  r && !r.rateClass
+    ? {}
+    : { RateLimit: { $ref: '#/components/headers/RateLimit' }, 'RateLimit-Policy': { $ref: '#/components/headers/RateLimit-Policy' } };
 
 /** Responses whose codes are the same on every operation are shared components, named here. */
 const SHARED: Record<number, string> = {
@@ -163,7 +196,12 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
       : {
           description: status === 201 ? 'Created' : 'OK',
           headers,
-          content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas), ...example(examples[status]) } },
+          content: {
+            [r.contentType ?? 'application/json']: {
+              schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas),
+              ...example(examples[status]),
+            },
+          },
         },
   };
   for (const [code, codes] of errorsByStatus(r)) {
@@ -171,7 +209,12 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
     // A 429 without a rate class has no RateLimit headers, so it is not the shared one.
     if (shared && codes.length === codesWithStatus(code).length && (code !== 429 || r.rateClass)) {
       // Its example: the first recorded one of that status, whichever operation answered it.
-      components.responses[shared] ??= errorResponse(code, codes, undefined, Object.values(all).find((e) => e.responses?.[code])?.responses?.[code]);
+      components.responses[shared] ??= errorResponse(
+        code,
+        codes,
+        undefined,
+        Object.values(all).find((e) => e.responses?.[code])?.responses?.[code],
+      );
       out[code] = { $ref: `#/components/responses/${shared}` };
     } else out[code] = errorResponse(code, codes, r, examples[code]);
   }
@@ -189,7 +232,12 @@ function operation(r: Route, components: { schemas: Json; responses: Json }, exa
     summary: r.summary,
     ...(description && { description }),
     tags: [r.tag],
-    security: r.auth === 'user' ? [{ apiKeyBearer: [] }, { apiKeyHeader: [] }] : r.auth === 'admin' ? [{ adminTokenHeader: [] }, { adminTokenBearer: [] }] : [],
+    security:
+      r.auth === 'user'
+        ? [{ apiKeyBearer: [] }, { apiKeyHeader: [] }]
+        : r.auth === 'admin'
+          ? [{ adminTokenHeader: [] }, { adminTokenBearer: [] }]
+          : [],
     ...(params.length > 0 && { parameters: params }),
     ...(body && {
       requestBody: {
@@ -207,7 +255,8 @@ function operation(r: Route, components: { schemas: Json; responses: Json }, exa
 function checkOperationIds(routes: readonly Route[]): void {
   const seen = new Set<string>();
   for (const r of routes) {
-    if (!/^[a-z][A-Za-z0-9]*$/.test(r.operationId)) throw new Error(`Route ${r.method} ${r.path}: operationId ${JSON.stringify(r.operationId)} is not lowerCamelCase.`);
+    if (!/^[a-z][A-Za-z0-9]*$/.test(r.operationId))
+      throw new Error(`Route ${r.method} ${r.path}: operationId ${JSON.stringify(r.operationId)} is not lowerCamelCase.`);
     if (seen.has(r.operationId)) throw new Error(`Route ${r.method} ${r.path}: operationId ${r.operationId} is used twice.`);
     seen.add(r.operationId);
   }
@@ -226,7 +275,11 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions):
   // Only the headers and schemes some operation refers to: an unused component is noise.
   const text = JSON.stringify([paths, components]);
   const headers = Object.fromEntries(Object.entries(HEADERS).filter(([name]) => text.includes(`"#/components/headers/${name}"`)));
-  const schemes = new Set(routes.flatMap((r) => (r.auth === 'user' ? ['apiKeyBearer', 'apiKeyHeader'] : r.auth === 'admin' ? ['adminTokenHeader', 'adminTokenBearer'] : [])));
+  const schemes = new Set(
+    routes.flatMap((r) =>
+      r.auth === 'user' ? ['apiKeyBearer', 'apiKeyHeader'] : r.auth === 'admin' ? ['adminTokenHeader', 'adminTokenBearer'] : [],
+    ),
+  );
   const securitySchemes = Object.fromEntries(Object.entries(SECURITY_SCHEMES).filter(([name]) => schemes.has(name)));
   return {
     openapi: '3.1.0',
@@ -234,7 +287,9 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions):
     servers: [
       { url: '/', description: 'The server that serves this document' },
       { url: 'http://127.0.0.1:8787', description: '`jiema serve` on this machine, at its default address' },
-      ...(kind === 'api' ? [{ url: 'https://jiema.my', description: 'jiema.my itself: only the operations not marked as extensions' }] : []),
+      ...(kind === 'api'
+        ? [{ url: 'https://jiema.my', description: 'jiema.my itself: only the operations not marked as extensions' }]
+        : []),
     ],
     tags: info.tags.filter((t) => used.has(t.name as Route['tag'])),
     paths,
@@ -248,4 +303,3 @@ export function buildOpenApi(routes: readonly Route[], options: OpenApiOptions):
 }
 
 const sortKeys = (o: Json): Json => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-

@@ -16,7 +16,12 @@ export interface Readiness {
   ready: boolean;
   /** Why not, one line each (empty when ready). */
   reasons: string[];
-  checks: { database: 'ok' | 'error'; upstream: 'ok' | 'degraded' | 'down'; circuit: 'closed' | 'half-open' | 'open'; upstreamBalance: 'ok' | 'low' | 'unknown' | 'unchecked' };
+  checks: {
+    database: 'ok' | 'error';
+    upstream: 'ok' | 'degraded' | 'down';
+    circuit: 'closed' | 'half-open' | 'open';
+    upstreamBalance: 'ok' | 'low' | 'unknown' | 'unchecked';
+  };
   upstreamBalance: { amount: string | null; minimum: number | null; readAt: string | null };
 }
 
@@ -35,7 +40,9 @@ export function checkReadiness(engine: Engine): Readiness {
   } else {
     try {
       writeTxUnsynced(engine.db, () => {
-        engine.db.prepare("INSERT INTO settings (key, value) VALUES ('ready_probe_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(engine.clock.now()));
+        engine.db
+          .prepare("INSERT INTO settings (key, value) VALUES ('ready_probe_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+          .run(String(engine.clock.now()));
       });
     } catch (err) {
       database = 'error';
@@ -89,13 +96,18 @@ export const operationsRoutes: Route[] = [
     tag: 'system',
     summary: 'Readiness: 503 NOT_READY with the reason while the server should not take traffic',
     description:
-      'Not ready while the database cannot be written, the upstream\'s circuit breaker is open, or the provider balance is below `--min-upstream-balance` (or not read yet, when a minimum is set). Point a load balancer\'s health check here; use `/healthz` for liveness.',
+      "Not ready while the database cannot be written, the upstream's circuit breaker is open, or the provider balance is below `--min-upstream-balance` (or not read yet, when a minimum is set). Point a load balancer's health check here; use `/healthz` for liveness.",
     response: ReadinessSchema,
     errors: ['NOT_READY'],
     handler: (ctx) => {
       const r = checkReadiness(ctx.engine);
       if (!r.ready) throw new AppError('NOT_READY', `Not ready: ${r.reasons.join('; ')}.`);
-      return ok({ status: 'ready', checks: r.checks, upstreamBalance: r.upstreamBalance, time: new Date(ctx.engine.clock.now()).toISOString() });
+      return ok({
+        status: 'ready',
+        checks: r.checks,
+        upstreamBalance: r.upstreamBalance,
+        time: new Date(ctx.engine.clock.now()).toISOString(),
+      });
     },
   }),
   defineRoute({

@@ -54,7 +54,8 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): { p
     const session = bySession ? deps.sessions!.resolve(call.headers) : undefined;
     if (route.auth === 'admin') {
       if (session) {
-        if (session.kind !== 'operator') throw new AppError('AUTH_INVALID', 'This console session is a user\'s; operator pages need the admin token.');
+        if (session.kind !== 'operator')
+          throw new AppError('AUTH_INVALID', "This console session is a user's; operator pages need the admin token.");
         return { session };
       }
       checkAdminToken(call.headers, deps.adminTokenSha256);
@@ -68,9 +69,13 @@ function authenticate(deps: PipelineDeps, route: Route, call: IncomingCall): { p
       deps.engine.log.info({ event: 'auth.failed', errorCode: err.code, ip: call.ip, throttled: !d.allowed });
       if (!d.allowed) {
         deps.engine.metrics.rateLimitRefusals.inc({ class: 'auth_failure' });
-        throw new AppError('RATE_LIMITED', `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s and try again with valid credentials.`, {
-          retryAfterSeconds: d.resetSeconds,
-        });
+        throw new AppError(
+          'RATE_LIMITED',
+          `Too many failed authentication attempts from this address; wait ${d.resetSeconds} s and try again with valid credentials.`,
+          {
+            retryAfterSeconds: d.resetSeconds,
+          },
+        );
       }
     }
     throw err;
@@ -94,7 +99,8 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
   let idem: { userId: string; key: string; attempt: string; stored: boolean } | undefined;
   const fail = (err: unknown): HandlerResult => {
     const result = toErrorResult(err);
-    if (!(err instanceof AppError)) deps.engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
+    if (!(err instanceof AppError))
+      deps.engine.log.error({ event: 'http.unhandled', error: err instanceof Error ? err.stack : String(err) });
     if (idem) {
       // Whatever `remember` wrote rolled back with the failed transaction (a committed record is
       // 'done', which neither call below touches). A refusal is part of the record; a failure on
@@ -125,7 +131,11 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
   try {
     if (route.tag !== 'system') {
       const storage = deps.engine.storage.status();
-      if (!storage.ok) throw new AppError('STORAGE_UNAVAILABLE', `The server cannot use its database: ${storage.detail} Nothing was changed; an operator must restart it on a database file.`);
+      if (!storage.ok)
+        throw new AppError(
+          'STORAGE_UNAVAILABLE',
+          `The server cannot use its database: ${storage.detail} Nothing was changed; an operator must restart it on a database file.`,
+        );
     }
     const { principal, session } = authenticate(deps, route, call);
     // A cookie rides along on any request the browser makes: state changes need the page's token too.
@@ -135,7 +145,10 @@ export function runRoute(deps: PipelineDeps, route: Route, call: IncomingCall): 
       headers = rateLimitHeaders(route.rateClass, d);
       if (!d.allowed) {
         deps.engine.metrics.rateLimitRefusals.inc({ class: route.rateClass });
-        const r = errorResult('RATE_LIMITED', `Rate limit of ${d.limit} ${route.rateClass} requests per minute reached for this key; retry in ${d.resetSeconds} s.`);
+        const r = errorResult(
+          'RATE_LIMITED',
+          `Rate limit of ${d.limit} ${route.rateClass} requests per minute reached for this key; retry in ${d.resetSeconds} s.`,
+        );
         r.headers = { ...headers, 'Retry-After': String(d.resetSeconds) };
         return r;
       }

@@ -50,14 +50,21 @@ export const publicRoutes: Route[] = [
     errors: ['AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
     handler: (ctx) => {
       const u = ctx.engine.accounts.requireUser(userId(ctx));
-      return ok({ id: u.id, balanceCents: centsToWire(u.balanceCents), referralCode: u.referralCode, displayName: u.displayName, lang: u.lang });
+      return ok({
+        id: u.id,
+        balanceCents: centsToWire(u.balanceCents),
+        referralCode: u.referralCode,
+        displayName: u.displayName,
+        lang: u.lang,
+      });
     },
   }),
   defineRoute({
     method: 'GET',
     path: '/api/v1/services',
     operationId: 'listServices',
-    description: 'Only services with stock in at least one country. `minCostUsd` is the lowest retail price among those countries, in dollars, exactly what `/prices` shows. If a refresh from the upstream fails, the cached copy is served; with no copy at all the answer is 503.',
+    description:
+      'Only services with stock in at least one country. `minCostUsd` is the lowest retail price among those countries, in dollars, exactly what `/prices` shows. If a refresh from the upstream fails, the cached copy is served; with no copy at all the answer is 503.',
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -104,7 +111,8 @@ export const publicRoutes: Route[] = [
     method: 'GET',
     path: '/api/v1/prices',
     operationId: 'listPrices',
-    description: 'Prices include the operators\' markup or discount and are exactly what an order charges. Countries out of stock (`count: 0`) are listed too: the price is known and the stock may come back.',
+    description:
+      "Prices include the operators' markup or discount and are exactly what an order charges. Countries out of stock (`count: 0`) are listed too: the price is known and the stock may come back.",
     auth: 'user',
     rateClass: 'read',
     tag: 'public',
@@ -131,7 +139,8 @@ export const publicRoutes: Route[] = [
     method: 'POST',
     path: '/api/v1/orders',
     operationId: 'createOrder',
-    description: 'The balance is checked before the upstream is asked (`INSUFFICIENT` costs nothing), and the charge is written with the order only after the upstream sold the number: a refused or failed buy charges nothing. Service and country match codes, slugs and ids, ignoring case; any other field is refused.',
+    description:
+      'The balance is checked before the upstream is asked (`INSUFFICIENT` costs nothing), and the charge is written with the order only after the upstream sold the number: a refused or failed buy charges nothing. Service and country match codes, slugs and ids, ignoring case; any other field is refused.',
     auth: 'user',
     rateClass: 'write',
     idempotent: true,
@@ -139,7 +148,20 @@ export const publicRoutes: Route[] = [
     summary: 'Buy a number: reserves it at the upstream and charges the balance',
     request: { body: S.CreateOrderBody },
     response: S.Order,
-    errors: ['BAD_REQUEST', 'INSUFFICIENT', 'NO_NUMBERS', 'BAD_SERVICE', 'BAD_COUNTRY', 'IDEMPOTENCY_MISMATCH', 'IDEMPOTENCY_IN_PROGRESS', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE'],
+    errors: [
+      'BAD_REQUEST',
+      'INSUFFICIENT',
+      'NO_NUMBERS',
+      'BAD_SERVICE',
+      'BAD_COUNTRY',
+      'IDEMPOTENCY_MISMATCH',
+      'IDEMPOTENCY_IN_PROGRESS',
+      'AUTH_MISSING',
+      'AUTH_INVALID',
+      'FORBIDDEN',
+      'RATE_LIMITED',
+      'UPSTREAM_UNAVAILABLE',
+    ],
     handler: async (ctx) => {
       const body = parseInput(S.CreateOrderBody, ctx.body ?? {}, 'the request body');
       const order = await ctx.engine.orders.create(userId(ctx), body, (o) => ctx.remember(ok(presentOrder(o))));
@@ -184,7 +206,8 @@ export const publicRoutes: Route[] = [
     method: 'POST',
     path: '/api/v1/orders/:id/cancel',
     operationId: 'cancelOrder',
-    description: 'Only an order that is `WAITING` and never received an SMS. The refund is immediate; the upstream is told later. The body is empty or `{}`. A cancel after `expiresAt` expires the order instead and answers `ALREADY_CHANGED`.',
+    description:
+      'Only an order that is `WAITING` and never received an SMS. The refund is immediate; the upstream is told later. The body is empty or `{}`. A cancel after `expiresAt` expires the order instead and answers `ALREADY_CHANGED`.',
     auth: 'user',
     rateClass: 'write',
     idempotent: true,
@@ -222,7 +245,8 @@ export const publicRoutes: Route[] = [
     method: 'GET',
     path: '/api/v1/orders',
     operationId: 'listOrders',
-    description: 'Newest first. Pass the previous page\'s `nextCursor` as `cursor`; ids are time-ordered, so orders created while you page never shift or repeat an item.',
+    description:
+      "Newest first. Pass the previous page's `nextCursor` as `cursor`; ids are time-ordered, so orders created while you page never shift or repeat an item.",
     fast: true,
     auth: 'user',
     rateClass: 'read',
@@ -233,7 +257,8 @@ export const publicRoutes: Route[] = [
     errors: ['BAD_REQUEST', 'AUTH_MISSING', 'AUTH_INVALID', 'FORBIDDEN', 'RATE_LIMITED'],
     handler: (ctx) => {
       const q = parseInput(S.ListOrdersQuery, ctx.query, 'the query');
-      if (q.cursor !== undefined && !/^ck[0-9a-z]{25}$/.test(q.cursor)) throw new AppError('BAD_REQUEST', 'cursor: not a cursor this API returned.');
+      if (q.cursor !== undefined && !/^ck[0-9a-z]{25}$/.test(q.cursor))
+        throw new AppError('BAD_REQUEST', 'cursor: not a cursor this API returned.');
       const page = ctx.engine.orders.list(userId(ctx), { status: q.status, limit: q.limit, cursor: q.cursor });
       return ok({ items: page.items.map(presentOrder), nextCursor: page.nextCursor });
     },

@@ -77,7 +77,11 @@ function describe(route: Route): Described {
   let d = describedRoutes.get(route);
   if (!d) {
     const doc = buildOpenApi([route], { version: 'validation' }) as Json;
-    d = { operation: doc.paths[route.path.replace(/:(\w+)/g, '{$1}')][route.method.toLowerCase()] as Json, components: doc.components as Json, validators: new Map() };
+    d = {
+      operation: doc.paths[route.path.replace(/:(\w+)/g, '{$1}')][route.method.toLowerCase()] as Json,
+      components: doc.components as Json,
+      validators: new Map(),
+    };
     describedRoutes.set(route, d);
   }
   return d;
@@ -94,7 +98,11 @@ export function createResponseValidator(routes: readonly Route[]): ResponseValid
       const { operation, components } = described;
       const ref = operation.responses[String(status)] as Json | undefined;
       const response = (ref?.$ref ? components.responses[String(ref.$ref).split('/').pop()!] : ref) as Json | undefined;
-      if (!response) return { operationId, problem: `status ${status} is not documented for ${operationId} (documented: ${Object.keys(operation.responses).join(', ')})` };
+      if (!response)
+        return {
+          operationId,
+          problem: `status ${status} is not documented for ${operationId} (documented: ${Object.keys(operation.responses).join(', ')})`,
+        };
       // A stream of server-sent events: its status is what can be checked here.
       if (response.content?.['text/event-stream']) return undefined;
       // A documented answer that is not JSON (the metrics' text): its status is what can be checked.
@@ -106,9 +114,16 @@ export function createResponseValidator(routes: readonly Route[]): ResponseValid
         return { operationId, problem: 'the body is not JSON' };
       }
       let validate = described.validators.get(status);
-      if (!validate) described.validators.set(status, (validate = compile(response.content['application/json'].schema as Json, (components.schemas ?? {}) as Json)));
+      if (!validate)
+        described.validators.set(
+          status,
+          (validate = compile(response.content['application/json'].schema as Json, (components.schemas ?? {}) as Json)),
+        );
       if (validate(value)) return undefined;
-      const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`);
+      const errors = (validate.errors ?? []).map(
+        (e) =>
+          `${e.instancePath || '(body)'} ${e.message}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''}`,
+      );
       return { operationId, problem: `the body does not match the documented schema of ${operationId} ${status}: ${errors.join('; ')}` };
     },
   };
@@ -132,7 +147,14 @@ export function withResponseValidation(
       const asMethod = method === 'HEAD' ? 'GET' : method;
       const problem = validator.check(asMethod, path, res.statusCode, method === 'HEAD' ? 'null' : body);
       if (problem && !(method === 'HEAD' && problem.problem.startsWith('the body'))) {
-        report({ method, path, status: res.statusCode, operationId: problem.operationId, problem: problem.problem, body: body.slice(0, 2_000) });
+        report({
+          method,
+          path,
+          status: res.statusCode,
+          operationId: problem.operationId,
+          problem: problem.problem,
+          body: body.slice(0, 2_000),
+        });
       }
       return end(...args);
     };

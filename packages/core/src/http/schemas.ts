@@ -21,9 +21,7 @@ export const okEnvelope = <T extends z.ZodType>(data: T) => z.object({ ok: z.lit
 
 export const CreateOrderBody = z.strictObject({
   service: z.string().min(1).max(64).describe('Service code ("tg") or slug ("telegram")'),
-  country: z
-    .union([z.number().int().nonnegative(), z.string().min(1).max(64)])
-    .describe('Upstream country id (7 or "7") or slug ("my")'),
+  country: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]).describe('Upstream country id (7 or "7") or slug ("my")'),
 });
 
 export const EmptyBody = z.strictObject({});
@@ -79,7 +77,11 @@ export const Order = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
   smsBody: z.string().nullable(),
-  smsCode: z.string().nullable().describe('The code extracted from the latest SMS. An extension: jiema.my has no such field.').meta({ 'x-jiema-extension': true }),
+  smsCode: z
+    .string()
+    .nullable()
+    .describe('The code extracted from the latest SMS. An extension: jiema.my has no such field.')
+    .meta({ 'x-jiema-extension': true }),
   smsHistory: z.array(z.object({ body: z.string(), receivedAt: isoTime })),
   smsReceivedAt: isoTime.nullable(),
 });
@@ -94,7 +96,10 @@ const signedCents = z.union([z.number().int(), z.string().regex(/^-?\d{1,15}$/)]
 
 export const AdminCreateUserBody = z.strictObject({
   displayName: z.string().min(1).max(64).optional(),
-  lang: z.string().regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/).optional(),
+  lang: z
+    .string()
+    .regex(/^[a-z]{2}(-[A-Za-z]{2,4})?$/)
+    .optional(),
   balanceCents: signedCents.optional().describe('Opening balance, recorded as a top-up'),
 });
 
@@ -156,7 +161,7 @@ export const CountryList = z.object({ items: z.array(CountryItem) });
 export const PriceList = z.object({ service: z.string(), items: z.array(PriceItem) });
 
 export const AdminRefundBody = z.strictObject({
-  reason: z.string().trim().min(1).max(200).describe('Why, for the ledger row and the customer\'s ticket'),
+  reason: z.string().trim().min(1).max(200).describe("Why, for the ledger row and the customer's ticket"),
 });
 
 export const AdminOrder = Order.extend({
@@ -168,7 +173,13 @@ export const AdminOrder = Order.extend({
 export const AdminOrderDetail = z.object({
   order: AdminOrder,
   user: AdminUser,
-  history: z.array(z.object({ at: isoTime, event: z.enum(['created', 'charged', 'sms_received', 'ended', 'refunded', 'upstream_command', 'balance_change']), detail: z.string() })),
+  history: z.array(
+    z.object({
+      at: isoTime,
+      event: z.enum(['created', 'charged', 'sms_received', 'ended', 'refunded', 'upstream_command', 'balance_change']),
+      detail: z.string(),
+    }),
+  ),
   ledger: z.array(AdminLedgerEntry),
   upstreamCommands: z.array(
     z.object({

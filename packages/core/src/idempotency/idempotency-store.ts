@@ -69,7 +69,9 @@ export class IdempotencyStore {
     const now = this.clock.now();
     return writeTx(this.db, () => {
       const row = this.db
-        .prepare<[string, string], Row>('SELECT request_hash, state, status, body, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?')
+        .prepare<[string, string], Row>(
+          'SELECT request_hash, state, status, body, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?',
+        )
         .get(userId, key);
       if (row && now - row.created_at < IDEMPOTENCY_TTL_MS) {
         if (row.request_hash !== fingerprint) {
@@ -106,10 +108,15 @@ export class IdempotencyStore {
   complete(userId: string, key: string, attempt: string, response: StoredResponse): void {
     writeTx(this.db, () => {
       const r = this.db
-        .prepare("UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'")
+        .prepare(
+          "UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'",
+        )
         .run(response.status, JSON.stringify(response.body), userId, key, attempt);
       if (r.changes === 0) {
-        throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'This request took longer than its Idempotency-Key is held and a retry took the key over; nothing was changed by this request.');
+        throw new AppError(
+          'IDEMPOTENCY_IN_PROGRESS',
+          'This request took longer than its Idempotency-Key is held and a retry took the key over; nothing was changed by this request.',
+        );
       }
     });
   }
@@ -117,7 +124,9 @@ export class IdempotencyStore {
   /** Forgets a key whose request had no effect and may be retried (server or upstream failure). */
   abandon(userId: string, key: string, attempt: string): void {
     writeTx(this.db, () => {
-      this.db.prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'").run(userId, key, attempt);
+      this.db
+        .prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'")
+        .run(userId, key, attempt);
     });
   }
 
@@ -133,6 +142,9 @@ export class IdempotencyStore {
 
   /** Deletes keys older than the replay window. */
   prune(): number {
-    return writeTx(this.db, () => this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(this.clock.now() - IDEMPOTENCY_TTL_MS).changes);
+    return writeTx(
+      this.db,
+      () => this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(this.clock.now() - IDEMPOTENCY_TTL_MS).changes,
+    );
   }
 }

@@ -22,7 +22,9 @@ export function checkLedgerInvariants(db: Db): InvariantViolation[] {
     .all();
   for (const r of mismatched) add('balance = sum of ledger', `user ${r.id}: balance ${r.balance_cents}, ledger sum ${r.sum}`);
 
-  const negative = db.prepare<[], { id: string; balance_cents: number }>('SELECT id, balance_cents FROM users WHERE balance_cents < 0').all();
+  const negative = db
+    .prepare<[], { id: string; balance_cents: number }>('SELECT id, balance_cents FROM users WHERE balance_cents < 0')
+    .all();
   for (const r of negative) add('balance >= 0', `user ${r.id}: balance ${r.balance_cents}`);
 
   const refunds = db
@@ -32,7 +34,9 @@ export function checkLedgerInvariants(db: Db): InvariantViolation[] {
     .all();
   const orders = new Map(
     db
-      .prepare<[], { id: string; status: string; charged_cents: number; user_id: string }>('SELECT id, status, charged_cents, user_id FROM orders')
+      .prepare<[], { id: string; status: string; charged_cents: number; user_id: string }>(
+        'SELECT id, status, charged_cents, user_id FROM orders',
+      )
       .all()
       .map((o) => [o.id, o]),
   );
@@ -41,9 +45,11 @@ export function checkLedgerInvariants(db: Db): InvariantViolation[] {
     if (r.n > 1) add('at most one refund per order', `order ${r.order_id}: ${r.n} refunds`);
     if (!order) add('refunds belong to orders', `refund for unknown order ${r.order_id}`);
     else {
-      if (r.total !== order.charged_cents) add('refund equals debit', `order ${r.order_id}: refunded ${r.total}, charged ${order.charged_cents}`);
+      if (r.total !== order.charged_cents)
+        add('refund equals debit', `order ${r.order_id}: refunded ${r.total}, charged ${order.charged_cents}`);
       // A completed order is refunded only by an operator, when the upstream failed to honour it (docs/decisions.md D101).
-      if (order.status !== 'CANCELLED' && order.status !== 'FAILED' && order.status !== 'COMPLETED') add('refunds only for ended orders', `order ${r.order_id} is ${order.status}`);
+      if (order.status !== 'CANCELLED' && order.status !== 'FAILED' && order.status !== 'COMPLETED')
+        add('refunds only for ended orders', `order ${r.order_id} is ${order.status}`);
     }
   }
 
@@ -59,7 +65,10 @@ export function checkLedgerInvariants(db: Db): InvariantViolation[] {
   for (const order of orders.values()) {
     const debit = debits.get(order.id);
     if (!debit || debit.n !== 1 || debit.total !== -order.charged_cents) {
-      add('every order has exactly one debit of its charge', `order ${order.id}: ${debit ? `${debit.n} debit(s) totalling ${debit.total}` : 'no debit'}`);
+      add(
+        'every order has exactly one debit of its charge',
+        `order ${order.id}: ${debit ? `${debit.n} debit(s) totalling ${debit.total}` : 'no debit'}`,
+      );
     }
     if ((order.status === 'CANCELLED' || order.status === 'FAILED') && order.charged_cents > 0 && !refunded.has(order.id)) {
       add('cancelled and failed orders are refunded', `order ${order.id} is ${order.status} with no refund`);

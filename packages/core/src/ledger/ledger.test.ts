@@ -15,7 +15,9 @@ describe('ledger', () => {
     const { engine, clock } = makeEngine();
     const u = engine.accounts.createUser({ balanceCents: 100 });
     expect(() => engine.ledger.post({ userId: u.id, kind: 'adjustment', amountCents: -1, at: clock.now() })).toThrow(/transaction/);
-    expect(() => writeTx(engine.db, () => engine.ledger.post({ userId: u.id, kind: 'adjustment', amountCents: -101, at: clock.now() }))).toThrow(/balance is too low/);
+    expect(() =>
+      writeTx(engine.db, () => engine.ledger.post({ userId: u.id, kind: 'adjustment', amountCents: -101, at: clock.now() })),
+    ).toThrow(/balance is too low/);
     expect(engine.accounts.requireUser(u.id).balanceCents).toBe(100);
   });
 
@@ -33,6 +35,12 @@ describe('ledger', () => {
     const o = await engine.orders.create(u.id, { service: 'tg', country: 7 });
     engine.orders.cancel(u.id, o.id);
     expect(() => engine.db.prepare("UPDATE orders SET status = 'WAITING' WHERE id = ?").run(o.id)).toThrow(/terminal/);
-    expect(() => engine.db.prepare('INSERT INTO ledger (id, user_id, kind, amount_cents, balance_after_cents, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run('led_x', u.id, 'refund', 32, 132, o.id, 0)).toThrow(/UNIQUE/);
+    expect(() =>
+      engine.db
+        .prepare(
+          'INSERT INTO ledger (id, user_id, kind, amount_cents, balance_after_cents, order_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run('led_x', u.id, 'refund', 32, 132, o.id, 0),
+    ).toThrow(/UNIQUE/);
   });
 });

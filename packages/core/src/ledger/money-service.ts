@@ -32,13 +32,33 @@ export class MoneyService {
 
   /** The debit of a new order's price; inside the buy's transaction. INSUFFICIENT when the balance is short. */
   chargeOrder(input: { userId: string; orderId: string; priceCents: number; reason: string; at: number }): LedgerEntry {
-    return this.ledger.post({ userId: input.userId, kind: 'order_debit', amountCents: -input.priceCents, orderId: input.orderId, reason: input.reason, at: input.at });
+    return this.ledger.post({
+      userId: input.userId,
+      kind: 'order_debit',
+      amountCents: -input.priceCents,
+      orderId: input.orderId,
+      reason: input.reason,
+      at: input.at,
+    });
   }
 
   /** The money effects the order machine gives one transition (D4: only whole refunds); inside the order's transaction. */
-  applyOrderEffects(input: { userId: string; orderId: string; effects: readonly LedgerEffect[]; reason: string; at: number }): LedgerEntry[] {
+  applyOrderEffects(input: {
+    userId: string;
+    orderId: string;
+    effects: readonly LedgerEffect[];
+    reason: string;
+    at: number;
+  }): LedgerEntry[] {
     return input.effects.map((e) =>
-      this.ledger.post({ userId: input.userId, kind: e.kind, amountCents: e.amountCents, orderId: input.orderId, reason: input.reason, at: input.at }),
+      this.ledger.post({
+        userId: input.userId,
+        kind: e.kind,
+        amountCents: e.amountCents,
+        orderId: input.orderId,
+        reason: input.reason,
+        at: input.at,
+      }),
     );
   }
 
@@ -53,7 +73,14 @@ export class MoneyService {
    * the whole charge, once; inside the caller's transaction, which has checked the order.
    */
   refundOrderByOperator(input: { userId: string; orderId: string; chargedCents: number; reason: string; at: number }): LedgerEntry {
-    return this.ledger.post({ userId: input.userId, kind: 'refund', amountCents: input.chargedCents, orderId: input.orderId, reason: input.reason, at: input.at });
+    return this.ledger.post({
+      userId: input.userId,
+      kind: 'refund',
+      amountCents: input.chargedCents,
+      orderId: input.orderId,
+      reason: input.reason,
+      at: input.at,
+    });
   }
 
   /** An operator's credit or debit (or a simulated top-up): validated, in its own transaction. */
@@ -61,8 +88,11 @@ export class MoneyService {
     if (!Number.isSafeInteger(input.amountCents)) throw new AppError('BAD_REQUEST', 'amountCents: must be a whole number of cents.');
     if (input.amountCents === 0) throw new AppError('BAD_REQUEST', 'amountCents: must not be zero.');
     const kind = input.kind ?? (input.amountCents > 0 ? 'topup' : 'adjustment');
-    if (kind === 'topup' && input.amountCents < 0) throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
+    if (kind === 'topup' && input.amountCents < 0)
+      throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
     if (!input.reason.trim()) throw new AppError('BAD_REQUEST', 'reason: say why the balance changes.');
-    return writeTx(this.db, () => this.ledger.post({ userId: input.userId, kind, amountCents: input.amountCents, reason: input.reason, at: this.clock.now() }));
+    return writeTx(this.db, () =>
+      this.ledger.post({ userId: input.userId, kind, amountCents: input.amountCents, reason: input.reason, at: this.clock.now() }),
+    );
   }
 }

@@ -43,7 +43,12 @@ export class Metrics {
 
   constructor() {
     const registers = [this.registry];
-    this.httpRequests = new Counter({ name: 'jiema_http_requests_total', help: 'HTTP requests answered, by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.httpRequests = new Counter({
+      name: 'jiema_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.httpDuration = new Histogram({
       name: 'jiema_http_request_duration_seconds',
       help: 'Time to answer an HTTP request, by method, route pattern and status',
@@ -51,8 +56,18 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.orderTransitions = new Counter({ name: 'jiema_order_transitions_total', help: 'Order status changes, by the status left (NEW for a bought order) and the status entered', labelNames: ['from', 'to'], registers });
-    this.upstreamCalls = new Counter({ name: 'jiema_upstream_calls_total', help: 'Calls to the number provider, by method and outcome (ok, or the error kind)', labelNames: ['method', 'outcome'], registers });
+    this.orderTransitions = new Counter({
+      name: 'jiema_order_transitions_total',
+      help: 'Order status changes, by the status left (NEW for a bought order) and the status entered',
+      labelNames: ['from', 'to'],
+      registers,
+    });
+    this.upstreamCalls = new Counter({
+      name: 'jiema_upstream_calls_total',
+      help: 'Calls to the number provider, by method and outcome (ok, or the error kind)',
+      labelNames: ['method', 'outcome'],
+      registers,
+    });
     this.upstreamDuration = new Histogram({
       name: 'jiema_upstream_call_duration_seconds',
       help: 'Time the number provider took to answer, by method and outcome',
@@ -60,7 +75,12 @@ export class Metrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.rateLimitRefusals = new Counter({ name: 'jiema_rate_limit_refusals_total', help: 'Requests refused with 429, by rate class (auth_failure: too many failed authentications from one address)', labelNames: ['class'], registers });
+    this.rateLimitRefusals = new Counter({
+      name: 'jiema_rate_limit_refusals_total',
+      help: 'Requests refused with 429, by rate class (auth_failure: too many failed authentications from one address)',
+      labelNames: ['class'],
+      registers,
+    });
     const read = <T>(fn: (s: MetricsSources) => T): T | undefined => (this.sources ? fn(this.sources) : undefined);
     new Gauge({
       name: 'jiema_upstream_circuit_state',

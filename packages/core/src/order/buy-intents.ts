@@ -65,7 +65,9 @@ export class BuyIntents {
     private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
   ) {
     this.commits = new GroupCommitter(db, true);
-    this.insertStmt = db.prepare("INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
+    this.insertStmt = db.prepare(
+      "INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
+    );
     this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
     // Claimed: an intent settled on it, or a release of it is already owed.
     this.claimedStmt = db.prepare<[string, string], { one: number }>(
@@ -159,7 +161,9 @@ export class BuyIntents {
   async reconcilePending(limit = 50): Promise<number> {
     const now = this.clock.now();
     const rows = this.db
-      .prepare<[number, number], Row>("SELECT * FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?")
+      .prepare<[number, number], Row>(
+        "SELECT * FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+      )
       .all(now, limit);
     if (rows.length === 0) return 0;
     let active: ActiveActivation[];

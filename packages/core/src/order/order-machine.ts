@@ -7,11 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import { isTerminal, type Order, type OrderStatus, type Sms } from './order.js';
 
 export type OrderEvent =
-  | { type: 'SMS_RECEIVED'; sms: Sms }
-  | { type: 'NEXT_SMS' }
-  | { type: 'CANCEL' }
-  | { type: 'EXPIRE' }
-  | { type: 'UPSTREAM_CLOSED' };
+  { type: 'SMS_RECEIVED'; sms: Sms } | { type: 'NEXT_SMS' } | { type: 'CANCEL' } | { type: 'EXPIRE' } | { type: 'UPSTREAM_CLOSED' };
 
 export type EventType = OrderEvent['type'];
 
@@ -59,7 +55,8 @@ export const TRANSITIONS: Record<EventType, Partial<Record<OrderStatus, Row>>> =
     RECEIVED: () => ({ to: 'WAITING', money: 'none', command: 'next_sms' }),
   },
   CANCEL: {
-    WAITING: (o) => (hasSms(o) ? { error: 'CODE_RECEIVED' } : { to: 'CANCELLED', money: 'refund', command: 'cancel', endReason: 'cancelled' }),
+    WAITING: (o) =>
+      hasSms(o) ? { error: 'CODE_RECEIVED' } : { to: 'CANCELLED', money: 'refund', command: 'cancel', endReason: 'cancelled' },
     RECEIVED: () => ({ error: 'CODE_RECEIVED' }),
   },
   EXPIRE: {
@@ -71,7 +68,9 @@ export const TRANSITIONS: Record<EventType, Partial<Record<OrderStatus, Row>>> =
   },
   UPSTREAM_CLOSED: {
     WAITING: (o) =>
-      hasSms(o) ? { to: 'COMPLETED', money: 'none', endReason: 'upstream_closed' } : { to: 'FAILED', money: 'refund', endReason: 'upstream_closed' },
+      hasSms(o)
+        ? { to: 'COMPLETED', money: 'none', endReason: 'upstream_closed' }
+        : { to: 'FAILED', money: 'refund', endReason: 'upstream_closed' },
     RECEIVED: () => ({ to: 'COMPLETED', money: 'none', endReason: 'upstream_closed' }),
   },
 };

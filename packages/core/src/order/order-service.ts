@@ -95,7 +95,13 @@ export class OrderService {
   }
 
   /** D9: asks the upstream for a number and records the order, or gives the number back. */
-  private async buyAndRecord(intent: BuyIntent, service: ServiceEntry, country: CountryEntry, price: number, afterWrite?: AfterWrite): Promise<Order> {
+  private async buyAndRecord(
+    intent: BuyIntent,
+    service: ServiceEntry,
+    country: CountryEntry,
+    price: number,
+    afterWrite?: AfterWrite,
+  ): Promise<Order> {
     const { userId } = intent;
     let activation: Activation;
     try {
@@ -142,7 +148,14 @@ export class OrderService {
       this.kickOutbox();
       throw err;
     }
-    this.log.info({ event: 'order.created', orderId: order.id, userId, service: order.service, country: order.country, chargedCents: price });
+    this.log.info({
+      event: 'order.created',
+      orderId: order.id,
+      userId,
+      service: order.service,
+      country: order.country,
+      chargedCents: price,
+    });
     return order;
   }
 
@@ -153,7 +166,10 @@ export class OrderService {
     }
     switch (err.kind) {
       case 'NO_NUMBERS':
-        return new AppError('NO_NUMBERS', `No ${serviceName} numbers are available in ${countryName} right now; try another country or later.`);
+        return new AppError(
+          'NO_NUMBERS',
+          `No ${serviceName} numbers are available in ${countryName} right now; try another country or later.`,
+        );
       case 'BAD_SERVICE':
         return new AppError('BAD_SERVICE', `The number provider does not offer ${serviceName}.`);
       case 'BAD_COUNTRY':
@@ -198,7 +214,10 @@ export class OrderService {
     return order;
   }
 
-  list(userId: string, options: { status?: OrderStatus | undefined; limit: number; cursor?: string | undefined }): { items: Order[]; nextCursor: string | null } {
+  list(
+    userId: string,
+    options: { status?: OrderStatus | undefined; limit: number; cursor?: string | undefined },
+  ): { items: Order[]; nextCursor: string | null } {
     const rows = this.store.page(userId, { status: options.status, limit: options.limit + 1, before: options.cursor });
     const items = rows.slice(0, options.limit);
     return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
@@ -232,7 +251,13 @@ export class OrderService {
     const t = applyEvent(order, event, now);
     if (!t.changed) return order;
     if (!this.store.update(order, t.order)) throw new AppError('ALREADY_CHANGED', 'The order changed concurrently; nothing was changed.');
-    this.money.applyOrderEffects({ userId: order.userId, orderId: order.id, effects: t.ledger, reason: t.order.endReason ?? event.type.toLowerCase(), at: now });
+    this.money.applyOrderEffects({
+      userId: order.userId,
+      orderId: order.id,
+      effects: t.ledger,
+      reason: t.order.endReason ?? event.type.toLowerCase(),
+      at: now,
+    });
     for (const c of t.commands) this.outbox.enqueue(c, order.activationId, order.id);
     if (order.status !== t.order.status) {
       this.log.info({ event: 'order.transition', orderId: order.id, from: order.status, to: t.order.status, cause: event.type });

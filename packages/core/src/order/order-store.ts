@@ -71,7 +71,9 @@ export class OrderStore {
     this.updateStmt = db.prepare(
       'UPDATE orders SET status = ?, updated_at = ?, sms_history = ?, end_reason = ? WHERE id = ? AND status = ? AND updated_at = ?',
     );
-    this.pageAll = db.prepare<[string, string, number], OrderRow>('SELECT * FROM orders WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
+    this.pageAll = db.prepare<[string, string, number], OrderRow>(
+      'SELECT * FROM orders WHERE user_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+    );
     this.pageByStatus = db.prepare<[string, string, string, number], OrderRow>(
       'SELECT * FROM orders WHERE user_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?',
     );
@@ -133,7 +135,15 @@ export class OrderStore {
   /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
   update(prev: Order, next: Order): boolean {
     this.cache.delete(next.id);
-    const r = this.updateStmt.run(next.status, next.updatedAt, JSON.stringify(next.smsHistory), next.endReason, next.id, prev.status, prev.updatedAt);
+    const r = this.updateStmt.run(
+      next.status,
+      next.updatedAt,
+      JSON.stringify(next.smsHistory),
+      next.endReason,
+      next.id,
+      prev.status,
+      prev.updatedAt,
+    );
     if (r.changes !== 1) return false;
     this.events?.record(prev, next);
     this.feed?.order(next.id);

@@ -90,8 +90,12 @@ export class Outbox {
           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.activation_id = o.activation_id AND p.done_at IS NULL AND p.id < o.id)
         ORDER BY o.next_attempt_at, o.id LIMIT ?`,
     );
-    this.doneStmt = db.prepare('UPDATE outbox SET done_at = ?, outcome = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL');
-    this.retryStmt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL');
+    this.doneStmt = db.prepare(
+      'UPDATE outbox SET done_at = ?, outcome = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL',
+    );
+    this.retryStmt = db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL',
+    );
     this.orderStatusStmt = db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?');
   }
 
@@ -165,7 +169,15 @@ export class Outbox {
       } else {
         const delay = this.backoff(cmd.attempts);
         this.retryStmt.run(now + delay, message, cmd.id);
-        this.log.warn({ event: 'outbox.retry', commandId: cmd.id, kind: cmd.kind, activationId: cmd.activationId, attempts: cmd.attempts + 1, delayMs: delay, error: message });
+        this.log.warn({
+          event: 'outbox.retry',
+          commandId: cmd.id,
+          kind: cmd.kind,
+          activationId: cmd.activationId,
+          attempts: cmd.attempts + 1,
+          delayMs: delay,
+          error: message,
+        });
         return;
       }
     }

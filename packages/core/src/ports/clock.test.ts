@@ -4,7 +4,13 @@ import { MonotonicClock } from './clock.js';
 describe('MonotonicClock', () => {
   const make = () => {
     const t = { wall: 1_000_000, steady: 5_000 };
-    return { t, clock: new MonotonicClock(() => t.wall, () => t.steady) };
+    return {
+      t,
+      clock: new MonotonicClock(
+        () => t.wall,
+        () => t.steady,
+      ),
+    };
   };
 
   it('follows the wall clock forward', () => {

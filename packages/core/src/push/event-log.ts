@@ -73,7 +73,9 @@ export class EventLog {
   ) {
     this.insertStmt = db.prepare('INSERT INTO events (id, user_id, order_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.byUser = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?');
-    this.byOrder = db.prepare<[string, string, number, number], Row>('SELECT * FROM events WHERE user_id = ? AND order_id = ? AND seq > ? ORDER BY seq LIMIT ?');
+    this.byOrder = db.prepare<[string, string, number, number], Row>(
+      'SELECT * FROM events WHERE user_id = ? AND order_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    );
     this.byId = db.prepare<[string], Row>('SELECT * FROM events WHERE id = ?');
     this.lastForUser = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE user_id = ?');
     this.lastForOrder = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE order_id = ?');

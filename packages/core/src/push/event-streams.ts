@@ -77,7 +77,9 @@ export class EventStreams {
       lastSeq = seen.seq;
     } else lastSeq = scope.orderId === undefined ? events.lastSeq(scope.userId) : 0;
     if ((this.perKey.get(scope.key) ?? 0) >= MAX_PER_KEY) {
-      throw new AppError('RATE_LIMITED', `This key already has ${MAX_PER_KEY} event streams open; close one first.`, { retryAfterSeconds: 5 });
+      throw new AppError('RATE_LIMITED', `This key already has ${MAX_PER_KEY} event streams open; close one first.`, {
+        retryAfterSeconds: 5,
+      });
     }
     return {
       status: 200,

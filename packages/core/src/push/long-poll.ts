@@ -19,7 +19,8 @@ export function parseSince(raw: string | undefined): Since {
   if (raw === undefined || raw === '') return { kind: 'now' };
   if (/^\d{1,6}$/.test(raw)) return { kind: 'sms', count: Number(raw) };
   const at = /^\d{10,16}$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(at)) throw new AppError('BAD_REQUEST', 'since: give the smsHistory length you have (0, 1…) or the updatedAt you saw (ISO 8601).');
+  if (!Number.isFinite(at))
+    throw new AppError('BAD_REQUEST', 'since: give the smsHistory length you have (0, 1…) or the updatedAt you saw (ISO 8601).');
   return { kind: 'updated', at };
 }
 

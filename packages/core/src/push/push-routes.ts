@@ -152,13 +152,18 @@ export function createPushRoutes(engine: Engine): { routes: Route[]; close(): vo
       rateClass: 'write',
       tag: 'public',
       summary: 'A new signing secret, shown once; the previous one keeps signing during the overlap',
-      description: 'During the overlap (default 24 h) every delivery carries two signatures, so receivers can switch secrets without losing one.',
+      description:
+        'During the overlap (default 24 h) every delivery carries two signatures, so receivers can switch secrets without losing one.',
       request: { body: S.RotateWebhookSecretBody },
       response: S.WebhookWithSecret,
       errors: ['BAD_REQUEST', 'NOT_FOUND', ...AUTH],
       handler: (ctx) => {
         const body = parseInput(S.RotateWebhookSecretBody, ctx.body ?? {}, 'the request body');
-        const { webhook, secret } = webhooks(ctx).rotate(userId(ctx), ctx.params.id ?? '', body.overlapSeconds === undefined ? undefined : body.overlapSeconds * 1000);
+        const { webhook, secret } = webhooks(ctx).rotate(
+          userId(ctx),
+          ctx.params.id ?? '',
+          body.overlapSeconds === undefined ? undefined : body.overlapSeconds * 1000,
+        );
         return ok({ ...presentWebhook(webhook), secret });
       },
     }),
@@ -175,7 +180,8 @@ export function createPushRoutes(engine: Engine): { routes: Route[]; close(): vo
       errors: ['BAD_REQUEST', 'NOT_FOUND', ...AUTH],
       handler: (ctx) => {
         const q = parseInput(S.ListDeliveriesQuery, ctx.query, 'the query');
-        if (q.cursor !== undefined && !/^dlv[0-9a-z]{25}$/.test(q.cursor)) throw new AppError('BAD_REQUEST', 'cursor: not a cursor this API returned.');
+        if (q.cursor !== undefined && !/^dlv[0-9a-z]{25}$/.test(q.cursor))
+          throw new AppError('BAD_REQUEST', 'cursor: not a cursor this API returned.');
         const page = webhooks(ctx).deliveries(userId(ctx), ctx.params.id ?? '', q);
         return ok({ items: page.items.map(presentDelivery), nextCursor: page.nextCursor });
       },

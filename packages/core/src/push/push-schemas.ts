@@ -19,20 +19,32 @@ export const GetOrderQuery = z.object({
     .min(0)
     .max(MAX_WAIT_SECONDS)
     .optional()
-    .describe(`Long-poll: hold the answer up to this many seconds (at most ${MAX_WAIT_SECONDS}) until the order differs from \`since\`; it still counts as one poll. An extension: jiema.my answers at once.`)
+    .describe(
+      `Long-poll: hold the answer up to this many seconds (at most ${MAX_WAIT_SECONDS}) until the order differs from \`since\`; it still counts as one poll. An extension: jiema.my answers at once.`,
+    )
     .meta(ext),
   since: z
     .string()
     .max(64)
     .optional()
-    .describe('What the client has: the `smsHistory` length (`0`, `1`…: answer once another SMS arrived or the order ended) or the `updatedAt` it saw (answer once the order changed). Without it, the first change after the request. An extension.')
+    .describe(
+      'What the client has: the `smsHistory` length (`0`, `1`…: answer once another SMS arrived or the order ended) or the `updatedAt` it saw (answer once the order changed). Without it, the first change after the request. An extension.',
+    )
     .meta(ext),
 });
 
-export const EventType = z.enum(EVENT_TYPES).describe('`order.updated` on every change of an order (created too); `sms.received` when an SMS arrived');
+export const EventType = z
+  .enum(EVENT_TYPES)
+  .describe('`order.updated` on every change of an order (created too); `sms.received` when an SMS arrived');
 
 export const CreateWebhookBody = z.strictObject({
-  url: z.string().min(1).max(2048).describe('Where to POST events: http or https. A production server refuses private and loopback addresses unless started with `--allow-private-webhooks`.'),
+  url: z
+    .string()
+    .min(1)
+    .max(2048)
+    .describe(
+      'Where to POST events: http or https. A production server refuses private and loopback addresses unless started with `--allow-private-webhooks`.',
+    ),
   events: z.array(EventType).min(1).max(EVENT_TYPES.length).optional().describe('Which events to send. Default: all.'),
 });
 
@@ -43,7 +55,9 @@ export const RotateWebhookSecretBody = z.strictObject({
     .min(0)
     .max(7 * 24 * 3600)
     .optional()
-    .describe('How long the previous secret keeps signing too (a second signature in `webhook-signature`). Default 86400 (24 h); 0 ends it now.'),
+    .describe(
+      'How long the previous secret keeps signing too (a second signature in `webhook-signature`). Default 86400 (24 h); 0 ends it now.',
+    ),
 });
 
 export const Webhook = z.object({
@@ -55,7 +69,9 @@ export const Webhook = z.object({
 });
 
 export const WebhookWithSecret = Webhook.extend({
-  secret: z.string().describe('`whsec_` + base64: the signing secret, shown only in this answer. Verify deliveries with it (Standard Webhooks).'),
+  secret: z
+    .string()
+    .describe('`whsec_` + base64: the signing secret, shown only in this answer. Verify deliveries with it (Standard Webhooks).'),
 });
 
 export const WebhookList = z.object({ items: z.array(Webhook) });
@@ -89,5 +105,8 @@ export const OrderEvent = z.object({
   id: z.string().describe('The event id: `webhook-id` and the SSE `id`'),
   type: EventType,
   timestamp: isoTime,
-  data: z.object({ id: z.string(), status: z.enum(ORDER_STATUSES) }).loose().describe('The order, as `GET /api/v1/orders/{id}` shows it'),
+  data: z
+    .object({ id: z.string(), status: z.enum(ORDER_STATUSES) })
+    .loose()
+    .describe('The order, as `GET /api/v1/orders/{id}` shows it'),
 });

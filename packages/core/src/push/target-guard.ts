@@ -62,7 +62,10 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): URL {
   if (!allowPrivate) {
     const host = url.hostname.replace(/^\[|\]$/g, '');
     if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && isPrivateAddress(host))) {
-      throw new AppError('BAD_REQUEST', `url: ${url.hostname} is a private or loopback address, which this server does not send webhooks to.`);
+      throw new AppError(
+        'BAD_REQUEST',
+        `url: ${url.hostname} is a private or loopback address, which this server does not send webhooks to.`,
+      );
     }
   }
   return url;
@@ -73,7 +76,8 @@ export const publicOnlyLookup: LookupFunction = (hostname, options, callback) =>
   dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
     if (err) return callback(err, '', 4);
     const bad = addresses.find((a) => isPrivateAddress(a.address));
-    if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a private address`), { code: 'EPRIVATE' }), '', 4);
+    if (bad)
+      return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, a private address`), { code: 'EPRIVATE' }), '', 4);
     if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });

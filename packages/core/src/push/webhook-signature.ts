@@ -13,7 +13,8 @@ export function generateWebhookSecret(rng: Rng): string {
   return SECRET_PREFIX + Buffer.from(rng.bytes(24)).toString('base64');
 }
 
-const keyOf = (secret: string): Buffer => Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+const keyOf = (secret: string): Buffer =>
+  Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
 
 /** The `v1,…` signature of one message with one secret. */
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {

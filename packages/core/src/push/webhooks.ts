@@ -122,7 +122,10 @@ export class Webhooks {
   private readonly inflight = new Set<string>();
   private draining: Promise<number> | undefined;
   private again = false;
-  private readonly agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 64 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) };
+  private readonly agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
   private readonly subscribed;
   private readonly insertDelivery;
   private readonly dueStmt;
@@ -146,13 +149,20 @@ export class Webhooks {
       concurrency: options.concurrency ?? 32,
       wallClock: options.wallClock ?? Date.now,
     };
-    this.subscribed = db.prepare<[string], { id: string; events: string }>('SELECT id, events FROM webhooks WHERE user_id = ? AND deleted_at IS NULL');
-    this.insertDelivery = db.prepare("INSERT INTO webhook_deliveries (id, webhook_id, event_id, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)");
-    this.dueStmt = db.prepare<[number, number], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`);
+    this.subscribed = db.prepare<[string], { id: string; events: string }>(
+      'SELECT id, events FROM webhooks WHERE user_id = ? AND deleted_at IS NULL',
+    );
+    this.insertDelivery = db.prepare(
+      "INSERT INTO webhook_deliveries (id, webhook_id, event_id, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+    );
+    this.dueStmt = db.prepare<[number, number], DeliveryRow>(
+      `${DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
+    );
     // Owed in the event's own transaction: an event that committed always has its deliveries.
     events.onEvent((e) => {
       for (const w of this.subscribed.all(e.userId)) {
-        if ((JSON.parse(w.events) as string[]).includes(e.type)) this.insertDelivery.run(this.ids.next('dlv'), w.id, e.id, e.createdAt, e.createdAt);
+        if ((JSON.parse(w.events) as string[]).includes(e.type))
+          this.insertDelivery.run(this.ids.next('dlv'), w.id, e.id, e.createdAt, e.createdAt);
       }
     });
     // Sent as soon as the transaction that owed them is over.
@@ -174,9 +184,14 @@ export class Webhooks {
     const id = this.ids.next('wh');
     const secret = generateWebhookSecret(this.secretRng);
     writeTx(this.db, () => {
-      const n = this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE user_id = ? AND deleted_at IS NULL').get(userId)!.n;
-      if (n >= MAX_WEBHOOKS_PER_USER) throw new AppError('BAD_REQUEST', `A user has at most ${MAX_WEBHOOKS_PER_USER} webhook endpoints; delete one first.`);
-      this.db.prepare('INSERT INTO webhooks (id, user_id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(id, userId, url, JSON.stringify(events), secret, now);
+      const n = this.db
+        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE user_id = ? AND deleted_at IS NULL')
+        .get(userId)!.n;
+      if (n >= MAX_WEBHOOKS_PER_USER)
+        throw new AppError('BAD_REQUEST', `A user has at most ${MAX_WEBHOOKS_PER_USER} webhook endpoints; delete one first.`);
+      this.db
+        .prepare('INSERT INTO webhooks (id, user_id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(id, userId, url, JSON.stringify(events), secret, now);
     });
     this.log.info({ event: 'webhook.created', webhookId: id, userId });
     return { webhook: this.get(userId, id), secret };
@@ -184,7 +199,10 @@ export class Webhooks {
 
   list(userId: string): Webhook[] {
     const now = this.clock.now();
-    return this.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE user_id = ? AND deleted_at IS NULL ORDER BY id').all(userId).map((r) => toWebhook(r, now));
+    return this.db
+      .prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE user_id = ? AND deleted_at IS NULL ORDER BY id')
+      .all(userId)
+      .map((r) => toWebhook(r, now));
   }
 
   get(userId: string, id: string): Webhook {
@@ -203,7 +221,11 @@ export class Webhooks {
     writeTx(this.db, () => {
       this.row(userId, id);
       this.db.prepare('UPDATE webhooks SET deleted_at = ? WHERE id = ?').run(now, id);
-      this.db.prepare("UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE webhook_id = ? AND state = 'pending'").run(id);
+      this.db
+        .prepare(
+          "UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE webhook_id = ? AND state = 'pending'",
+        )
+        .run(id);
     });
     this.log.info({ event: 'webhook.deleted', webhookId: id, userId });
   }
@@ -214,7 +236,9 @@ export class Webhooks {
     const secret = generateWebhookSecret(this.secretRng);
     writeTx(this.db, () => {
       const row = this.row(userId, id);
-      this.db.prepare('UPDATE webhooks SET secret = ?, previous_secret = ?, previous_until = ? WHERE id = ?').run(secret, overlapMs > 0 ? row.secret : null, overlapMs > 0 ? now + overlapMs : null, id);
+      this.db
+        .prepare('UPDATE webhooks SET secret = ?, previous_secret = ?, previous_until = ? WHERE id = ?')
+        .run(secret, overlapMs > 0 ? row.secret : null, overlapMs > 0 ? now + overlapMs : null, id);
     });
     this.log.info({ event: 'webhook.secret_rotated', webhookId: id, userId, overlapMs });
     return { webhook: this.get(userId, id), secret };
@@ -222,7 +246,11 @@ export class Webhooks {
 
   // ---------------------------------------------------------------- deliveries
 
-  deliveries(userId: string, webhookId: string, options: { limit: number; cursor?: string | undefined }): { items: Delivery[]; nextCursor: string | null } {
+  deliveries(
+    userId: string,
+    webhookId: string,
+    options: { limit: number; cursor?: string | undefined },
+  ): { items: Delivery[]; nextCursor: string | null } {
     this.row(userId, webhookId);
     const rows = this.db
       .prepare<[string, string, number], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.webhook_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`)
@@ -234,7 +262,9 @@ export class Webhooks {
   /** Sends a delivery's event again, as a new delivery with the same event (and webhook-id). */
   redeliver(userId: string, webhookId: string, deliveryId: string): Delivery {
     this.row(userId, webhookId);
-    const original = this.db.prepare<[string, string], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.id = ? AND d.webhook_id = ?`).get(deliveryId, webhookId);
+    const original = this.db
+      .prepare<[string, string], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.id = ? AND d.webhook_id = ?`)
+      .get(deliveryId, webhookId);
     if (!original) throw new AppError('NOT_FOUND', 'No such delivery for this webhook endpoint.');
     const now = this.clock.now();
     const id = this.ids.next('dlv');
@@ -244,12 +274,22 @@ export class Webhooks {
   }
 
   nextDueAt(after: number): number | undefined {
-    const t = this.db.prepare<[number], { t: number | null }>("SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?").get(after)?.t;
+    const t = this.db
+      .prepare<[number], { t: number | null }>(
+        "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
+      )
+      .get(after)?.t;
     return t ?? undefined;
   }
 
   hasDueWork(now: number): boolean {
-    return this.db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n").get(now)!.n === 1;
+    return (
+      this.db
+        .prepare<[number], { n: number }>(
+          "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
+        )
+        .get(now)!.n === 1
+    );
   }
 
   pendingCount(): number {
@@ -302,14 +342,21 @@ export class Webhooks {
     const hook = this.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?').get(row.webhook_id);
     const event = this.events.get(row.event_id);
     if (!hook || hook.deleted_at !== null || !event) {
-      this.db.prepare("UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE id = ? AND state = 'pending'").run(row.id);
+      this.db
+        .prepare(
+          "UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE id = ? AND state = 'pending'",
+        )
+        .run(row.id);
       return;
     }
     this.inflight.add(row.id);
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const secrets = [hook.secret, ...(hook.previous_secret !== null && (hook.previous_until ?? 0) > this.clock.now() ? [hook.previous_secret] : [])];
+      const secrets = [
+        hook.secret,
+        ...(hook.previous_secret !== null && (hook.previous_until ?? 0) > this.clock.now() ? [hook.previous_secret] : []),
+      ];
       const timestamp = Math.floor(this.opts.wallClock() / 1000);
       status = await this.post(hook.url, event.json, webhookHeaders(secrets, event.id, timestamp, event.json));
       if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
@@ -322,7 +369,11 @@ export class Webhooks {
     const now = this.clock.now();
     const attempts = row.attempts + 1;
     if (error === null) {
-      this.db.prepare("UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?").run(attempts, status, now, now, row.id);
+      this.db
+        .prepare(
+          "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?",
+        )
+        .run(attempts, status, now, now, row.id);
       this.log.info({ event: 'webhook.delivered', deliveryId: row.id, eventId: row.event_id, status, attempts });
       return;
     }
@@ -330,9 +381,18 @@ export class Webhooks {
     const delay = Math.min(max, base * 2 ** Math.min(attempts - 1, 30)) * (0.75 + this.rng.next() * 0.5);
     const giveUp = now + delay - row.created_at > this.opts.retryForMs;
     this.db
-      .prepare('UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?')
+      .prepare(
+        'UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
+      )
       .run(giveUp ? 'failed' : 'pending', attempts, status, error.slice(0, 500), now, giveUp ? now : Math.ceil(now + delay), row.id);
-    this.log.warn({ event: giveUp ? 'webhook.failed' : 'webhook.retry', deliveryId: row.id, eventId: row.event_id, status, error, attempts });
+    this.log.warn({
+      event: giveUp ? 'webhook.failed' : 'webhook.retry',
+      deliveryId: row.id,
+      eventId: row.event_id,
+      status,
+      error,
+      attempts,
+    });
   }
 
   /** One POST; resolves with the receiver's status (the body is read and dropped). */
@@ -346,7 +406,12 @@ export class Webhooks {
           method: 'POST',
           agent: https ? this.agents.https : this.agents.http,
           ...(!this.opts.allowPrivateTargets && { lookup: publicOnlyLookup }),
-          headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'jiema-webhooks/1', ...signed },
+          headers: {
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+            'user-agent': 'jiema-webhooks/1',
+            ...signed,
+          },
           timeout: this.opts.timeoutMs,
         },
         (res: IncomingMessage) => {

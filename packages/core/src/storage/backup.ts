@@ -37,13 +37,28 @@ export function inspectDatabaseFile(path: string): DatabaseSummary {
     const check = db.prepare<[], string>('PRAGMA integrity_check').pluck().all();
     if (check.length !== 1 || check[0] !== 'ok') throw new BackupError(`${path} is damaged: ${check.slice(0, 3).join('; ')}`);
     const tables = new Set(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all());
-    for (const t of ['schema_migrations', 'users', 'orders', 'ledger', 'settings']) if (!tables.has(t)) throw new BackupError(`${path} is not a jiema database (it has no ${t} table).`);
+    for (const t of ['schema_migrations', 'users', 'orders', 'ledger', 'settings'])
+      if (!tables.has(t)) throw new BackupError(`${path} is not a jiema database (it has no ${t} table).`);
     const version = db.prepare<[], number>('SELECT MAX(version) FROM schema_migrations').pluck().get() ?? 0;
     const known = Math.max(...MIGRATIONS.map((m) => m.version));
-    if (version > known) throw new BackupError(`${path} was written by a newer jiema (schema ${version}; this one knows up to ${known}). Use that version.`);
+    if (version > known)
+      throw new BackupError(`${path} was written by a newer jiema (schema ${version}; this one knows up to ${known}). Use that version.`);
     const count = (table: string) => db!.prepare<[], number>(`SELECT COUNT(*) FROM ${table}`).pluck().get()!;
-    const latestAt = db.prepare<[], number | null>('SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM ledger UNION ALL SELECT MAX(updated_at) FROM orders)').pluck().get() ?? null;
-    return { bytes: statSync(path).size, schemaVersion: version, users: count('users'), orders: count('orders'), ledgerRows: count('ledger'), latestAt };
+    const latestAt =
+      db
+        .prepare<[], number | null>(
+          'SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM ledger UNION ALL SELECT MAX(updated_at) FROM orders)',
+        )
+        .pluck()
+        .get() ?? null;
+    return {
+      bytes: statSync(path).size,
+      schemaVersion: version,
+      users: count('users'),
+      orders: count('orders'),
+      ledgerRows: count('ledger'),
+      latestAt,
+    };
   } catch (err) {
     if (err instanceof BackupError) throw err;
     throw new BackupError(`${path} is not a readable SQLite database (${(err as Error).message}).`);
@@ -58,7 +73,8 @@ export function inspectDatabaseFile(path: string): DatabaseSummary {
  */
 export async function backupDatabase(source: string, destination: string, options: { overwrite?: boolean } = {}): Promise<DatabaseSummary> {
   if (!existsSync(source)) throw new BackupError(`There is no database at ${source}; name it with --db.`);
-  if (existsSync(destination) && !options.overwrite) throw new BackupError(`${destination} already exists; choose another name, or pass --force to replace it.`);
+  if (existsSync(destination) && !options.overwrite)
+    throw new BackupError(`${destination} already exists; choose another name, or pass --force to replace it.`);
   const tmp = join(dirname(destination), `.${basename(destination)}.${process.pid}.partial`);
   // Created 0600 before SQLite opens it: the copy holds key digests and every balance.
   closeSync(openSync(tmp, 'w', 0o600));

@@ -57,7 +57,10 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
       const h = readHolderFromFile(dbPath);
       const who = h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
-      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${who}). Stop that server first, or give this one another database with --db.`, h);
+      throw new DatabaseLockedError(
+        `The database ${dbPath} is already in use by a jiema server (${who}). Stop that server first, or give this one another database with --db.`,
+        h,
+      );
     }
     throw err;
   }
@@ -95,6 +98,14 @@ export function readDatabaseHolder(db: Db): DatabaseHolder | undefined {
 
 /** Records who holds the lock, for the error a second server shows. */
 export function recordDatabaseHolder(db: Db, url?: string): void {
-  const holder: DatabaseHolder = { pid: process.pid, host: hostname(), ...(url && { url }), startedAt: readDatabaseHolder(db)?.pid === process.pid ? readDatabaseHolder(db)!.startedAt : new Date(systemClock.now()).toISOString() };
-  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(HOLDER_KEY, JSON.stringify(holder));
+  const holder: DatabaseHolder = {
+    pid: process.pid,
+    host: hostname(),
+    ...(url && { url }),
+    startedAt: readDatabaseHolder(db)?.pid === process.pid ? readDatabaseHolder(db)!.startedAt : new Date(systemClock.now()).toISOString(),
+  };
+  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    HOLDER_KEY,
+    JSON.stringify(holder),
+  );
 }

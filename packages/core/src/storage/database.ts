@@ -48,7 +48,9 @@ function prepareFile(path: string): void {
 }
 
 export function migrate(db: Db): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
+  );
   const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   let count = 0;
   for (const m of MIGRATIONS) {
@@ -73,13 +75,20 @@ export function writeTx<T>(db: Db, fn: () => T): T {
  * it survives a crash of this process — the WAL is in the OS's buffers — but not a power loss,
  * and the next synced commit makes it durable too. Only for records whose loss is harmless.
  */
-const syncStmts = new WeakMap<Db, { read: Database.Statement<[], number>; normal: Database.Statement; restore: Map<number, Database.Statement> }>();
+const syncStmts = new WeakMap<
+  Db,
+  { read: Database.Statement<[], number>; normal: Database.Statement; restore: Map<number, Database.Statement> }
+>();
 
 export function writeTxUnsynced<T>(db: Db, fn: () => T): T {
   if (db.inTransaction) return fn();
   let stmts = syncStmts.get(db);
   if (!stmts) {
-    stmts = { read: db.prepare<[], number>('PRAGMA synchronous').pluck(), normal: db.prepare('PRAGMA synchronous = NORMAL'), restore: new Map() };
+    stmts = {
+      read: db.prepare<[], number>('PRAGMA synchronous').pluck(),
+      normal: db.prepare('PRAGMA synchronous = NORMAL'),
+      restore: new Map(),
+    };
     syncStmts.set(db, stmts);
   }
   const level = stmts.read.get()!;

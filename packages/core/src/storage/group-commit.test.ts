@@ -18,7 +18,9 @@ describe('GroupCommitter', () => {
 
   it('rejects every write of a batch whose commit fails', async () => {
     const db = openDatabase({ path: ':memory:' });
-    db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+    db.exec(
+      'CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)',
+    );
     const gc = new GroupCommitter(db);
     const ok = gc.run(() => db.prepare('INSERT INTO parent VALUES (1)').run());
     // A deferred foreign key is only checked at COMMIT: the whole batch fails there.

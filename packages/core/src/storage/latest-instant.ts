@@ -39,7 +39,8 @@ const tableExists = (db: Db, table: string): boolean =>
 export function latestInstant(db: Db): { at: number | undefined; idAt: number | undefined } {
   let at: number | undefined;
   let idAt: number | undefined;
-  const later = (a: number | undefined, b: number | null | undefined) => (b === null || b === undefined || (a !== undefined && a >= b) ? a : b);
+  const later = (a: number | undefined, b: number | null | undefined) =>
+    b === null || b === undefined || (a !== undefined && a >= b) ? a : b;
   for (const [table, column] of TIME_COLUMNS) {
     if (!tableExists(db, table)) continue;
     at = later(at, db.prepare<[], number | null>(`SELECT MAX(${column}) FROM ${table}`).pluck().get());

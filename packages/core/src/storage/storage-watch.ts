@@ -43,7 +43,11 @@ export function createStorageWatch(path: string | null, log: Logger): StorageWat
       current =
         now === undefined
           ? { ok: false, reason: 'missing', detail: `the database file ${path} was deleted while the server was running.` }
-          : { ok: false, reason: 'replaced', detail: `the database file ${path} was replaced by another file while the server was running.` };
+          : {
+              ok: false,
+              reason: 'replaced',
+              detail: `the database file ${path} was replaced by another file while the server was running.`,
+            };
       log.error({ event: 'db.file_lost', path, reason: current.reason, detail: current.detail });
       return current;
     },

@@ -12,10 +12,14 @@ export function wipeData(db: Db, keepSettings: readonly string[]): void {
   writeTx(db, () => {
     // Rows reference each other; checked at commit, when none is left.
     db.pragma('defer_foreign_keys = ON');
-    const triggers = db.prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all();
+    const triggers = db
+      .prepare<[], { name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL")
+      .all();
     for (const t of triggers) db.exec(`DROP TRIGGER ${JSON.stringify(t.name)}`);
     const tables = db
-      .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('schema_migrations', 'settings', 'console_sessions')")
+      .prepare<[], string>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT IN ('schema_migrations', 'settings', 'console_sessions')",
+      )
       .pluck()
       .all();
     for (const table of tables) db.exec(`DELETE FROM ${JSON.stringify(table)}`);

@@ -39,7 +39,15 @@ export interface OrderDetail {
   order: Order;
   history: OrderHistoryEvent[];
   ledger: LedgerEntry[];
-  commands: Array<{ id: string; kind: string; attempts: number; createdAt: number; doneAt: number | null; outcome: string | null; lastError: string | null }>;
+  commands: Array<{
+    id: string;
+    kind: string;
+    attempts: number;
+    createdAt: number;
+    doneAt: number | null;
+    outcome: string | null;
+    lastError: string | null;
+  }>;
 }
 
 interface CommandRow {
@@ -65,7 +73,9 @@ export function searchOrders(engine: Engine, s: OrderSearch): { items: Order[]; 
   if (s.service !== undefined) add('service = @service', 'service', s.service);
   if (s.from !== undefined) add('created_at >= @from', 'from', s.from);
   if (s.to !== undefined) add('created_at < @to', 'to', s.to);
-  const rows = engine.db.prepare<[Record<string, unknown>], OrderRow>(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`).all(params);
+  const rows = engine.db
+    .prepare<[Record<string, unknown>], OrderRow>(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`)
+    .all(params);
   const items = rows.slice(0, s.limit).map(toOrder);
   return { items, nextCursor: rows.length > s.limit ? items.at(-1)!.id : null };
 }
@@ -83,21 +93,53 @@ export function orderDetail(engine: Engine, id: string): OrderDetail {
     .all(id)
     .map(toLedgerEntry);
   const commands = engine.db
-    .prepare<[string], CommandRow>('SELECT id, kind, attempts, created_at, done_at, outcome, last_error FROM outbox WHERE activation_id = ? ORDER BY id')
+    .prepare<[string], CommandRow>(
+      'SELECT id, kind, attempts, created_at, done_at, outcome, last_error FROM outbox WHERE activation_id = ? ORDER BY id',
+    )
     .all(order.activationId)
-    .map((c) => ({ id: c.id, kind: c.kind, attempts: c.attempts, createdAt: c.created_at, doneAt: c.done_at, outcome: c.outcome, lastError: c.last_error }));
-  const history: OrderHistoryEvent[] = [{ at: order.createdAt, event: 'created', detail: `bought ${order.service} in country ${order.country}: activation ${order.activationId}, number ${order.phone}` }];
+    .map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      attempts: c.attempts,
+      createdAt: c.created_at,
+      doneAt: c.done_at,
+      outcome: c.outcome,
+      lastError: c.last_error,
+    }));
+  const history: OrderHistoryEvent[] = [
+    {
+      at: order.createdAt,
+      event: 'created',
+      detail: `bought ${order.service} in country ${order.country}: activation ${order.activationId}, number ${order.phone}`,
+    },
+  ];
   for (const e of ledger) {
-    if (e.kind === 'order_debit') history.push({ at: e.createdAt, event: 'charged', detail: `charged ${-e.amountCents} cents (ledger ${e.id})` });
-    else if (e.kind === 'refund') history.push({ at: e.createdAt, event: 'refunded', detail: `refunded ${e.amountCents} cents${e.reason ? `: ${e.reason}` : ''} (ledger ${e.id})` });
-    else history.push({ at: e.createdAt, event: 'balance_change', detail: `${e.kind} ${e.amountCents} cents${e.reason ? `: ${e.reason}` : ''} (ledger ${e.id})` });
+    if (e.kind === 'order_debit')
+      history.push({ at: e.createdAt, event: 'charged', detail: `charged ${-e.amountCents} cents (ledger ${e.id})` });
+    else if (e.kind === 'refund')
+      history.push({
+        at: e.createdAt,
+        event: 'refunded',
+        detail: `refunded ${e.amountCents} cents${e.reason ? `: ${e.reason}` : ''} (ledger ${e.id})`,
+      });
+    else
+      history.push({
+        at: e.createdAt,
+        event: 'balance_change',
+        detail: `${e.kind} ${e.amountCents} cents${e.reason ? `: ${e.reason}` : ''} (ledger ${e.id})`,
+      });
   }
-  for (const sms of order.smsHistory) history.push({ at: sms.receivedAt, event: 'sms_received', detail: sms.code ? `SMS with code ${sms.code}` : 'SMS received' });
+  for (const sms of order.smsHistory)
+    history.push({ at: sms.receivedAt, event: 'sms_received', detail: sms.code ? `SMS with code ${sms.code}` : 'SMS received' });
   for (const c of commands) {
-    const state = c.doneAt === null ? `pending after ${c.attempts} attempt(s)${c.lastError ? ` (last error: ${c.lastError})` : ''}` : `done: ${c.outcome ?? 'ok'}`;
+    const state =
+      c.doneAt === null
+        ? `pending after ${c.attempts} attempt(s)${c.lastError ? ` (last error: ${c.lastError})` : ''}`
+        : `done: ${c.outcome ?? 'ok'}`;
     history.push({ at: c.createdAt, event: 'upstream_command', detail: `${c.kind} owed to the upstream, ${state}` });
   }
-  if (isTerminal(order.status)) history.push({ at: order.updatedAt, event: 'ended', detail: `${order.status}${order.endReason ? ` (${order.endReason})` : ''}` });
+  if (isTerminal(order.status))
+    history.push({ at: order.updatedAt, event: 'ended', detail: `${order.status}${order.endReason ? ` (${order.endReason})` : ''}` });
   // Stable: events at the same moment keep the order above (creation before its charge).
   history.sort((a, b) => a.at - b.at);
   return { order, history, ledger, commands };
@@ -113,12 +155,22 @@ export function refundOrder(engine: Engine, id: string, reason: string): { order
   return writeTx(engine.db, () => {
     const order = requireOrder(engine, id);
     if (!isTerminal(order.status)) {
-      throw new AppError('BAD_STATUS', `Order ${id} is ${order.status}: it may still receive its code or be refunded by its own cancel or expiry. Cancel it, or wait until it ends.`);
+      throw new AppError(
+        'BAD_STATUS',
+        `Order ${id} is ${order.status}: it may still receive its code or be refunded by its own cancel or expiry. Cancel it, or wait until it ends.`,
+      );
     }
     if (order.chargedCents <= 0) throw new AppError('BAD_STATUS', `Order ${id} was charged nothing; there is nothing to refund.`);
     const prior = engine.db.prepare<[string], { id: string }>("SELECT id FROM ledger WHERE order_id = ? AND kind = 'refund'").get(id);
-    if (prior) throw new AppError('BAD_STATUS', `Order ${id} was already refunded (ledger ${prior.id}); an order is refunded at most once.`);
-    const entry = engine.money.refundOrderByOperator({ userId: order.userId, orderId: order.id, chargedCents: order.chargedCents, reason, at: engine.clock.now() });
+    if (prior)
+      throw new AppError('BAD_STATUS', `Order ${id} was already refunded (ledger ${prior.id}); an order is refunded at most once.`);
+    const entry = engine.money.refundOrderByOperator({
+      userId: order.userId,
+      orderId: order.id,
+      chargedCents: order.chargedCents,
+      reason,
+      at: engine.clock.now(),
+    });
     engine.log.info({ event: 'admin.order_refunded', orderId: id, userId: order.userId, amountCents: order.chargedCents, reason });
     return { order, entry };
   });

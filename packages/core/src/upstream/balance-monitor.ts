@@ -55,12 +55,24 @@ export class BalanceMonitor {
     try {
       const { amount: text } = await this.upstream.getBalance();
       const amount = Number(text);
-      if (!Number.isFinite(amount)) throw new Error(`the provider answered a balance that is not a number: ${JSON.stringify(text).slice(0, 40)}`);
+      if (!Number.isFinite(amount))
+        throw new Error(`the provider answered a balance that is not a number: ${JSON.stringify(text).slice(0, 40)}`);
       const low = prev.minimum !== null && amount < prev.minimum;
       this.reading = { ...prev, amount, text, readAt: this.clock.now(), error: null, low };
-      this.log.info({ event: 'upstream.balance', upstream: this.upstream.name, balance: text, ...(prev.minimum !== null && { minimum: prev.minimum }) });
+      this.log.info({
+        event: 'upstream.balance',
+        upstream: this.upstream.name,
+        balance: text,
+        ...(prev.minimum !== null && { minimum: prev.minimum }),
+      });
       if (low && !prev.low) {
-        this.log.warn({ event: 'upstream.balance_low', upstream: this.upstream.name, balance: text, minimum: prev.minimum, detail: 'The provider balance is below --min-upstream-balance: top it up at the provider, or buys will soon fail.' });
+        this.log.warn({
+          event: 'upstream.balance_low',
+          upstream: this.upstream.name,
+          balance: text,
+          minimum: prev.minimum,
+          detail: 'The provider balance is below --min-upstream-balance: top it up at the provider, or buys will soon fail.',
+        });
       } else if (!low && prev.low) {
         this.log.info({ event: 'upstream.balance_recovered', upstream: this.upstream.name, balance: text, minimum: prev.minimum });
       }

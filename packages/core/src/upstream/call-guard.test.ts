@@ -40,7 +40,11 @@ function setup(options: { retries?: number; failureThreshold?: number; cooldownM
   return { clock, guard, lines, sleeps, failWith, succeed, calls: () => calls };
 }
 
-const kindOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: UpstreamError) => e.kind);
+const kindOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: UpstreamError) => e.kind,
+  );
 
 describe('CallGuard', () => {
   it('retries a read on UNAVAILABLE with jittered, growing backoff, then gives up', async () => {
@@ -105,7 +109,9 @@ describe('CallGuard', () => {
     const t = setup();
     await kindOf(t.guard.run('getBalance', 'read', t.failWith('AUTH')));
     await kindOf(t.guard.run('getStatus', 'read', t.failWith('AUTH')));
-    expect(t.lines.filter((l) => l.event === 'upstream.operator_alert')).toEqual([expect.objectContaining({ level: 'error', kind: 'AUTH', op: 'getBalance' })]);
+    expect(t.lines.filter((l) => l.event === 'upstream.operator_alert')).toEqual([
+      expect.objectContaining({ level: 'error', kind: 'AUTH', op: 'getBalance' }),
+    ]);
     expect(t.guard.health()).toMatchObject({ status: 'down', detail: expect.stringContaining('AUTH') });
     await t.guard.run('getStatus', 'read', t.succeed);
     expect(t.guard.health().status).toBe('ok');

@@ -53,9 +53,13 @@ export class CallGuard {
     const attempts = cls === 'read' ? 1 + Math.max(0, this.o.retries) : 1;
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.admit()) {
-        throw new UpstreamError('UNAVAILABLE', `${this.o.name}: circuit open after repeated failures; calls resume after ${new Date(this.breaker.retryAt).toISOString()}`, {
-          raw: 'CIRCUIT_OPEN',
-        });
+        throw new UpstreamError(
+          'UNAVAILABLE',
+          `${this.o.name}: circuit open after repeated failures; calls resume after ${new Date(this.breaker.retryAt).toISOString()}`,
+          {
+            raw: 'CIRCUIT_OPEN',
+          },
+        );
       }
       let err: UpstreamError;
       try {
@@ -63,7 +67,10 @@ export class CallGuard {
         this.answered(cls);
         return result;
       } catch (e) {
-        err = e instanceof UpstreamError ? e : new UpstreamError('PROTOCOL', `${this.o.name} ${op}: ${e instanceof Error ? e.message : String(e)}`);
+        err =
+          e instanceof UpstreamError
+            ? e
+            : new UpstreamError('PROTOCOL', `${this.o.name} ${op}: ${e instanceof Error ? e.message : String(e)}`);
       }
       this.failed(op, err);
       if (attempt >= attempts || !RETRYABLE_KINDS.has(err.kind) || this.breaker.state !== 'closed') throw err;
@@ -82,12 +89,17 @@ export class CallGuard {
     const state = this.breaker.state;
     const last = this.lastFailure ? ` (last: ${this.lastFailure.what})` : '';
     if (state === 'open') {
-      return { status: 'down', detail: `circuit open after ${this.breaker.consecutiveFailures} failures in a row${last}; next try at ${new Date(this.breaker.retryAt).toISOString()}` };
+      return {
+        status: 'down',
+        detail: `circuit open after ${this.breaker.consecutiveFailures} failures in a row${last}; next try at ${new Date(this.breaker.retryAt).toISOString()}`,
+      };
     }
     if (this.alert) return { status: 'down', detail: this.alert.detail };
     if (state === 'half-open') return { status: 'degraded', detail: `circuit half-open: trying the upstream again${last}` };
-    if (this.breaker.consecutiveFailures > 0) return { status: 'degraded', detail: `${this.breaker.consecutiveFailures} failed calls in a row${last}` };
-    if (this.lastFailure && this.o.clock.now() - this.lastFailure.at < RECENT_FAILURE_MS) return { status: 'degraded', detail: `a call failed recently${last}` };
+    if (this.breaker.consecutiveFailures > 0)
+      return { status: 'degraded', detail: `${this.breaker.consecutiveFailures} failed calls in a row${last}` };
+    if (this.lastFailure && this.o.clock.now() - this.lastFailure.at < RECENT_FAILURE_MS)
+      return { status: 'degraded', detail: `a call failed recently${last}` };
     return { status: 'ok' };
   }
 
@@ -109,7 +121,10 @@ export class CallGuard {
       if (this.alert?.kind !== err.kind) {
         this.o.log.error({ event: 'upstream.operator_alert', upstream: this.o.name, op, kind: err.kind, raw: err.raw, error: err.message });
       }
-      this.alert = { kind: err.kind, detail: `${err.kind}: ${err.message}; an operator must act (key, balance or account at the upstream)` };
+      this.alert = {
+        kind: err.kind,
+        detail: `${err.kind}: ${err.message}; an operator must act (key, balance or account at the upstream)`,
+      };
     }
     if (!BREAKER_KINDS.has(err.kind)) {
       // The upstream answered, if only to refuse: it is alive.
@@ -118,9 +133,23 @@ export class CallGuard {
     }
     this.lastFailure = { at: this.o.clock.now(), what: `${op} ${err.kind}: ${err.message}`.slice(0, 300) };
     if (this.breaker.failure()) {
-      this.o.log.error({ event: 'upstream.circuit_open', upstream: this.o.name, op, kind: err.kind, failures: this.breaker.consecutiveFailures, cooldownMs: this.breaker.cooldownMs });
+      this.o.log.error({
+        event: 'upstream.circuit_open',
+        upstream: this.o.name,
+        op,
+        kind: err.kind,
+        failures: this.breaker.consecutiveFailures,
+        cooldownMs: this.breaker.cooldownMs,
+      });
     } else {
-      this.o.log.warn({ event: 'upstream.call_failed', upstream: this.o.name, op, kind: err.kind, raw: err.raw?.slice(0, 300), error: err.message });
+      this.o.log.warn({
+        event: 'upstream.call_failed',
+        upstream: this.o.name,
+        op,
+        kind: err.kind,
+        raw: err.raw?.slice(0, 300),
+        error: err.message,
+      });
     }
   }
 }

@@ -15,7 +15,17 @@ const nested = process.env.JIEMA_PROVE_UNDOCUMENTED === '1';
 
 describe.runIf(nested)('a test whose server answers an undocumented response (run only nested)', () => {
   it('passes its own assertions', async () => {
-    const teapot = defineRoute({ method: 'GET', path: '/api/v1/teapot', operationId: 'getTeapot', auth: 'none', tag: 'system', summary: 'x', response: z.object({}), errors: [], handler: () => ({ status: 418, body: { ok: true, data: {} } }) });
+    const teapot = defineRoute({
+      method: 'GET',
+      path: '/api/v1/teapot',
+      operationId: 'getTeapot',
+      auth: 'none',
+      tag: 'system',
+      summary: 'x',
+      response: z.object({}),
+      errors: [],
+      handler: () => ({ status: 418, body: { ok: true, data: {} } }),
+    });
     const s = await startServer({ app: { extraRoutes: [teapot] } });
     try {
       expect((await s.call('GET', '/api/v1/teapot')).status).toBe(418);
@@ -29,8 +39,11 @@ describe.skipIf(nested)('the suite-wide response check', () => {
   it('fails a test that observed a response the document does not describe', async () => {
     const file = fileURLToPath(import.meta.url);
     const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      execFile(process.execPath, [`${REPO}node_modules/vitest/vitest.mjs`, 'run', file], { cwd: REPO, env: { ...process.env, JIEMA_PROVE_UNDOCUMENTED: '1', CI: '' } }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      execFile(
+        process.execPath,
+        [`${REPO}node_modules/vitest/vitest.mjs`, 'run', file],
+        { cwd: REPO, env: { ...process.env, JIEMA_PROVE_UNDOCUMENTED: '1', CI: '' } },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       );
     });
     expect(run.code).toBe(1);

@@ -15,7 +15,14 @@ mkdirSync(dir, { recursive: true });
 process.env.JIEMA_RESPONSE_VIOLATIONS_DIR = dir;
 
 /** The violations reported since the last call, and forgets them. */
-export function takeViolations(): Array<{ method: string; path: string; status: number; operationId: string; problem: string; body: string }> {
+export function takeViolations(): Array<{
+  method: string;
+  path: string;
+  status: number;
+  operationId: string;
+  problem: string;
+  body: string;
+}> {
   const found = [];
   for (const file of readdirSync(dir)) {
     const text = readFileSync(join(dir, file), 'utf8');

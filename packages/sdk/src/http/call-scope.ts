@@ -52,7 +52,11 @@ export class CallScope {
   /** The error for a call stopped by this scope's signal. */
   stopError(what: string, requestId?: string): JiemaError {
     if (this.timedOut) {
-      return new JiemaTimeoutError({ message: `${what} did not complete within totalTimeoutMs (${this.totalTimeoutMs} ms).`, timeoutMs: this.totalTimeoutMs!, requestId });
+      return new JiemaTimeoutError({
+        message: `${what} did not complete within totalTimeoutMs (${this.totalTimeoutMs} ms).`,
+        timeoutMs: this.totalTimeoutMs!,
+        requestId,
+      });
     }
     return new JiemaAbortError({ message: `${what} was aborted by the caller.`, requestId, cause: this.caller?.reason });
   }

@@ -119,12 +119,32 @@ export class Requester {
         } catch {
           throw this.final(call, scope.stopError(call.what, call.requestId), unknown, attempt - 1);
         }
-        callHook(cfg.hooks.onRequest, { method: spec.method, path: spec.path, url: call.url, attempt, requestId: call.requestId, idempotencyKey: call.idempotencyKey, rateClass: spec.rateClass, headers: this.masked(headers) });
+        callHook(cfg.hooks.onRequest, {
+          method: spec.method,
+          path: spec.path,
+          url: call.url,
+          attempt,
+          requestId: call.requestId,
+          idempotencyKey: call.idempotencyKey,
+          rateClass: spec.rateClass,
+          headers: this.masked(headers),
+        });
         const started = cfg.clock.now();
-        const result = await sendAttempt(cfg.fetch, cfg.clock, { url: call.url, method: spec.method, headers, body, signal: scope.signal, timeoutMs: call.timeoutMs });
+        const result = await sendAttempt(cfg.fetch, cfg.clock, {
+          url: call.url,
+          method: spec.method,
+          headers,
+          body,
+          signal: scope.signal,
+          timeoutMs: call.timeoutMs,
+        });
         const outcome = this.interpret<T>(result, call, scope);
         const responseHeaders = result.kind === 'response' ? result.headers : undefined;
-        permit?.release({ counted: outcome.ok || outcome.counted, headers: responseHeaders, retryAfterMs: outcome.ok ? undefined : outcome.retryAfterMs });
+        permit?.release({
+          counted: outcome.ok || outcome.counted,
+          headers: responseHeaders,
+          retryAfterMs: outcome.ok ? undefined : outcome.retryAfterMs,
+        });
         callHook(cfg.hooks.onResponse, {
           method: spec.method,
           path: spec.path,
@@ -144,7 +164,15 @@ export class Requester {
         if (verdict !== 'unchanged') unknown = verdict === 'unknown';
         const delayMs = this.retryDelay(call, failure!, outcome.retryAfterMs, attempt, maxRetries, scope);
         if (delayMs === undefined) throw this.final(call, error, unknown, attempt);
-        callHook(cfg.hooks.onRetry, { method: spec.method, path: spec.path, attempt, delayMs, error, requestId: call.requestId, idempotencyKey: call.idempotencyKey });
+        callHook(cfg.hooks.onRetry, {
+          method: spec.method,
+          path: spec.path,
+          attempt,
+          delayMs,
+          error,
+          requestId: call.requestId,
+          idempotencyKey: call.idempotencyKey,
+        });
         try {
           await cfg.clock.sleep(delayMs, scope.signal);
         } catch {
@@ -157,7 +185,14 @@ export class Requester {
   }
 
   /** The backoff before the next attempt, or undefined when the error should go to the caller now. */
-  private retryDelay(call: Call, failure: Failure, retryAfterMs: number | undefined, attempt: number, maxRetries: number, scope: CallScope): number | undefined {
+  private retryDelay(
+    call: Call,
+    failure: Failure,
+    retryAfterMs: number | undefined,
+    attempt: number,
+    maxRetries: number,
+    scope: CallScope,
+  ): number | undefined {
     const { retry, random } = this.#config;
     if (attempt > maxRetries || !isRetryable(call.spec.method, failure, call.idempotencyKey !== undefined)) return undefined;
     if (retryAfterMs !== undefined && retryAfterMs > retry.maxRetryAfterMs) return undefined;
@@ -169,11 +204,21 @@ export class Requester {
     const { requestId } = call;
     switch (result.kind) {
       case 'aborted':
-        return { ok: false, error: scope.stopError(call.what, requestId), failure: undefined, retryAfterMs: undefined, counted: result.sent };
+        return {
+          ok: false,
+          error: scope.stopError(call.what, requestId),
+          failure: undefined,
+          retryAfterMs: undefined,
+          counted: result.sent,
+        };
       case 'timeout':
         return {
           ok: false,
-          error: new JiemaTimeoutError({ message: `${call.what} got no answer within ${call.timeoutMs} ms.`, timeoutMs: call.timeoutMs, requestId }),
+          error: new JiemaTimeoutError({
+            message: `${call.what} got no answer within ${call.timeoutMs} ms.`,
+            timeoutMs: call.timeoutMs,
+            requestId,
+          }),
           failure: { kind: 'timeout' },
           retryAfterMs: undefined,
           counted: true,
@@ -202,7 +247,12 @@ export class Requester {
         call.spec.onHeaders?.(res.headers);
         return { ok: true, value: body.data as T };
       }
-      const error = new JiemaInvalidResponseError({ message: `${call.what} answered ${res.status} without the jiema JSON envelope.`, status: res.status, requestId, headers: res.headers });
+      const error = new JiemaInvalidResponseError({
+        message: `${call.what} answered ${res.status} without the jiema JSON envelope.`,
+        status: res.status,
+        requestId,
+        headers: res.headers,
+      });
       return { ok: false, error, failure: { kind: 'invalid' }, retryAfterMs: undefined, counted: true };
     }
     const retryAfterMs = this.retryAfterOf(res);
@@ -259,4 +309,3 @@ export class Requester {
     return { ...headers, authorization: `Bearer ${maskApiKey(this.#apiKey)}` };
   }
 }
-

@@ -22,10 +22,7 @@ export const DEFAULT_RETRY: RetrySettings = { maxRetries: 2, baseDelayMs: 500, m
 
 /** How an attempt failed, as far as retrying is concerned. */
 export type Failure =
-  | { kind: 'status'; status: number; code: string }
-  | { kind: 'network'; sent: boolean }
-  | { kind: 'timeout' }
-  | { kind: 'invalid' };
+  { kind: 'status'; status: number; code: string } | { kind: 'network'; sent: boolean } | { kind: 'timeout' } | { kind: 'invalid' };
 
 /** Exponential backoff with equal jitter: half of the step for sure, plus a random half. `retry` counts from 1. */
 export function backoffDelay(retry: number, settings: RetrySettings, random: Random): number {

@@ -24,7 +24,15 @@ export type AttemptResult =
   | { kind: 'aborted'; reason: unknown; sent: boolean };
 
 /** Error codes meaning no byte of the request reached a server. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** True only when the failure certainly happened before the request was sent (undici nests the cause). */
 export function failedBeforeSending(err: unknown): boolean {

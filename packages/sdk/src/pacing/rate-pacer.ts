@@ -121,7 +121,14 @@ export class RatePacer {
     const b = this.budgets[cls];
     const now = this.clock.now();
     b.prune(now);
-    return { limit: b.limit, windowMs: b.windowMs, inflight: b.inflight, used: b.stamps.length, queued: b.queue.length, blockedForMs: Math.max(0, b.blockedUntil - now) };
+    return {
+      limit: b.limit,
+      windowMs: b.windowMs,
+      inflight: b.inflight,
+      used: b.stamps.length,
+      queued: b.queue.length,
+      blockedForMs: Math.max(0, b.blockedUntil - now),
+    };
   }
 
   private permit(budget: Budget): Permit {

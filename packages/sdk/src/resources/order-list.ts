@@ -17,7 +17,10 @@ export class OrderList implements PromiseLike<OrderPage>, AsyncIterable<Order> {
     this.#cursor = cursor;
   }
 
-  then<A = OrderPage, B = never>(onFulfilled?: ((page: OrderPage) => A | PromiseLike<A>) | null, onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = OrderPage, B = never>(
+    onFulfilled?: ((page: OrderPage) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.firstPage().then(onFulfilled, onRejected);
   }
 
@@ -37,7 +40,8 @@ export class OrderList implements PromiseLike<OrderPage>, AsyncIterable<Order> {
       yield page;
       const next = page.nextCursor;
       if (next === null || next === undefined) return;
-      if (seen.has(next)) throw new JiemaInvalidResponseError({ message: `GET /orders returned cursor ${next} twice; stopping instead of looping.` });
+      if (seen.has(next))
+        throw new JiemaInvalidResponseError({ message: `GET /orders returned cursor ${next} twice; stopping instead of looping.` });
       seen.add(next);
       page = await this.#fetch(next);
     }

@@ -13,7 +13,8 @@ import { OrderList } from './order-list.js';
 import { waitForSms, type LongPollSupport, type WaitForSmsOptions } from './wait-for-sms.js';
 
 function orderPath(id: string, action = ''): string {
-  if (typeof id !== 'string' || id === '') throw new TypeError('An order id is a non-empty string, such as the `id` orders.create returned.');
+  if (typeof id !== 'string' || id === '')
+    throw new TypeError('An order id is a non-empty string, such as the `id` orders.create returned.');
   return `/orders/${encodeURIComponent(id)}${action}`;
 }
 
@@ -21,7 +22,9 @@ export class OrdersApi extends ApiResource {
   readonly #clock: Clock;
   /** Whether the server long-polls: learnt from its first answer to a request with `wait`. */
   readonly #longPoll: LongPollSupport = { supported: undefined };
-  readonly #reads = new SingleFlight<Order>((reason) => new JiemaAbortError({ message: 'GET /orders/:id was aborted by the caller.', cause: reason }));
+  readonly #reads = new SingleFlight<Order>(
+    (reason) => new JiemaAbortError({ message: 'GET /orders/:id was aborted by the caller.', cause: reason }),
+  );
 
   constructor(requester: Requester, clock: Clock) {
     super(requester);
@@ -40,7 +43,8 @@ export class OrdersApi extends ApiResource {
         path: '/orders',
         body: { service: input.service, country: input.country },
         rateClass: 'write',
-        reconcile: 'The order may or may not exist: call client.orders.list({ limit: 5 }) to see whether it was created before buying again.',
+        reconcile:
+          'The order may or may not exist: call client.orders.list({ limit: 5 }) to see whether it was created before buying again.',
       },
       options,
     );
@@ -52,13 +56,20 @@ export class OrdersApi extends ApiResource {
    */
   get(id: string, options: RequestOptions = {}): Promise<Order> {
     const path = orderPath(id);
-    return this.#reads.run(id, options.signal, (signal) => this.request<Order>({ method: 'GET', path, rateClass: 'poll' }, { ...options, signal }));
+    return this.#reads.run(id, options.signal, (signal) =>
+      this.request<Order>({ method: 'GET', path, rateClass: 'poll' }, { ...options, signal }),
+    );
   }
 
   /** Cancels an order that has received no SMS, for a full refund. */
   cancel(id: string, options?: WriteOptions): Promise<OrderStatusResult> {
     return this.request<OrderStatusResult>(
-      { method: 'POST', path: orderPath(id, '/cancel'), rateClass: 'write', reconcile: `Call client.orders.get('${id}') to see whether it was cancelled.` },
+      {
+        method: 'POST',
+        path: orderPath(id, '/cancel'),
+        rateClass: 'write',
+        reconcile: `Call client.orders.get('${id}') to see whether it was cancelled.`,
+      },
       options,
     );
   }
@@ -66,7 +77,12 @@ export class OrdersApi extends ApiResource {
   /** After RECEIVED: keep the number and wait for another SMS (back to WAITING, no charge). */
   nextSms(id: string, options?: WriteOptions): Promise<OrderStatusResult> {
     return this.request<OrderStatusResult>(
-      { method: 'POST', path: orderPath(id, '/next-sms'), rateClass: 'write', reconcile: `Call client.orders.get('${id}') to see whether it is WAITING again.` },
+      {
+        method: 'POST',
+        path: orderPath(id, '/next-sms'),
+        rateClass: 'write',
+        reconcile: `Call client.orders.get('${id}') to see whether it is WAITING again.`,
+      },
       options,
     );
   }
@@ -74,7 +90,10 @@ export class OrdersApi extends ApiResource {
   /** Await it for one page; `for await` over it for every order across pages. */
   list(query: ListOrdersQuery = {}, options?: RequestOptions): OrderList {
     const fetchPage = (cursor: string | undefined): Promise<OrderPage> =>
-      this.request<OrderPage>({ method: 'GET', path: '/orders', query: { status: query.status, limit: query.limit, cursor }, rateClass: 'read' }, options);
+      this.request<OrderPage>(
+        { method: 'GET', path: '/orders', query: { status: query.status, limit: query.limit, cursor }, rateClass: 'read' },
+        options,
+      );
     return new OrderList(fetchPage, query.cursor);
   }
 
@@ -103,6 +122,12 @@ export class OrdersApi extends ApiResource {
   /** Waits until a new SMS arrives, by long-poll when the server offers it, else polling; see WaitForSmsOptions. */
   waitForSms(id: string, options?: WaitForSmsOptions): Promise<Order> {
     orderPath(id);
-    return waitForSms((orderId, o, wait) => (wait ? this.getWhenChanged(orderId, wait, o) : this.get(orderId, o)), this.#clock, id, options, this.#longPoll);
+    return waitForSms(
+      (orderId, o, wait) => (wait ? this.getWhenChanged(orderId, wait, o) : this.get(orderId, o)),
+      this.#clock,
+      id,
+      options,
+      this.#longPoll,
+    );
   }
 }

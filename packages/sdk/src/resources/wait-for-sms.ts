@@ -59,13 +59,20 @@ function isTransient(err: unknown): boolean {
   );
 }
 
-export async function waitForSms(poll: OrderPoller, clock: Clock, id: string, options: WaitForSmsOptions = {}, support: LongPollSupport = { supported: false }): Promise<Order> {
+export async function waitForSms(
+  poll: OrderPoller,
+  clock: Clock,
+  id: string,
+  options: WaitForSmsOptions = {},
+  support: LongPollSupport = { supported: false },
+): Promise<Order> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
   const intervalMs = options.intervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const scope = new CallScope(clock, options.signal, timeoutMs);
   let baseline = options.afterSmsCount;
   let last: Order | undefined;
-  const stopped = (): JiemaError => (scope.timedOut ? new JiemaWaitTimeoutError(id, timeoutMs, last) : scope.stopError(`waitForSms(${id})`));
+  const stopped = (): JiemaError =>
+    scope.timedOut ? new JiemaWaitTimeoutError(id, timeoutMs, last) : scope.stopError(`waitForSms(${id})`);
   try {
     for (;;) {
       let held = false;
@@ -73,7 +80,11 @@ export async function waitForSms(poll: OrderPoller, clock: Clock, id: string, op
         const remaining = Math.min(timeoutMs, scope.remainingMs());
         const longPoll = options.longPoll !== false && support.supported !== false && remaining >= 2_000;
         const order = longPoll
-          ? await poll(id, { signal: scope.signal }, { waitSeconds: Math.min(LONG_POLL_SECONDS, Math.floor(remaining / 1000) - 1), since: baseline ?? 0 })
+          ? await poll(
+              id,
+              { signal: scope.signal },
+              { waitSeconds: Math.min(LONG_POLL_SECONDS, Math.floor(remaining / 1000) - 1), since: baseline ?? 0 },
+            )
           : await poll(id, { signal: scope.signal });
         held = longPoll && support.supported === true;
         last = order;

@@ -45,7 +45,8 @@ export interface WebhookDeliveryPage {
 }
 
 const webhookPath = (id: string, action = ''): string => {
-  if (typeof id !== 'string' || id === '') throw new TypeError('A webhook id is a non-empty string, such as the `id` webhooks.create returned.');
+  if (typeof id !== 'string' || id === '')
+    throw new TypeError('A webhook id is a non-empty string, such as the `id` webhooks.create returned.');
   return `/webhooks/${encodeURIComponent(id)}${action}`;
 };
 
@@ -80,20 +81,34 @@ export class WebhooksApi extends ApiResource {
   /** A new secret (shown once); the previous one keeps signing for `overlapSeconds` (default 24 h). */
   rotateSecret(id: string, input: { overlapSeconds?: number } = {}, options?: WriteOptions): Promise<WebhookWithSecret> {
     return this.request<WebhookWithSecret>(
-      { method: 'POST', path: webhookPath(id, '/rotate-secret'), body: input, rateClass: 'write', reconcile: 'The secret may have changed: rotate again and use the new one.' },
+      {
+        method: 'POST',
+        path: webhookPath(id, '/rotate-secret'),
+        body: input,
+        rateClass: 'write',
+        reconcile: 'The secret may have changed: rotate again and use the new one.',
+      },
       options,
     );
   }
 
   /** The endpoint's deliveries, newest first. */
   deliveries(id: string, query: { limit?: number; cursor?: string } = {}, options?: RequestOptions): Promise<WebhookDeliveryPage> {
-    return this.request<WebhookDeliveryPage>({ method: 'GET', path: webhookPath(id, '/deliveries'), query: { limit: query.limit, cursor: query.cursor }, rateClass: 'read' }, options);
+    return this.request<WebhookDeliveryPage>(
+      { method: 'GET', path: webhookPath(id, '/deliveries'), query: { limit: query.limit, cursor: query.cursor }, rateClass: 'read' },
+      options,
+    );
   }
 
   /** Sends a delivery's event again (same `webhook-id`), as a new delivery. */
   redeliver(id: string, deliveryId: string, options?: WriteOptions): Promise<WebhookDelivery> {
     return this.request<WebhookDelivery>(
-      { method: 'POST', path: webhookPath(id, `/deliveries/${encodeURIComponent(deliveryId)}/redeliver`), rateClass: 'write', reconcile: 'List the deliveries to see whether it was queued.' },
+      {
+        method: 'POST',
+        path: webhookPath(id, `/deliveries/${encodeURIComponent(deliveryId)}/redeliver`),
+        rateClass: 'write',
+        reconcile: 'List the deliveries to see whether it was queued.',
+      },
       options,
     );
   }
@@ -103,7 +118,12 @@ export class WebhooksApi extends ApiResource {
    * its headers, and the endpoint's secret. Throws JiemaWebhookVerificationError on a bad
    * signature or a timestamp more than 5 minutes away. Needs no network and no API key.
    */
-  verify<T = Record<string, unknown>>(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string, options?: VerifyOptions): WebhookEvent<T> {
+  verify<T = Record<string, unknown>>(
+    rawBody: string | Uint8Array,
+    headers: WebhookHeaders,
+    secret: string,
+    options?: VerifyOptions,
+  ): WebhookEvent<T> {
     return verifyWebhook<T>(rawBody, headers, secret, options);
   }
 }

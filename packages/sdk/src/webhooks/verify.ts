@@ -55,7 +55,8 @@ function equal(a: string, b: string): boolean {
 /** The `v1,…` signature of one message: what a sender puts in `webhook-signature`. */
 export function signWebhookPayload(secret: string, id: string, timestampSeconds: number, rawBody: string | Uint8Array): string {
   const key = fromBase64(secret.startsWith('whsec_') ? secret.slice(6) : secret);
-  if (!key || key.length === 0) throw new TypeError('A webhook secret is "whsec_" followed by base64, as the server showed it when the endpoint was created.');
+  if (!key || key.length === 0)
+    throw new TypeError('A webhook secret is "whsec_" followed by base64, as the server showed it when the endpoint was created.');
   const body = typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
   const prefix = encoder.encode(`${id}.${timestampSeconds}.`);
   const message = new Uint8Array(prefix.length + body.length);
@@ -68,20 +69,33 @@ export function signWebhookPayload(secret: string, id: string, timestampSeconds:
  * Checks a delivery and returns its event. `rawBody` must be the body exactly as received (not
  * re-serialized JSON). Throws JiemaWebhookVerificationError when it cannot be trusted.
  */
-export function verifyWebhook<T = Record<string, unknown>>(rawBody: string | Uint8Array, headers: WebhookHeaders, secret: string, options: VerifyOptions = {}): WebhookEvent<T> {
+export function verifyWebhook<T = Record<string, unknown>>(
+  rawBody: string | Uint8Array,
+  headers: WebhookHeaders,
+  secret: string,
+  options: VerifyOptions = {},
+): WebhookEvent<T> {
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
-  if (!id || !timestamp || !signatures) throw new JiemaWebhookVerificationError('Missing webhook-id, webhook-timestamp or webhook-signature header: not a Standard Webhooks delivery.');
+  if (!id || !timestamp || !signatures)
+    throw new JiemaWebhookVerificationError(
+      'Missing webhook-id, webhook-timestamp or webhook-signature header: not a Standard Webhooks delivery.',
+    );
   if (!/^\d{1,12}$/.test(timestamp)) throw new JiemaWebhookVerificationError('webhook-timestamp is not Unix seconds.');
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const ts = Number(timestamp);
-  if (ts < nowSeconds - tolerance) throw new JiemaWebhookVerificationError(`webhook-timestamp is more than ${tolerance} s old: refused as a possible replay.`);
-  if (ts > nowSeconds + tolerance) throw new JiemaWebhookVerificationError(`webhook-timestamp is more than ${tolerance} s in the future: check the clocks.`);
+  if (ts < nowSeconds - tolerance)
+    throw new JiemaWebhookVerificationError(`webhook-timestamp is more than ${tolerance} s old: refused as a possible replay.`);
+  if (ts > nowSeconds + tolerance)
+    throw new JiemaWebhookVerificationError(`webhook-timestamp is more than ${tolerance} s in the future: check the clocks.`);
   const expected = signWebhookPayload(secret, id, ts, rawBody);
   const ok = signatures.split(' ').some((s) => s.startsWith('v1,') && equal(s, expected));
-  if (!ok) throw new JiemaWebhookVerificationError('No signature in webhook-signature matches this secret and body: wrong secret, or the body was changed.');
+  if (!ok)
+    throw new JiemaWebhookVerificationError(
+      'No signature in webhook-signature matches this secret and body: wrong secret, or the body was changed.',
+    );
   const text = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
   try {
     return JSON.parse(text) as WebhookEvent<T>;

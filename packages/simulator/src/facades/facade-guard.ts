@@ -5,7 +5,8 @@
  */
 import { secretMatches, hashSecret, SlidingWindowLimiter, systemClock } from '@jiema/core';
 
-export type FacadeAuth = { ok: true } | { ok: false; reason: 'missing' | 'invalid' } | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
+export type FacadeAuth =
+  { ok: true } | { ok: false; reason: 'missing' | 'invalid' } | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
 export const FACADE_FAILURES_PER_MIN = 30;
 

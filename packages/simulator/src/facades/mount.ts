@@ -55,7 +55,11 @@ export async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise
 
 /** Answers like a proxy in front of a dead upstream: an HTML 502. */
 export function sendGarbage(res: ServerResponse): void {
-  res.writeHead(502, { 'content-type': 'text/html' }).end('<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n');
+  res
+    .writeHead(502, { 'content-type': 'text/html' })
+    .end(
+      '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n',
+    );
 }
 
 /**

@@ -22,7 +22,13 @@ async function inProcess(text: string): Promise<{ smsCode: string | null; status
   const sim = await startSimulator({ seed: 5, clock: 'manual', behaviour: QUIET });
   try {
     const u = sim.createUser();
-    const o = (await request(`${sim.url}/api/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${u.apiKey}` }, body: { service: 'tg', country: 7 } })).body.data;
+    const o = (
+      await request(`${sim.url}/api/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${u.apiKey}` },
+        body: { service: 'tg', country: 7 },
+      })
+    ).body.data;
     await sim.deliverSms(o.id, text);
     const got = (await request(`${sim.url}/api/v1/orders/${o.id}`, { headers: { authorization: `Bearer ${u.apiKey}` } })).body.data;
     return { smsCode: got.smsCode, status: got.status };
@@ -31,7 +37,11 @@ async function inProcess(text: string): Promise<{ smsCode: string | null; status
   }
 }
 
-async function throughAdapter(vendor: 'sms-activate' | '5sim', mode: 'always200' | 'status', text: string): Promise<{ smsCode: string | null; status: string }> {
+async function throughAdapter(
+  vendor: 'sms-activate' | '5sim',
+  mode: 'always200' | 'status',
+  text: string,
+): Promise<{ smsCode: string | null; status: string }> {
   const sim = await quietSimulator(mode);
   const e = await startEngineOn(sim, { vendor });
   try {
@@ -67,9 +77,18 @@ describe('the SMS code', () => {
     const sim = await quietSimulator();
     try {
       const u = sim.createUser();
-      const o = (await request(`${sim.url}/api/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${u.apiKey}` }, body: { service: 'tg', country: 7 } })).body.data;
-      const act = sim.world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!.activation_id;
-      const status = async () => (await fetch(`${sim.url}/stubs/handler_api.php?api_key=${sim.upstreamApiKey}&action=getStatus&id=${act}`)).text();
+      const o = (
+        await request(`${sim.url}/api/v1/orders`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${u.apiKey}` },
+          body: { service: 'tg', country: 7 },
+        })
+      ).body.data;
+      const act = sim.world.engine.db
+        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
+        .get(o.id)!.activation_id;
+      const status = async () =>
+        (await fetch(`${sim.url}/stubs/handler_api.php?api_key=${sim.upstreamApiKey}&action=getStatus&id=${act}`)).text();
       sim.world.upstream.deliverSms(act, 'Your code is 123-456');
       expect(await status()).toBe('STATUS_OK:123456');
       await request(`${sim.url}/api/v1/orders/${o.id}/next-sms`, { method: 'POST', headers: { authorization: `Bearer ${u.apiKey}` } });

@@ -86,7 +86,9 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
 
     await e.engine.tick(); // EARLY_CANCEL_DENIED: the outbox waits for the hold
     expect(sim.world.upstream.activation(act)!.state).toBe('WAITING');
-    expect(e.engine.outbox.pending()).toEqual([expect.objectContaining({ kind: 'cancel', lastError: expect.stringContaining('EARLY_CANCEL_DENIED') })]);
+    expect(e.engine.outbox.pending()).toEqual([
+      expect.objectContaining({ kind: 'cancel', lastError: expect.stringContaining('EARLY_CANCEL_DENIED') }),
+    ]);
 
     await e.advance(122_000);
     await e.engine.tick();
@@ -140,7 +142,7 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
 
       e = await startEngineOn(sim, { db, clock });
       expect(e.balance(u.id)).toBe(1_000);
-      expect(e.engine.db.prepare("SELECT state FROM buy_intents").all()).toEqual([{ state: 'pending' }]);
+      expect(e.engine.db.prepare('SELECT state FROM buy_intents').all()).toEqual([{ state: 'pending' }]);
       await e.advance(61_000); // intents are reconciled once a minute old
       await e.engine.tick(); // the sold number belongs to no order: a release is owed
       expect(e.engine.outbox.pending()).toEqual([expect.objectContaining({ kind: 'release', activationId: act })]);
@@ -151,7 +153,7 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
       expect(sim.world.upstream.balance).toBe('1000');
       expect(e.balance(u.id)).toBe(1_000);
       expect(e.engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
-      expect(e.engine.db.prepare("SELECT state FROM buy_intents").all()).toEqual([{ state: 'reconciled' }]);
+      expect(e.engine.db.prepare('SELECT state FROM buy_intents').all()).toEqual([{ state: 'reconciled' }]);
     } finally {
       if (e) {
         expect(e.engine.checkInvariants()).toEqual([]);
@@ -172,7 +174,13 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
       expect(r.body).toMatchObject({ ok: false, code: 'UPSTREAM_UNAVAILABLE' });
     }
     const health = (await e.call('GET', '/healthz')).body.data;
-    expect(health).toMatchObject({ status: 'degraded', db: 'ok', upstream: 'sms-activate', upstreamStatus: 'down', upstreamDetail: expect.stringContaining('circuit open') });
+    expect(health).toMatchObject({
+      status: 'degraded',
+      db: 'ok',
+      upstream: 'sms-activate',
+      upstreamStatus: 'down',
+      upstreamDetail: expect.stringContaining('circuit open'),
+    });
 
     const failFast = await e.call('POST', '/api/v1/orders', u.key, TG_MY);
     expect(failFast.status).toBe(503);
@@ -193,8 +201,14 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
     e = await startEngineOn(sim, { logger: log, adapter: { apiKey: 'not-the-key' } });
     const u = e.user(1_000);
     expect((await e.call('GET', '/api/v1/services', u.key)).body).toMatchObject({ ok: false, code: 'UPSTREAM_UNAVAILABLE' });
-    expect((await e.call('GET', '/healthz')).body.data).toMatchObject({ status: 'degraded', upstreamStatus: 'down', upstreamDetail: expect.stringContaining('AUTH') });
-    expect(log.lines).toContainEqual(expect.objectContaining({ event: 'upstream.operator_alert', upstream: 'sms-activate', kind: 'AUTH', level: 'error' }));
+    expect((await e.call('GET', '/healthz')).body.data).toMatchObject({
+      status: 'degraded',
+      upstreamStatus: 'down',
+      upstreamDetail: expect.stringContaining('AUTH'),
+    });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: 'upstream.operator_alert', upstream: 'sms-activate', kind: 'AUTH', level: 'error' }),
+    );
     expect(log.text()).not.toContain('not-the-key');
   });
 });

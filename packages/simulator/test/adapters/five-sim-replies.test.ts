@@ -10,9 +10,24 @@ const t = sharedSimulator();
 let adapter: FiveSimUpstream;
 
 const order = (status: string, sms: unknown[] = []) =>
-  JSON.stringify({ id: 77, phone: '+60123456789', operator: 'virtual21', product: 'telegram', price: 0.2, status, expires: '2026-01-01T00:15:00Z', sms, created_at: '2026-01-01T00:00:00Z', country: 'malaysia' });
+  JSON.stringify({
+    id: 77,
+    phone: '+60123456789',
+    operator: 'virtual21',
+    product: 'telegram',
+    price: 0.2,
+    status,
+    expires: '2026-01-01T00:15:00Z',
+    sms,
+    created_at: '2026-01-01T00:00:00Z',
+    country: 'malaysia',
+  });
 
-const settle = <T>(p: Promise<T>) => p.then((v) => (v === undefined ? 'ok' : v), (e: { kind?: string }) => ({ error: e.kind }));
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (v) => (v === undefined ? 'ok' : v),
+    (e: { kind?: string }) => ({ error: e.kind }),
+  );
 
 describe('FiveSimUpstream: exact replies over HTTP', () => {
   it.each([
@@ -40,7 +55,12 @@ describe('FiveSimUpstream: exact replies over HTTP', () => {
   ] as const)('%s answered %j (HTTP %i) gives %j', async (method, body, status, expected) => {
     adapter = t.track(fiveSim(t.sim, new ManualClock(t.sim.now())));
     t.sim.faults.arm({ kind: 'reply', body, status, method, count: 1 });
-    const call = method === 'buy' ? adapter.buy({ service: 'tg', country: 7 }) : method === 'getBalance' ? adapter.getBalance() : adapter[method]('77');
+    const call =
+      method === 'buy'
+        ? adapter.buy({ service: 'tg', country: 7 })
+        : method === 'getBalance'
+          ? adapter.getBalance()
+          : adapter[method]('77');
     expect(await settle(call as Promise<unknown>)).toEqual(expected);
   });
 

@@ -46,7 +46,16 @@ export const instantSleep = async (): Promise<void> => {};
 
 /** Adapter options for tests: the simulator's facade, a manual clock, seeded jitter, short timeouts, no waiting between retries. */
 export function testOptions(sim: Simulator, clock: ManualClock) {
-  return { baseUrl: sim.url, apiKey: sim.upstreamApiKey, clock, rng: createSeededRng(11), timeoutMs: 2_000, buyTimeoutMs: 2_000, retries: 0, sleep: instantSleep };
+  return {
+    baseUrl: sim.url,
+    apiKey: sim.upstreamApiKey,
+    clock,
+    rng: createSeededRng(11),
+    timeoutMs: 2_000,
+    buyTimeoutMs: 2_000,
+    retries: 0,
+    sleep: instantSleep,
+  };
 }
 
 export function smsActivate(sim: Simulator, clock: ManualClock, options: Partial<SmsActivateUpstreamOptions> = {}): SmsActivateUpstream {
@@ -135,7 +144,13 @@ export interface EngineOnSim {
  */
 export async function startEngineOn(
   sim: Simulator,
-  options: { db?: string; clock?: ManualClock; adapter?: Partial<SmsActivateUpstreamOptions>; logger?: Logger; vendor?: 'sms-activate' | '5sim' } = {},
+  options: {
+    db?: string;
+    clock?: ManualClock;
+    adapter?: Partial<SmsActivateUpstreamOptions>;
+    logger?: Logger;
+    vendor?: 'sms-activate' | '5sim';
+  } = {},
 ): Promise<EngineOnSim> {
   const clock = options.clock ?? new ManualClock(sim.now());
   const adapterOptions = { ...(options.logger && { logger: options.logger }), ...options.adapter };
@@ -161,7 +176,8 @@ export async function startEngineOn(
     },
     call: (method, path, key, body) => request(server.url + path, { method, headers: key ? { authorization: `Bearer ${key}` } : {}, body }),
     balance: (userId) => engine.accounts.requireUser(userId).balanceCents,
-    activationOf: (orderId) => engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id,
+    activationOf: (orderId) =>
+      engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id,
     async advance(ms) {
       clock.advance(ms);
       await sim.advance(ms);

@@ -10,7 +10,8 @@ import { captureLog, sharedSimulator, smsActivate, upstreamCalls } from './harne
 const t = sharedSimulator();
 let adapter: SmsActivateUpstream;
 
-const HTML_502 = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n';
+const HTML_502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n';
 const T0 = Date.UTC(2026, 0, 1);
 
 type Method = 'getBalance' | 'buy' | 'getStatus' | 'cancel' | 'finish' | 'requestNextSms' | 'listActive' | 'getCatalogue';
@@ -60,14 +61,19 @@ const ROWS: Row[] = [
     200,
     { activationId: '635468024', phone: '60123456789' },
   ],
-  ['buy', '{"activationId":"635468024","phoneNumber":"60123456789","activationCost":12.5,"countryCode":"7","canGetAnotherSms":"1"}', 200, { activationId: '635468024', phone: '60123456789' }],
+  [
+    'buy',
+    '{"activationId":"635468024","phoneNumber":"60123456789","activationCost":12.5,"countryCode":"7","canGetAnotherSms":"1"}',
+    200,
+    { activationId: '635468024', phone: '60123456789' },
+  ],
   ['buy', 'NO_NUMBERS', 200, { error: 'NO_NUMBERS' }],
   ['buy', 'NO_NUMBERS', 404, { error: 'NO_NUMBERS' }],
   ['buy', '{"error":"NO_NUMBERS","message":"There are no free numbers"}', 200, { error: 'NO_NUMBERS' }],
   ['buy', 'NO_BALANCE', 402, { error: 'NO_BALANCE' }],
   ['buy', 'WRONG_MAX_PRICE:0.025', 200, { error: 'NO_NUMBERS' }],
   ['buy', 'BAD_SERVICE', 200, { error: 'BAD_SERVICE' }],
-  ["buy", "BANNED:'2026-01-01 12-00-00'", 200, { error: 'BANNED' }],
+  ['buy', "BANNED:'2026-01-01 12-00-00'", 200, { error: 'BANNED' }],
   ['buy', 'CHANNELS_LIMIT', 200, { error: 'UNAVAILABLE' }],
   ['buy', 'ORDER_ALREADY_EXISTS', 200, { error: 'UNAVAILABLE' }],
   ['buy', 'ERROR_SQL', 500, { error: 'UNAVAILABLE' }],
@@ -127,12 +133,18 @@ describe('SmsActivateUpstream: exact replies over HTTP', () => {
       t.sim.faults.arm({ kind: 'reply', body: v2, method: 'getStatus', count: 1 });
       return (await adapter.getStatus('42')).messages;
     };
-    const sms = await poll('{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}');
+    const sms = await poll(
+      '{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}',
+    );
     // The payload is split at its first colon only; "12:34" is no code to the project's one extractor.
     expect(sms).toEqual([{ key: expect.stringMatching(/^42-/), text: 'Your code: 12:34', code: null, receivedAt: T0 + 5_000 }]);
-    const again = await poll('{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}');
+    const again = await poll(
+      '{"verificationType":0,"sms":{"dateTime":"2026-01-01 00:00:05","code":"12:34","text":"Your code: 12:34"},"call":null}',
+    );
     expect(again[0]!.key).toBe(sms[0]!.key);
-    const call = await poll('{"verificationType":2,"sms":null,"call":{"from":"123","text":"voice text 1234","code":"1234","dateTime":"2026-01-01 00:00:09","url":"x","parsingCount":1}}');
+    const call = await poll(
+      '{"verificationType":2,"sms":null,"call":{"from":"123","text":"voice text 1234","code":"1234","dateTime":"2026-01-01 00:00:09","url":"x","parsingCount":1}}',
+    );
     expect(call).toEqual([expect.objectContaining({ text: 'voice text 1234', code: '1234', receivedAt: T0 + 9_000 })]);
     const bare = await poll('STATUS_CANCEL');
     expect(bare).toEqual([{ key: expect.stringMatching(/^42-/), text: '12:34', code: null, receivedAt: null }]);
@@ -225,7 +237,9 @@ describe('SmsActivateUpstream: exact replies over HTTP', () => {
     expect(adapter.health()).toMatchObject({ status: 'down', detail: expect.stringContaining('AUTH') });
 
     expect(errors).toHaveLength(5);
-    const seen = JSON.stringify(errors.map((e) => ({ message: (e as Error).message, raw: (e as { raw?: string }).raw, stack: (e as Error).stack }))) + log.text();
+    const seen =
+      JSON.stringify(errors.map((e) => ({ message: (e as Error).message, raw: (e as { raw?: string }).raw, stack: (e as Error).stack }))) +
+      log.text();
     expect(seen).not.toContain(key);
     expect(seen).toContain('api_key=***');
     expect(log.lines.filter((l) => l.event === 'upstream.operator_alert').map((l) => l.kind)).toEqual(['NO_BALANCE', 'AUTH']);

@@ -46,16 +46,36 @@ beforeAll(async () => {
   engine.accounts.setBanned(carol.id, true, 'fraud');
   engine.accounts.revokeKey(alice.id, revoked.key.id);
   revokedKeyId = revoked.key.id;
-  const buy = await send(sim.url, { method: 'POST', path: '/api/v1/orders', headers: { authorization: `Bearer ${alice.apiKey}` }, body: '{"service":"tg","country":"my"}' });
+  const buy = await send(sim.url, {
+    method: 'POST',
+    path: '/api/v1/orders',
+    headers: { authorization: `Bearer ${alice.apiKey}` },
+    body: '{"service":"tg","country":"my"}',
+  });
   expect(buy.status, buy.text).toBe(200);
   orderId = buy.json.data.id;
 
   const bearer = (token: string): Headers => ({ authorization: `Bearer ${token}` });
   credentials = [
     { name: 'no credential', headers: {}, user: [401, 'AUTH_MISSING'], admin: [401, 'AUTH_MISSING'] },
-    { name: 'malformed key (checksum fails)', headers: bearer(breakChecksum(alice.apiKey)), user: [401, 'AUTH_INVALID'], admin: [401, 'AUTH_INVALID'] },
-    { name: 'well-formed key never issued', headers: bearer(generateApiKey(cryptoRng)), user: [401, 'AUTH_INVALID'], admin: [401, 'AUTH_INVALID'] },
-    { name: 'not a Bearer scheme', headers: { authorization: `Basic ${Buffer.from(`x:${alice.apiKey}`).toString('base64')}` }, user: [401, 'AUTH_INVALID'], admin: [401, 'AUTH_INVALID'] },
+    {
+      name: 'malformed key (checksum fails)',
+      headers: bearer(breakChecksum(alice.apiKey)),
+      user: [401, 'AUTH_INVALID'],
+      admin: [401, 'AUTH_INVALID'],
+    },
+    {
+      name: 'well-formed key never issued',
+      headers: bearer(generateApiKey(cryptoRng)),
+      user: [401, 'AUTH_INVALID'],
+      admin: [401, 'AUTH_INVALID'],
+    },
+    {
+      name: 'not a Bearer scheme',
+      headers: { authorization: `Basic ${Buffer.from(`x:${alice.apiKey}`).toString('base64')}` },
+      user: [401, 'AUTH_INVALID'],
+      admin: [401, 'AUTH_INVALID'],
+    },
     { name: 'revoked key', headers: bearer(revoked.apiKey), user: [401, 'AUTH_INVALID'], admin: [401, 'AUTH_INVALID'] },
     { name: "banned user's key", headers: bearer(carol.apiKey), user: [403, 'FORBIDDEN'], admin: [401, 'AUTH_INVALID'] },
     { name: 'admin token as Bearer', headers: bearer(sim.adminToken), user: [401, 'AUTH_INVALID'] },
@@ -113,7 +133,12 @@ describe('access control', () => {
       for (const cred of credentials) {
         const expected = route.auth === 'none' ? undefined : route.auth === 'user' ? cred.user : cred.admin;
         if (route.auth !== 'none' && !expected) continue; // a credential valid here (the admin token on /admin/v1)
-        const res = await send(sim.url, { method: route.method, path, headers: { ...cred.headers, ...(body && { 'content-type': 'application/json' }) }, ...(body && { body }) });
+        const res = await send(sim.url, {
+          method: route.method,
+          path,
+          headers: { ...cred.headers, ...(body && { 'content-type': 'application/json' }) },
+          ...(body && { body }),
+        });
         const what = `${route.method} ${route.path} with ${cred.name}`;
         if (!expected) {
           expect(res.status, what).toBe(200);
@@ -156,7 +181,11 @@ describe('access control', () => {
         const res = await send(s.url, { method: 'GET', path: i % 3 === 2 ? '/admin/v1/users' : '/api/v1/account', headers: bad });
         expect(res.status).toBe(401);
       }
-      const blocked = await send(s.url, { method: 'GET', path: '/api/v1/account', headers: { authorization: `Bearer ${breakChecksum(u.apiKey)}` } });
+      const blocked = await send(s.url, {
+        method: 'GET',
+        path: '/api/v1/account',
+        headers: { authorization: `Bearer ${breakChecksum(u.apiKey)}` },
+      });
       expectRefusal(blocked, [429, 'RATE_LIMITED'], 'a bad key from a throttled address');
       expect(Number(blocked.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       // The polling route is served by the lean dispatcher: the same rule.
@@ -180,7 +209,10 @@ describe('access control', () => {
 
   it('keeps user keys and the admin token out of the upstream-protocol facades', async () => {
     for (const token of [alice.apiKey, sim.adminToken]) {
-      const sa = await send(sim.url, { method: 'GET', path: `/stubs/handler_api.php?api_key=${encodeURIComponent(token)}&action=getBalance` });
+      const sa = await send(sim.url, {
+        method: 'GET',
+        path: `/stubs/handler_api.php?api_key=${encodeURIComponent(token)}&action=getBalance`,
+      });
       expect(sa.text).toBe('BAD_KEY');
       const fs = await send(sim.url, { method: 'GET', path: '/v1/user/profile', headers: { authorization: `Bearer ${token}` } });
       expect(fs.status).toBe(401);

@@ -35,7 +35,14 @@ afterEach(() => {
 const start = (u: Upstream) => {
   // An open database rather than a path: a path would be locked, and the "dead" engine of this
   // process still holds its connection, as a killed process's kernel would not.
-  const engine = createEngine({ upstream: u, db: openDatabase({ path: file }), exclusive: true, clock, rng: createSeededRng(engines.length + 1), eagerOutbox: false });
+  const engine = createEngine({
+    upstream: u,
+    db: openDatabase({ path: file }),
+    exclusive: true,
+    clock,
+    rng: createSeededRng(engines.length + 1),
+    eagerOutbox: false,
+  });
   engines.push(engine);
   return engine;
 };

@@ -10,7 +10,8 @@ function int(name: string, fallback: number, min = 0): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be a whole number${min === 0 ? ' ≥ 0' : ''}, got ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new Error(`${name} must be a whole number${min === 0 ? ' ≥ 0' : ''}, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -137,7 +137,11 @@ describe('load', () => {
         const sample = () => {
           gc();
           const m = process.memoryUsage();
-          samples.push({ atS: Math.round((performance.now() - started) / 100) / 10, heapMB: Math.round(m.heapUsed / 1e5) / 10, rssMB: Math.round(m.rss / 1e5) / 10 });
+          samples.push({
+            atS: Math.round((performance.now() - started) / 100) / 10,
+            heapMB: Math.round(m.heapUsed / 1e5) / 10,
+            rssMB: Math.round(m.rss / 1e5) / 10,
+          });
         };
         const sampler = setInterval(sample, Math.max(1_000, runMs / 20));
         // Server and clients share this event loop: how long it was ever blocked explains the latency tail.
@@ -187,7 +191,13 @@ describe('load', () => {
           statuses: Object.fromEntries([...stats.statuses].sort()),
           orders: engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()!.n,
           upstreamFaultsFired: faultsFired,
-          memory: { warmAt: warm, end, endOverWarm: Math.round((end.heapMB / warm.heapMB) * 100) / 100, peakHeapAfterWarmMB: peakHeap, samples },
+          memory: {
+            warmAt: warm,
+            end,
+            endOverWarm: Math.round((end.heapMB / warm.heapMB) * 100) / 100,
+            peakHeapAfterWarmMB: peakHeap,
+            samples,
+          },
         });
         expect(end.heapMB).toBeLessThan(warm.heapMB * 1.5);
         expect(stats.latencies.length).toBeGreaterThan(knobs.loadClients * 5);

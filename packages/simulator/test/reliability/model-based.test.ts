@@ -23,7 +23,7 @@ describe('the engine against its reference model', () => {
       fc.integer({ min: 0, max: 300 }),
       fc.integer({ min: 0, max: 300 }),
       fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-      fc.commands(commandArbitraries, { maxCommands: 40, size: "max", ...(knobs.fcReplayPath && { replayPath: knobs.fcReplayPath }) }),
+      fc.commands(commandArbitraries, { maxCommands: 40, size: 'max', ...(knobs.fcReplayPath && { replayPath: knobs.fcReplayPath }) }),
       async (b0, b1, engineSeed, cmds) => {
         const real = createRealSystem([b0, b1], engineSeed);
         const model = new OrderModel(START_MS, [b0, b1]);

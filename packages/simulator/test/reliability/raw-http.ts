@@ -41,7 +41,8 @@ export function send(baseUrl: string, r: RawRequest): Promise<RawResponse> {
     const has = (name: string) => (headers as Array<[string, string]>).some(([k]) => k.toLowerCase() === name);
     headers = [...headers];
     if (!has('host')) headers.push(['host', url.host]);
-    if (r.body !== undefined && !has('content-length') && !has('transfer-encoding')) headers.push(['content-length', String(Buffer.byteLength(r.body))]);
+    if (r.body !== undefined && !has('content-length') && !has('transfer-encoding'))
+      headers.push(['content-length', String(Buffer.byteLength(r.body))]);
   }
   return new Promise((resolve, reject) => {
     const req = httpRequest({

@@ -27,7 +27,12 @@ describe('logs', () => {
     const texts: string[] = [];
     try {
       const call = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
-        send(sim.url, { method, path, headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+        send(sim.url, {
+          method,
+          path,
+          headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        });
       const control = (method: string, path: string, body?: unknown) => call(method, path, { 'x-admin-token': sim.adminToken }, body);
 
       const users = [];
@@ -46,7 +51,12 @@ describe('logs', () => {
         await call('GET', '/api/v1/services', headers);
         await call('GET', '/api/v1/prices?service=tg', headers);
         for (let n = 0; n < 3; n++) {
-          const created = await call('POST', '/api/v1/orders', { ...headers, 'idempotency-key': `order-${i}-${n}` }, { service: 'tg', country: 'my' });
+          const created = await call(
+            'POST',
+            '/api/v1/orders',
+            { ...headers, 'idempotency-key': `order-${i}-${n}` },
+            { service: 'tg', country: 'my' },
+          );
           expect(created.status, created.text).toBe(200);
           const id = created.json.data.id as string;
           await call('POST', '/api/v1/orders', { ...headers, 'idempotency-key': `order-${i}-${n}` }, { service: 'tg', country: 'my' });
@@ -105,13 +115,27 @@ describe('logs', () => {
     const all = lines.join('\n');
     const events = new Set(lines.map((l) => (JSON.parse(l) as { event: string }).event));
     // The session went through the paths that log the most: failures of every kind.
-    for (const event of ['http.request', 'order.transition', 'auth.failed', 'upstream.buy_failed', 'upstream.operator_alert', 'outbox.retry']) expect(events).toContain(event);
+    for (const event of [
+      'http.request',
+      'order.transition',
+      'auth.failed',
+      'upstream.buy_failed',
+      'upstream.operator_alert',
+      'outbox.retry',
+    ])
+      expect(events).toContain(event);
     expect(all).not.toMatch(/jm_[0-9A-Za-z]{6,}/);
     for (const key of keys) expect(all).not.toContain(key.slice(3, 15));
     expect(all).not.toContain(sim.adminToken);
     expect(all).not.toContain(sim.upstreamApiKey);
     for (const code of codes) expect(all, `code ${code}`).not.toMatch(new RegExp(`(?<!\\d)${code}(?!\\d)`));
     for (const text of texts) expect(all).not.toContain(text);
-    report('secrets-in-logs', { logLines: lines.length, events: [...events].sort(), keys: keys.length, smsCodes: codes.length, smsTexts: texts.length });
+    report('secrets-in-logs', {
+      logLines: lines.length,
+      events: [...events].sort(),
+      keys: keys.length,
+      smsCodes: codes.length,
+      smsTexts: texts.length,
+    });
   });
 });

@@ -7,7 +7,15 @@
 import { loadCatalogueFixture, type CatalogueFixture } from '../../catalogue/catalogue-fixture.js';
 import type { z } from 'zod';
 import { buildHttpUpstream, type HttpUpstreamOptions, type HttpUpstreamParts } from '../http-upstream-options.js';
-import type { Activation, ActivationStatus, ActiveActivation, Upstream, UpstreamCatalogue, UpstreamHealth, UpstreamSms } from '../upstream.js';
+import type {
+  Activation,
+  ActivationStatus,
+  ActiveActivation,
+  Upstream,
+  UpstreamCatalogue,
+  UpstreamHealth,
+  UpstreamSms,
+} from '../upstream.js';
 import type { BreakerState } from '../circuit-breaker.js';
 import { UpstreamError } from '../upstream-error.js';
 import { decimalFromWire, idFromWire, messageKey, phoneFromWire } from '../wire-values.js';
@@ -75,7 +83,11 @@ export class FiveSimUpstream implements Upstream {
   }
 
   private async send(path: string, timeoutMs = this.p.timeoutMs): Promise<FiveSimReply> {
-    const res = await this.p.http.get({ path, timeoutMs, headers: { [HEADER.authorization]: bearer(this.options.apiKey), [HEADER.accept]: ACCEPT_JSON } });
+    const res = await this.p.http.get({
+      path,
+      timeoutMs,
+      headers: { [HEADER.authorization]: bearer(this.options.apiKey), [HEADER.accept]: ACCEPT_JSON },
+    });
     return parseReply(this.p.http.mask(res.body), res.status);
   }
 
@@ -114,18 +126,28 @@ export class FiveSimUpstream implements Upstream {
       const order = reply.kind === 'json' ? OrderSchema.safeParse(reply.value) : undefined;
       if (!order?.success) {
         // A reply that cannot be read leaves the sale unknown: the engine reconciles.
-        const why = reply.kind === 'error' ? reply.error : new UpstreamError('PROTOCOL', 'not an order', { raw: JSON.stringify(reply.value).slice(0, 2_000) });
-        throw new UpstreamError('TIMEOUT', `the buy's outcome is unknown (${why.message}); reconcile before buying again`, { raw: why.raw ?? '' });
+        const why =
+          reply.kind === 'error'
+            ? reply.error
+            : new UpstreamError('PROTOCOL', 'not an order', { raw: JSON.stringify(reply.value).slice(0, 2_000) });
+        throw new UpstreamError('TIMEOUT', `the buy's outcome is unknown (${why.message}); reconcile before buying again`, {
+          raw: why.raw ?? '',
+        });
       }
       const activationId = idFromWire(order.data.id);
       const phone = phoneFromWire(order.data.phone);
-      if (!activationId || !phone) throw new UpstreamError('TIMEOUT', "the buy's outcome is unknown (no order id or phone)", { raw: JSON.stringify(order.data).slice(0, 2_000) });
+      if (!activationId || !phone)
+        throw new UpstreamError('TIMEOUT', "the buy's outcome is unknown (no order id or phone)", {
+          raw: JSON.stringify(order.data).slice(0, 2_000),
+        });
       return { activationId, phone };
     });
   }
 
   getStatus(activationId: string): Promise<ActivationStatus> {
-    return this.p.guard.run('getStatus', 'read', async () => this.statusOf(activationId, await this.get(ROUTE.check(activationId), OrderSchema)));
+    return this.p.guard.run('getStatus', 'read', async () =>
+      this.statusOf(activationId, await this.get(ROUTE.check(activationId), OrderSchema)),
+    );
   }
 
   private statusOf(activationId: string, order: FiveSimOrder): ActivationStatus {
@@ -188,7 +210,10 @@ export class FiveSimUpstream implements Upstream {
 
 function shaped<S extends z.ZodType>(schema: S, value: unknown, path: string): z.infer<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new UpstreamError('PROTOCOL', `${path.split('?')[0]} does not have the documented shape`, { raw: JSON.stringify(value).slice(0, 2_000) });
+  if (!parsed.success)
+    throw new UpstreamError('PROTOCOL', `${path.split('?')[0]} does not have the documented shape`, {
+      raw: JSON.stringify(value).slice(0, 2_000),
+    });
   return parsed.data;
 }
 

@@ -73,7 +73,12 @@ const scalar = z.union([z.string(), z.number()]);
 
 export const ProfileSchema = z.object({ balance: scalar });
 
-const SmsSchema = z.object({ created_at: z.string().nullish(), date: z.string().nullish(), text: z.string().nullish(), code: scalar.nullish() });
+const SmsSchema = z.object({
+  created_at: z.string().nullish(),
+  date: z.string().nullish(),
+  text: z.string().nullish(),
+  code: scalar.nullish(),
+});
 
 export const OrderSchema = z.object({
   id: scalar,
@@ -88,9 +93,15 @@ export const OrderSchema = z.object({
 export const OrdersPageSchema = z.object({ Data: z.array(OrderSchema).nullish(), Total: z.number().nullish() });
 
 /** Keyed by 5sim's country name; `iso` is keyed by ISO 3166 alpha-2 code, `text_en` is the English name. */
-export const CountriesSchema = z.record(z.string(), z.object({ iso: z.record(z.string(), z.unknown()).nullish(), text_en: z.string().nullish() }));
+export const CountriesSchema = z.record(
+  z.string(),
+  z.object({ iso: z.record(z.string(), z.unknown()).nullish(), text_en: z.string().nullish() }),
+);
 
 /** `{country:{product:{operator:{cost,count,rate}}}}`. */
-export const PricesSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), z.object({ cost: scalar, count: scalar.nullish() }))));
+export const PricesSchema = z.record(
+  z.string(),
+  z.record(z.string(), z.record(z.string(), z.object({ cost: scalar, count: scalar.nullish() }))),
+);
 
 export type FiveSimOrder = z.infer<typeof OrderSchema>;

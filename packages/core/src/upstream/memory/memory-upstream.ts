@@ -80,8 +80,16 @@ export class MemoryUpstream implements Upstream {
     const a = this.activations.get(id);
     const now = this.options.clock.now();
     const auto = this.options.autoSmsAfterMs;
-    if (a && a.state === 'WAITING' && auto !== undefined && now >= a.waitingSince + auto && a.waitingSince + auto < a.startedAt + this.lifetimeMs) {
-      const text = this.options.autoSmsText?.(a.service, a.messages.length) ?? `Your verification code is ${100000 + ((Number(a.id) * 7919 + a.messages.length * 104729) % 900000)}`;
+    if (
+      a &&
+      a.state === 'WAITING' &&
+      auto !== undefined &&
+      now >= a.waitingSince + auto &&
+      a.waitingSince + auto < a.startedAt + this.lifetimeMs
+    ) {
+      const text =
+        this.options.autoSmsText?.(a.service, a.messages.length) ??
+        `Your verification code is ${100000 + ((Number(a.id) * 7919 + a.messages.length * 104729) % 900000)}`;
       a.messages.push({ key: `m${++this.smsSeq}`, text, code: /\d{4,8}/.exec(text)?.[0] ?? null, receivedAt: a.waitingSince + auto });
       a.state = 'RECEIVED';
     }
@@ -121,8 +129,10 @@ export class MemoryUpstream implements Upstream {
   buy(request: { service: string; country: number }): Promise<Activation> {
     return this.call('buy', [request], () => {
       const { catalogue } = this.options;
-      if (!catalogue.services.some((s) => s.code === request.service)) throw new UpstreamError('BAD_SERVICE', 'unknown service', { raw: 'BAD_SERVICE' });
-      if (!catalogue.countries.some((c) => c.id === request.country)) throw new UpstreamError('BAD_COUNTRY', 'unknown country', { raw: 'BAD_COUNTRY' });
+      if (!catalogue.services.some((s) => s.code === request.service))
+        throw new UpstreamError('BAD_SERVICE', 'unknown service', { raw: 'BAD_SERVICE' });
+      if (!catalogue.countries.some((c) => c.id === request.country))
+        throw new UpstreamError('BAD_COUNTRY', 'unknown country', { raw: 'BAD_COUNTRY' });
       const key = `${request.service}/${request.country}`;
       const left = this.stock.get(key) ?? 0;
       if (left <= 0) throw new UpstreamError('NO_NUMBERS', 'no numbers', { raw: 'NO_NUMBERS' });
@@ -173,7 +183,8 @@ export class MemoryUpstream implements Upstream {
       if (a.state === 'CLOSED') throw new UpstreamError('NO_ACTIVATION', 'already closed', { raw: 'NO_ACTIVATION' });
       if (a.messages.length > 0) throw new UpstreamError('CODE_RECEIVED', 'an SMS already arrived', { raw: 'BAD_STATUS' });
       const heldFor = a.startedAt + this.earlyCancelHoldMs - this.options.clock.now();
-      if (heldFor > 0) throw new UpstreamError('EARLY_CANCEL_DENIED', 'too early to cancel', { raw: 'EARLY_CANCEL_DENIED', retryAfterMs: heldFor });
+      if (heldFor > 0)
+        throw new UpstreamError('EARLY_CANCEL_DENIED', 'too early to cancel', { raw: 'EARLY_CANCEL_DENIED', retryAfterMs: heldFor });
       a.state = 'CLOSED';
       this.stock.set(`${a.service}/${a.country}`, (this.stock.get(`${a.service}/${a.country}`) ?? 0) + 1);
     });

@@ -45,13 +45,16 @@ export function readCatalogue(replies: CatalogueReplies): UpstreamCatalogue {
 
 function* priceRows(prices: z.infer<typeof PricesSchema>): Generator<{ country: string; service: string; price: Price }> {
   const nested = (byCountry: Record<string, Record<string, Price>>) =>
-    Object.entries(byCountry).flatMap(([country, byService]) => Object.entries(byService).map(([service, price]) => ({ country, service, price })));
+    Object.entries(byCountry).flatMap(([country, byService]) =>
+      Object.entries(byService).map(([service, price]) => ({ country, service, price })),
+    );
   if (!Array.isArray(prices)) {
     yield* nested(prices);
     return;
   }
   for (const item of prices) {
-    if ('service' in item && typeof item.service === 'string' && 'cost' in item) yield { country: String(item.country), service: item.service, price: item as Price };
+    if ('service' in item && typeof item.service === 'string' && 'cost' in item)
+      yield { country: String(item.country), service: item.service, price: item as Price };
     else yield* nested(item as Record<string, Record<string, Price>>);
   }
 }

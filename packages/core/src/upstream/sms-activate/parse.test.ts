@@ -13,7 +13,8 @@ function shape(r: SmsActivateReply): Expected {
   return { error: r.error.kind, known: r.known };
 }
 
-const HTML_502 = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n';
+const HTML_502 =
+  '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n';
 
 const TABLE: Array<[body: string, status: number, expected: Expected]> = [
   ['ACCESS_BALANCE:17.154', 200, { token: 'ACCESS_BALANCE', payload: '17.154' }],

@@ -69,7 +69,8 @@ function parseJson(text: string, httpStatus: number): SmsActivateReply {
       const msgKind = Object.hasOwn(JSON_MSG_KINDS, said.trim()) ? JSON_MSG_KINDS[said.trim()] : undefined;
       return known(msgKind ?? 'PROTOCOL', `the upstream answered an error: ${said || 'no reason given'}`, text);
     }
-    if (e.info?.field === PARAM.apiKey) return known('AUTH', `the upstream refused the request: ${e.title ?? 'the API key is missing or invalid'}`, text);
+    if (e.info?.field === PARAM.apiKey)
+      return known('AUTH', `the upstream refused the request: ${e.title ?? 'the API key is missing or invalid'}`, text);
   }
   if (httpStatus >= 400) return unknown(failureKind(httpStatus), `a JSON error page (HTTP ${httpStatus})`, text);
   return { kind: 'json', value };

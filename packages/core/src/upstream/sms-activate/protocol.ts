@@ -136,7 +136,10 @@ export const NumberV2Schema = z.object({
 
 const message = z.object({ dateTime: z.string().nullish(), code: scalar.nullish(), text: z.string().nullish() }).nullish();
 
-export const StatusV2Schema = z.object({ sms: z.union([message, z.array(z.unknown())]), call: z.union([message, z.array(z.unknown())]).optional() });
+export const StatusV2Schema = z.object({
+  sms: z.union([message, z.array(z.unknown())]),
+  call: z.union([message, z.array(z.unknown())]).optional(),
+});
 
 export const ActiveActivationSchema = z.object({
   activationId: scalar,
@@ -148,7 +151,10 @@ export const ActiveActivationSchema = z.object({
 });
 
 export const ActiveListSchema = z.object({
-  activeActivations: z.union([z.array(ActiveActivationSchema), z.record(z.string(), ActiveActivationSchema).transform((r) => Object.values(r))]),
+  activeActivations: z.union([
+    z.array(ActiveActivationSchema),
+    z.record(z.string(), ActiveActivationSchema).transform((r) => Object.values(r)),
+  ]),
 });
 
 const CountrySchema = z.object({ id: scalar, eng: z.string().nullish(), rus: z.string().nullish(), visible: scalar.nullish() });
@@ -163,10 +169,5 @@ export const PriceSchema = z.object({ cost: scalar, count: scalar.nullish(), phy
 /** `{"<country>":{"<service>":{cost,count,physicalCount}}}`, or an array of such objects or of flat rows. */
 export const PricesSchema = z.union([
   z.record(z.string(), z.record(z.string(), PriceSchema)),
-  z.array(
-    z.union([
-      PriceSchema.extend({ country: scalar, service: z.string() }),
-      z.record(z.string(), z.record(z.string(), PriceSchema)),
-    ]),
-  ),
+  z.array(z.union([PriceSchema.extend({ country: scalar, service: z.string() }), z.record(z.string(), z.record(z.string(), PriceSchema))])),
 ]);

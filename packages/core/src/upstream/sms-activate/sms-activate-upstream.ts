@@ -8,7 +8,15 @@
 import type { z } from 'zod';
 import type { HttpUpstreamOptions, HttpUpstreamParts } from '../http-upstream-options.js';
 import { buildHttpUpstream } from '../http-upstream-options.js';
-import type { Activation, ActivationStatus, ActiveActivation, Upstream, UpstreamCatalogue, UpstreamHealth, UpstreamSms } from '../upstream.js';
+import type {
+  Activation,
+  ActivationStatus,
+  ActiveActivation,
+  Upstream,
+  UpstreamCatalogue,
+  UpstreamHealth,
+  UpstreamSms,
+} from '../upstream.js';
 import type { BreakerState } from '../circuit-breaker.js';
 import { UpstreamError } from '../upstream-error.js';
 import { idFromWire, messageKey, parseWallTime, phoneFromWire } from '../wire-values.js';
@@ -79,7 +87,10 @@ export class SmsActivateUpstream implements Upstream {
       try {
         return readCatalogue({ countries, services, prices });
       } catch (err) {
-        throw new UpstreamError('PROTOCOL', `the catalogue replies do not have the documented shape: ${(err as Error).message.slice(0, 300)}`);
+        throw new UpstreamError(
+          'PROTOCOL',
+          `the catalogue replies do not have the documented shape: ${(err as Error).message.slice(0, 300)}`,
+        );
       }
     });
   }
@@ -87,14 +98,19 @@ export class SmsActivateUpstream implements Upstream {
   getBalance(): Promise<{ amount: string }> {
     return this.p.guard.run('getBalance', 'read', async () => {
       const { payload } = token(await this.send(ACTION.getBalance), ACTION.getBalance, [REPLY.balance]);
-      if (payload === null || !/^-?\d+(\.\d+)?$/.test(payload)) throw new UpstreamError('PROTOCOL', 'the balance is not a decimal', { raw: payload ?? '' });
+      if (payload === null || !/^-?\d+(\.\d+)?$/.test(payload))
+        throw new UpstreamError('PROTOCOL', 'the balance is not a decimal', { raw: payload ?? '' });
       return { amount: payload };
     });
   }
 
   buy(request: { service: string; country: number }): Promise<Activation> {
     return this.p.guard.run('buy', 'buy', async () => {
-      const reply = await this.send(ACTION.getNumberV2, { [PARAM.service]: request.service, [PARAM.country]: String(request.country) }, this.p.buyTimeoutMs);
+      const reply = await this.send(
+        ACTION.getNumberV2,
+        { [PARAM.service]: request.service, [PARAM.country]: String(request.country) },
+        this.p.buyTimeoutMs,
+      );
       return readSale(reply);
     });
   }
@@ -124,7 +140,8 @@ export class SmsActivateUpstream implements Upstream {
    */
   private async latestSms(activationId: string, given: string | null): Promise<UpstreamSms | undefined> {
     const code = given === null ? null : smsCode(given, given);
-    const codeOnly: UpstreamSms | undefined = given === null ? undefined : { key: messageKey(activationId, '', given), text: given, code, receivedAt: null };
+    const codeOnly: UpstreamSms | undefined =
+      given === null ? undefined : { key: messageKey(activationId, '', given), text: given, code, receivedAt: null };
     if (!this.statusV2) return codeOnly;
     const reply = await this.send(ACTION.getStatusV2, { [PARAM.id]: activationId });
     if (reply.kind === 'error') {
@@ -138,14 +155,22 @@ export class SmsActivateUpstream implements Upstream {
     }
     if (reply.kind === 'token') return codeOnly; // answered as bare text (STATUS_CANCEL, …): closed or not ready
     const parsed = StatusV2Schema.safeParse(reply.value);
-    if (!parsed.success) throw new UpstreamError('PROTOCOL', 'getStatusV2 does not have the documented shape', { raw: JSON.stringify(reply.value).slice(0, 2_000) });
+    if (!parsed.success)
+      throw new UpstreamError('PROTOCOL', 'getStatusV2 does not have the documented shape', {
+        raw: JSON.stringify(reply.value).slice(0, 2_000),
+      });
     const m = [parsed.data.sms, parsed.data.call].find((x): x is Message => isMessage(x));
     if (!m) return codeOnly;
     const text = m.text?.trim() || given || '';
     if (text === '') return codeOnly;
     const v2Code = m.code === undefined || m.code === null ? '' : String(m.code).trim();
     const found = smsCode(v2Code || given, text);
-    return { key: messageKey(activationId, m.dateTime ?? '', m.text?.trim() || found || text), text, code: found, receivedAt: parseWallTime(m.dateTime, this.p.timeZone) };
+    return {
+      key: messageKey(activationId, m.dateTime ?? '', m.text?.trim() || found || text),
+      text,
+      code: found,
+      receivedAt: parseWallTime(m.dateTime, this.p.timeZone),
+    };
   }
 
   requestNextSms(activationId: string): Promise<void> {
@@ -168,7 +193,8 @@ export class SmsActivateUpstream implements Upstream {
   private async whyCancelRefused(activationId: string, refusal: UpstreamError): Promise<UpstreamError> {
     const reply = await this.send(ACTION.getStatus, { [PARAM.id]: activationId });
     if (reply.kind === 'error') return reply.error; // NO_ACTIVATION: closed already; anything else: the outbox tries again
-    if (reply.kind === 'token' && reply.token === REPLY.statusCancel) return new UpstreamError('NO_ACTIVATION', 'the activation is already closed', { raw: refusal.raw });
+    if (reply.kind === 'token' && reply.token === REPLY.statusCancel)
+      return new UpstreamError('NO_ACTIVATION', 'the activation is already closed', { raw: refusal.raw });
     if (reply.kind === 'token' && (reply.token === REPLY.ok || reply.token === REPLY.waitRetry || reply.token === REPLY.waitResend)) {
       return new UpstreamError('CODE_RECEIVED', 'an SMS already arrived; finish instead', { raw: refusal.raw });
     }
@@ -185,15 +211,25 @@ export class SmsActivateUpstream implements Upstream {
     return this.p.guard.run('listActive', 'read', async () => {
       const found = new Map<string, ActiveActivation>();
       for (let page = 0; page < MAX_ACTIVE_PAGES; page++) {
-        const reply = await this.send(ACTION.getActiveActivations, { [PARAM.start]: String(page * ACTIVE_PAGE_SIZE), [PARAM.limit]: String(ACTIVE_PAGE_SIZE) });
+        const reply = await this.send(ACTION.getActiveActivations, {
+          [PARAM.start]: String(page * ACTIVE_PAGE_SIZE),
+          [PARAM.limit]: String(ACTIVE_PAGE_SIZE),
+        });
         if (reply.kind === 'token' && reply.token === REPLY.noActivations) break;
         const list = parsed(ActiveListSchema, json(reply, ACTION.getActiveActivations), ACTION.getActiveActivations).activeActivations;
         for (const a of list) {
           const activationId = idFromWire(a.activationId);
           const phone = phoneFromWire(a.phoneNumber);
           const country = Number(a.countryCode);
-          if (!activationId || !phone || !Number.isInteger(country) || CLOSED_ACTIVATION_STATUSES.has(String(a.activationStatus ?? ''))) continue;
-          found.set(activationId, { activationId, phone, service: a.serviceCode, country, startedAt: parseWallTime(a.activationTime, this.p.timeZone) });
+          if (!activationId || !phone || !Number.isInteger(country) || CLOSED_ACTIVATION_STATUSES.has(String(a.activationStatus ?? '')))
+            continue;
+          found.set(activationId, {
+            activationId,
+            phone,
+            service: a.serviceCode,
+            country,
+            startedAt: parseWallTime(a.activationTime, this.p.timeZone),
+          });
         }
         if (list.length < ACTIVE_PAGE_SIZE) break;
       }
@@ -206,7 +242,12 @@ export class SmsActivateUpstream implements Upstream {
 
 function unexpected(reply: SmsActivateReply, op: string): UpstreamError {
   if (reply.kind === 'error') return reply.error;
-  const raw = reply.kind === 'token' ? (reply.payload === null ? reply.token : `${reply.token}:${reply.payload}`) : JSON.stringify(reply.value).slice(0, 2_000);
+  const raw =
+    reply.kind === 'token'
+      ? reply.payload === null
+        ? reply.token
+        : `${reply.token}:${reply.payload}`
+      : JSON.stringify(reply.value).slice(0, 2_000);
   return new UpstreamError('PROTOCOL', `an unexpected reply to ${op}`, { raw });
 }
 
@@ -223,7 +264,8 @@ function json(reply: SmsActivateReply, op: string): unknown {
 
 function parsed<S extends z.ZodType>(schema: S, value: unknown, op: string): z.infer<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new UpstreamError('PROTOCOL', `${op} does not have the documented shape`, { raw: JSON.stringify(value).slice(0, 2_000) });
+  if (!r.success)
+    throw new UpstreamError('PROTOCOL', `${op} does not have the documented shape`, { raw: JSON.stringify(value).slice(0, 2_000) });
   return r.data;
 }
 

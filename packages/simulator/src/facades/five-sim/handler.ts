@@ -29,7 +29,8 @@ export async function handleFiveSim(req: IncomingMessage, res: ServerResponse, c
       maps = nameMaps(ctx.world.fixture);
       mapsCache.set(ctx.world, maps);
     }
-    const body = parts[1] === 'guest' ? await guest(parts.slice(2), url.searchParams, ctx, maps) : await user(req, parts.slice(2), ctx, maps);
+    const body =
+      parts[1] === 'guest' ? await guest(parts.slice(2), url.searchParams, ctx, maps) : await user(req, parts.slice(2), ctx, maps);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   } catch (err) {
     if (sendFault(res, err)) return;
@@ -95,7 +96,10 @@ function order(a: SimActivation, maps: NameMaps) {
 async function user(req: IncomingMessage, parts: string[], ctx: FacadeContext, maps: NameMaps): Promise<unknown> {
   const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
   const auth = ctx.guard.check(bearer, peerAddress(req));
-  if (!auth.ok) throw auth.reason === 'throttled' ? new FiveSimError(429, 'Too many failed authentication attempts; wait a minute.') : new FiveSimError(401, 'Unauthorized');
+  if (!auth.ok)
+    throw auth.reason === 'throttled'
+      ? new FiveSimError(429, 'Too many failed authentication attempts; wait a minute.')
+      : new FiveSimError(401, 'Unauthorized');
   const { upstream } = ctx.world;
   const [what, ...rest] = parts;
   const byId = async (id: string | undefined, act?: (id: string) => Promise<void>) => {
@@ -150,7 +154,10 @@ async function guest(parts: string[], query: URLSearchParams, ctx: FacadeContext
   switch (what) {
     case 'countries':
       return Object.fromEntries(
-        cat.countries.map((c) => [maps.nameByCountry.get(c.id)!, { iso: {}, prefix: {}, text_en: c.name, text_ru: c.name, [FAKE_OPERATOR]: { activation: 1 } }]),
+        cat.countries.map((c) => [
+          maps.nameByCountry.get(c.id)!,
+          { iso: {}, prefix: {}, text_en: c.name, text_ru: c.name, [FAKE_OPERATOR]: { activation: 1 } },
+        ]),
       );
     case 'prices': {
       const wantCountry = query.get('country');
@@ -170,7 +177,9 @@ async function guest(parts: string[], query: URLSearchParams, ctx: FacadeContext
       if (country === undefined) throw new FiveSimError(400, FIVESIM_ERRORS.badCountry);
       if (operator !== 'any' && operator !== FAKE_OPERATOR) throw new FiveSimError(400, FIVESIM_ERRORS.badOperator);
       return Object.fromEntries(
-        cat.offers.filter((o) => o.country === country).map((o) => [maps.productByService.get(o.service) ?? o.service, { Category: 'activation', Qty: o.count, Price: Number(o.cost) }]),
+        cat.offers
+          .filter((o) => o.country === country)
+          .map((o) => [maps.productByService.get(o.service) ?? o.service, { Category: 'activation', Qty: o.count, Price: Number(o.cost) }]),
       );
     }
     default:

@@ -196,7 +196,12 @@ async function answer(params: URLSearchParams, ctx: FacadeContext): Promise<Repl
 
     case 'getCountries': {
       const cat = await upstream.getCatalogue();
-      return Object.fromEntries(cat.countries.map((c) => [String(c.id), { id: c.id, rus: c.name, eng: c.name, chn: c.name, visible: 1, retry: 1, rent: 0, multiService: 1 }]));
+      return Object.fromEntries(
+        cat.countries.map((c) => [
+          String(c.id),
+          { id: c.id, rus: c.name, eng: c.name, chn: c.name, visible: 1, retry: 1, rent: 0, multiService: 1 },
+        ]),
+      );
     }
 
     case 'getServicesList': {

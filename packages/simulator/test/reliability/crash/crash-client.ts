@@ -24,7 +24,10 @@ export interface Res {
 
 /** better-sqlite3 from core's dependencies, opened read-only: the test never writes the server's file. */
 export function openReadOnly(path: string): Db {
-  const Database = createRequire(new URL('../../../../core/package.json', import.meta.url))('better-sqlite3') as new (p: string, o: { readonly: boolean; fileMustExist: boolean }) => Db;
+  const Database = createRequire(new URL('../../../../core/package.json', import.meta.url))('better-sqlite3') as new (
+    p: string,
+    o: { readonly: boolean; fileMustExist: boolean },
+  ) => Db;
   return new Database(path, { readonly: true, fileMustExist: true });
 }
 
@@ -39,7 +42,12 @@ export class CrashClient {
     if (auth.key) headers.authorization = `Bearer ${auth.key}`;
     if (auth.admin) headers['x-admin-token'] = this.adminToken;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.url + path, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }), signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(this.url + path, {
+      method,
+      headers,
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -74,7 +82,14 @@ const SERVICES = [
  * One client's loop until `stop()` says so or the server goes away: buy, poll, get an SMS,
  * next-sms, cancel — and remember every acknowledgement.
  */
-export async function trafficLoop(client: CrashClient, user: Account, rng: Rng, acked: Acked, stop: () => boolean, counts: Record<string, number>): Promise<void> {
+export async function trafficLoop(
+  client: CrashClient,
+  user: Account,
+  rng: Rng,
+  acked: Acked,
+  stop: () => boolean,
+  counts: Record<string, number>,
+): Promise<void> {
   const mine: string[] = [];
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
   try {

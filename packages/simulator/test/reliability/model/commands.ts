@@ -8,7 +8,17 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { UpstreamErrorKind } from '@jiema/core';
-import { describeOutcome, isLiveStatus, ORDER_INPUTS, sameOutcome, type BuyFault, type OrderModel, type Outcome, type SyncFault, type TickFaults } from './order-model.js';
+import {
+  describeOutcome,
+  isLiveStatus,
+  ORDER_INPUTS,
+  sameOutcome,
+  type BuyFault,
+  type OrderModel,
+  type Outcome,
+  type SyncFault,
+  type TickFaults,
+} from './order-model.js';
 import { attempt, compare, expectMatches, topUp, type RealSystem } from './real-system.js';
 import type { FaultMethod } from './scripted-faults-upstream.js';
 
@@ -58,7 +68,9 @@ class CreateCmd implements Cmd {
     expectMatches(m, r, this.toString());
   }
   toString() {
-    const f = this.fault ? ` with buy ${this.fault.error}${this.fault.afterSuccess ? ' after success' : ''}${this.fault.listActiveFails ? ' and listActive down' : ''}` : '';
+    const f = this.fault
+      ? ` with buy ${this.fault.error}${this.fault.afterSuccess ? ' after success' : ''}${this.fault.listActiveFails ? ' and listActive down' : ''}`
+      : '';
     return `create(user${this.user}, ${JSON.stringify(ORDER_INPUTS[this.input])}${f})`;
   }
 }
@@ -73,7 +85,12 @@ class GetCmd implements Cmd {
   async run(m: OrderModel, r: RealSystem) {
     const o = m.order(this.order);
     const user = actor(m, this.order, this.stranger);
-    if (this.fault) r.upstream.arm({ method: 'getStatus', activationId: o.activationId, error: this.fault === 'closed' ? 'NO_ACTIVATION' : 'UNAVAILABLE' });
+    if (this.fault)
+      r.upstream.arm({
+        method: 'getStatus',
+        activationId: o.activationId,
+        error: this.fault === 'closed' ? 'NO_ACTIVATION' : 'UNAVAILABLE',
+      });
     const observed = await attempt(() => r.engine.orders.get(r.users[user]!, o.id)).finally(() => r.upstream.disarm());
     expectOutcome(m.get(user, o.id, this.fault), observed, this.toString());
     expectMatches(m, r, this.toString());
@@ -142,7 +159,9 @@ class DeliverSmsCmd implements Cmd {
     } else {
       const accepted = r.memory.deliverSms(o.activationId, `Your code is ${this.code}. Do not share it.`);
       const expected = m.deliver(o, accepted);
-      count(`sms to a ${isLiveStatus(o.status) ? (m.now > o.expiresAt ? 'live order past its window' : 'live order') : 'finished order'}: ${accepted ? 'taken' : 'dropped'} by the upstream`);
+      count(
+        `sms to a ${isLiveStatus(o.status) ? (m.now > o.expiresAt ? 'live order past its window' : 'live order') : 'finished order'}: ${accepted ? 'taken' : 'dropped'} by the upstream`,
+      );
       if (expected !== undefined) expect(accepted, `${this.toString()}: the upstream took it`).toBe(expected);
     }
     expectMatches(m, r, this.toString());
@@ -198,9 +217,7 @@ class TopUpCmd implements Cmd {
   }
 }
 
-type BurstOp =
-  | { kind: 'create'; user: number; input: number }
-  | { kind: 'get' | 'cancel' | 'nextSms'; order: number; stranger: boolean };
+type BurstOp = { kind: 'create'; user: number; input: number } | { kind: 'get' | 'cancel' | 'nextSms'; order: number; stranger: boolean };
 
 /**
  * Several actions at once (Promise.all, no await between them). The engine must behave as if they
@@ -227,7 +244,8 @@ class BurstCmd implements Cmd {
       const trial = m.clone();
       const fits = order.every((i) => {
         const { op, user, id } = bound[i]!;
-        const predicted = op.kind === 'create' ? trial.create(user, ORDER_INPUTS[op.input]!, undefined, observed[i]!) : trial[op.kind](user, id);
+        const predicted =
+          op.kind === 'create' ? trial.create(user, ORDER_INPUTS[op.input]!, undefined, observed[i]!) : trial[op.kind](user, id);
         return sameOutcome(predicted, observed[i]!);
       });
       if (fits && compare(trial, r).length === 0) {
@@ -237,11 +255,15 @@ class BurstCmd implements Cmd {
         return;
       }
     }
-    expect.fail(`${this.toString()}: no serial order explains the answers ${observed.map(describeOutcome).join(', ')} and the state they left`);
+    expect.fail(
+      `${this.toString()}: no serial order explains the answers ${observed.map(describeOutcome).join(', ')} and the state they left`,
+    );
   }
   toString() {
     const ops = this.ops.map((op) =>
-      op.kind === 'create' ? `create(user${op.user}, ${JSON.stringify(ORDER_INPUTS[op.input])})` : `${op.kind}(order#${op.order}${op.stranger ? ', stranger' : ''})`,
+      op.kind === 'create'
+        ? `create(user${op.user}, ${JSON.stringify(ORDER_INPUTS[op.input])})`
+        : `${op.kind}(order#${op.order}${op.stranger ? ', stranger' : ''})`,
     );
     return `burst[${ops.join(' | ')}]`;
   }
@@ -286,7 +308,9 @@ const burstOp: fc.Arbitrary<BurstOp> = fc.oneof(
 );
 
 const sms = fc.tuple(orderIx, fc.integer({ min: 100_000, max: 999_999 })).map(([o, c]) => new DeliverSmsCmd(o, c, false));
-const poll = fc.tuple(orderIx, stranger, fc.constantFrom<SyncFault>(undefined, undefined, undefined, 'fail', 'closed')).map(([o, s, f]) => new GetCmd(o, s, f));
+const poll = fc
+  .tuple(orderIx, stranger, fc.constantFrom<SyncFault>(undefined, undefined, undefined, 'fail', 'closed'))
+  .map(([o, s, f]) => new GetCmd(o, s, f));
 
 /** Weighted so that SMS, polls and next-sms cycles are common, and the rarer paths still come up. */
 export const commandArbitraries: Array<fc.Arbitrary<Cmd>> = [

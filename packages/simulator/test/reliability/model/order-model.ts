@@ -135,7 +135,12 @@ export class OrderModel {
   create(user: number, input: OrderInput, fault: BuyFault | undefined, observed: Outcome): Outcome {
     const service = SERVICES[String(input.service).toLowerCase()];
     if (!service) return { ok: false, code: 'BAD_SERVICE' };
-    const country = typeof input.country === 'number' ? (CATALOGUE.countries.some((c) => c.id === input.country) ? input.country : undefined) : COUNTRIES[input.country];
+    const country =
+      typeof input.country === 'number'
+        ? CATALOGUE.countries.some((c) => c.id === input.country)
+          ? input.country
+          : undefined
+        : COUNTRIES[input.country];
     if (country === undefined) return { ok: false, code: 'BAD_COUNTRY' };
     const offer = CATALOGUE.offers.find((o) => o.service === service && o.country === country);
     if (!offer) return { ok: false, code: 'NO_NUMBERS' };
@@ -230,7 +235,10 @@ export class OrderModel {
     }
     for (const o of this.orders) if (isLive(o) && this.now - o.lastSyncAt >= SYNC_INTERVAL_MS) this.refresh(o, faults.getStatus);
 
-    const due = this.intents.filter((i) => i.nextAttemptAt <= this.now).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt).slice(0, 50);
+    const due = this.intents
+      .filter((i) => i.nextAttemptAt <= this.now)
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt)
+      .slice(0, 50);
     for (const i of due) {
       if (!faults.listActive) {
         this.intents.splice(this.intents.indexOf(i), 1);

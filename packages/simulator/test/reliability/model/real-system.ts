@@ -55,7 +55,9 @@ function openOrphans(r: RealSystem) {
   const { db } = r.engine;
   const attached = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM orders WHERE activation_id = ?');
   const released = db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE activation_id = ? AND kind = 'release'");
-  const unresolved = db.prepare<[string, number], { n: number }>("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ?");
+  const unresolved = db.prepare<[string, number], { n: number }>(
+    "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ?",
+  );
   return r.upstream.sold.filter(
     (s) =>
       r.memory.activation(s.activationId)?.state !== 'CLOSED' &&
@@ -70,7 +72,9 @@ export function compare(m: OrderModel, r: RealSystem): string[] {
   const diffs = r.engine.checkInvariants().map((v) => `invariant "${v.invariant}": ${v.detail}`);
   if (r.clock.now() !== m.now) diffs.push(`clock ${r.clock.now()} vs model ${m.now}`);
   const rows = r.engine.db
-    .prepare<[], { id: string; user_id: string; status: string; charged_cents: number; sms_history: string }>('SELECT id, user_id, status, charged_cents, sms_history FROM orders')
+    .prepare<[], { id: string; user_id: string; status: string; charged_cents: number; sms_history: string }>(
+      'SELECT id, user_id, status, charged_cents, sms_history FROM orders',
+    )
     .all();
   if (rows.length !== m.orders.length) diffs.push(`${rows.length} orders in the database, ${m.orders.length} in the model`);
   const byId = new Map(rows.map((row) => [row.id, row]));
@@ -92,7 +96,8 @@ export function compare(m: OrderModel, r: RealSystem): string[] {
   });
   const intents = r.engine.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()!.n;
   if (intents !== m.intents.length) diffs.push(`${intents} pending buy intents, model ${m.intents.length}`);
-  for (const orphan of openOrphans(r)) diffs.push(`number ${orphan.activationId} is bought with no order, no release owed and no buy left to reconcile`);
+  for (const orphan of openOrphans(r))
+    diffs.push(`number ${orphan.activationId} is bought with no order, no release owed and no buy left to reconcile`);
   return diffs;
 }
 
@@ -127,7 +132,9 @@ export async function settle(m: OrderModel, r: RealSystem): Promise<void> {
   expect(db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()!.n).toBe(0);
   expect(openOrphans(r), 'numbers bought with no order').toEqual([]);
   const cancelledWithoutCommand = db
-    .prepare<[], { id: string }>("SELECT id FROM orders o WHERE status = 'CANCELLED' AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.order_id = o.id AND b.kind IN ('cancel', 'finish'))")
+    .prepare<[], { id: string }>(
+      "SELECT id FROM orders o WHERE status = 'CANCELLED' AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.order_id = o.id AND b.kind IN ('cancel', 'finish'))",
+    )
     .all();
   expect(cancelledWithoutCommand, 'cancelled orders the upstream was never told of').toEqual([]);
 }

@@ -65,7 +65,9 @@ export class ScriptedFaultsUpstream implements Upstream {
     }
     if (fault.afterSuccess) await run().catch(() => undefined);
     else await Promise.resolve();
-    throw new UpstreamError(fault.error, `scripted ${fault.error} on ${method}`, { raw: fault.error === 'PROTOCOL' ? '<html>502 Bad Gateway</html>' : fault.error });
+    throw new UpstreamError(fault.error, `scripted ${fault.error} on ${method}`, {
+      raw: fault.error === 'PROTOCOL' ? '<html>502 Bad Gateway</html>' : fault.error,
+    });
   }
 
   getCatalogue(): Promise<UpstreamCatalogue> {
