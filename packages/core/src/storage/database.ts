@@ -56,7 +56,7 @@ export function migrate(db: Db): number {
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
     writeTx(db, () => {
-      db.exec(m.sql);
+      db.exec(m.sqlite);
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))").run(m.version, m.name);
     });
     count += 1;

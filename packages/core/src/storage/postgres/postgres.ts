@@ -1,0 +1,122 @@
+/**
+ * PostgreSQL connections and the migration history on PostgreSQL (docs/decisions.md D120–D122).
+ * The driver is node-postgres (`pg`). A database URL is `postgres://user@host:port/database`; the
+ * jiema tables live in the schema the connection's search_path names first (set it with
+ * `?options=-c%20search_path%3Dname`, or for the user's role), so several jiema installations, or
+ * test runs, can share one PostgreSQL database without seeing each other.
+ */
+import pg from 'pg';
+import { MIGRATIONS } from '../migrations.js';
+
+/** A PostgreSQL target that cannot be used: a message for the operator. */
+export class PostgresError extends Error {
+  override name = 'PostgresError';
+}
+
+/** The PostgreSQL server could not be reached, or refused the connection. */
+export class PostgresUnreachableError extends PostgresError {
+  override name = 'PostgresUnreachableError';
+}
+
+/** True for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** The URL without its password, to print. */
+export function redactPostgresUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+/**
+ * Opens one connection. BIGINT columns (cents, times in ms) come back as JavaScript numbers: every
+ * value the schema stores in them is within Number.MAX_SAFE_INTEGER (docs/decisions.md D121).
+ */
+export async function connectPostgres(url: string): Promise<pg.Client> {
+  if (!isPostgresUrl(url)) throw new PostgresError(`${url} is not a PostgreSQL URL; write postgres://user@host:5432/database.`);
+  const client = new pg.Client({ connectionString: url, types: { getTypeParser } });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => undefined);
+    throw new PostgresUnreachableError(`Cannot connect to ${redactPostgresUrl(url)}: ${(err as Error).message || String(err)}`);
+  }
+  return client;
+}
+
+const INT8_OID = 20;
+function getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  if (oid === INT8_OID && format !== 'binary') return parseSafeInteger;
+  return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+}
+
+function parseSafeInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new PostgresError(`A BIGINT value (${value}) is beyond JavaScript's safe integers.`);
+  return n;
+}
+
+/**
+ * Applies the migrations this version knows and the database lacks, each in its own transaction,
+ * in the connection's current schema. Instances starting together take turns on an advisory lock
+ * scoped to the schema, so each migration runs once. Returns how many ran. Refuses a schema
+ * written by a newer version.
+ */
+export async function migratePostgres(client: pg.ClientBase): Promise<number> {
+  const lockKey = "hashtext('jiema.migrate:' || current_schema())";
+  await client.query(`SELECT pg_advisory_lock(${lockKey})`);
+  try {
+    const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
+    if (!schema) throw new PostgresError('The connection has no schema to write to: its search_path names none that exists.');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+    );
+    // Read as text: the caller's connection may parse BIGINT either way.
+    const applied = new Set(
+      (await client.query<{ version: string }>('SELECT version::text AS version FROM schema_migrations')).rows.map((r) =>
+        Number(r.version),
+      ),
+    );
+    const known = Math.max(...MIGRATIONS.map((m) => m.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > known)
+      throw new PostgresError(
+        `This database was written by a newer jiema (schema ${newest}; this one knows up to ${known}). Use that version.`,
+      );
+    let count = 0;
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      await inTransaction(client, async () => {
+        await client.query(m.postgres);
+        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          new Date().toISOString(),
+        ]);
+      });
+      count += 1;
+    }
+    return count;
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(${lockKey})`);
+  }
+}
+
+/** Runs `fn` between BEGIN and COMMIT, or ROLLBACK when it throws. */
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await fn();
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
