@@ -16,6 +16,7 @@ import { listenCommand } from './commands/listen.js';
 import { simCommands } from './commands/sim.js';
 import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
+import { migrateCommand } from './commands/migrate.js';
 
 export const COMMANDS: Command[] = [
   serveCommand,
@@ -27,6 +28,7 @@ export const COMMANDS: Command[] = [
   ledgerCommand,
   backupCommand,
   restoreCommand,
+  migrateCommand,
   listenCommand,
   ...simCommands,
 ];

@@ -72,3 +72,10 @@ export { Metrics, PROMETHEUS_CONTENT_TYPE, type MetricsSources } from './metrics
 export { BalanceMonitor, BALANCE_EVERY_MS, type BalanceReading } from './upstream/balance-monitor.js';
 export { checkReadiness, operationsRoutes, type Readiness } from './http/operations-routes.js';
 export * from './storage/backup.js';
+export {
+  copySqliteToPostgres,
+  type CopyTableResult,
+  type CopyToPostgresOptions,
+  type CopyToPostgresResult,
+} from './storage/postgres/copy-from-sqlite.js';
+export { isPostgresUrl, PostgresError, PostgresUnreachableError, redactPostgresUrl } from './storage/postgres/postgres.js';

@@ -3,7 +3,7 @@
  * file, the simulator's upstream on real time and the default fixtures, unless told otherwise.
  */
 import type { Argv } from 'yargs';
-import { parseTrustProxy, type LogLevel } from '@jiema/core';
+import { isPostgresUrl, parseTrustProxy, type LogLevel } from '@jiema/core';
 import { DEFAULT_DB } from '../local-state.js';
 import { CliError, dollars, EXIT, type Output } from '../output.js';
 import { startServe, type RunningServe } from '../serve/start-server.js';
@@ -97,6 +97,10 @@ export const serveCommand: Command = {
           throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
+        if (typeof a.db === 'string' && isPostgresUrl(a.db))
+          throw new Error(
+            'This version serves from SQLite only: --db takes a file. `jiema migrate --from x.db --to postgres://…` prepares a PostgreSQL database for the version that serves from one.',
+          );
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
