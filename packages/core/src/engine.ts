@@ -86,6 +86,11 @@ export interface EngineOptions {
   minUpstreamBalance?: number;
   /** Webhook delivery: private targets (SSRF, docs/decisions.md D95), backoff, timeouts. */
   webhooks?: WebhookOptions;
+  /**
+   * Messages the upstream pushes (its webhook, docs/decisions.md D99): for `quietMs` after the last
+   * one (default 10 min), live orders are polled only every `safetyPollMs` (default 60 s).
+   */
+  upstreamPush?: { quietMs?: number; safetyPollMs?: number };
 }
 
 /** Push (docs/decisions.md D90–D99): the durable event log, long-poll waiters and webhooks. */
@@ -196,6 +201,8 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
     ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
     ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
+    ...(options.upstreamPush?.quietMs !== undefined && { pushQuietMs: options.upstreamPush.quietMs }),
+    ...(options.upstreamPush?.safetyPollMs !== undefined && { safetyPollMs: options.upstreamPush.safetyPollMs }),
   });
   // A request never holds its key longer than buy reconciliation takes to settle its buy.
   const idempotency = new IdempotencyStore(db, clock, options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS);

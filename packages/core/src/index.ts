@@ -63,6 +63,8 @@ export * from './upstream/http-upstream-options.js';
 export * from './upstream/memory/memory-upstream.js';
 export * from './upstream/sms-activate/sms-activate-upstream.js';
 export { parseReply as parseSmsActivateReply, type SmsActivateReply } from './upstream/sms-activate/parse.js';
+export { readSmsActivatePush } from './upstream/sms-activate/webhook.js';
+export { UPSTREAM_PUSH_PREFIX, upstreamPushPath } from './http/upstream-push.js';
 export { parseReply as parseFiveSimReply, type FiveSimReply } from './upstream/five-sim/parse.js';
 export * from './upstream/upstream.js';
 export * from './upstream/upstream-error.js';

@@ -72,7 +72,11 @@ export function createLogger(options: LoggerOptions): Logger {
 /** Secrets pasted where they do not belong (a key in a URL path): masked before the text is logged. */
 const SECRET_IN_TEXT = /\b(jm_[0-9A-Za-z]{39})([0-9A-Za-z]{4})\b|\b(jma_[A-Za-z0-9_-]{6,})\b|\b(whsec_[A-Za-z0-9+/=]{8,})/g;
 
+/** The upstream webhook's path carries its secret as the last segment (docs/decisions.md D99). */
+const UPSTREAM_PUSH_SECRET = /(\/upstream\/v1\/[^/?#\s]+\/)[^/?#\s"]+/g;
+
 export function redactSecrets(text: string): string {
+  if (text.includes('/upstream/v1/')) text = text.replace(UPSTREAM_PUSH_SECRET, '$1…');
   if (!text.includes('jm') && !text.includes('whsec_')) return text;
   return text.replace(SECRET_IN_TEXT, (_m, _key, hint: string | undefined, admin: string | undefined, wh: string | undefined) =>
     hint !== undefined ? `jm_…${hint}` : admin !== undefined ? 'jma_…' : wh !== undefined ? 'whsec_…' : '…',

@@ -288,7 +288,13 @@ export const CONTROL_EXAMPLES: OpenApiExamples = {
       "200": {
         "ok": true,
         "data": {
-          "mode": "status"
+          "mode": "status",
+          "smsActivateWebhook": {
+            "url": null,
+            "delivered": 0,
+            "failed": 0,
+            "pending": 0
+          }
         }
       }
     }

@@ -39,7 +39,14 @@ const StockBody = z.strictObject({
   count: z.number().int().min(0).max(100_000_000),
 });
 const BalanceBody = z.strictObject({ amount: z.string().regex(/^\d{1,12}(\.\d{1,6})?$/) });
-const FacadeBody = z.strictObject({ mode: z.enum(['always200', 'status']) });
+const FacadeBody = z.strictObject({
+  mode: z.enum(['always200', 'status']).optional(),
+  smsActivateWebhookUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .optional()
+    .describe("Where the SMS-Activate facade POSTs each delivered SMS, as the provider's incoming-SMS webhook (null: nowhere)"),
+});
 const EventsQuery = z.object({
   since: z.coerce.number().int().min(0).optional(),
   type: z.string().max(32).optional(),
@@ -355,13 +362,26 @@ export function controlRoutes(control: SimulatorControl, w: World): Route[] {
       method: 'PUT',
       path: '/_sim/v1/facade',
       operationId: 'simSetFacadeMode',
-      summary: 'Choose how the upstream-protocol facades answer errors: always HTTP 200, or status-coded',
+      summary:
+        'Choose how the upstream-protocol facades answer errors (always HTTP 200, or status-coded), and where the SMS-Activate facade sends its incoming-SMS webhook',
+      description:
+        'Each field is optional; what is left out stays. With `smsActivateWebhookUrl` set, every SMS the fake upstream delivers is POSTed there as JSON `{activationId, service, text, code, country, receivedAt}` and retried while the receiver fails; each attempt is a `facade.webhook` event.',
       request: { body: FacadeBody },
-      response: z.object({ mode: z.string() }),
+      response: z.object({
+        mode: z.string(),
+        smsActivateWebhook: z.object({
+          url: z.string().nullable(),
+          delivered: z.number().int(),
+          failed: z.number().int(),
+          pending: z.number().int(),
+        }),
+      }),
       errors: [...errors],
       handler: (ctx) => {
-        control.facade.mode = parseInput(FacadeBody, ctx.body ?? {}, 'the request body').mode;
-        return ok({ mode: control.facade.mode });
+        const b = parseInput(FacadeBody, ctx.body ?? {}, 'the request body');
+        if (b.mode) control.facade.mode = b.mode;
+        if (b.smsActivateWebhookUrl !== undefined) control.facade.webhook.setUrl(b.smsActivateWebhookUrl);
+        return ok({ mode: control.facade.mode, smsActivateWebhook: control.facade.webhook.stats() });
       },
     }),
   ];

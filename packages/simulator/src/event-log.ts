@@ -20,6 +20,7 @@ export type SimEventType =
   | 'user.created'
   | 'behaviour.set'
   | 'order.status'
+  | 'facade.webhook'
   | 'reset';
 
 export interface SimEvent {

@@ -64,6 +64,8 @@ export interface FakeUpstreamOptions {
   balance: string;
   /** Called after an activation changes by itself (an SMS, a ban). */
   onChange: (activationId: string) => Promise<void>;
+  /** Told of every SMS the upstream delivers, repeats included (the SMS-Activate facade's webhook). */
+  onSms?: (activation: SimActivation, sms: UpstreamSms) => void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,6 +144,7 @@ export class FakeUpstream implements Upstream {
     a.state = 'RECEIVED';
     a.retryOf = null;
     this.o.log.record('sms.delivered', { activationId, service: a.service, country: a.country, n: a.messages.length });
+    this.o.onSms?.(a, sms);
     return sms;
   }
 
@@ -335,6 +338,7 @@ export class FakeUpstream implements Upstream {
       if (this.o.rng.next() < a.behaviour.duplicateSmsProbability) {
         // The upstream reports the same message again; the engine must not count it twice.
         a.messages.push({ ...sms });
+        this.o.onSms?.(a, sms);
         await this.o.onChange(a.id);
       }
     });

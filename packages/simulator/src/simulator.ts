@@ -31,6 +31,7 @@ import { parseClockSpec, type ClockSpec, type VirtualClock } from './virtual-clo
 import { createWorld, setStock, type World } from './world.js';
 import { mountFacades, type FacadeMode } from './facades/mount.js';
 import { FacadeGuard } from './facades/facade-guard.js';
+import { SmsActivateWebhookSender, type WebhookSenderOptions, type WebhookStats } from './facades/sms-activate/webhook-sender.js';
 
 export interface SimulatorOptions {
   /** Seeds every random choice; the same seed and the same calls give the same event log. Default 1. */
@@ -57,6 +58,14 @@ export interface SimulatorOptions {
   /** The key the upstream-protocol facades accept as `api_key` / bearer token. */
   upstreamApiKey?: string;
   facadeMode?: FacadeMode;
+  /**
+   * The SMS-Activate facade POSTs every SMS the fake upstream delivers to this URL, as the
+   * provider's incoming-SMS webhook does (retried while the receiver fails). Also set later with
+   * `setSmsActivateWebhook` or `PUT /_sim/v1/facade`.
+   */
+  smsActivateWebhookUrl?: string;
+  /** Retry timing of that webhook (real time). */
+  smsActivateWebhook?: WebhookSenderOptions;
   /**
    * How the fake upstream behaves: 'ideal', 'realistic' (default) or 'scripted', or a config
    * (docs/decisions.md D70).
@@ -102,6 +111,9 @@ export interface Simulator {
   reset(fresh?: ResetOptions): Promise<void>;
   /** Numbers bought from now on follow this behaviour: a preset's name or a config. */
   setBehaviour(spec: BehaviourSpec | BehaviourConfigInput): void;
+  /** Where the SMS-Activate facade's incoming-SMS webhook goes (null: nowhere), and what it has sent. */
+  setSmsActivateWebhook(url: string | null): WebhookStats;
+  smsActivateWebhook: { stats(): WebhookStats; settled(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -118,7 +130,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const clockSpec = typeof options.clock === 'string' ? parseClockSpec(options.clock) : (options.clock ?? { mode: 'real' });
   const adminToken = options.adminToken ?? `jma_sim_${randomBytes(16).toString('hex')}`;
   const upstreamApiKey = options.upstreamApiKey ?? `sim_${randomBytes(16).toString('hex')}`;
-  const facade = { mode: options.facadeMode ?? 'always200' };
+  const webhook = new SmsActivateWebhookSender(options.smsActivateWebhook);
+  if (options.smsActivateWebhookUrl) webhook.setUrl(options.smsActivateWebhookUrl);
+  const facade = { mode: options.facadeMode ?? 'always200', webhook };
   const facadeGuard = new FacadeGuard(upstreamApiKey);
   let queue: Promise<unknown> = Promise.resolve();
   /** Serialises clock work: advances, pumps and resets never interleave. */
@@ -143,7 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const behaviour = fresh.behaviour ?? options.behaviour;
     const upstreamBalance = fresh.upstreamBalance ?? options.upstreamBalance;
     const rateLimits = fresh.rateLimits ?? options.rateLimits;
-    return createWorld({
+    const w = createWorld({
       seed: fresh.seed ?? options.seed ?? 1,
       clock: clockSpec,
       fixture,
@@ -158,7 +172,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       ...(options.minUpstreamBalance !== undefined && { minUpstreamBalance: options.minUpstreamBalance }),
       extraRoutes: (w) => [...controlRoutes(control, w), ...(options.console ? simulatorConsoleRoutes(w) : [])],
       ...(options.console && { console: options.console }),
+      onSms: (at, a, sms) => webhook.send(a, sms, at.clock.now()),
     });
+    webhook.useLog(w.log);
+    return w;
   };
 
   /** Runs everything due up to `target`, stopping at each due moment in order. */
@@ -297,7 +314,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     eventDigest: () => world.log.digest(),
     reset: control.reset,
     setBehaviour: control.setBehaviour,
+    setSmsActivateWebhook(url) {
+      webhook.setUrl(url);
+      return webhook.stats();
+    },
+    smsActivateWebhook: { stats: () => webhook.stats(), settled: () => webhook.settled() },
     async close() {
+      webhook.close();
       if (pump) clearInterval(pump);
       if (storageCheck) clearInterval(storageCheck);
       if (balanceTimer) clearInterval(balanceTimer);
@@ -315,7 +338,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 export type SimulatorControl = {
   readonly world: World;
-  facade: { mode: FacadeMode };
+  facade: { mode: FacadeMode; webhook: SmsActivateWebhookSender };
   advance(ms: number): Promise<{ now: number }>;
   reset(fresh?: ResetOptions): Promise<void>;
   setBehaviour(spec: BehaviourSpec | BehaviourConfigInput): void;

@@ -18,10 +18,11 @@ import {
   type ConsoleOptions,
   type RateLimitConfig,
   type TrustProxy,
+  type UpstreamSms,
 } from '@jiema/core';
 import { resolveBehaviour, type BehaviourConfigInput, type BehaviourSpec } from './behaviour.js';
 import { EventLog } from './event-log.js';
-import { FakeUpstream } from './fake-upstream.js';
+import { FakeUpstream, type SimActivation } from './fake-upstream.js';
 import { FaultPlan } from './faults.js';
 import { Scheduler } from './scheduler.js';
 import { VirtualClock, type ClockSpec } from './virtual-clock.js';
@@ -43,6 +44,8 @@ export interface WorldOptions {
   reconcileAfterMs?: number;
   minUpstreamBalance?: number;
   extraRoutes: (world: World) => Route[];
+  /** Told of every SMS the fake upstream delivers (the SMS-Activate facade's webhook). */
+  onSms?: (world: World, activation: SimActivation, sms: UpstreamSms) => void;
   /** Serve the console (its developer view fed by this world's event log). */
   console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'>;
 }
@@ -69,6 +72,7 @@ export function createWorld(options: WorldOptions): World {
   const log = new EventLog(() => clock.now());
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
   let engine: Engine | undefined; // eslint-disable-line prefer-const -- closures below refer to it before it is built
+  let world: World; // eslint-disable-line prefer-const -- the same: onSms refers to it before it is built
   const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(db));
   const upstream = new FakeUpstream({
     clock,
@@ -82,6 +86,7 @@ export function createWorld(options: WorldOptions): World {
     onChange: async (activationId) => {
       await engine?.orders.syncActivation(activationId);
     },
+    ...(options.onSms && { onSms: (a: SimActivation, sms: UpstreamSms) => options.onSms!(world, a, sms) }),
   });
   // Activation ids continue after every id the database knows, ended orders included (docs/decisions.md D40).
   upstream.continueAfter(maxActivationId(db));
@@ -103,7 +108,7 @@ export function createWorld(options: WorldOptions): World {
   });
   if (!db.memory) adoptOpenActivations(engine, upstream);
   recordOrderTransitions(engine, log);
-  const world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;
+  world = { fixture, clock, scheduler, log, faults, upstream, engine } as World;
   world.app = createApp({
     engine,
     adminToken: options.adminToken,

@@ -29,6 +29,11 @@ export const serveCommand: Command = {
       })
       .option('upstream-url', { type: 'string', describe: 'Base URL of the real upstream (with --upstream sms-activate|5sim)' })
       .option('upstream-key', { type: 'string', describe: "The real upstream's API key" })
+      .option('upstream-webhook-secret', {
+        type: 'string',
+        describe:
+          "With --upstream sms-activate: accept the provider's incoming-SMS webhook at POST /upstream/v1/sms-activate/<secret> (at least 16 letters, digits, - or _; never printed)",
+      })
       .option('cost-rate', { type: 'string', describe: 'US dollars per one upstream cost unit, e.g. 0.011 for RUB (default 1)' })
       .option('admin-token', { type: 'string', describe: 'Admin token (default: generated once and kept in the database)' })
       .option('log-level', {
@@ -95,6 +100,15 @@ export const serveCommand: Command = {
         const mp = a['metrics-port'];
         if (mp !== undefined && (!Number.isInteger(mp) || mp < 0 || mp > 65_535))
           throw new Error(`--metrics-port must be a whole number from 0 to 65535, got ${String(mp)}.`);
+        const hookSecret = a['upstream-webhook-secret'];
+        if (hookSecret !== undefined) {
+          if (a.upstream !== 'sms-activate')
+            throw new Error(
+              `--upstream-webhook-secret is for --upstream sms-activate, whose provider pushes SMS; not --upstream ${String(a.upstream)}.`,
+            );
+          if (!/^[A-Za-z0-9_-]{16,128}$/.test(String(hookSecret)))
+            throw new Error('--upstream-webhook-secret must be 16 to 128 letters, digits, - or _ (it goes in a URL path).');
+        }
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
         if (typeof a.db === 'string' && isPostgresUrl(a.db))
@@ -131,6 +145,7 @@ export const serveCommand: Command = {
       upstream: args.upstream as 'sim' | 'sms-activate' | '5sim',
       upstreamUrl: args['upstream-url'] as string | undefined,
       upstreamKey: args['upstream-key'] as string | undefined,
+      upstreamWebhookSecret: args['upstream-webhook-secret'] as string | undefined,
       costRate: args['cost-rate'] as string | undefined,
       adminToken: args['admin-token'] as string | undefined,
       logLevel: args['log-level'] as LogLevel,
@@ -222,6 +237,8 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
       `  admin token:   ${running.adminToken}   (shown only now${running.credentialsFile ? `; also saved in ${running.credentialsFile}` : ''})`,
     );
   else out.line(`  admin token:   saved in ${running.credentialsFile ?? '(nowhere: pass --admin-token)'}`);
+  if (running.upstreamPushPath)
+    out.line(`  upstream webhook: POST ${running.url}${running.upstreamPushPath}   (give the provider this URL with your secret)`);
   if (running.facade) out.line(`  upstream protocol (SMS-Activate family): ${running.facade.url}  key ${running.facade.apiKey}`);
   if (running.demoKey && (sim || (running.demoCreated && tty))) {
     const balance = running.engine().accounts.requireUser(running.demoUserId!).balanceCents;

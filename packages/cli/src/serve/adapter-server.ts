@@ -58,6 +58,7 @@ export async function startWithAdapter(
     engine,
     adminToken: ctx.adminToken,
     ...(o.trustProxy !== undefined && { trustProxy: o.trustProxy }),
+    ...(o.upstreamWebhookSecret && { upstreamWebhookSecret: o.upstreamWebhookSecret }),
     ...(ctx.console && { console: { ...ctx.console, mode: 'upstream' as const } }),
   });
   const server = await listen(app, engine, { port: o.port, host: o.host }).catch((err) => {

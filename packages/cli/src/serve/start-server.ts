@@ -15,6 +15,7 @@ import {
   loadCatalogueFixture,
   peekSettings,
   setSetting,
+  UPSTREAM_PUSH_PREFIX,
   type Engine,
   type LogLevel,
   type TrustProxy,
@@ -40,6 +41,8 @@ export interface ServeOptions {
   upstream: 'sim' | AdapterKind;
   upstreamUrl?: string | undefined;
   upstreamKey?: string | undefined;
+  /** With --upstream sms-activate: the secret in the path of the provider's webhook (docs/decisions.md D99). */
+  upstreamWebhookSecret?: string | undefined;
   costRate?: string | undefined;
   adminToken?: string | undefined;
   logLevel: LogLevel;
@@ -82,6 +85,8 @@ export interface RunningServe {
   upstream: string;
   /** With the simulator: where its upstream-protocol facades answer, and their key. */
   facade: { url: string; apiKey: string } | undefined;
+  /** With a webhook secret: the provider's webhook path, the secret shown as `<secret>` (never printed). */
+  upstreamPushPath: string | undefined;
   /** The 0600 file the CLI reads the secrets from, or undefined for --ephemeral. */
   credentialsFile: string | undefined;
   /** The database file was missing while its credentials file said a server used it before. */
@@ -247,6 +252,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     demoUserId: demo?.userId,
     upstream: o.upstream,
     facade,
+    upstreamPushPath:
+      o.upstream === 'sms-activate' && o.upstreamWebhookSecret ? `${UPSTREAM_PUSH_PREFIX}/sms-activate/<secret>` : undefined,
     credentialsFile,
     databaseWasMissing,
     consoleUrl: consoleOptions ? `${url}/` : undefined,

@@ -309,8 +309,10 @@ export interface paths {
         };
         get?: never;
         /**
-         * Choose how the upstream-protocol facades answer errors: always HTTP 200, or status-coded
+         * Choose how the upstream-protocol facades answer errors (always HTTP 200, or status-coded), and where the SMS-Activate facade sends its incoming-SMS webhook
          * @description **Extension:** This operation is not part of jiema.my's v1 API; this server adds it.
+         *
+         *     Each field is optional; what is left out stays. With `smsActivateWebhookUrl` set, every SMS the fake upstream delivers is POSTed there as JSON `{activationId, service, text, code, country, receivedAt}` and retried while the receiver fails; each attempt is a `facade.webhook` event.
          */
         put: operations["simSetFacadeMode"];
         post?: never;
@@ -2545,7 +2547,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2554,7 +2556,9 @@ export interface operations {
                  */
                 "application/json": {
                     /** @enum {string} */
-                    mode: "always200" | "status";
+                    mode?: "always200" | "status";
+                    /** @description Where the SMS-Activate facade POSTs each delivered SMS, as the provider's incoming-SMS webhook (null: nowhere) */
+                    smsActivateWebhookUrl?: string | null;
                 };
             };
         };
@@ -2570,7 +2574,13 @@ export interface operations {
                      * @example {
                      *       "ok": true,
                      *       "data": {
-                     *         "mode": "status"
+                     *         "mode": "status",
+                     *         "smsActivateWebhook": {
+                     *           "url": null,
+                     *           "delivered": 0,
+                     *           "failed": 0,
+                     *           "pending": 0
+                     *         }
                      *       }
                      *     }
                      */
@@ -2579,6 +2589,12 @@ export interface operations {
                         ok: true;
                         data: {
                             mode: string;
+                            smsActivateWebhook: {
+                                url: string | null;
+                                delivered: number;
+                                failed: number;
+                                pending: number;
+                            };
                         };
                     };
                 };

@@ -31,6 +31,7 @@ import { createClientAddress, type TrustProxy } from './client-address.js';
 import { z } from 'zod';
 import { createConsole, type Console, type ConsoleOptions } from '../console/console.js';
 import { createPushRoutes } from '../push/push-routes.js';
+import { createUpstreamPush, UPSTREAM_PUSH_PREFIX } from './upstream-push.js';
 
 export interface AppOptions {
   engine: Engine;
@@ -56,6 +57,12 @@ export interface AppOptions {
    * environment sets JIEMA_VALIDATE_RESPONSES=1, as the test suite does.
    */
   validateResponses?: boolean | ViolationReporter;
+  /**
+   * The secret in the path of the upstream's incoming-SMS webhook, `POST /upstream/v1/<upstream>/<secret>`
+   * (docs/decisions.md D99). Without it, or with an adapter that cannot read pushes, every path
+   * under `/upstream/v1` is 404.
+   */
+  upstreamWebhookSecret?: string;
 }
 
 export interface JiemaApp {
@@ -186,6 +193,11 @@ export function createApp(options: AppOptions): JiemaApp {
   ]);
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (!docs(req, res)) next();
+  });
+  // The provider's webhook: its own format, JSON or form fields, so its body is read as text.
+  const upstreamPush = createUpstreamPush(engine, options.upstreamWebhookSecret);
+  app.use(UPSTREAM_PUSH_PREFIX, express.text({ limit: '16kb', type: () => true }), (req: Request, res: Response, next: NextFunction) => {
+    upstreamPush(req, res).catch(next);
   });
   // Any content type is read as JSON: curl -d sends form encoding by default, and integrators copy curl lines.
   app.use(express.json({ limit: '16kb', strict: true, type: () => true }));

@@ -30,5 +30,7 @@ export function instrumentUpstream(inner: Upstream, metrics: Metrics): Upstream 
   // Health and the breaker are read through the adapter itself, never through the wrapper.
   if (inner.health) wrapped.health = () => inner.health!();
   if (inner.circuitState) wrapped.circuitState = () => inner.circuitState!();
+  // Reading a pushed message is no call to the upstream.
+  if (inner.readPush) wrapped.readPush = (body) => inner.readPush!(body);
   return wrapped;
 }

@@ -14,7 +14,7 @@ import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import { writeTx, type Db } from '../storage/database.js';
 import { GroupCommitter } from '../storage/group-commit.js';
-import type { Activation, Upstream, UpstreamSms } from '../upstream/upstream.js';
+import type { Activation, PushedSms, Upstream, UpstreamSms } from '../upstream/upstream.js';
 import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
 import { isTerminal, type Order, type OrderStatus } from './order.js';
@@ -30,7 +30,18 @@ export interface OrderServiceOptions {
   eagerOutbox?: boolean;
   /** How old a buy with no known outcome must be before it is reconciled (default 60 s). */
   reconcileAfterMs?: number;
+  /**
+   * Upstream push (docs/decisions.md D99): for this long after the last message the upstream
+   * pushed (its webhook), webhooks are taken to flow and live orders are polled only every
+   * `safetyPollMs`. Default 10 minutes.
+   */
+  pushQuietMs?: number;
+  /** The status poll's interval per order while webhooks flow: the safety net for a lost one. Default 60 s. */
+  safetyPollMs?: number;
 }
+
+/** What became of one pushed message. */
+export type PushOutcome = 'recorded' | 'duplicate' | 'unknown_activation' | 'order_ended' | 'late';
 
 /** Runs inside the write transaction that creates or changes an order (used for idempotency). */
 export type AfterWrite = (order: Order) => void;
@@ -45,6 +56,10 @@ export class OrderService {
   private readonly commits: GroupCommitter;
   private readonly syncIntervalMs: number;
   private readonly eagerOutbox: boolean;
+  private readonly pushQuietMs: number;
+  private readonly safetyPollMs: number;
+  /** When the upstream last pushed a message for one of our orders (engine clock), or -Infinity. */
+  private lastPushAt = -Infinity;
   readonly intents: BuyIntents;
   /** `{"ok":true,"data":<order>}` as JSON text, reused while the order is unchanged (this engine's). */
   readonly envelopeJson = createOrderJsonCache();
@@ -65,6 +80,8 @@ export class OrderService {
   ) {
     this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
     this.eagerOutbox = options.eagerOutbox ?? true;
+    this.pushQuietMs = options.pushQuietMs ?? 600_000;
+    this.safetyPollMs = Math.max(this.syncIntervalMs, options.safetyPollMs ?? 60_000);
     this.commits = new GroupCommitter(db);
     this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
   }
@@ -204,7 +221,7 @@ export class OrderService {
     const order = this.owned(userId, orderId);
     if (isTerminal(order.status)) return order;
     const s = this.syncs.get(order.id);
-    if (!s || s.inflight || this.clock.now() - s.lastAt >= this.syncIntervalMs) return undefined;
+    if (!s || s.inflight || this.clock.now() - s.lastAt >= this.pollIntervalMs()) return undefined;
     return this.expireIfDue(order);
   }
 
@@ -276,7 +293,7 @@ export class OrderService {
    * Brings a live order up to date: asks the upstream (single-flight, at most once per interval),
    * records new SMS, and expires the order when its window is over.
    */
-  async refresh(order: Order): Promise<Order> {
+  async refresh(order: Order, intervalMs = this.pollIntervalMs()): Promise<Order> {
     if (isTerminal(order.status)) return order;
     const now = this.clock.now();
     let state = this.syncs.get(order.id);
@@ -285,7 +302,7 @@ export class OrderService {
       this.syncs.set(order.id, state);
     }
     if (state.inflight) return state.inflight;
-    if (now - state.lastAt < this.syncIntervalMs) return this.expireIfDue(order);
+    if (now - state.lastAt < intervalMs) return this.expireIfDue(order);
     state.lastAt = now;
     const run = this.syncOnce(order.id).finally(() => {
       const s = this.syncs.get(order.id);
@@ -307,6 +324,15 @@ export class OrderService {
       if (isUpstreamError(err, 'NO_ACTIVATION')) closed = true;
       else this.log.warn({ event: 'order.sync_failed', orderId, error: err instanceof Error ? err.message : String(err) });
     }
+    return this.record(orderId, messages, closed);
+  }
+
+  /**
+   * What the upstream showed of an order — by a status poll or a push — applied in one
+   * transaction: new messages (a key already in the history is the same message, D99), a close,
+   * and the expiry when the window is over. The one path both ways take.
+   */
+  private record(orderId: string, messages: UpstreamSms[], closed: boolean): Order {
     const result = writeTx(this.db, () => {
       let order = this.store.get(orderId)!;
       const now = this.clock.now();
@@ -321,6 +347,37 @@ export class OrderService {
     });
     this.kickOutbox();
     return result;
+  }
+
+  // ---------------------------------------------------------------- upstream push (D99)
+
+  /** How often a live order's status is polled now: every sync interval, or the safety poll's while webhooks flow. */
+  private pollIntervalMs(): number {
+    return this.pushesFlowing() ? this.safetyPollMs : this.syncIntervalMs;
+  }
+
+  /** Whether the upstream pushed a message for one of our orders within the quiet period. */
+  pushesFlowing(): boolean {
+    return this.clock.now() - this.lastPushAt < this.pushQuietMs;
+  }
+
+  /**
+   * A message the upstream pushed (its webhook), applied as a status poll that saw it would:
+   * after any poll of the order in flight, through the same transaction. The same message twice
+   * (a webhook retry, or a webhook and a poll) is recorded once, by its key.
+   */
+  async receivePushed(pushed: PushedSms): Promise<{ outcome: PushOutcome; order?: Order }> {
+    const found = this.store.getByActivation(pushed.activationId);
+    if (!found) return { outcome: 'unknown_activation' };
+    this.lastPushAt = this.clock.now();
+    const state = this.syncs.get(found.id);
+    if (state?.inflight) await state.inflight.catch(() => undefined);
+    const before = this.store.get(found.id)!;
+    if (isTerminal(before.status)) return { outcome: 'order_ended', order: before };
+    const after = this.record(before.id, [pushed.sms], false);
+    const grew = after.smsHistory.length > before.smsHistory.length;
+    const outcome: PushOutcome = grew ? 'recorded' : before.smsHistory.some((s) => s.key === pushed.sms.key) ? 'duplicate' : 'late';
+    return { outcome, order: after };
   }
 
   private expireIfDue(order: Order): Order {
@@ -346,18 +403,20 @@ export class OrderService {
     const due = this.store.due(now, batch);
     let expired = 0;
     for (const order of due) {
-      const after = await this.refresh(order).catch(() => order);
+      // A last look at the upstream before the window closes, at the normal interval even while webhooks flow.
+      const after = await this.refresh(order, this.syncIntervalMs).catch(() => order);
       const final = isTerminal(after.status) ? after : this.expireIfDue(after);
       if (isTerminal(final.status)) expired += 1;
     }
     const stale: Order[] = [];
+    const interval = this.pollIntervalMs();
     let cursor = '';
     while (options.sync !== false && stale.length < batch) {
       const page = this.store.live(cursor, 500);
       if (page.length === 0) break;
       for (const o of page) {
         const s = this.syncs.get(o.id);
-        if (!s || (!s.inflight && now - s.lastAt >= this.syncIntervalMs)) stale.push(o);
+        if (!s || (!s.inflight && now - s.lastAt >= interval)) stale.push(o);
       }
       cursor = page.at(-1)!.id;
     }

@@ -53,6 +53,13 @@ export interface ActiveActivation {
   startedAt: number | null;
 }
 
+/** One message the upstream pushed (its incoming-SMS webhook), read by the adapter (docs/decisions.md D99). */
+export interface PushedSms {
+  activationId: string;
+  /** Keyed as a status poll would key the same message, so either path records it once. */
+  sms: UpstreamSms;
+}
+
 /** What an adapter knows of the upstream's health, for `/healthz` and operators. */
 export interface UpstreamHealth {
   /**
@@ -112,4 +119,12 @@ export interface Upstream {
    * touching the network). An implementation without one is taken as always closed.
    */
   circuitState?(): 'closed' | 'open' | 'half-open';
+
+  /**
+   * Optional, synchronous, no network: reads the body of one request the provider pushed to its
+   * webhook (an object: JSON, or form fields as strings) into the message it carries. Throws
+   * UpstreamError PROTOCOL when the body is not the provider's format. Present only on adapters
+   * whose provider can push (docs/decisions.md D99).
+   */
+  readPush?(body: Record<string, unknown>): PushedSms;
 }

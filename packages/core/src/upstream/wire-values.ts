@@ -81,6 +81,11 @@ export function parseWallTime(text: unknown, zone: string): number | null {
   return asUtc - offsetMs(zone, guess);
 }
 
+/** The instant `utcMs` as "YYYY-MM-DD HH:MM:SS" wall-clock time in `zone` (the inverse of parseWallTime). */
+export function formatWallTime(utcMs: number, zone: string): string {
+  return new Date(utcMs + offsetMs(zone, utcMs)).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 /** A message key from the activation and what the upstream shows of the message: equal inputs, equal keys. */
 export function messageKey(activationId: string, ...parts: string[]): string {
   return `${activationId}-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;

@@ -12,6 +12,7 @@ import {
   ManualClock,
   SmsActivateUpstream,
   type Engine,
+  type EngineOptions,
   type FiveSimUpstreamOptions,
   type Logger,
   type RunningServer,
@@ -150,6 +151,9 @@ export async function startEngineOn(
     adapter?: Partial<SmsActivateUpstreamOptions>;
     logger?: Logger;
     vendor?: 'sms-activate' | '5sim';
+    /** Accept the provider's incoming-SMS webhook at /upstream/v1/<vendor>/<secret>. */
+    webhookSecret?: string;
+    upstreamPush?: EngineOptions['upstreamPush'];
   } = {},
 ): Promise<EngineOnSim> {
   const clock = options.clock ?? new ManualClock(sim.now());
@@ -163,8 +167,14 @@ export async function startEngineOn(
     fixture: sim.world.fixture,
     eagerOutbox: false,
     ...(options.logger && { logger: options.logger }),
+    ...(options.upstreamPush && { upstreamPush: options.upstreamPush }),
   });
-  const server = await listen(createApp({ engine, adminToken: 'jma_adapter_test_admin_token' }), engine, { port: 0, tickMs: 0 });
+  const app = createApp({
+    engine,
+    adminToken: 'jma_adapter_test_admin_token',
+    ...(options.webhookSecret && { upstreamWebhookSecret: options.webhookSecret }),
+  });
+  const server = await listen(app, engine, { port: 0, tickMs: 0 });
   return {
     clock,
     upstream,

@@ -171,3 +171,18 @@ export const PricesSchema = z.union([
   z.record(z.string(), z.record(z.string(), PriceSchema)),
   z.array(z.union([PriceSchema.extend({ country: scalar, service: z.string() }), z.record(z.string(), z.record(z.string(), PriceSchema))])),
 ]);
+
+/**
+ * The body of the provider's incoming-SMS webhook: one POST per SMS received, as
+ * `{activationId, service, text, code, country, receivedAt}` (`receivedAt` a zone-less
+ * "YYYY-MM-DD HH:MM:SS", like getStatusV2's `dateTime`). Form-encoded bodies carry the same
+ * names as strings, so ids and numbers are accepted either way (docs/upstream-adapters.md).
+ */
+export const WebhookSchema = z.object({
+  activationId: z.union([z.number(), z.string()]),
+  service: z.string().nullish(),
+  text: z.string().nullish(),
+  code: z.union([z.string(), z.number()]).nullish(),
+  country: z.union([z.number(), z.string()]).nullish(),
+  receivedAt: z.string().nullish(),
+});

@@ -14,6 +14,7 @@ import type {
   ActiveActivation,
   Upstream,
   UpstreamCatalogue,
+  PushedSms,
   UpstreamHealth,
   UpstreamSms,
 } from '../upstream.js';
@@ -22,6 +23,7 @@ import { UpstreamError } from '../upstream-error.js';
 import { idFromWire, messageKey, parseWallTime, phoneFromWire } from '../wire-values.js';
 import { smsCode } from '../../order/sms-code.js';
 import { readCatalogue } from './catalogue.js';
+import { readSmsActivatePush } from './webhook.js';
 import { parseReply, type SmsActivateReply } from './parse.js';
 import {
   ACTION,
@@ -66,6 +68,11 @@ export class SmsActivateUpstream implements Upstream {
 
   circuitState(): BreakerState {
     return this.p.guard.circuitState();
+  }
+
+  /** The provider's incoming-SMS webhook body as a message keyed like getStatusV2's (docs/decisions.md D99). */
+  readPush(body: Record<string, unknown>): PushedSms {
+    return readSmsActivatePush(body, this.p.timeZone);
   }
 
   /** Closes the connections; calls still in flight reject. */
