@@ -50,6 +50,11 @@ export const serveCommand: Command = {
         type: 'string',
         describe: 'Simulator: the key its upstream-protocol facades accept (default: random, printed at start)',
       })
+      .option('facade-webhook-url', {
+        type: 'string',
+        describe:
+          "Simulator: the SMS-Activate facade POSTs every SMS to this URL, as the provider's incoming-SMS webhook (also: jiema sim webhook <url>)",
+      })
       .option('behaviour', {
         type: 'string',
         describe:
@@ -109,6 +114,11 @@ export const serveCommand: Command = {
           if (!/^[A-Za-z0-9_-]{16,128}$/.test(String(hookSecret)))
             throw new Error('--upstream-webhook-secret must be 16 to 128 letters, digits, - or _ (it goes in a URL path).');
         }
+        if (a['facade-webhook-url'] !== undefined) {
+          if (a.upstream !== 'sim') throw new Error('--facade-webhook-url is for the simulated upstream (--upstream sim).');
+          if (!/^https?:\/\/\S+$/.test(String(a['facade-webhook-url'])))
+            throw new Error('--facade-webhook-url must be an http or https URL.');
+        }
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
         if (typeof a.db === 'string' && isPostgresUrl(a.db))
@@ -153,6 +163,7 @@ export const serveCommand: Command = {
       demoBalanceCents: args['demo-balance'] as number,
       demo: args.demo as boolean,
       facadeKey: args['facade-key'] as string | undefined,
+      facadeWebhookUrl: args['facade-webhook-url'] as string | undefined,
       behaviour: args.behaviour as string | undefined,
       reconcileAfterMs: args['reconcile-after-ms'] as number | undefined,
       allowPrivateWebhooks: Boolean(args['allow-private-webhooks']),

@@ -62,11 +62,11 @@ const eventsCommand: Command = {
   },
 };
 
-const ACTIONS = ['sms', 'advance', 'clock', 'fault', 'stock', 'reset', 'behaviour'] as const;
+const ACTIONS = ['sms', 'advance', 'clock', 'fault', 'stock', 'reset', 'behaviour', 'webhook'] as const;
 
 const simCommand: Command = {
   command: 'sim <action> [args..]',
-  describe: 'Drive a local simulator: sms, advance, clock, fault (arm|list|clear), stock, reset, behaviour',
+  describe: 'Drive a local simulator: sms, advance, clock, fault (arm|list|clear), stock, reset, behaviour, webhook',
   builder: (y: Argv) =>
     withAdmin(y)
       .positional('action', { choices: ACTIONS, describe: 'What to do' })
@@ -88,7 +88,11 @@ const simCommand: Command = {
       .example('$0 sim fault clear', 'Clear every fault (or: fault clear <id>)')
       .example('$0 sim stock tg my 0', 'No Telegram numbers in Malaysia')
       .example('$0 sim behaviour scripted', 'From now on no SMS comes unless sent with `sim sms`')
-      .example('$0 sim reset --seed 7', 'Start over: empty data, clock back to its start'),
+      .example('$0 sim reset --seed 7', 'Start over: empty data, clock back to its start')
+      .example(
+        '$0 sim webhook http://127.0.0.1:8080/upstream/v1/sms-activate/$SECRET',
+        "The SMS-Activate facade POSTs every SMS there, as the provider's incoming-SMS webhook (`webhook off` stops it)",
+      ),
   handler: async (args, out) => {
     const call = admin(args);
     const rest = ((args.args as unknown[] | undefined) ?? []).map(String);
@@ -142,6 +146,19 @@ const simCommand: Command = {
           throw new CliError(`behaviour is one of ${BEHAVIOUR_PRESETS.join(', ')}; got ${rest[0]}.`, EXIT.USAGE);
         const r = await call('PUT', '/_sim/v1/behaviour', { preset: rest[0] });
         out.data(r, () => out.line(`Numbers bought from now on behave "${rest[0]}".`));
+        return;
+      }
+      case 'webhook': {
+        need(1, 'webhook <url|off>');
+        const url = rest[0] === 'off' ? null : rest[0]!;
+        const r = await call('PUT', '/_sim/v1/facade', { smsActivateWebhookUrl: url });
+        out.data(r, () =>
+          out.line(
+            url === null
+              ? 'The SMS-Activate facade sends no webhooks now.'
+              : `The SMS-Activate facade now POSTs every SMS it delivers to ${url} (retried while it fails).`,
+          ),
+        );
         return;
       }
       case 'reset': {

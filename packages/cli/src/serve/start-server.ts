@@ -54,6 +54,8 @@ export interface ServeOptions {
   demo?: boolean | undefined;
   /** The key the simulator's protocol facades accept (default: kept from the last start, or new). */
   facadeKey?: string | undefined;
+  /** The simulator's SMS-Activate facade POSTs every SMS here, as the provider's webhook (docs/decisions.md D99). */
+  facadeWebhookUrl?: string | undefined;
   /** A YAML/JSON file with the simulator's behaviour. */
   behaviour?: string | undefined;
   reconcileAfterMs?: number | undefined;
@@ -155,6 +157,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         db: dbPath ?? ':memory:',
         adminToken: admin.value,
         upstreamApiKey: facadeKey!.value,
+        ...(o.facadeWebhookUrl && { smsActivateWebhookUrl: o.facadeWebhookUrl }),
         ...(o.fixtures && { fixtures: resolve(o.fixtures) }),
         behaviour: serveBehaviour(o.behaviour),
         ...(o.reconcileAfterMs !== undefined && { reconcileAfterMs: o.reconcileAfterMs }),
