@@ -339,7 +339,9 @@ export class OrderService {
       for (const m of messages) {
         const receivedAt = Math.min(m.receivedAt ?? now, now);
         if (receivedAt > order.expiresAt) continue; // a late SMS, after the window: not the user's any more
-        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code: smsCode(m.code, m.text), receivedAt } });
+        const code = smsCode(m.code, m.text);
+        if (m.codeOnly && code !== null && order.smsHistory.at(-1)?.code === code) continue; // the latest SMS, seen in full before
+        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code, receivedAt } });
       }
       if (closed) order = this.apply(order, { type: 'UPSTREAM_CLOSED' });
       if (!isTerminal(order.status) && now >= order.expiresAt) order = this.apply(order, { type: 'EXPIRE' });

@@ -36,6 +36,12 @@ export interface UpstreamSms {
   code: string | null;
   /** When the upstream says it arrived (ms), or null when it does not say. */
   receivedAt: number | null;
+  /**
+   * The upstream showed only the latest message's code (no text, no time), so its key cannot match
+   * the same message seen in full (pushed by a webhook): it is taken as the order's latest SMS when
+   * that has the same code (docs/decisions.md D99).
+   */
+  codeOnly?: boolean;
 }
 
 export interface ActivationStatus {

@@ -147,7 +147,7 @@ describe('SmsActivateUpstream: exact replies over HTTP', () => {
     );
     expect(call).toEqual([expect.objectContaining({ text: 'voice text 1234', code: '1234', receivedAt: T0 + 9_000 })]);
     const bare = await poll('STATUS_CANCEL');
-    expect(bare).toEqual([{ key: expect.stringMatching(/^42-/), text: '12:34', code: null, receivedAt: null }]);
+    expect(bare).toEqual([{ key: expect.stringMatching(/^42-/), text: '12:34', code: null, receivedAt: null, codeOnly: true }]);
     expect(bare[0]!.key).not.toBe(sms[0]!.key);
   });
 

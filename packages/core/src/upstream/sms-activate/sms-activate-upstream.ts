@@ -148,7 +148,7 @@ export class SmsActivateUpstream implements Upstream {
   private async latestSms(activationId: string, given: string | null): Promise<UpstreamSms | undefined> {
     const code = given === null ? null : smsCode(given, given);
     const codeOnly: UpstreamSms | undefined =
-      given === null ? undefined : { key: messageKey(activationId, '', given), text: given, code, receivedAt: null };
+      given === null ? undefined : { key: messageKey(activationId, '', given), text: given, code, receivedAt: null, codeOnly: true };
     if (!this.statusV2) return codeOnly;
     const reply = await this.send(ACTION.getStatusV2, { [PARAM.id]: activationId });
     if (reply.kind === 'error') {
