@@ -12,5 +12,6 @@ export * from './sms-text.js';
 export * from './virtual-clock.js';
 export * from './world.js';
 export type { FacadeMode } from './facades/mount.js';
+export type { WebhookSenderOptions, WebhookStats } from './facades/sms-activate/webhook-sender.js';
 export { FIVESIM_ERRORS, fiveSimCountryName } from './facades/five-sim/protocol.js';
 export { TOKENS as SMS_ACTIVATE_TOKENS, ERROR_TOKENS as SMS_ACTIVATE_ERROR_TOKENS } from './facades/sms-activate/protocol.js';
