@@ -176,9 +176,15 @@ async function webhooks({ quick, work, row, log }) {
 }
 
 export async function pushBenchmarks(ctx) {
-  const sms = await smsLatency(ctx);
-  const w = await waiters(ctx);
-  const hooks = await webhooks(ctx);
+  const timed = async (section) => {
+    const t0 = performance.now();
+    const r = await section(ctx);
+    ctx.log(`  (${Math.round((performance.now() - t0) / 1000)} s)`);
+    return r;
+  };
+  const sms = await timed(smsLatency);
+  const w = await timed(waiters);
+  const hooks = await timed(webhooks);
   // "No CPU while idle": what the waiters add over the same window is below 1 % of a core (D146).
   const addedPercent = Math.round((w.held.cpuPercent - w.before.cpuPercent) * 10) / 10;
   const checks = [
@@ -193,11 +199,15 @@ export async function pushBenchmarks(ctx) {
       addedPercent < 1,
       `${addedPercent} % added (${w.held.cpuMs} ms vs ${w.before.cpuMs} ms)`,
     ],
-    ['webhook p99 < 100 ms at 1,000 events/s', hooks.paced.p99 < 100 && hooks.paced.unique >= hooks.paced.events, `${hooks.paced.p99} ms`],
     [
-      'webhooks ≥ 1,000 deliveries/s',
-      hooks.flatOut.perSecond >= 1_000 && hooks.flatOut.unique >= hooks.flatOut.events,
-      `${Math.round(hooks.flatOut.perSecond)}/s`,
+      'webhook p99 < 100 ms at 1,000 events/s',
+      hooks.paced1000.p99 < 100 && hooks.paced1000.unique >= hooks.paced1000.events,
+      `${hooks.paced1000.p99} ms (at 250/s: ${hooks.paced250.p99} ms)`,
+    ],
+    [
+      'webhooks ≥ 1,000 deliveries/s (a backlog drained)',
+      hooks.backlog.perSecond >= 1_000 && hooks.backlog.unique >= hooks.backlog.events,
+      `${Math.round(hooks.backlog.perSecond)}/s`,
     ],
   ];
   return { results: { push: { smsLatency: sms, waiters: w, webhooks: hooks } }, checks };
