@@ -130,7 +130,9 @@ async function webhooks({ quick, work, row, log }) {
   const buyAndCollect = async (load, { hold = false } = {}) => {
     await ask('reset', 'reset');
     if (hold) await ask('hold', 'holding');
+    const cpu0 = cpuMs(srv.proc.pid);
     const made = await drive({ ...buys, ...load, duration: seconds });
+    const serverCpuPercent = Math.round((cpuMs(srv.proc.pid) - cpu0) / seconds / 10);
     const expected = made.statusCodeStats?.['200']?.count ?? made.requests - made.non2xx;
     if (hold) await ask('release', 'released');
     // Every owed delivery arrives (or 30 s pass): at least one per answered buy (buys still in
@@ -142,16 +144,17 @@ async function webhooks({ quick, work, row, log }) {
       quiet = now.deliveries === got.deliveries ? quiet + 1 : 0;
       got = now;
     }
-    return { ...got, events: expected, buysPerSecond: made.rps, buysP99: made.p99 };
+    return { ...got, events: expected, buysPerSecond: made.rps, buysP99: made.p99, serverCpuPercent };
   };
   const paced = async (rate) => {
-    const r = await buyAndCollect({ connections: 20, overallRate: rate });
+    // Enough connections that each needs only 10 buys/s: autocannon paces per connection, one request at a time.
+    const r = await buyAndCollect({ connections: Math.max(10, rate / 10), overallRate: rate });
     const perSecond = r.seconds > 0 ? r.deliveries / r.seconds : 0;
     row(
       `webhooks, buys paced at ${rate}/s`,
       { rps: perSecond, p50: r.p50, p99: r.p99 },
       {
-        note: `${r.unique} events for ${r.events} buys answered, max ${r.max} ms; buys ${Math.round(r.buysPerSecond)}/s, p99 ${r.buysP99} ms`,
+        note: `${r.unique} events for ${r.events} buys answered, max ${r.max} ms; buys ${Math.round(r.buysPerSecond)}/s, p99 ${r.buysP99} ms; server CPU ${r.serverCpuPercent} % of a core`,
       },
     );
     return { ...r, perSecond };
@@ -201,8 +204,8 @@ export async function pushBenchmarks(ctx) {
     ],
     [
       'webhook p99 < 100 ms at 1,000 events/s',
-      hooks.paced1000.p99 < 100 && hooks.paced1000.unique >= hooks.paced1000.events,
-      `${hooks.paced1000.p99} ms (at 250/s: ${hooks.paced250.p99} ms)`,
+      hooks.paced1000.p99 < 100 && hooks.paced1000.unique >= hooks.paced1000.events && hooks.paced1000.perSecond >= 950,
+      `${hooks.paced1000.p99} ms at ${Math.round(hooks.paced1000.perSecond)}/s (at 250/s: ${hooks.paced250.p99} ms)`,
     ],
     [
       'webhooks ≥ 1,000 deliveries/s (a backlog drained)',
