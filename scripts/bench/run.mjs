@@ -2,10 +2,10 @@
 // physical limit or baseline in the same run, printed as one table and written as JSON to
 // bench-results/latest.json. `--quick` shortens every run (a smoke test, not figures).
 // `--only core` or `--only push` runs one group: core.mjs (the first issue's targets) or push.mjs
-// (#18: long-poll, waiters, webhooks).
+// (#18: long-poll, waiters, webhooks). `--out <file>` writes the JSON there instead.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { coreBenchmarks } from './core.mjs';
 import { REPO } from './lib.mjs';
 import { pushBenchmarks } from './push.mjs';
@@ -14,6 +14,8 @@ const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
 const GROUPS = { core: coreBenchmarks, push: pushBenchmarks };
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+const outAt = process.argv.indexOf('--out');
+const out = outAt >= 0 ? process.argv[outAt + 1] : join(REPO, 'bench-results/latest.json');
 if (only !== undefined && !(only in GROUPS)) throw new Error(`--only takes one of ${Object.keys(GROUPS).join(', ')}; got ${only}`);
 const work = mkdtempSync(join(tmpdir(), 'jiema-bench-'));
 const rows = [];
@@ -53,6 +55,6 @@ console.log('');
 for (const [name, ok, value] of checks) console.log(`${ok ? 'PASS' : 'MISS'}  ${name}: ${value}`);
 results.checks = checks.map(([name, ok, value]) => ({ name, ok, value }));
 results.table = rows;
-mkdirSync(join(REPO, 'bench-results'), { recursive: true });
-writeFileSync(join(REPO, 'bench-results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log('\nwritten: bench-results/latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nwritten: ${relative(REPO, out)}`);
