@@ -48,8 +48,6 @@ export default tseslint.config(
       '**/dist/**',
       '**/node_modules/**',
       'packages/core/assets/**',
-      // A draft benchmark that has not run yet (issue #18); linted once it joins `pnpm bench`.
-      'scripts/bench/push-bench.mjs',
       'packages/*/test/**/*.generated.ts',
       '**/*.d.ts',
       '.ci/**',

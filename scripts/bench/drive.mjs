@@ -11,6 +11,8 @@ const result = await autocannon({
   body: o.body,
   connections: o.connections ?? 50,
   pipelining: o.pipelining ?? 1,
+  // Requests per second over all connections (a paced load); absent: as fast as answers come.
+  ...(o.overallRate && { overallRate: o.overallRate }),
   duration: o.duration ?? 5,
   ...(o.amount && { amount: o.amount, duration: undefined }),
 });

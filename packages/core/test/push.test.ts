@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
 
 let s: TestServer | undefined;
@@ -295,6 +295,37 @@ describe('webhooks', () => {
     d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
     expect(d).toMatchObject({ state: 'delivered', attempts: 3, lastStatus: 200 });
     expect(hook.got[0]!.headers['webhook-id']).toBe(d.eventId);
+  });
+
+  it("records an attempt's outcome without an fsync, and leaves the connection's synchronous level as it was", async () => {
+    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const hook = await receiver();
+    const u = s.user();
+    await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['order.updated'] } });
+    const level = s.engine.db.pragma('synchronous', { simple: true });
+    expect(level).toBe(2); // FULL: the money path's commits are fsynced
+    // Every statement run from here on, in order (better-sqlite3 statements share one prototype).
+    const Statement = Object.getPrototypeOf(s.engine.db.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+    const ran: string[] = [];
+    const run = Statement.run;
+    const spy = vi.spyOn(Statement, 'run').mockImplementation(function (this: { source: string }, ...args: unknown[]) {
+      ran.push(this.source);
+      return run.apply(this, args);
+    });
+    try {
+      await buy(s, u.key);
+      await hook.waitFor(1);
+      await expect.poll(() => ran.some((sql) => sql.includes("state = 'delivered'"))).toBe(true);
+    } finally {
+      spy.mockRestore();
+    }
+    const marked = ran.findIndex((sql) => sql.includes("state = 'delivered'"));
+    // docs/decisions.md D145: the outcome commits at synchronous=NORMAL, then the level is restored.
+    expect(ran.slice(0, marked).findLast((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = NORMAL');
+    expect(ran.slice(marked).find((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = 2');
+    expect(s.engine.db.pragma('synchronous', { simple: true })).toBe(level);
+    const state = s.engine.db.prepare<[], { state: string }>('SELECT state FROM webhook_deliveries').get();
+    expect(state?.state).toBe('delivered');
   });
 
   it('signs with both secrets while a rotation overlaps', async () => {

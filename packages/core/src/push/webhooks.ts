@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
-import { writeTx, type Db } from '../storage/database.js';
+import { writeTx, writeTxUnsynced, type Db } from '../storage/database.js';
 import { EVENT_TYPES, type EventLog, type EventType } from './event-log.js';
 import { checkWebhookUrl, publicOnlyLookup } from './target-guard.js';
 import { generateWebhookSecret, webhookHeaders } from './webhook-signature.js';
@@ -129,6 +129,9 @@ export class Webhooks {
   private readonly subscribed;
   private readonly insertDelivery;
   private readonly dueStmt;
+  private readonly hookStmt;
+  private readonly deliveredStmt;
+  private readonly retryStmt;
 
   constructor(
     private readonly db: Db,
@@ -157,6 +160,14 @@ export class Webhooks {
     );
     this.dueStmt = db.prepare<[number, number], DeliveryRow>(
       `${DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
+    );
+    // Prepared once: each attempt reads its endpoint and records its outcome.
+    this.hookStmt = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
+    this.deliveredStmt = db.prepare(
+      "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?",
+    );
+    this.retryStmt = db.prepare(
+      'UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
     );
     // Owed in the event's own transaction: an event that committed always has its deliveries.
     events.onEvent((e) => {
@@ -339,7 +350,7 @@ export class Webhooks {
   }
 
   private async attempt(row: DeliveryRow): Promise<void> {
-    const hook = this.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?').get(row.webhook_id);
+    const hook = this.hookStmt.get(row.webhook_id);
     const event = this.events.get(row.event_id);
     if (!hook || hook.deleted_at !== null || !event) {
       this.db
@@ -368,23 +379,21 @@ export class Webhooks {
     if (!this.db.open) return;
     const now = this.clock.now();
     const attempts = row.attempts + 1;
+    // An attempt's outcome is committed without fsync (docs/decisions.md D145): a power loss can
+    // only lose it with the OS's buffers, and then the delivery is sent again, which at-least-once
+    // delivery (D94) allows. An fsync per delivery capped deliveries near the disk's sync rate.
     if (error === null) {
-      this.db
-        .prepare(
-          "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?",
-        )
-        .run(attempts, status, now, now, row.id);
+      writeTxUnsynced(this.db, () => this.deliveredStmt.run(attempts, status, now, now, row.id));
       this.log.info({ event: 'webhook.delivered', deliveryId: row.id, eventId: row.event_id, status, attempts });
       return;
     }
     const { base, max } = this.opts.backoffMs;
     const delay = Math.min(max, base * 2 ** Math.min(attempts - 1, 30)) * (0.75 + this.rng.next() * 0.5);
     const giveUp = now + delay - row.created_at > this.opts.retryForMs;
-    this.db
-      .prepare(
-        'UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
-      )
-      .run(giveUp ? 'failed' : 'pending', attempts, status, error.slice(0, 500), now, giveUp ? now : Math.ceil(now + delay), row.id);
+    const failure = error.slice(0, 500);
+    writeTxUnsynced(this.db, () =>
+      this.retryStmt.run(giveUp ? 'failed' : 'pending', attempts, status, failure, now, giveUp ? now : Math.ceil(now + delay), row.id),
+    );
     this.log.warn({
       event: giveUp ? 'webhook.failed' : 'webhook.retry',
       deliveryId: row.id,
