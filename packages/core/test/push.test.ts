@@ -366,3 +366,36 @@ describe('webhooks', () => {
     expectError(await s.call('GET', `/api/v1/webhooks/${created.body.data.id}`, { key: u.key }), 404, 'NOT_FOUND');
   });
 });
+
+describe('webhook sending', () => {
+  it('a receiver that never answers holds only its own delivery: the next event reaches another receiver at once (D140)', async () => {
+    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const u = s.user();
+    // Accepts each request and never answers; remembers whether each one's connection was closed.
+    const requests: Array<{ closed: boolean }> = [];
+    const hung = createServer((req) => {
+      const r = { closed: false };
+      requests.push(r);
+      req.on('close', () => (r.closed = true));
+    });
+    receivers.push(hung);
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const hungUrl = `http://127.0.0.1:${(hung.address() as AddressInfo).port}/hook`;
+    const fast = await receiver();
+    for (const url of [hungUrl, fast.url])
+      expect((await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url, events: ['sms.received'] } })).status).toBe(201);
+
+    const first = await buy(s, u.key);
+    await sms(s, first.id);
+    await fast.waitFor(1);
+    await expect.poll(() => requests.length).toBe(1);
+    const second = await buy(s, u.key);
+    await sms(s, second.id);
+    await fast.waitFor(2);
+    // The first hung delivery is still on the wire (its 10 s timeout has not ended it): the second
+    // event did not wait for it.
+    expect(requests[0]!.closed).toBe(false);
+    expect(JSON.parse(fast.got[1]!.body)).toMatchObject({ type: 'sms.received', data: { id: second.id } });
+    hung.closeAllConnections();
+  });
+});

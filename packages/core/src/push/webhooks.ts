@@ -120,8 +120,13 @@ const DELIVERY_SELECT = 'SELECT d.*, e.type AS event_type FROM webhook_deliverie
 export class Webhooks {
   private readonly opts: Required<Omit<WebhookOptions, 'wallClock'>> & { wallClock: () => number };
   private readonly inflight = new Set<string>();
-  private draining: Promise<number> | undefined;
-  private again = false;
+  /** Due deliveries read and not yet started; refilled only when empty, so none is read twice. */
+  private queue: DeliveryRow[] = [];
+  private active = 0;
+  private sentTotal = 0;
+  private idleWaiters: Array<() => void> = [];
+  /** Set when an attempt could not record its outcome; cleared by the next drain (the engine's tick). */
+  private stalled = false;
   private readonly agents = {
     http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
@@ -308,45 +313,63 @@ export class Webhooks {
   }
 
   private kick(): void {
-    void this.drain().catch((err) => this.log.error({ event: 'webhook.drain_failed', error: String(err) }));
+    this.pump();
   }
 
-  /** Sends every delivery due now; one pass at a time (a call during a pass makes it go round once more). */
+  /**
+   * Resolves, with how many deliveries were sent meanwhile, once nothing is due and nothing is on
+   * the wire.
+   */
   drain(): Promise<number> {
-    if (this.draining) {
-      this.again = true;
-      return this.draining;
-    }
-    const run = async (): Promise<number> => {
-      let sent = 0;
-      do {
-        this.again = false;
-        sent += await this.drainOnce();
-      } while (this.again);
-      return sent;
-    };
-    this.draining = run().finally(() => {
-      this.draining = undefined;
+    const before = this.sentTotal;
+    this.stalled = false;
+    return new Promise<number>((resolve) => {
+      this.idleWaiters.push(() => resolve(this.sentTotal - before));
+      this.pump();
     });
-    return this.draining;
   }
 
-  private async drainOnce(): Promise<number> {
-    let sent = 0;
-    for (;;) {
-      if (!this.db.open) return sent;
-      const due = this.dueStmt.all(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
-      if (due.length === 0) return sent;
-      let next = 0;
-      const worker = async () => {
-        while (next < due.length) {
-          const row = due[next++]!;
-          await this.attempt(row);
-          sent += 1;
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, due.length) }, worker));
+  /**
+   * Keeps up to `concurrency` deliveries on the wire (docs/decisions.md D140): whenever one ends,
+   * or an event adds work, the next due delivery starts at once. (Sending in batches, each
+   * finished before the next was read, kept a new delivery waiting behind the slowest of the batch.)
+   */
+  private pump(): void {
+    while (this.active < this.opts.concurrency) {
+      const row = this.nextDue();
+      if (!row) break;
+      this.active += 1;
+      void this.attempt(row)
+        .then(
+          () => {
+            this.sentTotal += 1;
+          },
+          (err: unknown) => {
+            // The row is still due: retrying at once would send it again and again. Wait for the next tick.
+            this.stalled = true;
+            this.log.error({ event: 'webhook.drain_failed', error: String(err) });
+          },
+        )
+        .finally(() => {
+          this.active -= 1;
+          this.pump();
+        });
     }
+    if (this.active === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private nextDue(): DeliveryRow | undefined {
+    if (this.stalled) return undefined;
+    if (this.queue.length === 0) {
+      if (!this.db.open) return undefined;
+      // Rows already taken are in flight (or settled): the in-flight ones are left out.
+      this.queue = this.dueStmt.all(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
+    }
+    return this.queue.shift();
   }
 
   private async attempt(row: DeliveryRow): Promise<void> {
