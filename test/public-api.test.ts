@@ -30,6 +30,7 @@ const PUBLIC_API: Record<string, string[]> = {
     'PROMETHEUS_CONTENT_TYPE',
     'SmsActivateUpstream',
     'UPSTREAM_ERROR_KINDS',
+    'UPSTREAM_PUSH_PREFIX',
     'UpstreamError',
     'acquireDatabaseLock',
     'backupDatabase',
