@@ -119,6 +119,25 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [packageGraph(['core', 'simulator', 'sdk', 'console']), crossPackagePaths] }] },
   },
   {
+    // Tests reach their own package's internals by relative path, and other packages only through
+    // their public entry points (docs/decisions.md D155).
+    files: ['packages/*/test/**/*.ts', 'packages/*/src/**/*.test.ts', 'test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { ...crossPackagePaths, message: "A test uses another package's public API (docs/decisions.md D155), not a path into it." },
+            {
+              group: ['@jiema/*/src/*', '@jiema/*/dist/*'],
+              message: "A test uses another package's public entry points (docs/decisions.md D155).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Thin JSON clients over the admin API and scenario steps: the server's document types them, not this code.
     files: [
       'packages/cli/src/admin-client.ts',

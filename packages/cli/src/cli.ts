@@ -18,7 +18,7 @@ import { adminOrdersCommand, ledgerCommand } from './commands/support.js';
 import { backupCommand, restoreCommand } from './commands/backup.js';
 import { migrateCommand } from './commands/migrate.js';
 
-export const COMMANDS: Command[] = [
+const COMMANDS: Command[] = [
   serveCommand,
   seedCommand,
   replayCommand,

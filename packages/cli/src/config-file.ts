@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import { CliError, EXIT } from './output.js';
 
-export interface ConfigEntry {
+interface ConfigEntry {
   value: unknown;
   /** `file:line:col` of the value, for messages. */
   where: string;

@@ -7,7 +7,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CliError, EXIT } from './output.js';
 
-export type DataPath = Array<string | number>;
+type DataPath = Array<string | number>;
 
 /** A problem found after the schema passed (e.g. an unknown matcher), at a path in the file. */
 export interface FileProblem {

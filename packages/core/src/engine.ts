@@ -94,7 +94,7 @@ export interface EngineOptions {
 }
 
 /** Push (docs/decisions.md D90–D99): the durable event log, long-poll waiters and webhooks. */
-export interface Push {
+interface Push {
   events: EventLog;
   waiters: OrderWaiters;
   webhooks: Webhooks;

@@ -1,79 +1,75 @@
 /**
  * @jiema/core: the order, balance and pricing engine behind the jiema v1 API, on SQLite, with
  * its HTTP and admin API. Compose with `createEngine` and `createApp`, run with `listen`.
+ *
+ * The public API (docs/decisions.md D155): every name here is listed in the README's "Public API"
+ * and pinned by test/public-api.test.ts. Building routes beside core's own is `@jiema/core/http`;
+ * the Upstream conformance suite is `@jiema/core/testing`. Everything else is internal.
  */
-export * from './account/account-service.js';
-export * from './account/api-key.js';
-export * from './catalogue/catalogue-fixture.js';
-export * from './catalogue/catalogue-overrides.js';
-export * from './catalogue/catalogue-service.js';
-export * from './catalogue/suggest.js';
-export { ChangeFeed, type FeedChanges, type FeedListener } from './console/change-feed.js';
-export { createConsole, type Console, type ConsoleOptions } from './console/console.js';
-export { CONSOLE_CSP } from './console/console-assets.js';
-export { SESSION_COOKIE, type ConsoleSession } from './console/console-sessions.js';
-export type { ConsoleOrder } from './console/console-queries.js';
-export type { DeveloperFeed } from './console/console-streams.js';
-export * from './engine.js';
-export * from './errors/app-error.js';
-export * from './errors/error-codes.js';
-export * from './http/app.js';
-export * from './http/docs-page.js';
-export * from './http/envelope.js';
-export { credentialHint, type ObservedRequest, type RequestObserver } from './http/instrument.js';
-export * from './http/json-http-server.js';
-export * from './http/openapi.js';
-export * from './http/openapi-errors.js';
-export * from './http/response-validator.js';
-export * from './http/pipeline.js';
-export * from './http/rate-limiter.js';
-export * from './http/route.js';
-export * as schemas from './http/schemas.js';
-export * from './idempotency/idempotency-store.js';
-export * from './ledger/ledger.js';
-export * from './ledger/money-service.js';
-export * from './ledger/ledger-invariants.js';
-export * from './logger.js';
-export * from './money/money.js';
-export * from './order/order.js';
-export * from './order/order-machine.js';
-export * from './order/order-presenter.js';
-export * from './order/sms-code.js';
-export * from './outbox/outbox.js';
-export * from './ports/clock.js';
-export * from './ports/ids.js';
-export * from './ports/rng.js';
-export * from './pricing/pricing.js';
-export * from './pricing/pricing-service.js';
-export * from './server.js';
-export * from './settings.js';
-export * from './storage/database.js';
-export * from './storage/database-lock.js';
-export { latestInstant } from './storage/latest-instant.js';
-export type { StorageStatus, StorageWatch } from './storage/storage-watch.js';
-export { wipeData } from './storage/wipe.js';
-export { hashSecret, secretMatches } from './http/auth.js';
+
+// Composing and running a server.
+export { createEngine, type Engine, type EngineOptions, type TickResult } from './engine.js';
+export { createApp, type AppOptions, type JiemaApp } from './http/app.js';
+export { listen, bindServer, type ListenOptions, type RunningServer } from './server.js';
+export type { ConsoleOptions } from './console/console.js';
 export { parseTrustProxy, type TrustProxy } from './http/client-address.js';
-export * from './upstream/call-guard.js';
-export * from './upstream/circuit-breaker.js';
-export * from './upstream/five-sim/five-sim-upstream.js';
-export { FiveSimNames, type FiveSimNameOverrides } from './upstream/five-sim/catalogue.js';
-export * from './upstream/http-client.js';
-export * from './upstream/http-upstream-options.js';
-export * from './upstream/memory/memory-upstream.js';
-export * from './upstream/sms-activate/sms-activate-upstream.js';
-export { parseReply as parseSmsActivateReply, type SmsActivateReply } from './upstream/sms-activate/parse.js';
-export { readSmsActivatePush } from './upstream/sms-activate/webhook.js';
-export { UPSTREAM_PUSH_PREFIX, upstreamPushPath } from './http/upstream-push.js';
-export { parseReply as parseFiveSimReply, type FiveSimReply } from './upstream/five-sim/parse.js';
-export * from './upstream/upstream.js';
-export * from './upstream/upstream-error.js';
-export * from './support/order-support.js';
-export { adminOrderRoutes, presentAdminOrder } from './http/admin-order-routes.js';
-export { Metrics, PROMETHEUS_CONTENT_TYPE, type MetricsSources } from './metrics/metrics.js';
-export { BalanceMonitor, BALANCE_EVERY_MS, type BalanceReading } from './upstream/balance-monitor.js';
-export { checkReadiness, operationsRoutes, type Readiness } from './http/operations-routes.js';
-export * from './storage/backup.js';
+export type { RateLimitConfig } from './http/rate-limiter.js';
+export { PROMETHEUS_CONTENT_TYPE } from './metrics/metrics.js';
+export { UPSTREAM_PUSH_PREFIX } from './http/upstream-push.js';
+export { createLogger, silentLogger, redactSecrets, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
+
+// Ports: time and randomness.
+export { systemClock, ManualClock, type Clock } from './ports/clock.js';
+export { cryptoRng, createSeededRng, type Rng } from './ports/rng.js';
+
+// The Upstream port and its adapters.
+export type {
+  Activation,
+  ActivationStatus,
+  ActiveActivation,
+  Upstream,
+  UpstreamCatalogue,
+  UpstreamHealth,
+  PushedSms,
+  UpstreamOffer,
+  UpstreamSms,
+  UpstreamState,
+} from './upstream/upstream.js';
+export { UpstreamError, UPSTREAM_ERROR_KINDS, type UpstreamErrorKind } from './upstream/upstream-error.js';
+export { MemoryUpstream, type MemoryUpstreamOptions } from './upstream/memory/memory-upstream.js';
+export { SmsActivateUpstream, type SmsActivateUpstreamOptions } from './upstream/sms-activate/sms-activate-upstream.js';
+export { FiveSimUpstream, type FiveSimUpstreamOptions } from './upstream/five-sim/five-sim-upstream.js';
+export type { HttpUpstreamOptions } from './upstream/http-upstream-options.js';
+export { BALANCE_EVERY_MS } from './upstream/balance-monitor.js';
+
+// Errors the API answers with.
+export { AppError } from './errors/app-error.js';
+export { ERROR_CODES, HTTP_STATUS, type ErrorCode } from './errors/error-codes.js';
+
+// The catalogue.
+export { loadCatalogueFixture, type CatalogueFixture, type FixtureCountry, type FixtureService } from './catalogue/catalogue-fixture.js';
+export {
+  CatalogueOverridesSchema,
+  readCatalogueOverrides,
+  writeCatalogueOverrides,
+  type CatalogueOverrides,
+} from './catalogue/catalogue-overrides.js';
+export { didYouMean } from './catalogue/suggest.js';
+
+// Orders, money and SMS codes.
+export type { Order, OrderStatus, Sms } from './order/order.js';
+export { formatMicros, parseDecimalMicros } from './money/money.js';
+export { extractCode, smsCode } from './order/sms-code.js';
+export { generateApiKey } from './account/api-key.js';
+
+// The database, for operators' tools.
+export { openDatabase, writeTx, type Db, type OpenDatabaseOptions } from './storage/database.js';
+export { acquireDatabaseLock, recordDatabaseHolder, DatabaseLockedError, type DatabaseLock } from './storage/database-lock.js';
+export { backupDatabase, restoreDatabase, BackupError, type DatabaseSummary, type RestoreResult } from './storage/backup.js';
+export { wipeData } from './storage/wipe.js';
+export { getSetting, setSetting, deleteSetting, peekSettings } from './settings.js';
+export { checkLedgerInvariants, type InvariantViolation } from './ledger/ledger-invariants.js';
+// PostgreSQL: recognising its URLs, and `jiema migrate`'s copy from SQLite.
 export {
   copySqliteToPostgres,
   type CopyTableResult,

@@ -25,7 +25,7 @@ export interface Logger {
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'apiKey',
   'adminToken',
   'token',

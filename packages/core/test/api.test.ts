@@ -3,7 +3,7 @@
  * every error code, validation, limits, pagination and idempotency.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { schemas } from '../src/index.js';
+import * as schemas from '../src/http/schemas.js';
 import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
 
 let s: TestServer;

@@ -9,7 +9,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError, TRANSITIONS, type OrderStatus } from '../src/index.js';
+import { AppError, type OrderStatus } from '../src/index.js';
+import { TRANSITIONS } from '../src/order/order-machine.js';
 import { expectInvariants, makeEngine, type TestEngine } from './helpers.js';
 
 type Start = 'WAITING' | 'WAITING_AFTER_SMS' | 'RECEIVED' | 'COMPLETED' | 'FAILED' | 'CANCELLED';

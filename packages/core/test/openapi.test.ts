@@ -5,7 +5,11 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { buildOpenApi, defineRoute, ok, operationErrors, type ResponseViolation, type Route } from '../src/index.js';
+import { buildOpenApi } from '../src/http/openapi.js';
+import { defineRoute, type Route } from '../src/http/route.js';
+import { ok } from '../src/http/envelope.js';
+import { operationErrors } from '../src/http/openapi-errors.js';
+import type { ResponseViolation } from '../src/http/response-validator.js';
 import { publicRoutes } from '../src/http/public-routes.js';
 import { startServer, type TestServer } from './helpers.js';
 

@@ -6,7 +6,8 @@
  * the secret never reaches the access log.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, MemoryUpstream, readSmsActivatePush, redactSecrets, type ActivationStatus, type PushedSms } from '../src/index.js';
+import { ManualClock, MemoryUpstream, redactSecrets, type ActivationStatus, type PushedSms } from '../src/index.js';
+import { readSmsActivatePush } from '../src/upstream/sms-activate/webhook.js';
 import { expectError, expectInvariants, startServer, TEST_CATALOGUE, type TestServer } from './helpers.js';
 
 const SECRET = 'core-push-secret-0123456789';

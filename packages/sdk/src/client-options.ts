@@ -46,7 +46,7 @@ export interface JiemaClientOptions extends ClientHooks {
 }
 
 /** `https://host/` and `https://host/api/v1/` both become `https://host/api/v1`. */
-export function apiBaseOf(baseUrl: string): string {
+function apiBaseOf(baseUrl: string): string {
   let url: URL;
   try {
     url = new URL(baseUrl);

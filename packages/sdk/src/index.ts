@@ -1,20 +1,66 @@
 /**
  * @jiema/sdk: a typed client for the jiema.my v1 API and any jiema-compatible server, with no
  * runtime dependencies. Start with `new JiemaClient({ apiKey })`; see the README.
+ *
+ * The public API (docs/decisions.md D155): listed in the README's "Public API" and pinned by
+ * test/public-api.test.ts. Everything else is internal.
  */
 export { JiemaClient } from './client.js';
 export { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, type JiemaClientOptions } from './client-options.js';
 export { maskApiKey } from './api-key.js';
 export { SDK_VERSION } from './version.js';
-export * from './types.js';
-export * from './errors/jiema-error.js';
-export * from './errors/api-errors.js';
-export * from './errors/client-errors.js';
-export * from './errors/wait-errors.js';
+export {
+  ORDER_STATUSES,
+  TERMINAL_STATUSES,
+  isTerminalStatus,
+  type Account,
+  type Country,
+  type CreateOrderInput,
+  type ListOrdersQuery,
+  type Order,
+  type OrderPage,
+  type OrderStatus,
+  type OrderStatusResult,
+  type Price,
+  type PriceList,
+  type Service,
+  type SmsMessage,
+  type TerminalStatus,
+} from './types.js';
+export { JiemaError, type JiemaErrorInit } from './errors/jiema-error.js';
+export {
+  JiemaAlreadyChangedError,
+  JiemaAuthError,
+  JiemaBadCountryError,
+  JiemaBadRequestError,
+  JiemaBadServiceError,
+  JiemaBadStatusError,
+  JiemaCodeReceivedError,
+  JiemaForbiddenError,
+  JiemaIdempotencyInProgressError,
+  JiemaIdempotencyMismatchError,
+  JiemaInsufficientBalanceError,
+  JiemaInternalError,
+  JiemaNoNumbersError,
+  JiemaNotFoundError,
+  JiemaRateLimitedError,
+  JiemaRequestTimeoutError,
+  JiemaServerError,
+  JiemaStorageUnavailableError,
+  JiemaUpstreamUnavailableError,
+} from './errors/api-errors.js';
+export {
+  JiemaAbortError,
+  JiemaConnectionError,
+  JiemaInvalidResponseError,
+  JiemaOutcomeUnknownError,
+  JiemaTimeoutError,
+} from './errors/client-errors.js';
+export { JiemaOrderEndedError, JiemaWaitTimeoutError } from './errors/wait-errors.js';
 export { API_ERROR_CODES, type ApiErrorCode } from './errors/error-from-response.js';
 export type { ClientHooks, RequestEvent, ResponseEvent, RetryEvent } from './http/hooks.js';
 export type { RequestOptions, WriteOptions } from './http/requester.js';
-export { DEFAULT_RETRY, backoffDelay, type RetrySettings } from './http/retry-policy.js';
+export { DEFAULT_RETRY, type RetrySettings } from './http/retry-policy.js';
 export type { FetchLike } from './http/transport.js';
 export {
   DOCUMENTED_LIMITS,

@@ -3,7 +3,7 @@
  * code, status, message, request id and headers on it.
  */
 import { describe, expect, it } from 'vitest';
-import { UpstreamError } from '../../core/src/index.js';
+import { UpstreamError } from '@jiema/core';
 import * as sdk from '../src/index.js';
 import { serverPerTest } from './server.js';
 import { rejectionOf } from './until.js';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../core/src/errors/error-codes.js';
+import { ERROR_CODES } from '@jiema/core';
 import { startServer, type TestServer } from '../../core/test/helpers.js';
 import { errorFromResponse } from '../src/errors/error-from-response.js';
 import { API_ERROR_CODES, JiemaError, JiemaServerError, ORDER_STATUSES } from '../src/index.js';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { TEST_CATALOGUE } from '../../core/test/helpers.js';
-import { MemoryUpstream } from '../../core/src/index.js';
+import { MemoryUpstream } from '@jiema/core';
 import { fastClock } from './clocks.js';
 import { serverPerTest } from './server.js';
 

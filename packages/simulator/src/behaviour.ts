@@ -9,7 +9,7 @@ const range = z
   .strictObject({ min: z.number().int().min(0), max: z.number().int().min(0) })
   .refine((r) => r.max >= r.min, 'max must be at least min');
 
-export const BehaviourSchema = z.strictObject({
+const BehaviourSchema = z.strictObject({
   /** Delay from purchase to the first SMS. */
   smsDelayMs: range.default({ min: 5_000, max: 40_000 }),
   /** Chance the first SMS never comes (the order then fails at expiry, refunded). */
@@ -35,25 +35,25 @@ export const BehaviourSchema = z.strictObject({
 });
 
 export type Behaviour = z.output<typeof BehaviourSchema>;
-export type BehaviourInput = z.input<typeof BehaviourSchema>;
+type BehaviourInput = z.input<typeof BehaviourSchema>;
 
 /**
  * Some of a behaviour's fields, nothing filled in: laid over another behaviour. (zod's .partial()
  * keeps the defaults, which would silently reset every field not given.)
  */
-export const BehaviourFieldsSchema = z.strictObject(
+const BehaviourFieldsSchema = z.strictObject(
   Object.fromEntries(Object.entries(BehaviourSchema.shape).map(([k, v]) => [k, v.unwrap().optional()])) as {
     [K in keyof typeof BehaviourSchema.shape]: z.ZodOptional<ReturnType<(typeof BehaviourSchema.shape)[K]['unwrap']>>;
   },
 );
 
-export const BehaviourOverrideSchema = z.strictObject({
+const BehaviourOverrideSchema = z.strictObject({
   service: z.string().optional(),
   country: z.number().int().nonnegative().optional(),
   behaviour: BehaviourFieldsSchema,
 });
 
-export const BehaviourConfigSchema = z.strictObject({
+const BehaviourConfigSchema = z.strictObject({
   default: BehaviourSchema.default(BehaviourSchema.parse({})),
   /** Applied in order; later ones win. Each narrows by service and/or country. */
   overrides: z.array(BehaviourOverrideSchema).default([]),
@@ -88,16 +88,7 @@ const PRESET_DEFAULTS: Record<BehaviourPreset, BehaviourInput> = {
   scripted: { noSmsProbability: 1, noNextSmsProbability: 1, ...NOTHING_FAILS },
 };
 
-/** A behaviour where every number gets its SMS quickly and nothing goes wrong: for contract tests. */
-export const IDEAL_BEHAVIOUR: BehaviourInput = {
-  smsDelayMs: { min: 5_000, max: 10_000 },
-  noSmsProbability: 0,
-  nextSmsDelayMs: { min: 5_000, max: 10_000 },
-  noNextSmsProbability: 0,
-  ...NOTHING_FAILS,
-};
-
-export const BehaviourPresetSchema = z.enum(BEHAVIOUR_PRESETS);
+const BehaviourPresetSchema = z.enum(BEHAVIOUR_PRESETS);
 
 /**
  * A behaviour as users write it: a preset's name, or a config whose optional `preset` is the base

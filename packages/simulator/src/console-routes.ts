@@ -3,7 +3,7 @@
  * stand-in for jiema.my's payment page (docs/decisions.md D115). The money is fake, but it moves
  * like real money: one ledger row, in one transaction, with its reason.
  */
-import { defineRoute, ok, parseInput, schemas as S, type Route } from '@jiema/core';
+import { defineRoute, ok, parseInput, schemas as S, type Route } from '@jiema/core/http';
 import { z } from 'zod';
 import type { World } from './world.js';
 

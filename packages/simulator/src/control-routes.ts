@@ -2,7 +2,8 @@
  * The simulator's control API, /_sim/v1 — the contract other tools (the CLI's replay, the SDK's
  * tests, integrators' CI) rely on. Admin token required; errors use the same envelope.
  */
-import { AppError, buildOpenApi, defineRoute, ok, parseInput, type Route } from '@jiema/core';
+import { AppError } from '@jiema/core';
+import { buildOpenApi, defineRoute, ok, parseInput, type Route } from '@jiema/core/http';
 import { CONTROL_EXAMPLES } from './control-examples.js';
 import { z } from 'zod';
 import { FaultSpecSchema } from './faults.js';

@@ -21,7 +21,7 @@ import {
 } from '@jiema/core';
 import { behaviourFor, type Behaviour, type BehaviourConfig } from './behaviour.js';
 import type { EventLog } from './event-log.js';
-import type { CallContext, Fault, FaultPlan, UpstreamMethod } from './faults.js';
+import type { CallContext, Fault, FaultPlan } from './faults.js';
 import type { Scheduler } from './scheduler.js';
 import { makePhone, makeSms } from './sms-text.js';
 
@@ -419,5 +419,3 @@ export class FakeUpstream implements Upstream {
     }
   }
 }
-
-export type { UpstreamMethod };

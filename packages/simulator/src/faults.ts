@@ -7,16 +7,7 @@
 import { z } from 'zod';
 import { UPSTREAM_ERROR_KINDS, type Rng } from '@jiema/core';
 
-export const UPSTREAM_METHODS = [
-  'getCatalogue',
-  'getBalance',
-  'buy',
-  'getStatus',
-  'requestNextSms',
-  'finish',
-  'cancel',
-  'listActive',
-] as const;
+const UPSTREAM_METHODS = ['getCatalogue', 'getBalance', 'buy', 'getStatus', 'requestNextSms', 'finish', 'cancel', 'listActive'] as const;
 export type UpstreamMethod = (typeof UPSTREAM_METHODS)[number];
 
 export const FaultSpecSchema = z

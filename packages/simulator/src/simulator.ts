@@ -10,7 +10,6 @@ import {
   acquireDatabaseLock,
   BALANCE_EVERY_MS,
   bindServer,
-  createJsonHttpServer,
   loadCatalogueFixture,
   openDatabase,
   recordDatabaseHolder,
@@ -22,6 +21,7 @@ import {
   type RateLimitConfig,
   type TrustProxy,
 } from '@jiema/core';
+import { createJsonHttpServer } from '@jiema/core/http';
 import { resolveBehaviour, type BehaviourConfigInput, type BehaviourSpec } from './behaviour.js';
 import { controlRoutes } from './control-routes.js';
 import { simulatorConsoleRoutes } from './console-routes.js';

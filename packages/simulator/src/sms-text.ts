@@ -17,7 +17,7 @@ export function makePhone(rng: Rng, country: FixtureCountry | undefined): string
   return country.dialCode + faker.helpers.replaceSymbols(country.phoneFormat);
 }
 
-export function makeCode(rng: Rng, length: number): string {
+function makeCode(rng: Rng, length: number): string {
   let code = String(1 + Math.floor(rng.next() * 9));
   while (code.length < length) code += String(Math.floor(rng.next() * 10));
   return code;

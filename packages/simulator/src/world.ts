@@ -26,7 +26,7 @@ import { FakeUpstream, type SimActivation } from './fake-upstream.js';
 import { FaultPlan } from './faults.js';
 import { Scheduler } from './scheduler.js';
 import { VirtualClock, type ClockSpec } from './virtual-clock.js';
-import type { Route } from '@jiema/core';
+import type { Route } from '@jiema/core/http';
 
 export interface WorldOptions {
   seed: number;

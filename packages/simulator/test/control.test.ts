@@ -2,7 +2,8 @@
  * The control API over HTTP (/_sim/v1), the virtual clock's modes, and instances side by side.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, VirtualClock } from '../src/index.js';
+import { startSimulator } from '../src/index.js';
+import { VirtualClock } from '../src/virtual-clock.js';
 import { QUIET, request, testSim, type TestSim } from './helpers.js';
 
 let t: TestSim | undefined;

@@ -6,7 +6,7 @@ import { adminClient, type AdminArgs } from '../admin-client.js';
 import { loadStructuredFile } from '../load-file.js';
 import { DEFAULT_DB, DEFAULT_URL, localConnection } from '../local-state.js';
 import { CliError, dollars, EXIT, table, type Output } from '../output.js';
-import { schemas } from '@jiema/core';
+import { schemas } from '@jiema/core/http';
 import { z } from 'zod';
 import type { Command } from './command.js';
 

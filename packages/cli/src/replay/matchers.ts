@@ -55,14 +55,14 @@ function matcher(pattern: string, actual: unknown): boolean | undefined {
 
 const WITH_ARGUMENT = ['$regex', '$contains', '$len', '$gt', '$lt'] as const;
 /** Every matcher's name, for messages. */
-export const MATCHERS = ['$absent', ...Object.keys(SIMPLE), ...WITH_ARGUMENT.map((m) => `${m}:…`)];
+const MATCHERS = ['$absent', ...Object.keys(SIMPLE), ...WITH_ARGUMENT.map((m) => `${m}:…`)];
 
 /**
  * Why a "$…" string is not a matcher this version knows, or undefined when it is one (or is not
  * a matcher at all). A scenario with such a string is refused when it loads (docs/decisions.md D74):
  * compared as literal text it could only ever fail, or worse, pass by accident.
  */
-export function matcherProblem(pattern: string): string | undefined {
+function matcherProblem(pattern: string): string | undefined {
   if (!pattern.startsWith('$') || pattern.startsWith('$$')) return undefined;
   if (pattern === '$absent' || pattern in SIMPLE) return undefined;
   // {{name}} may build an argument at run time: only the matcher's name is checked then.

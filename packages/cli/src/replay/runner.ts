@@ -7,7 +7,7 @@ import { interpolate, match, pick, type Mismatch } from './matchers.js';
 import { durationMs, type RequestStep, type Scenario, type Step } from './scenario-schema.js';
 import type { Target } from './target.js';
 
-export type StepStatus = 'passed' | 'failed' | 'skipped';
+type StepStatus = 'passed' | 'failed' | 'skipped';
 
 export interface StepResult {
   index: number;
@@ -55,7 +55,7 @@ interface Res {
 class StepFailure extends Error {}
 class StepSkipped extends Error {}
 
-export function describeStep(step: Step): string {
+function describeStep(step: Step): string {
   if (step.name) return step.name;
   if ('request' in step) return `${step.request}${step.repeat ? ` ×${step.repeat}` : ''}`;
   if ('sms' in step) return `SMS to ${step.sms.order}`;

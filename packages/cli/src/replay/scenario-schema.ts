@@ -8,7 +8,7 @@
  * insert a captured variable; expected values may be matchers (see matchers.ts).
  */
 import { BehaviourSpecSchema, FaultSpecSchema } from '@jiema/simulator';
-import { schemas } from '@jiema/core';
+import { schemas } from '@jiema/core/http';
 import { z } from 'zod';
 import { matcherProblems } from './matchers.js';
 
@@ -17,7 +17,7 @@ const Duration = z
   .describe('Milliseconds, or "500ms", "30s", "20m", "1h"');
 const Name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a name is letters, digits and "_"');
 
-export const ExpectSchema = z.strictObject({
+const ExpectSchema = z.strictObject({
   status: z.number().int().optional().describe('The HTTP status'),
   body: z.unknown().optional().describe('A pattern the response body must match (objects: the listed keys; "$…" matchers)'),
   headers: z.record(z.string(), z.unknown()).optional().describe('Header patterns, by lower-case name'),
@@ -25,7 +25,7 @@ export const ExpectSchema = z.strictObject({
 
 const StepBase = { name: z.string().optional().describe('Shown in reports') };
 
-export const RequestStepSchema = z.strictObject({
+const RequestStepSchema = z.strictObject({
   ...StepBase,
   as: Name.describe('Which user (from setup.users) sends it; omit for no key'),
   request: z.string().regex(/^(GET|POST|PUT|DELETE|PATCH) \/\S*$/, 'a request is "METHOD /path"'),
@@ -41,20 +41,20 @@ export const RequestStepSchema = z.strictObject({
     .describe('With repeat: how many answers had each status or error code, e.g. {"200": 1, "ALREADY_CHANGED": 19}'),
 });
 
-export const SmsStepSchema = z.strictObject({ ...StepBase, sms: z.strictObject({ order: z.string(), body: z.string().optional() }) });
-export const AdvanceStepSchema = z.strictObject({ ...StepBase, advance: Duration });
-export const FaultStepSchema = z.strictObject({ ...StepBase, fault: FaultSpecSchema });
-export const ClearFaultsStepSchema = z.strictObject({ ...StepBase, clearFaults: z.literal(true) });
-export const StockStepSchema = z.strictObject({
+const SmsStepSchema = z.strictObject({ ...StepBase, sms: z.strictObject({ order: z.string(), body: z.string().optional() }) });
+const AdvanceStepSchema = z.strictObject({ ...StepBase, advance: Duration });
+const FaultStepSchema = z.strictObject({ ...StepBase, fault: FaultSpecSchema });
+const ClearFaultsStepSchema = z.strictObject({ ...StepBase, clearFaults: z.literal(true) });
+const StockStepSchema = z.strictObject({
   ...StepBase,
   stock: z.strictObject({ service: z.string(), country: z.union([z.number().int(), z.string()]), count: z.number().int().min(0) }),
 });
-export const PricingStepSchema = z.strictObject({ ...StepBase, pricing: z.strictObject({ rules: z.array(schemas.PricingRuleSchema) }) });
-export const ExpectBalanceStepSchema = z.strictObject({
+const PricingStepSchema = z.strictObject({ ...StepBase, pricing: z.strictObject({ rules: z.array(schemas.PricingRuleSchema) }) });
+const ExpectBalanceStepSchema = z.strictObject({
   ...StepBase,
   expectBalance: z.record(Name, z.union([z.number().int(), z.string()])).describe('user → cents (or a matcher)'),
 });
-export const ExpectOrderStepSchema = z.strictObject({
+const ExpectOrderStepSchema = z.strictObject({
   ...StepBase,
   expectOrder: z.strictObject({
     order: z.string(),
@@ -62,7 +62,7 @@ export const ExpectOrderStepSchema = z.strictObject({
     match: z.unknown().describe('A pattern for the order (GET /api/v1/orders/:id data)'),
   }),
 });
-export const ExpectEventsStepSchema = z.strictObject({
+const ExpectEventsStepSchema = z.strictObject({
   ...StepBase,
   expectEvents: z.strictObject({
     type: z.string().describe('An event type or its prefix: upstream.call, sms, fault, api'),
@@ -73,7 +73,7 @@ export const ExpectEventsStepSchema = z.strictObject({
   }),
 });
 
-export const StepSchema = z.union([
+const StepSchema = z.union([
   RequestStepSchema,
   SmsStepSchema,
   AdvanceStepSchema,

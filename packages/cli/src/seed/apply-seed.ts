@@ -7,7 +7,7 @@ import { AppError, createEngine, openDatabase, writeCatalogueOverrides, writeTx,
 import { CliError, EXIT } from '../output.js';
 import type { SeedFile } from './seed-schema.js';
 
-export interface SeedUserResult {
+interface SeedUserResult {
   ref: string;
   id: string;
   created: boolean;

@@ -2,15 +2,16 @@
  * The seed file format (YAML or JSON): users with balances and keys, pricing rules, catalogue
  * overrides. Users are matched by `ref`, so applying a file twice changes nothing the second time.
  */
-import { CatalogueOverridesSchema, schemas } from '@jiema/core';
+import { CatalogueOverridesSchema } from '@jiema/core';
+import { schemas } from '@jiema/core/http';
 import { z } from 'zod';
 
-export const SeedKeySchema = z.union([
+const SeedKeySchema = z.union([
   z.string().regex(/^jm_[0-9A-Za-z]{43}$/, 'a fixed key must be jm_ followed by 43 letters and digits'),
   z.strictObject({ name: z.string().min(1).max(64).describe('A key generated on first apply and printed once') }),
 ]);
 
-export const SeedUserSchema = z.strictObject({
+const SeedUserSchema = z.strictObject({
   ref: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'a ref is 1–64 letters, digits, "_", "." or "-"')

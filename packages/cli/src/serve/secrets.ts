@@ -5,7 +5,7 @@
  * JIEMA_ADMIN_TOKEN) is used as given and never stored or printed.
  */
 import { randomBytes } from 'node:crypto';
-import { hashSecret, secretMatches } from '@jiema/core';
+import { secretMatches } from '@jiema/core/http';
 import type { LocalCredentials } from '../credentials.js';
 
 export const SETTING = {
@@ -45,5 +45,3 @@ export function chooseSecret(
 export function savedAdminToken(creds: LocalCredentials | undefined, settings: Map<string, string>): string | undefined {
   return creds?.adminToken ?? settings.get(SETTING.legacyAdminToken);
 }
-
-export { hashSecret };

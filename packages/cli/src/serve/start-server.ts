@@ -11,8 +11,6 @@ import {
   DatabaseLockedError,
   deleteSetting,
   getSetting,
-  hashSecret,
-  loadCatalogueFixture,
   peekSettings,
   setSetting,
   UPSTREAM_PUSH_PREFIX,
@@ -20,6 +18,7 @@ import {
   type LogLevel,
   type TrustProxy,
 } from '@jiema/core';
+import { hashSecret } from '@jiema/core/http';
 import { BEHAVIOUR_PRESETS, BehaviourSpecSchema, startSimulator, type Simulator, type World } from '@jiema/simulator';
 import { consoleAssetsDir } from '@jiema/console';
 import { credentialsPath, readCredentials, writeCredentials, type LocalCredentials } from '../credentials.js';
@@ -303,8 +302,6 @@ function ensureDemoUser(
   }
   return { userId: created.id, apiKey: e.accounts.createKey(created.id, 'demo').apiKey, created: true };
 }
-
-export { loadCatalogueFixture };
 
 /**
  * `--behaviour`: a preset's name or a YAML/JSON file (which may name a preset to start from).

@@ -6,7 +6,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 
-export interface Column<T> {
+interface Column<T> {
   label: string;
   /** A CSS grid track, e.g. "8rem" or "1fr". */
   width: string;

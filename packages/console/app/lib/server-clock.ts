@@ -5,7 +5,7 @@
  */
 import { createStore } from './store.js';
 
-export const serverClock = createStore<{ nowMs: number; speed: number; seenAt: number }>({
+const serverClock = createStore<{ nowMs: number; speed: number; seenAt: number }>({
   nowMs: Date.now(),
   speed: 1,
   seenAt: Date.now(),

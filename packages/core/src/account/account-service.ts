@@ -11,7 +11,7 @@ import { ChangeWatch } from '../storage/change-watch.js';
 import type { MoneyService } from '../ledger/money-service.js';
 import { generateApiKey, hashApiKey, isWellFormedApiKey, keyHint } from './api-key.js';
 
-export const MAX_ACTIVE_KEYS = 10;
+const MAX_ACTIVE_KEYS = 10;
 /** last_used_at is written at most this often per key, so polling does not turn reads into writes. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Rng } from '../ports/rng.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-export const KEY_PREFIX = 'jm_';
+const KEY_PREFIX = 'jm_';
 const BODY_LENGTH = 37;
 const CHECK_LENGTH = 6;
 const KEY_PATTERN = /^jm_[0-9A-Za-z]{43}$/;

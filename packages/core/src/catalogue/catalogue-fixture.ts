@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-export const FixtureCountrySchema = z.object({
+const FixtureCountrySchema = z.object({
   id: z.number().int().nonnegative(),
   slug: z.string().regex(/^[a-z][a-z0-9-]*$/),
   name: z.string().min(1),
@@ -16,7 +16,7 @@ export const FixtureCountrySchema = z.object({
   phoneFormat: z.string().regex(/^[0-9#]+$/),
 });
 
-export const FixtureServiceSchema = z.object({
+const FixtureServiceSchema = z.object({
   code: z.string().regex(/^[a-z0-9]{2,4}$/),
   slug: z.string().regex(/^[a-z][a-z0-9-]*$/),
   name: z.string().min(1),
@@ -31,14 +31,14 @@ export const FixtureServiceSchema = z.object({
     .optional(),
 });
 
-export const FixtureOfferSchema = z.object({
+const FixtureOfferSchema = z.object({
   service: z.string(),
   country: z.number().int().nonnegative(),
   cost: z.string().regex(/^\d+(\.\d{1,6})?$/),
   count: z.number().int().nonnegative(),
 });
 
-export const CatalogueFixtureSchema = z.object({
+const CatalogueFixtureSchema = z.object({
   version: z.literal(1),
   costUnit: z.string(),
   countries: z.array(FixtureCountrySchema),
@@ -55,7 +55,7 @@ export type FixtureService = z.infer<typeof FixtureServiceSchema>;
  * relative to this module so it works from `src/` and `dist/` alike, installed or in the repository
  * (docs/decisions.md D60).
  */
-export const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../../data/catalogue.json', import.meta.url));
+const DEFAULT_CATALOGUE_PATH = fileURLToPath(new URL('../../data/catalogue.json', import.meta.url));
 
 export function loadCatalogueFixture(path: string = DEFAULT_CATALOGUE_PATH): CatalogueFixture {
   let raw: unknown;

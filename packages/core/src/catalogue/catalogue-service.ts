@@ -24,7 +24,7 @@ export interface CountryEntry {
   name: string;
 }
 
-export interface CatalogueOffer {
+interface CatalogueOffer {
   service: string;
   country: number;
   costMicros: bigint;

@@ -5,7 +5,7 @@
  */
 
 /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
@@ -32,7 +32,7 @@ export interface Suggestible {
  * Up to `max` entries whose closest name is within a typo of `input` (1 edit for short words,
  * up to a third of the word), closest first; or whose name starts with it (3+ letters).
  */
-export function suggest(input: string, entries: Suggestible[], max = 3): Suggestible[] {
+function suggest(input: string, entries: Suggestible[], max = 3): Suggestible[] {
   const text = input.trim().toLowerCase();
   if (text === '') return [];
   const allowed = Math.max(1, Math.min(3, Math.floor(text.length / 3)));

@@ -13,7 +13,7 @@ import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
 import { SessionStore, type SessionRow } from './session-store.js';
 
-export const SESSION_COOKIE = 'jiema_session';
+const SESSION_COOKIE = 'jiema_session';
 /** A session ends after a day unused, and a week after it began. */
 const IDLE_MS = 24 * 3_600_000;
 const MAX_MS = 7 * 24 * 3_600_000;
@@ -42,7 +42,7 @@ function sameText(a: string, b: string): boolean {
 }
 
 /** The session cookie's value, or undefined. Other cookies are ignored. */
-export function readSessionCookie(headers: IncomingHttpHeaders): string | undefined {
+function readSessionCookie(headers: IncomingHttpHeaders): string | undefined {
   const header = headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

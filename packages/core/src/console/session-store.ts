@@ -5,7 +5,7 @@
 import type { Db } from '../storage/database.js';
 import { writeTx } from '../storage/database.js';
 
-export type SessionKind = 'login' | 'operator' | 'user';
+type SessionKind = 'login' | 'operator' | 'user';
 
 export interface SessionRow {
   id: string;

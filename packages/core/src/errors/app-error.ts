@@ -17,7 +17,3 @@ export class AppError extends Error {
     return HTTP_STATUS[this.code];
   }
 }
-
-export function isAppError(err: unknown): err is AppError {
-  return err instanceof AppError;
-}

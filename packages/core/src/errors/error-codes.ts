@@ -57,7 +57,3 @@ export const HTTP_STATUS = {
   STORAGE_UNAVAILABLE: 503,
   NOT_READY: 503,
 } as const satisfies Record<ErrorCode, number>;
-
-export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
-}

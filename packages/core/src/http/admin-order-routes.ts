@@ -14,7 +14,7 @@ import * as S from './schemas.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export const presentAdminOrder = (o: Order) => ({
+const presentAdminOrder = (o: Order) => ({
   ...presentOrder(o),
   userId: o.userId,
   activationId: o.activationId,
@@ -38,7 +38,7 @@ const instant = (field: string) =>
       return ms;
     });
 
-export const AdminOrdersQuery = z.strictObject({
+const AdminOrdersQuery = z.strictObject({
   userId: z.string().min(1).max(64).optional().describe("Only this user's orders"),
   status: z.enum(ORDER_STATUSES).optional(),
   phone: z.string().min(1).max(32).optional().describe("The full number; '+', spaces, dashes and brackets are ignored"),

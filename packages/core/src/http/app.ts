@@ -77,7 +77,7 @@ export interface JiemaApp {
   close(): void;
 }
 
-export function send(res: Response, result: HandlerResult): void {
+function send(res: Response, result: HandlerResult): void {
   writeResult(res, result);
 }
 

@@ -14,7 +14,7 @@ const ASSET = new URL('../../assets/redoc/redoc.standalone.js', import.meta.url)
  * Redoc injects its styles (styled-components) and runs its search index in a worker made from a
  * blob; it fetches the document from this server. Everything else is refused.
  */
-export const DOCS_CSP = [
+const DOCS_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'unsafe-inline'",

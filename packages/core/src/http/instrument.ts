@@ -13,7 +13,7 @@ import { cryptoRng } from '../ports/rng.js';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /** Set on a response by whoever matched a route: its pattern labels the request's metrics (never the raw path). */
-export const ROUTE_PATTERN = Symbol('jiema.routePattern');
+const ROUTE_PATTERN = Symbol('jiema.routePattern');
 type Labelled = ServerResponse & { [ROUTE_PATTERN]?: string };
 
 /** Records which route answers this response, for its metrics. */
@@ -21,7 +21,7 @@ export function labelRoute(res: ServerResponse, pattern: string): void {
   (res as Labelled)[ROUTE_PATTERN] = pattern;
 }
 
-export interface ObservedRequest {
+interface ObservedRequest {
   method: string;
   path: string;
   status: number;
@@ -39,7 +39,7 @@ export interface RequestObserver {
 }
 
 /** Names the credential a request carries without revealing it: only an API key's public hint. */
-export function credentialHint(headers: IncomingHttpHeaders): string | null {
+function credentialHint(headers: IncomingHttpHeaders): string | null {
   if (headers['x-admin-token'] !== undefined) return 'admin token';
   const bearer = typeof headers.authorization === 'string' ? /^Bearer[ \t]+(\S+)/i.exec(headers.authorization)?.[1] : undefined;
   const header = typeof headers['x-api-key'] === 'string' ? headers['x-api-key'].trim() : undefined;

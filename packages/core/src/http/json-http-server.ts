@@ -21,7 +21,7 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
  * server-sent events are unaffected). Idle keep-alive connections are closed after 65 s, longer
  * than the usual 60 s of load balancers in front.
  */
-export const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000, checkEveryMs: 1_000 } as const;
+const HTTP_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000, checkEveryMs: 1_000 } as const;
 
 /** A whole response, for sockets that never got a ServerResponse. */
 function rawResponse(code: ErrorCode, message: string): string {

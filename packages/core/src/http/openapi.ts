@@ -38,10 +38,13 @@ const JIEMA_V1 = new Set([
 /** The statuses jiema.my's v1 API documents. */
 const JIEMA_V1_STATUSES = new Set([200, 400, 401, 403, 404, 429, 500]);
 
-export const isJiemaV1 = (route: Route): boolean => JIEMA_V1.has(`${route.method} ${route.path}`);
+const isJiemaV1 = (route: Route): boolean => JIEMA_V1.has(`${route.method} ${route.path}`);
 
 const EXTENSION = { 'x-jiema-extension': true } as const;
 const extensionNote = (what: string) => `**Extension:** ${what} is not part of jiema.my's v1 API; this server adds it.`;
+
+/** A success envelope around a route's response schema. */
+const okEnvelope = <T extends z.ZodType>(data: T) => z.object({ ok: z.literal(true), data });
 
 /** Exported schemas get their export name as a component, so generated clients name the types. */
 const ids = new Map<unknown, string>();
@@ -198,7 +201,7 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
           headers,
           content: {
             [r.contentType ?? 'application/json']: {
-              schema: jsonSchema(r.enveloped === false ? r.response : S.okEnvelope(r.response), 'output', components.schemas),
+              schema: jsonSchema(r.enveloped === false ? r.response : okEnvelope(r.response), 'output', components.schemas),
               ...example(examples[status]),
             },
           },

@@ -12,7 +12,7 @@ import { writeTxUnsynced } from '../storage/database.js';
 import { ok } from './envelope.js';
 import { defineRoute, type Route } from './route.js';
 
-export interface Readiness {
+interface Readiness {
   ready: boolean;
   /** Why not, one line each (empty when ready). */
   reasons: string[];
@@ -30,7 +30,7 @@ export interface Readiness {
  * disk or a replaced file shows), the upstream's circuit breaker is not open, and the provider
  * balance — when a minimum is set — is known and at least the minimum.
  */
-export function checkReadiness(engine: Engine): Readiness {
+function checkReadiness(engine: Engine): Readiness {
   const reasons: string[] = [];
   let database: 'ok' | 'error' = 'ok';
   const storage = engine.storage.check();

@@ -15,8 +15,6 @@ export const ErrorEnvelope = z.object({
   message: z.string(),
 });
 
-export const okEnvelope = <T extends z.ZodType>(data: T) => z.object({ ok: z.literal(true), data });
-
 // ----------------------------------------------------------------- requests
 
 export const CreateOrderBody = z.strictObject({
@@ -35,8 +33,6 @@ export const ListOrdersQuery = z.object({
 export const PricesQuery = z.object({
   service: z.string().min(1).max(64).describe('Service code or slug'),
 });
-
-export const OrderIdParam = z.object({ id: z.string() });
 
 // ----------------------------------------------------------------- responses
 

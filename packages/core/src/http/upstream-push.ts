@@ -18,10 +18,6 @@ import { labelRoute } from './instrument.js';
 
 export const UPSTREAM_PUSH_PREFIX = '/upstream/v1';
 
-/** The path to give the provider, for a server running `upstreamName` (the secret goes last). */
-export const upstreamPushPath = (upstreamName: string, secret: string): string =>
-  `${UPSTREAM_PUSH_PREFIX}/${upstreamName}/${encodeURIComponent(secret)}`;
-
 /** The Express handler for everything under UPSTREAM_PUSH_PREFIX; the body arrives as text. */
 export function createUpstreamPush(engine: Engine, secret: string | undefined): (req: Request, res: Response) => Promise<void> {
   const secretSha256 = secret ? hashSecret(secret) : undefined;

@@ -11,7 +11,7 @@ import { randomBase36 } from '../ports/ids.js';
 import { cryptoRng } from '../ports/rng.js';
 import { writeTx, type Db } from '../storage/database.js';
 
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface StoredResponse {
@@ -22,7 +22,7 @@ export interface StoredResponse {
 export type BeginResult = { kind: 'new'; attempt: string } | { kind: 'replay'; response: StoredResponse };
 
 /** By default a key still in progress after this long is free to be taken over (the reconciliation window). */
-export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
+const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
 
 interface Row {
   request_hash: string;
@@ -39,7 +39,7 @@ export function requestFingerprint(method: string, path: string, body: unknown):
 }
 
 /** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.keys(value)

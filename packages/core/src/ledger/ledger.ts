@@ -7,8 +7,7 @@ import type { IdGenerator } from '../ports/ids.js';
 import { AppError } from '../errors/app-error.js';
 import type { ChangeFeed } from '../console/change-feed.js';
 
-export const LEDGER_KINDS = ['topup', 'order_debit', 'refund', 'adjustment'] as const;
-export type LedgerKind = (typeof LEDGER_KINDS)[number];
+type LedgerKind = 'topup' | 'order_debit' | 'refund' | 'adjustment';
 
 export interface LedgerEntry {
   id: string;

@@ -18,7 +18,7 @@ export interface LedgerEffect {
 }
 
 /** An upstream command owed after a transition; sent later through the outbox (D8). */
-export type UpstreamCommandKind = 'cancel' | 'finish' | 'next_sms';
+type UpstreamCommandKind = 'cancel' | 'finish' | 'next_sms';
 
 export interface Transition {
   order: Order;
@@ -31,7 +31,7 @@ export interface Transition {
  * Every transition states its money effect (docs/decisions.md D131): `none`, or `refund` (the whole
  * charge back, D4). The buy's debit is not a transition: it is posted with the order's creation.
  */
-export type MoneyEffect = 'none' | 'refund';
+type MoneyEffect = 'none' | 'refund';
 
 type Outcome =
   | { to: OrderStatus; money: MoneyEffect; command?: UpstreamCommandKind; endReason?: string }

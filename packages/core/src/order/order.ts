@@ -4,7 +4,7 @@
 export const ORDER_STATUSES = ['WAITING', 'RECEIVED', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export function isTerminal(status: OrderStatus): boolean {
   return TERMINAL_STATUSES.has(status);

@@ -8,20 +8,11 @@
 import type { ChangeFeed } from '../console/change-feed.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { Db } from '../storage/database.js';
-import { presentOrder, type PublicOrder } from '../order/order-presenter.js';
+import { presentOrder } from '../order/order-presenter.js';
 import type { Order } from '../order/order.js';
 
 export const EVENT_TYPES = ['order.updated', 'sms.received'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
-
-/** One event as every push channel carries it (the webhook body, the SSE `data`). */
-export interface WireEvent {
-  id: string;
-  type: EventType;
-  /** ISO 8601: when the change happened. */
-  timestamp: string;
-  data: PublicOrder;
-}
 
 export interface StoredEvent {
   seq: number;
@@ -30,7 +21,7 @@ export interface StoredEvent {
   orderId: string;
   type: EventType;
   createdAt: number;
-  /** The event's JSON text (WireEvent), the same bytes every time it is sent. */
+  /** The event's JSON text (`{id, type, timestamp, data}`: the webhook body, the SSE `data`), the same bytes every time it is sent. */
   json: string;
 }
 

@@ -25,7 +25,7 @@ export function parseSince(raw: string | undefined): Since {
 }
 
 /** True when the client should get the order now: it differs from what the client has, or it can no longer change. */
-export function differs(order: Order, since: Since, arrival: Order): boolean {
+function differs(order: Order, since: Since, arrival: Order): boolean {
   if (isTerminal(order.status)) return true;
   switch (since.kind) {
     case 'sms':

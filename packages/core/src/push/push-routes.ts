@@ -12,7 +12,7 @@ import type { Delivery, Webhook } from './webhooks.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export const presentWebhook = (w: Webhook) => ({
+const presentWebhook = (w: Webhook) => ({
   id: w.id,
   url: w.url,
   events: w.events,
@@ -20,7 +20,7 @@ export const presentWebhook = (w: Webhook) => ({
   previousSecretUntil: iso(w.previousSecretUntil),
 });
 
-export const presentDelivery = (d: Delivery) => ({
+const presentDelivery = (d: Delivery) => ({
   id: d.id,
   webhookId: d.webhookId,
   eventId: d.eventId,

@@ -41,7 +41,7 @@ for (const [net, bits] of [
 }
 
 /** True for an address a production server must not send webhooks to. */
-export function isPrivateAddress(address: string): boolean {
+function isPrivateAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return true;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);

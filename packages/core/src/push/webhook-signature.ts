@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { Rng } from '../ports/rng.js';
 
-export const SECRET_PREFIX = 'whsec_';
+const SECRET_PREFIX = 'whsec_';
 
 /** A new secret: 24 random bytes (192 bits), within the specification's 24–64. */
 export function generateWebhookSecret(rng: Rng): string {
@@ -17,7 +17,7 @@ const keyOf = (secret: string): Buffer =>
   Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
 
 /** The `v1,…` signature of one message with one secret. */
-export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
   return `v1,${createHmac('sha256', keyOf(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 

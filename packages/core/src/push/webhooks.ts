@@ -34,8 +34,8 @@ export interface WebhookOptions {
   wallClock?: () => number;
 }
 
-export const MAX_WEBHOOKS_PER_USER = 10;
-export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+const MAX_WEBHOOKS_PER_USER = 10;
+const DEFAULT_ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
 
 export interface Webhook {
   id: string;
@@ -47,7 +47,7 @@ export interface Webhook {
   previousSecretUntil: number | null;
 }
 
-export type DeliveryState = 'pending' | 'delivered' | 'failed';
+type DeliveryState = 'pending' | 'delivered' | 'failed';
 
 export interface Delivery {
   id: string;

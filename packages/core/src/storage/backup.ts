@@ -28,7 +28,7 @@ export class BackupError extends Error {
 }
 
 /** Checks that a file is an intact jiema database this version can run, and summarises it. */
-export function inspectDatabaseFile(path: string): DatabaseSummary {
+function inspectDatabaseFile(path: string): DatabaseSummary {
   if (!existsSync(path)) throw new BackupError(`${path} does not exist.`);
   let db: Database.Database | undefined;
   try {

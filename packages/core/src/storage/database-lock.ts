@@ -37,7 +37,7 @@ export class DatabaseLockedError extends Error {
   }
 }
 
-export const lockPathFor = (dbPath: string): string => `${dbPath}.lock`;
+const lockPathFor = (dbPath: string): string => `${dbPath}.lock`;
 const HOLDER_KEY = 'server_holder';
 
 /** Takes the lock or throws DatabaseLockedError naming the holder (as the holder recorded it in the database). */
@@ -87,7 +87,7 @@ function readHolderFromFile(dbPath: string): DatabaseHolder | undefined {
   }
 }
 
-export function readDatabaseHolder(db: Db): DatabaseHolder | undefined {
+function readDatabaseHolder(db: Db): DatabaseHolder | undefined {
   try {
     const raw = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck().get(HOLDER_KEY);
     return raw ? (JSON.parse(raw) as DatabaseHolder) : undefined;

@@ -47,7 +47,7 @@ function prepareFile(path: string): void {
   }
 }
 
-export function migrate(db: Db): number {
+function migrate(db: Db): number {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL) STRICT',
   );

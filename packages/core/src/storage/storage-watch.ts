@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Logger } from '../logger.js';
 
-export type StorageStatus = { ok: true } | { ok: false; reason: 'missing' | 'replaced'; detail: string };
+type StorageStatus = { ok: true } | { ok: false; reason: 'missing' | 'replaced'; detail: string };
 
 export interface StorageWatch {
   /** The file, or null for an in-memory database. */

@@ -29,7 +29,7 @@ export interface OrderSearch {
 }
 
 /** One moment in an order's life, derived from what the database keeps of it. */
-export interface OrderHistoryEvent {
+interface OrderHistoryEvent {
   at: number;
   event: 'created' | 'charged' | 'sms_received' | 'ended' | 'refunded' | 'upstream_command' | 'balance_change';
   detail: string;
@@ -80,7 +80,7 @@ export function searchOrders(engine: Engine, s: OrderSearch): { items: Order[]; 
   return { items, nextCursor: rows.length > s.limit ? items.at(-1)!.id : null };
 }
 
-export function requireOrder(engine: Engine, id: string): Order {
+function requireOrder(engine: Engine, id: string): Order {
   const row = engine.db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?').get(id);
   if (!row) throw new AppError('NOT_FOUND', `No order ${JSON.stringify(id)}.`);
   return toOrder(row);

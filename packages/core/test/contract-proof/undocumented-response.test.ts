@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineRoute } from '../../src/index.js';
+import { defineRoute } from '../../src/http/route.js';
 import { startServer } from '../helpers.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));

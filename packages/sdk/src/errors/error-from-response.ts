@@ -63,7 +63,7 @@ interface Envelope {
   message: string;
 }
 
-export function isErrorEnvelope(body: unknown): body is Envelope {
+function isErrorEnvelope(body: unknown): body is Envelope {
   const b = body as Partial<Envelope> | null;
   return typeof b === 'object' && b !== null && b.ok === false && typeof b.code === 'string';
 }

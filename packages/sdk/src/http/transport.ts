@@ -35,7 +35,7 @@ const NEVER_SENT = new Set([
 ]);
 
 /** True only when the failure certainly happened before the request was sent (undici nests the cause). */
-export function failedBeforeSending(err: unknown): boolean {
+function failedBeforeSending(err: unknown): boolean {
   let e = err as { code?: unknown; cause?: unknown; errors?: unknown } | undefined;
   for (let depth = 0; e && depth < 5; depth += 1) {
     if (typeof e.code === 'string') return NEVER_SENT.has(e.code);

@@ -3,12 +3,13 @@
  * for API keys — failed attempts counted per client address, so a client that keeps guessing is
  * answered 429 after 30 failures a minute while the right key always works (docs/decisions.md D44).
  */
-import { secretMatches, hashSecret, SlidingWindowLimiter, systemClock } from '@jiema/core';
+import { systemClock } from '@jiema/core';
+import { secretMatches, hashSecret, SlidingWindowLimiter } from '@jiema/core/http';
 
 export type FacadeAuth =
   { ok: true } | { ok: false; reason: 'missing' | 'invalid' } | { ok: false; reason: 'throttled'; retryAfterSeconds: number };
 
-export const FACADE_FAILURES_PER_MIN = 30;
+const FACADE_FAILURES_PER_MIN = 30;
 
 export class FacadeGuard {
   private readonly keySha256: string;

@@ -54,7 +54,7 @@ export async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise
 }
 
 /** Answers like a proxy in front of a dead upstream: an HTML 502. */
-export function sendGarbage(res: ServerResponse): void {
+function sendGarbage(res: ServerResponse): void {
   res
     .writeHead(502, { 'content-type': 'text/html' })
     .end(
@@ -77,7 +77,7 @@ export function sendFault(res: ServerResponse, err: unknown): boolean {
 }
 
 /** Never answers in time: holds the connection, then drops it. */
-export function hang(res: ServerResponse, ms = 30_000): void {
+function hang(res: ServerResponse, ms = 30_000): void {
   const timer = setTimeout(() => res.destroy(), ms);
   timer.unref();
   res.on('close', () => clearTimeout(timer));

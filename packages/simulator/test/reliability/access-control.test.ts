@@ -6,7 +6,8 @@
  * address; the upstream-protocol facades take neither user keys nor the admin token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cryptoRng, generateApiKey, type Route } from '@jiema/core';
+import { cryptoRng, generateApiKey } from '@jiema/core';
+import { type Route } from '@jiema/core/http';
 import { startSimulator, type Simulator } from '../../src/index.js';
 import { QUIET } from '../helpers.js';
 import { knobs, report } from './knobs.js';

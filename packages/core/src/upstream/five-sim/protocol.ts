@@ -13,7 +13,7 @@ export const bearer = (token: string): string => `Bearer ${token}`;
 export const ACCEPT_JSON = 'application/json';
 
 /** Buy through any operator: 5sim picks the one with stock. */
-export const ANY_OPERATOR = 'any';
+const ANY_OPERATOR = 'any';
 
 const seg = encodeURIComponent;
 
@@ -60,7 +60,7 @@ export const ERROR_KINDS: Readonly<Record<string, UpstreamErrorKind>> = {
 export const STATUS_KINDS: Readonly<Record<number, UpstreamErrorKind>> = { 401: 'AUTH', 429: 'UNAVAILABLE' };
 
 /** Where 5sim's country name is not the fixture's English name lowercased with non-letters removed. */
-export const COUNTRY_NAME_EXCEPTIONS: Readonly<Record<number, string>> = { 16: 'england', 187: 'usa', 12: 'usavirtual' };
+const COUNTRY_NAME_EXCEPTIONS: Readonly<Record<number, string>> = { 16: 'england', 187: 'usa', 12: 'usavirtual' };
 
 /** How 5sim names a country, from its SMS-Activate id and English name. */
 export function defaultCountryName(id: number, englishName: string): string {

@@ -141,7 +141,7 @@ export const StatusV2Schema = z.object({
   call: z.union([message, z.array(z.unknown())]).optional(),
 });
 
-export const ActiveActivationSchema = z.object({
+const ActiveActivationSchema = z.object({
   activationId: scalar,
   serviceCode: z.string(),
   phoneNumber: scalar,

@@ -17,13 +17,12 @@ export const FIVESIM_ERRORS = {
   serverOffline: 'server offline',
 } as const;
 
-export const FIVESIM_STATUSES = ['PENDING', 'RECEIVED', 'CANCELED', 'TIMEOUT', 'FINISHED', 'BANNED'] as const;
-export type FiveSimStatus = (typeof FIVESIM_STATUSES)[number];
+export type FiveSimStatus = 'PENDING' | 'RECEIVED' | 'CANCELED' | 'TIMEOUT' | 'FINISHED' | 'BANNED';
 
 /** 5sim's own spellings where they differ from a plain lowercased English name. */
 const COUNTRY_NAMES: Record<number, string> = { 16: 'england', 187: 'usa', 12: 'usavirtual', 0: 'russia' };
 
-export function fiveSimCountryName(id: number, name: string): string {
+function fiveSimCountryName(id: number, name: string): string {
   return COUNTRY_NAMES[id] ?? name.toLowerCase().replace(/[^a-z]/g, '');
 }
 

@@ -20,22 +20,22 @@ export const TOKENS = {
 /** The `STATUS_OK` payload for an SMS with no code in it ("no code"), as the providers send it. */
 export const NO_CODE_PAYLOAD = 'Нет кода';
 
-export const ERROR_TOKENS = [
-  'NO_KEY',
-  'BAD_KEY',
-  'BAD_ACTION',
-  'BAD_SERVICE',
-  'BAD_COUNTRY',
-  'BAD_STATUS',
-  'NO_NUMBERS',
-  'NO_BALANCE',
-  'NO_ACTIVATION',
-  'WRONG_ACTIVATION_ID',
-  'EARLY_CANCEL_DENIED',
-  'ERROR_SQL',
-  'CHANNELS_LIMIT',
-] as const;
-export type ErrorToken = (typeof ERROR_TOKENS)[number] | `BANNED:${string}` | `WRONG_MAX_PRICE:${string}`;
+export type ErrorToken =
+  | 'NO_KEY'
+  | 'BAD_KEY'
+  | 'BAD_ACTION'
+  | 'BAD_SERVICE'
+  | 'BAD_COUNTRY'
+  | 'BAD_STATUS'
+  | 'NO_NUMBERS'
+  | 'NO_BALANCE'
+  | 'NO_ACTIVATION'
+  | 'WRONG_ACTIVATION_ID'
+  | 'EARLY_CANCEL_DENIED'
+  | 'ERROR_SQL'
+  | 'CHANNELS_LIMIT'
+  | `BANNED:${string}`
+  | `WRONG_MAX_PRICE:${string}`;
 
 /** Status-coded mode (as some clones answer): the HTTP status for each error token. */
 export function statusFor(token: ErrorToken): number {

@@ -9,7 +9,7 @@
  * user with no balance, and the admin token only ever reads.
  */
 import fc from 'fast-check';
-import { schemas } from '@jiema/core';
+import { schemas } from '@jiema/core/http';
 
 export interface FuzzTargets {
   /** A live (WAITING) order of the funded user, and one already cancelled. */
