@@ -1,5 +1,9 @@
 /**
- * @jiema/core/testing: the Upstream conformance suite (needs vitest) for other packages'
- * implementations to run.
+ * @jiema/core/testing (needs vitest, an optional peer dependency): the test server kit — a real
+ * server per test with a manual clock, users with balances and keys, a JSON client
+ * (docs/decisions.md D150–D154) — its vitest hooks, and the Upstream conformance suite for other
+ * packages' implementations to run. Without vitest, import the kit from `@jiema/core/testing/server`.
  */
 export * from './upstream/upstream-contract.js';
+export * from './testing/server.js';
+export * from './testing/use-test-server.js';

@@ -1,0 +1,7 @@
+/**
+ * @jiema/core/testing/server: the test server kit without any test framework (docs/decisions.md
+ * D150): for node:test, jest, mocha or a script. `@jiema/core/testing` has all of it too, with
+ * the vitest hooks and the Upstream conformance suite.
+ */
+export * from './test-server.js';
+export * from './json-client.js';
