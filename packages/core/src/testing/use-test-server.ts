@@ -1,11 +1,12 @@
 /**
  * vitest hooks for the test server (docs/decisions.md D151): one server per test, started before
  * it and closed after it, with the ledger invariants (D4) checked before the close. This file
- * imports vitest; `@jiema/core/testing/server` is the same kit without it.
+ * imports vitest; `@jiema/core/testing/server` is the same kit without it. `usePerTest` and
+ * `usePerTestStarter` do the same for anything that starts and stops (the simulator's hooks use them).
  */
 import { afterEach, beforeEach, expect } from 'vitest';
-import type { Upstream } from '../upstream/upstream.js';
 import type { MemoryUpstream } from '../upstream/memory/memory-upstream.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
 
 export interface UseTestServerOptions {
@@ -13,39 +14,69 @@ export interface UseTestServerOptions {
   checkInvariants?: boolean;
 }
 
-async function finish(servers: TestServer<Upstream>[], check: boolean): Promise<void> {
-  try {
-    if (check) for (const s of servers) expect(s.checkInvariants(), `ledger invariants of the server at ${s.url}`).toEqual([]);
-  } finally {
-    for (const s of servers) await s.close();
-  }
+/**
+ * Starts a value before each test of the calling file or `describe` block and stops it after the
+ * test. The returned object stands for the current test's value: read its members inside tests
+ * and hooks, never destructure it at the top of the file.
+ */
+export function usePerTest<T extends object>(start: () => Promise<T>, stop: (value: T) => Promise<void>): T {
+  let current: T | undefined;
+  beforeEach(async () => {
+    current = await start();
+  });
+  afterEach(async () => {
+    const value = current;
+    current = undefined;
+    if (value) await stop(value);
+  });
+  return new Proxy({} as T, {
+    get(_, member) {
+      if (!current) throw new Error('This stands for the value of the current test: use it inside a test or a beforeEach/afterEach hook.');
+      return Reflect.get(current, member) as unknown;
+    },
+  });
+}
+
+/** Returns `start` as it is, and after each test stops everything it started during that test. */
+export function usePerTestStarter<A extends unknown[], T>(
+  start: (...args: A) => Promise<T>,
+  stop: (values: T[]) => Promise<void>,
+): (...args: A) => Promise<T> {
+  const started: T[] = [];
+  afterEach(async () => {
+    await stop(started.splice(0));
+  });
+  return async (...args: A) => {
+    const value = await start(...args);
+    started.push(value);
+    return value;
+  };
+}
+
+function finisher(checkInvariants: boolean): (servers: TestServer<Upstream>[]) => Promise<void> {
+  return async (servers) => {
+    try {
+      if (checkInvariants) for (const s of servers) expect(s.checkInvariants(), `ledger invariants of the server at ${s.url}`).toEqual([]);
+    } finally {
+      for (const s of servers) await s.close();
+    }
+  };
 }
 
 /**
- * Starts a server before each test in the calling file or `describe` block, and checks and closes
- * it after the test. The returned object stands for the current test's server: read its members
- * inside tests and hooks (`s.call(…)`), never destructure it at the top of the file.
- * `options` may be a function, called before each test.
+ * A test server per test: started before each test of the calling file or `describe` block,
+ * its ledger invariants checked and closed after it (see `usePerTest` for how to use what it
+ * returns). `options` may be a function, called before each test.
  */
 export function useTestServer<U extends Upstream = MemoryUpstream>(
   options: TestServerOptions<U> | (() => TestServerOptions<U>) = {},
   { checkInvariants = true }: UseTestServerOptions = {},
 ): TestServer<U> {
-  let current: TestServer<U> | undefined;
-  beforeEach(async () => {
-    current = await startTestServer(typeof options === 'function' ? options() : options);
-  });
-  afterEach(async () => {
-    const s = current;
-    current = undefined;
-    if (s) await finish([s], checkInvariants);
-  });
-  return new Proxy({} as TestServer<U>, {
-    get(_, member) {
-      if (!current) throw new Error('useTestServer(): the server exists only while a test runs (inside it, or in beforeEach/afterEach).');
-      return Reflect.get(current, member) as unknown;
-    },
-  });
+  const stop = finisher(checkInvariants);
+  return usePerTest(
+    () => startTestServer(typeof options === 'function' ? options() : options),
+    (s) => stop([s]),
+  );
 }
 
 /**
@@ -55,13 +86,6 @@ export function useTestServer<U extends Upstream = MemoryUpstream>(
 export function useTestServers({ checkInvariants = true }: UseTestServerOptions = {}): <U extends Upstream = MemoryUpstream>(
   options?: TestServerOptions<U>,
 ) => Promise<TestServer<U>> {
-  const started: TestServer<Upstream>[] = [];
-  afterEach(async () => {
-    await finish(started.splice(0), checkInvariants);
-  });
-  return async <U extends Upstream = MemoryUpstream>(options?: TestServerOptions<U>) => {
-    const s = await startTestServer(options);
-    started.push(s);
-    return s;
-  };
+  const start = usePerTestStarter((options?: TestServerOptions<Upstream>) => startTestServer(options), finisher(checkInvariants));
+  return start as <U extends Upstream = MemoryUpstream>(options?: TestServerOptions<U>) => Promise<TestServer<U>>;
 }
