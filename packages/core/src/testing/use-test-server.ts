@@ -4,7 +4,7 @@
  * imports vitest; `@jiema/core/testing/server` is the same kit without it. `usePerTest` and
  * `usePerTestStarter` do the same for anything that starts and stops (the simulator's hooks use them).
  */
-import { afterEach, beforeEach, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { MemoryUpstream } from '../upstream/memory/memory-upstream.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { startTestServer, type TestServer, type TestServerOptions } from './test-server.js';
@@ -14,17 +14,26 @@ export interface UseTestServerOptions {
   checkInvariants?: boolean;
 }
 
+export interface UsePerTestOptions {
+  /** 'test' (the default): a fresh value for every test. 'file': one for all the tests of the file or `describe` block (beforeAll/afterAll). */
+  per?: 'test' | 'file';
+}
+
 /**
  * Starts a value before each test of the calling file or `describe` block and stops it after the
- * test. The returned object stands for the current test's value: read its members inside tests
- * and hooks, never destructure it at the top of the file.
+ * test (or once around them all, with `per: 'file'`). The returned object stands for the current
+ * value: read its members inside tests and hooks, never destructure it at the top of the file.
  */
-export function usePerTest<T extends object>(start: () => Promise<T>, stop: (value: T) => Promise<void>): T {
+export function usePerTest<T extends object>(
+  start: () => Promise<T>,
+  stop: (value: T) => Promise<void>,
+  { per = 'test' }: UsePerTestOptions = {},
+): T {
   let current: T | undefined;
-  beforeEach(async () => {
+  (per === 'file' ? beforeAll : beforeEach)(async () => {
     current = await start();
   });
-  afterEach(async () => {
+  (per === 'file' ? afterAll : afterEach)(async () => {
     const value = current;
     current = undefined;
     if (value) await stop(value);
