@@ -104,6 +104,8 @@ export interface TestServer<U extends Upstream = MemoryUpstream> {
   deliverSms(orderId: string, text: string): Promise<void>;
   /** The ledger invariants (docs/decisions.md D4) that do not hold: [] when the books balance. */
   checkInvariants(): unknown[];
+  /** Whether close() has been called. */
+  readonly closed: boolean;
   /** Stops the HTTP server, closes the engine and removes a temporary database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -169,6 +171,9 @@ export async function startTestServer<U extends Upstream = MemoryUpstream>(optio
       await engine.orders.syncActivation(activationId);
     },
     checkInvariants: () => engine.checkInvariants(),
+    get closed() {
+      return closed !== undefined;
+    },
     close() {
       closed ??= (async () => {
         try {
