@@ -46,7 +46,9 @@ describe('control API', () => {
   });
 
   it('advances the clock, processing every due event in order, and reports it', async () => {
-    const t = await testSim({ behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 30_000, max: 30_000 } } } });
+    const t = await testSim({
+      behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 30_000, max: 30_000 } } },
+    });
     const u = t.sim.createUser();
     const start = (await t.control('GET', '/_sim/v1/clock')).body.data;
     expect(start).toMatchObject({ mode: 'manual', speed: 1, now: '2026-01-01T00:00:00.000Z' });
