@@ -21,6 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGES = ['core', 'simulator', 'sdk', 'cli', 'console'] as const;
+/** The README section of core's test kit (docs/decisions.md D150). */
+const KIT_HEADING = 'Testing your code against jiema';
 const exec = promisify(execFile);
 const rootPkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
 
@@ -133,13 +135,13 @@ async function stop(child: ChildProcess): Promise<void> {
   signal(child, 'SIGKILL');
 }
 
-/** The first ```lang block under the README's "## Example" heading, exactly as printed. */
-function readmeExample(pkg: (typeof PACKAGES)[number], lang: string): string {
+/** The first ```lang block under the README's "## Example" heading (or another), exactly as printed. */
+function readmeExample(pkg: (typeof PACKAGES)[number], lang: string, heading = 'Example'): string {
   const readme = readFileSync(join(REPO, 'packages', pkg, 'README.md'), 'utf8');
-  const at = readme.search(/^## Example/m);
-  if (at < 0) throw new Error(`packages/${pkg}/README.md has no "## Example" section`);
+  const at = readme.search(new RegExp(`^## ${heading}`, 'm'));
+  if (at < 0) throw new Error(`packages/${pkg}/README.md has no "## ${heading}" section`);
   const match = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(readme.slice(at));
-  if (!match) throw new Error(`packages/${pkg}/README.md has no \`\`\`${lang} block under "## Example"`);
+  if (!match) throw new Error(`packages/${pkg}/README.md has no \`\`\`${lang} block under "## ${heading}"`);
   return match[1]!;
 }
 
@@ -253,11 +255,14 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
   it('type-checks a strict consumer of every entry point, and the TypeScript README examples, with skipLibCheck: false', async () => {
     writeFileSync(join(dir, 'core-example.ts'), readmeExample('core', 'ts'));
     writeFileSync(join(dir, 'simulator.readme.test.ts'), readmeExample('simulator', 'ts'));
+    writeFileSync(join(dir, 'core-kit.readme.test.ts'), readmeExample('core', 'ts', KIT_HEADING));
     writeFileSync(
       join(dir, 'consumer.ts'),
       [
         "import * as core from '@jiema/core';",
         "import * as testing from '@jiema/core/testing';",
+        "import * as testServer from '@jiema/core/testing/server';",
+        "import * as simulatorTesting from '@jiema/simulator/testing';",
         "import * as simulator from '@jiema/simulator';",
         "import * as sdk from '@jiema/sdk';",
         "import * as cli from '@jiema/cli';",
@@ -265,7 +270,8 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
         'const client: sdk.JiemaClient = new sdk.JiemaClient({ apiKey: "jm_0123456789abcdef" });',
         'const start: typeof simulator.startSimulator = simulator.startSimulator;',
         'const engine: typeof core.createEngine = core.createEngine;',
-        'export const used = [client, start, engine, testing, cli, consoleUi];',
+        'const kit: typeof testServer.startTestServer = testing.startTestServer;',
+        'export const used = [client, start, engine, testing, kit, simulatorTesting.useSimulator, cli, consoleUi];',
         '',
       ].join('\n'),
     );
@@ -285,7 +291,7 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
           outDir: 'out',
           rootDir: '.',
         },
-        include: ['consumer.ts', 'core-example.ts', 'simulator.readme.test.ts'],
+        include: ['consumer.ts', 'core-example.ts', 'simulator.readme.test.ts', 'core-kit.readme.test.ts'],
       }),
     );
     await run('npx', ['tsc', '-p', '.'], dir);
@@ -312,12 +318,19 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
     expect(stdout).toMatch(/1 passed/);
   }, 300_000);
 
+  it("runs @jiema/core's test kit example (a vitest file)", async () => {
+    writeFileSync(join(dir, 'core-kit.readme.test.ts'), readmeExample('core', 'ts', KIT_HEADING));
+    const { stdout } = await run('npx', ['vitest', 'run', 'core-kit.readme.test.ts'], dir);
+    expect(stdout).toMatch(/1 passed/);
+  }, 300_000);
+
   it('requires every package from CommonJS', async () => {
     const script =
-      PACKAGES.map((p) => `require('@jiema/${p}')`).join(';') + ";console.log(typeof require('@jiema/simulator').startSimulator)";
+      PACKAGES.map((p) => `require('@jiema/${p}')`).join(';') +
+      ";console.log(typeof require('@jiema/simulator').startSimulator, typeof require('@jiema/core/testing/server').startTestServer)";
     writeFileSync(join(dir, 'require-all.cjs'), script);
     const { stdout } = await run('node', ['require-all.cjs'], dir);
-    expect(stdout.trim()).toBe('function');
+    expect(stdout.trim()).toBe('function function');
   }, 120_000);
 
   describe('`npx jiema serve --ephemeral --port 0 --json`', () => {

@@ -6,17 +6,13 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, BIN, cleanEnv, jiema, REPO, serve, tempDir, type Served } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, BIN, cleanEnv, jiema, REPO, tempDir, useServe } from './helpers.js';
 
-let s: Served;
+const s = useServe(['--ephemeral', '--clock', 'manual']);
 let env: Record<string, string>;
-beforeAll(async () => {
-  s = await serve(['--ephemeral', '--clock', 'manual']);
+beforeAll(() => {
   env = { JIEMA_BASE_URL: s.url, JIEMA_ADMIN_TOKEN: s.adminToken, JIEMA_API_KEY: s.apiKey! };
-});
-afterAll(async () => {
-  await s.stop();
 });
 
 describe('admin commands', () => {

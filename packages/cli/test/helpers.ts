@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usePerTest } from '@jiema/core/testing';
 
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -128,4 +129,13 @@ export async function eventually<T>(fn: () => Promise<T | undefined>, ms = 15_00
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** `jiema serve --json …` started once before the tests of the file (or describe block) and stopped after them. */
+export function useServe(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Served {
+  return usePerTest(
+    () => serve(args, options),
+    async (s) => void (await s.stop()),
+    { per: 'file' },
+  );
 }

@@ -3,17 +3,13 @@
  * customer's orders, show one with its upstream activation id and history, refund it with a
  * reason, and read the user's ledger.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, jiema, serve, type Served } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, jiema, useServe } from './helpers.js';
 
-let s: Served;
+const s = useServe(['--ephemeral', '--clock', 'manual']);
 let env: Record<string, string>;
-beforeAll(async () => {
-  s = await serve(['--ephemeral', '--clock', 'manual']);
+beforeAll(() => {
   env = { JIEMA_BASE_URL: s.url, JIEMA_ADMIN_TOKEN: s.adminToken };
-});
-afterAll(async () => {
-  await s.stop();
 });
 
 describe('jiema admin orders and jiema ledger', () => {

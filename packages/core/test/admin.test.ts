@@ -2,18 +2,12 @@
  * The operators' API: the full walk a person takes to set up a user and a key, balances through
  * the ledger, keys, bans, pricing rules, and who may call it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as schemas from '../src/http/schemas.js';
-import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+import { useTestServer } from '../src/testing.js';
+import { expectError } from './helpers.js';
 
-let s: TestServer;
-beforeEach(async () => {
-  s = await startServer();
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useTestServer();
 
 describe('admin API', () => {
   it('creates a user and a key that works on the public API at once', async () => {
@@ -40,7 +34,7 @@ describe('admin API', () => {
   });
 
   it('credits and debits through ledger rows with reasons, and never below zero', async () => {
-    const u = s.user(0);
+    const u = s.createUser({ balanceCents: 0 });
     const credit = await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: 500, reason: 'USDT top-up tx 0xabc' });
     expect(credit.body.data.user.balanceCents).toBe('500');
     expect(credit.body.data.entry).toMatchObject({
@@ -67,7 +61,7 @@ describe('admin API', () => {
   });
 
   it('pages the ledger with a cursor', async () => {
-    const u = s.user(0);
+    const u = s.createUser({ balanceCents: 0 });
     for (let i = 1; i <= 5; i++) await s.admin('POST', `/admin/v1/users/${u.id}/balance`, { amountCents: i, reason: `r${i}` });
     const p1 = await s.admin('GET', `/admin/v1/users/${u.id}/ledger?limit=2`);
     const p2 = await s.admin('GET', `/admin/v1/users/${u.id}/ledger?limit=2&cursor=${p1.body.data.nextCursor}`);
@@ -75,7 +69,7 @@ describe('admin API', () => {
   });
 
   it('revokes a key so that the next request with it fails', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const keyId = (await s.admin('GET', `/admin/v1/users/${u.id}/keys`)).body.data.items[0].id;
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);
     const revoked = await s.admin('POST', `/admin/v1/users/${u.id}/keys/${keyId}/revoke`);
@@ -84,7 +78,7 @@ describe('admin API', () => {
   });
 
   it('holds a user to 10 active keys', async () => {
-    const u = s.user();
+    const u = s.createUser();
     for (let i = 0; i < 9; i++) expect((await s.admin('POST', `/admin/v1/users/${u.id}/keys`, {})).status).toBe(201);
     expectError(await s.admin('POST', `/admin/v1/users/${u.id}/keys`, {}), 400, 'KEY_LIMIT');
     const keyId = (await s.admin('GET', `/admin/v1/users/${u.id}/keys`)).body.data.items[0].id;
@@ -93,7 +87,7 @@ describe('admin API', () => {
   });
 
   it('bans and unbans', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const banned = await s.admin('POST', `/admin/v1/users/${u.id}/ban`, { reason: 'fraud' });
     expect(banned.body.data).toMatchObject({ banned: true, banReason: 'fraud' });
     expectError(await s.call('GET', '/api/v1/account', { key: u.key }), 403, 'FORBIDDEN');
@@ -102,7 +96,7 @@ describe('admin API', () => {
   });
 
   it('replaces pricing rules; prices and charges follow them at once', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const before = await s.admin('GET', '/admin/v1/pricing');
     expect(before.body.data).toEqual({ rules: [], fallback: { service: null, country: null, markupBps: 5000, floorCents: 1 } });
     const put = await s.admin('PUT', '/admin/v1/pricing', {
@@ -142,7 +136,7 @@ describe('admin API', () => {
   });
 
   it('takes only the admin token: user keys and no token are refused, and the token does not open user routes', async () => {
-    const u = s.user();
+    const u = s.createUser();
     expectError(await s.call('GET', '/admin/v1/users'), 401, 'AUTH_MISSING');
     expectError(await s.call('GET', '/admin/v1/users', { key: u.key }), 401, 'AUTH_INVALID');
     expectError(await s.call('GET', '/admin/v1/users', { headers: { 'x-admin-token': 'wrong' } }), 401, 'AUTH_INVALID');

@@ -2,22 +2,16 @@
  * The public API over real HTTP: every endpoint with the documented shapes, both auth headers,
  * every error code, validation, limits, pagination and idempotency.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as schemas from '../src/http/schemas.js';
-import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+import { useTestServer } from '../src/testing.js';
+import { expectError } from './helpers.js';
 
-let s: TestServer;
-beforeEach(async () => {
-  s = await startServer();
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useTestServer();
 
 describe('GET /api/v1/account', () => {
   it('answers the balance as a string and the profile, with either auth header', async () => {
-    const u = s.user(1_200);
+    const u = s.createUser({ balanceCents: 1_200 });
     const a = await s.call('GET', '/api/v1/account', { key: u.key });
     expect(a.status).toBe(200);
     expect(a.body).toEqual({
@@ -35,8 +29,8 @@ describe('GET /api/v1/account', () => {
     expectError(await s.call('GET', '/api/v1/account'), 401, 'AUTH_MISSING');
     expectError(await s.call('GET', '/api/v1/account', { key: 'jm_nope' }), 401, 'AUTH_INVALID');
     expectError(await s.call('GET', '/api/v1/account', { headers: { authorization: 'Basic Zm9vOmJhcg==' } }), 401, 'AUTH_INVALID');
-    const u = s.user();
-    const other = s.user();
+    const u = s.createUser();
+    const other = s.createUser();
     const stranger = s.engine.accounts.createKey(other.id).apiKey;
     s.engine.db.prepare('DELETE FROM api_keys WHERE user_id = ?').run(other.id);
     expectError(await s.call('GET', '/api/v1/account', { key: stranger }), 401, 'AUTH_INVALID');
@@ -47,13 +41,13 @@ describe('GET /api/v1/account', () => {
   });
 
   it('answers 400 when the two auth headers carry different keys', async () => {
-    const a = s.user();
-    const b = s.user();
+    const a = s.createUser();
+    const b = s.createUser();
     expectError(await s.call('GET', '/api/v1/account', { key: a.key, headers: { 'x-api-key': b.key } }), 400, 'BAD_REQUEST');
   });
 
   it('answers FORBIDDEN for a banned user, and works again after unban', async () => {
-    const u = s.user();
+    const u = s.createUser();
     s.engine.accounts.setBanned(u.id, true, 'abuse');
     expectError(await s.call('GET', '/api/v1/account', { key: u.key }), 403, 'FORBIDDEN');
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 403, 'FORBIDDEN');
@@ -64,7 +58,7 @@ describe('GET /api/v1/account', () => {
 
 describe('catalogue endpoints', () => {
   it('lists services with stock: totalCount, countryCount and minCostUsd from retail prices', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const r = await s.call('GET', '/api/v1/services', { key: u.key });
     expect(r.status).toBe(200);
     schemas.ServiceList.parse(r.body.data);
@@ -74,14 +68,14 @@ describe('catalogue endpoints', () => {
   });
 
   it('lists countries with the upstream id and the fixture slug', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const r = await s.call('GET', '/api/v1/countries', { key: u.key });
     expect(r.body.data.items).toContainEqual({ id: 7, slug: 'my', name: 'Malaysia' });
     expect(r.body.data.items).toContainEqual({ id: 999, slug: 'atlantis', name: 'Atlantis' });
   });
 
   it('prices one service per country, accepting the code or the slug', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const r = await s.call('GET', '/api/v1/prices?service=telegram', { key: u.key });
     expect(r.status).toBe(200);
     schemas.PriceList.parse(r.body.data);
@@ -91,14 +85,14 @@ describe('catalogue endpoints', () => {
   });
 
   it('answers BAD_REQUEST without a service and BAD_SERVICE for an unknown one', async () => {
-    const u = s.user();
+    const u = s.createUser();
     expectError(await s.call('GET', '/api/v1/prices', { key: u.key }), 400, 'BAD_REQUEST');
     expectError(await s.call('GET', '/api/v1/prices?service=nope', { key: u.key }), 400, 'BAD_SERVICE');
     expectError(await s.call('GET', '/api/v1/prices?service=tg&service=wa', { key: u.key }), 400, 'BAD_REQUEST');
   });
 
   it('answers UPSTREAM_UNAVAILABLE when the catalogue cannot be fetched and none is cached', async () => {
-    const u = s.user();
+    const u = s.createUser();
     const { UpstreamError } = await import('../src/index.js');
     s.upstream.failNext('getCatalogue', new UpstreamError('UNAVAILABLE', 'down'));
     expectError(await s.call('GET', '/api/v1/services', { key: u.key }), 503, 'UPSTREAM_UNAVAILABLE');
@@ -108,7 +102,7 @@ describe('catalogue endpoints', () => {
 
 describe('POST /api/v1/orders', () => {
   it('buys a number and charges exactly the listed price', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const r = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
     expect(r.status).toBe(200);
     schemas.Order.parse(r.body.data);
@@ -126,7 +120,7 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('accepts the service slug and the country as a numeric string or slug', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     for (const body of [
       { service: 'telegram', country: '7' },
       { service: 'tg', country: 'my' },
@@ -139,7 +133,7 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('answers INSUFFICIENT without asking the upstream, and charges nothing', async () => {
-    const u = s.user(10);
+    const u = s.createUser({ balanceCents: 10 });
     const before = s.upstream.calls.filter((c) => c.method === 'buy').length;
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 400, 'INSUFFICIENT');
     expect(s.upstream.calls.filter((c) => c.method === 'buy').length).toBe(before);
@@ -147,7 +141,7 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('answers NO_NUMBERS, BAD_SERVICE and BAD_COUNTRY', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 187 } }), 400, 'NO_NUMBERS');
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'wa', country: 6 } }), 400, 'NO_NUMBERS');
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'zz', country: 7 } }), 400, 'BAD_SERVICE');
@@ -157,7 +151,7 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('answers BAD_REQUEST naming unknown fields, missing fields, wrong types and bad JSON', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const unknown = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7, maxPrice: 1 } });
     expectError(unknown, 400, 'BAD_REQUEST');
     expect(unknown.body.message).toContain('maxPrice');
@@ -187,13 +181,13 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('answers 413 PAYLOAD_TOO_LARGE over 16 KiB', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const r = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7, pad: 'x'.repeat(17 * 1024) } });
     expectError(r, 413, 'PAYLOAD_TOO_LARGE');
   });
 
   it('reads a JSON body sent with curl -d default form encoding', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const r = await s.call('POST', '/api/v1/orders', {
       key: u.key,
       rawBody: '{"service":"tg","country":7}',
@@ -205,8 +199,8 @@ describe('POST /api/v1/orders', () => {
 
 describe('GET /api/v1/orders and /orders/:id', () => {
   it("answers NOT_FOUND for another user's order and for ids that do not exist, alike", async () => {
-    const a = s.user(1_000);
-    const b = s.user(1_000);
+    const a = s.createUser({ balanceCents: 1_000 });
+    const b = s.createUser({ balanceCents: 1_000 });
     const order = (await s.call('POST', '/api/v1/orders', { key: a.key, body: { service: 'tg', country: 7 } })).body.data;
     const theirs = await s.call('GET', `/api/v1/orders/${order.id}`, { key: b.key });
     const nothing = await s.call('GET', '/api/v1/orders/ck0000000000000000000000000', { key: b.key });
@@ -218,12 +212,12 @@ describe('GET /api/v1/orders and /orders/:id', () => {
   });
 
   it('pages newest first with a status filter, and inserts during paging shift nothing', async () => {
-    const u = s.user(100_000);
+    const u = s.createUser({ balanceCents: 100_000 });
     const made: string[] = [];
     for (let i = 0; i < 7; i++) {
       const o = await s.engine.orders.create(u.id, { service: 'tg', country: 7 });
       made.push(o.id);
-      s.clock.advance(1);
+      s.advance(1);
     }
     s.engine.orders.cancel(u.id, made[1]!);
     s.engine.orders.cancel(u.id, made[4]!);
@@ -245,7 +239,7 @@ describe('GET /api/v1/orders and /orders/:id', () => {
   });
 
   it('defaults to 20 items, accepts 1–100, refuses other limits, statuses and cursors', async () => {
-    const u = s.user(100_000);
+    const u = s.createUser({ balanceCents: 100_000 });
     for (let i = 0; i < 22; i++) await s.engine.orders.create(u.id, { service: 'tg', country: 6 });
     expect((await s.call('GET', '/api/v1/orders', { key: u.key })).body.data.items).toHaveLength(20);
     expect((await s.call('GET', '/api/v1/orders?limit=1', { key: u.key })).body.data.items).toHaveLength(1);
@@ -258,7 +252,7 @@ describe('GET /api/v1/orders and /orders/:id', () => {
 
 describe('routing', () => {
   it('answers 404 NOT_FOUND for unknown routes and 405 with Allow for a wrong method', async () => {
-    const u = s.user();
+    const u = s.createUser();
     expectError(await s.call('GET', '/api/v1/nope', { key: u.key }), 404, 'NOT_FOUND');
     expectError(await s.call('GET', '/', {}), 404, 'NOT_FOUND');
     const r = await s.call('DELETE', '/api/v1/orders', { key: u.key });
@@ -302,25 +296,25 @@ describe('routing', () => {
 
 describe('rate limits', () => {
   it('allows 10 writes a minute per key, then 429 with Retry-After; the window slides', async () => {
-    const u = s.user(100_000);
+    const u = s.createUser({ balanceCents: 100_000 });
     for (let i = 0; i < 10; i++) {
       const r = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 6 } });
       expect(r.status).toBe(200);
       expect(r.headers.get('ratelimit-policy')).toBe('"write";q=10;w=60');
       expect(r.headers.get('ratelimit')).toBe(`"write";r=${9 - i};t=${60 - i}`);
-      s.clock.advance(1_000);
+      s.advance(1_000);
     }
     const limited = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 6 } });
     expectError(limited, 429, 'RATE_LIMITED');
     expect(limited.headers.get('retry-after')).toBe('50');
     // writes are limited apart from reads
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);
-    s.clock.advance(50_000);
+    s.advance(50_000);
     expect((await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 6 } })).status).toBe(200);
   });
 
   it('allows 60 reads a minute and 300 polls of one order, separately', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const order = await s.engine.orders.create(u.id, { service: 'tg', country: 7 });
     for (let i = 0; i < 60; i++) expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);
     expectError(await s.call('GET', '/api/v1/services', { key: u.key }), 429, 'RATE_LIMITED');
@@ -336,17 +330,17 @@ describe('rate limits', () => {
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expectError(await s.admin('GET', '/admin/v1/users', undefined, 'jma_wrong'), 429, 'RATE_LIMITED');
     // The same address with valid credentials is served while its failures are throttled.
-    const u = s.user();
+    const u = s.createUser();
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);
     expect((await s.admin('GET', '/admin/v1/users')).status).toBe(200);
-    s.clock.advance(60_000);
+    s.advance(60_000);
     expectError(await s.call('GET', '/api/v1/account', { key: 'jm_bad' }), 401, 'AUTH_INVALID');
   });
 });
 
 describe('Idempotency-Key', () => {
   it('replays the first response to the same key and body, and buys once', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const headers = { 'idempotency-key': 'order-1' };
     const first = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers });
     const again = await s.call('POST', '/api/v1/orders', { key: u.key, body: { country: 7, service: 'tg' }, headers });
@@ -358,7 +352,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 422 IDEMPOTENCY_MISMATCH to the same key with another body', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const headers = { 'idempotency-key': 'order-2' };
     await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers });
     expectError(
@@ -369,13 +363,13 @@ describe('Idempotency-Key', () => {
   });
 
   it('replays a refusal too, but lets a request that failed upstream be retried', async () => {
-    const u = s.user(10);
+    const u = s.createUser({ balanceCents: 10 });
     const headers = { 'idempotency-key': 'order-3' };
     const first = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers });
     expectError(first, 400, 'INSUFFICIENT');
     const again = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 }, headers });
     expect(again.body).toEqual(first.body);
-    const rich = s.user(1_000);
+    const rich = s.createUser({ balanceCents: 1_000 });
     const { UpstreamError } = await import('../src/index.js');
     s.upstream.failNext('buy', new UpstreamError('UNAVAILABLE', 'down'));
     const failed = await s.call('POST', '/api/v1/orders', { key: rich.key, body: { service: 'tg', country: 7 }, headers });
@@ -385,19 +379,19 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps keys per user and forgets them after 24 hours', async () => {
-    const a = s.user(1_000);
-    const b = s.user(1_000);
+    const a = s.createUser({ balanceCents: 1_000 });
+    const b = s.createUser({ balanceCents: 1_000 });
     const headers = { 'idempotency-key': 'same' };
     const ra = await s.call('POST', '/api/v1/orders', { key: a.key, body: { service: 'tg', country: 7 }, headers });
     const rb = await s.call('POST', '/api/v1/orders', { key: b.key, body: { service: 'tg', country: 7 }, headers });
     expect(rb.body.data.id).not.toBe(ra.body.data.id);
-    s.clock.advance(24 * 60 * 60_000 + 1);
+    s.advance(24 * 60 * 60_000 + 1);
     const later = await s.call('POST', '/api/v1/orders', { key: a.key, body: { service: 'tg', country: 7 }, headers });
     expect(later.body.data.id).not.toBe(ra.body.data.id);
   });
 
   it('refuses malformed keys', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     expectError(
       await s.call('POST', '/api/v1/orders', {
         key: u.key,

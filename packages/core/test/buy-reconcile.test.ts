@@ -5,7 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, MemoryUpstream, UpstreamError, type Activation } from '../src/index.js';
-import { expectInvariants, makeEngine, TEST_CATALOGUE, until, type TestEngine } from './helpers.js';
+import { TEST_CATALOGUE } from '../src/testing.js';
+import { expectInvariants, makeEngine, until, type TestEngine } from './helpers.js';
 
 /** MemoryUpstream whose next buy sells at once but holds its answer until the test lets it go. */
 class HeldAnswerUpstream extends MemoryUpstream {

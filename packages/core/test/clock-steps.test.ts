@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createEngine, createSeededRng, ManualClock, MemoryUpstream } from '../src/index.js';
-import { TEST_CATALOGUE } from './helpers.js';
+import { TEST_CATALOGUE } from '../src/testing.js';
 
 describe('a restart on a clock that is behind the database', () => {
   it('continues ids and time after what the file holds, so newest-first lists stay right', async () => {

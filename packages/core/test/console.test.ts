@@ -6,9 +6,9 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp, listen } from '../src/index.js';
-import { ADMIN_TOKEN, startServer, type CallResult, type TestServer } from './helpers.js';
+import { TEST_ADMIN_TOKEN, useTestServers, type TestResponse } from '../src/testing.js';
 
 function assetsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'jiema-console-assets-'));
@@ -21,17 +21,13 @@ function assetsDir(): string {
   return dir;
 }
 
-let t: TestServer | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const start = useTestServers();
 
 const consoleServer = async (defaultUser?: () => string | undefined) =>
-  (t = await startServer({ app: { console: { assetsDir: assetsDir(), ...(defaultUser && { defaultUser }) } } }));
+  start({ app: { console: { assetsDir: assetsDir(), ...(defaultUser && { defaultUser }) } } });
 
 /** The session cookie a sign-in set, as a browser would send it back. */
-function cookieOf(res: CallResult): string {
+function cookieOf(res: TestResponse): string {
   const set = res.headers.get('set-cookie') ?? '';
   return set.split(';')[0]!;
 }
@@ -57,13 +53,13 @@ describe('the console server', () => {
   });
 
   it('answers JSON at / when the app serves no console', async () => {
-    t = await startServer();
+    const t = await start();
     expect((await t.call('GET', '/')).body).toMatchObject({ ok: false, code: 'NOT_FOUND' });
   });
 
   it('signs in with an API key to an HttpOnly, SameSite=Strict cookie that never carries the key', async () => {
     const s = await consoleServer();
-    const u = s.user();
+    const u = s.createUser();
     const res = await s.call('POST', '/console/v1/session', { key: u.key, body: {} });
     expect(res.status).toBe(200);
     const setCookie = res.headers.get('set-cookie')!;
@@ -82,7 +78,7 @@ describe('the console server', () => {
 
   it('refuses a state-changing call made with the cookie but without its CSRF token', async () => {
     const s = await consoleServer();
-    const u = s.user();
+    const u = s.createUser();
     const login = await s.call('POST', '/console/v1/session', { key: u.key, body: {} });
     const cookie = cookieOf(login);
     const noToken = await s.call('POST', '/api/v1/orders', { headers: { cookie }, body: { service: 'tg', country: 7 } });
@@ -100,8 +96,8 @@ describe('the console server', () => {
 
   it('gives a session the API rules: only its own orders, never admin routes, and it ends with its key', async () => {
     const s = await consoleServer();
-    const me = s.user();
-    const other = s.user();
+    const me = s.createUser();
+    const other = s.createUser();
     const theirs = await s.call('POST', '/api/v1/orders', { key: other.key, body: { service: 'tg', country: 7 } });
     const login = await s.call('POST', '/console/v1/session', { key: me.key, body: {} });
     const cookie = cookieOf(login);
@@ -121,7 +117,7 @@ describe('the console server', () => {
 
   it('lets a user create keys (shown once, at most 10) and read their ledger', async () => {
     const s = await consoleServer();
-    const u = s.user(500);
+    const u = s.createUser({ balanceCents: 500 });
     const login = await s.call('POST', '/console/v1/session', { key: u.key, body: {} });
     const headers = { cookie: cookieOf(login), 'x-csrf-token': login.body.data.csrfToken };
     const made = await s.call('POST', '/console/v1/me/keys', { headers, body: { name: 'ci' } });
@@ -137,7 +133,7 @@ describe('the console server', () => {
 
   it('exchanges a one-time login link once for an operator session, and slows down guessing', async () => {
     const s = await consoleServer();
-    const app = createApp({ engine: s.engine, adminToken: ADMIN_TOKEN, console: { assetsDir: assetsDir() } });
+    const app = createApp({ engine: s.engine, adminToken: TEST_ADMIN_TOKEN, console: { assetsDir: assetsDir() } });
     const link = app.console!.issueLoginToken();
     const first = await s.call('POST', '/console/v1/session/token', { body: { token: link } });
     expect(first.status).toBe(200);
@@ -157,10 +153,10 @@ describe('the console server', () => {
 
   it('ends operator sessions when the admin token changes, and shows operators the default user', async () => {
     const s = await consoleServer();
-    const demo = s.user();
+    const demo = s.createUser();
     await s.call('POST', '/api/v1/orders', { key: demo.key, body: { service: 'tg', country: 7 } });
-    const other = s.user();
-    const login = await s.call('POST', '/console/v1/session/operator', { headers: { 'x-admin-token': ADMIN_TOKEN }, body: {} });
+    const other = s.createUser();
+    const login = await s.call('POST', '/console/v1/session/operator', { headers: { 'x-admin-token': TEST_ADMIN_TOKEN }, body: {} });
     const cookie = cookieOf(login);
     const csrf = login.body.data.csrfToken as string;
     expect((await s.call('GET', '/api/v1/account', { headers: { cookie } })).body).toMatchObject({ code: 'AUTH_MISSING' });
@@ -184,8 +180,8 @@ describe('the console server', () => {
 
   it('streams a user their own order changes and balance, within the same turn as the change', async () => {
     const s = await consoleServer();
-    const me = s.user();
-    const other = s.user();
+    const me = s.createUser();
+    const other = s.createUser();
     const login = await s.call('POST', '/console/v1/session', { key: me.key, body: {} });
     const ac = new AbortController();
     const res = await fetch(`${s.url}/console/v1/me/stream`, { headers: { cookie: cookieOf(login) }, signal: ac.signal });

@@ -2,18 +2,13 @@
  * The order lifecycle through HTTP and the worker: SMS arrival, next-sms, cancel, expiry,
  * the outbox telling the upstream, sync coalescing, and every upstream failure on a buy.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { UpstreamError } from '../src/index.js';
-import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { ManualClock, MemoryUpstream, UpstreamError } from '../src/index.js';
+import { TEST_CATALOGUE, useTestServer, useTestServers } from '../src/testing.js';
+import { expectError } from './helpers.js';
 
-let s: TestServer;
-beforeEach(async () => {
-  s = await startServer();
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useTestServer();
+const start = useTestServers();
 
 async function buy(key: string, body: object = { service: 'tg', country: 7 }) {
   const r = await s.call('POST', '/api/v1/orders', { key, body });
@@ -21,16 +16,15 @@ async function buy(key: string, body: object = { service: 'tg', country: 7 }) {
   return r.body.data as { id: string; phone: string };
 }
 
-const activationOf = (orderId: string) =>
-  s.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id;
+const activationOf = (orderId: string) => s.activationOf(orderId);
 const balance = (id: string) => s.engine.accounts.requireUser(id).balanceCents;
 const upstreamCalls = (method: string) => s.upstream.calls.filter((c) => c.method === method).length;
 
 describe('an order with SMS', () => {
   it('shows the SMS when polled: RECEIVED with body, code and history', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(5_000);
+    s.advance(5_000);
     s.upstream.deliverSms(activationOf(o.id), 'Telegram code: 48213. Do not give this code to anyone');
     const r = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(r.body.data).toMatchObject({
@@ -43,7 +37,7 @@ describe('an order with SMS', () => {
   });
 
   it('waits for a new SMS after next-sms, twice, at no extra charge, then completes at expiry', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     const act = activationOf(o.id);
     s.upstream.deliverSms(act, 'code 111111');
@@ -52,17 +46,17 @@ describe('an order with SMS', () => {
       const next = await s.call('POST', `/api/v1/orders/${o.id}/next-sms`, { key: u.key });
       expect(next.body).toEqual({ ok: true, data: { id: o.id, status: 'WAITING' } });
       await s.engine.tick(); // the outbox tells the upstream (setStatus 3)
-      s.clock.advance(3_000);
+      s.advance(3_000);
       const waiting = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
       expect(waiting.body.data.status).toBe('WAITING');
       s.upstream.deliverSms(act, `code ${code}`);
-      s.clock.advance(3_000);
+      s.advance(3_000);
       const got = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
       expect(got.body.data).toMatchObject({ status: 'RECEIVED', smsCode: code });
     }
     expect(upstreamCalls('requestNextSms')).toBe(2);
     expect(balance(u.id)).toBe(968);
-    s.clock.advance(20 * 60_000);
+    s.advance(20 * 60_000);
     await s.engine.tick();
     const done = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(done.body.data.status).toBe('COMPLETED');
@@ -71,13 +65,13 @@ describe('an order with SMS', () => {
   });
 
   it('answers BAD_STATUS to next-sms before any SMS', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     expectError(await s.call('POST', `/api/v1/orders/${o.id}/next-sms`, { key: u.key }), 400, 'BAD_STATUS');
   });
 
   it('refuses cancel after a code with CODE_RECEIVED, also back in WAITING after next-sms', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     s.upstream.deliverSms(activationOf(o.id), 'code 123456');
     await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
@@ -88,9 +82,9 @@ describe('an order with SMS', () => {
   });
 
   it('finds an SMS at cancel time only if it was synced: a cancel wins over an unseen SMS, which is then dropped', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(200_000);
+    s.advance(200_000);
     s.upstream.deliverSms(activationOf(o.id), 'code 999999');
     const r = await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     expect(r.body.data.status).toBe('CANCELLED');
@@ -109,7 +103,7 @@ describe('an order with SMS', () => {
 
 describe('cancel', () => {
   it('refunds in full at once and tells the upstream after its early-cancel hold', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     const r = await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     expect(r.body).toEqual({ ok: true, data: { id: o.id, status: 'CANCELLED' } });
@@ -118,7 +112,7 @@ describe('cancel', () => {
     let [cmd] = s.engine.outbox.pending();
     expect(cmd).toMatchObject({ kind: 'cancel', attempts: 1, lastError: expect.stringContaining('too early') });
     expect(s.upstream.activation(activationOf(o.id))!.state).toBe('WAITING');
-    s.clock.advance(121_000);
+    s.advance(121_000);
     await s.engine.tick();
     expect(s.engine.outbox.pending()).toHaveLength(0);
     expect(s.upstream.activation(activationOf(o.id))!.state).toBe('CLOSED');
@@ -127,7 +121,7 @@ describe('cancel', () => {
   });
 
   it('answers ALREADY_CHANGED to a second cancel and never refunds twice', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     expectError(await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key }), 400, 'ALREADY_CHANGED');
@@ -137,21 +131,21 @@ describe('cancel', () => {
   });
 
   it('refuses a body with fields', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     expectError(await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key, body: { reason: 'x' } }), 400, 'BAD_REQUEST');
     expect((await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key, body: {} })).status).toBe(200);
   });
 
   it('retries the upstream with backoff while it is down, until it accepts', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(130_000);
+    s.advance(130_000);
     await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     for (let i = 0; i < 3; i++) s.upstream.failNext('cancel', new UpstreamError('UNAVAILABLE', 'HTTP 502'));
     for (let i = 0; i < 3; i++) {
       await s.engine.tick();
-      s.clock.advance(10 * 60_000);
+      s.advance(10 * 60_000);
     }
     expect(s.engine.outbox.pending()[0]).toMatchObject({ attempts: 3 });
     await s.engine.tick();
@@ -162,55 +156,52 @@ describe('cancel', () => {
 
 describe('expiry', () => {
   it('fails and refunds an order with no SMS by expiresAt', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(20 * 60_000 - 1);
+    s.advance(20 * 60_000 - 1);
     await s.engine.tick();
     expect((await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key })).body.data.status).toBe('WAITING');
-    s.clock.advance(1);
+    s.advance(1);
     await s.engine.tick();
     expect(s.engine.db.prepare('SELECT status, end_reason FROM orders').get()).toEqual({ status: 'FAILED', end_reason: 'expired' });
     expect(balance(u.id)).toBe(1_000);
   });
 
   it('completes an order with an SMS at expiry, with no refund, and finishes it upstream', async () => {
-    await s.close();
-    const { ManualClock, MemoryUpstream } = await import('../src/index.js');
-    const { TEST_CATALOGUE } = await import('./helpers.js');
     const clock = new ManualClock();
     // an upstream whose own lifetime outlasts our window, so closing it is our job
-    s = await startServer({ clock, upstream: new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE, lifetimeMs: 25 * 60_000 }) });
-    const u = s.user(1_000);
-    const o = await buy(u.key);
-    s.upstream.deliverSms(activationOf(o.id), 'code 424242');
-    s.clock.advance(20 * 60_000);
-    const r = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
+    const t = await start({ clock, upstream: new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE, lifetimeMs: 25 * 60_000 }) });
+    const u = t.createUser({ balanceCents: 1_000 });
+    const o = (await t.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
+    t.upstream.deliverSms(t.activationOf(o.id), 'code 424242');
+    t.advance(20 * 60_000);
+    const r = await t.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(r.body.data).toMatchObject({ status: 'COMPLETED', smsCode: '424242' });
-    expect(balance(u.id)).toBe(968);
-    await s.engine.tick();
-    expect(s.engine.outbox.list(5).map((c) => [c.kind, c.outcome])).toEqual([['finish', 'ok']]);
+    expect(t.engine.accounts.requireUser(u.id).balanceCents).toBe(968);
+    await t.engine.tick();
+    expect(t.engine.outbox.list(5).map((c) => [c.kind, c.outcome])).toEqual([['finish', 'ok']]);
   });
 
   it('expires on poll even when the worker is not running, and drops an SMS that arrives too late', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(20 * 60_000 + 5_000);
+    s.advance(20 * 60_000 + 5_000);
     const r = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(r.body.data.status).toBe('FAILED');
     expect(balance(u.id)).toBe(1_000);
   });
 
   it('cancels after the window answer ALREADY_CHANGED and the order is FAILED and refunded once', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    s.clock.advance(21 * 60_000);
+    s.advance(21 * 60_000);
     expectError(await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key }), 400, 'ALREADY_CHANGED');
     expect((await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key })).body.data.status).toBe('FAILED');
     expect(balance(u.id)).toBe(1_000);
   });
 
   it('fails with a refund when the upstream loses the number before any SMS', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     s.upstream.failNext('getStatus', new UpstreamError('NO_ACTIVATION', 'gone'));
     const r = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
@@ -221,21 +212,21 @@ describe('expiry', () => {
 
 describe('sync coalescing (D11)', () => {
   it('makes at most one upstream status call per order per 2 s, however hard it is polled', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     const before = upstreamCalls('getStatus');
     await Promise.all(Array.from({ length: 50 }, () => s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key })));
     expect(upstreamCalls('getStatus') - before).toBe(1);
-    s.clock.advance(1_999);
+    s.advance(1_999);
     await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(upstreamCalls('getStatus') - before).toBe(1);
-    s.clock.advance(1);
+    s.advance(1);
     await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
     expect(upstreamCalls('getStatus') - before).toBe(2);
   });
 
   it('keeps the order as it was when a status call fails', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     s.upstream.failNext('getStatus', new UpstreamError('UNAVAILABLE', 'down'));
     const r = await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key });
@@ -254,7 +245,7 @@ describe('buying when the upstream fails (D9, D10)', () => {
     ['BAD_SERVICE', 400, 'BAD_SERVICE'],
     ['BAD_COUNTRY', 400, 'BAD_COUNTRY'],
   ] as const)('answers %s from the upstream with %i %s and charges nothing', async (kind, status, code) => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError(kind, 'scripted'));
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), status, code);
     expect(balance(u.id)).toBe(1_000);
@@ -262,7 +253,7 @@ describe('buying when the upstream fails (D9, D10)', () => {
   });
 
   it('attaches the number a timed-out buy did sell, found in the active list, and charges once', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer in 10 s'), true);
     const r = await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
     expect(r.status).toBe(200);
@@ -272,7 +263,7 @@ describe('buying when the upstream fails (D9, D10)', () => {
   });
 
   it('answers 503 to a timed-out buy that sold nothing, charges nothing, and never retries the buy', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer'));
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 503, 'UPSTREAM_UNAVAILABLE');
     expect(upstreamCalls('buy')).toBe(1);
@@ -280,29 +271,29 @@ describe('buying when the upstream fails (D9, D10)', () => {
   });
 
   it('releases a number whose sale was seen late, through the worker reconciliation', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     // the buy times out and the active list cannot be read either: the intent stays pending
     s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer'), true);
     s.upstream.failNext('listActive', new UpstreamError('UNAVAILABLE', 'down'));
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 503, 'UPSTREAM_UNAVAILABLE');
     const [sold] = await s.upstream.listActive();
     expect(sold).toBeDefined();
-    s.clock.advance(61_000);
+    s.advance(61_000);
     await s.engine.tick(); // reconciles: the number is an orphan; a release is owed
-    s.clock.advance(120_000);
+    s.advance(120_000);
     await s.engine.tick(); // the release is sent after the early-cancel hold
     expect(s.upstream.activation(sold!.activationId)!.state).toBe('CLOSED');
     expect(balance(u.id)).toBe(1_000);
   });
 
   it('releases the number when the local write fails after the upstream sold it', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     s.engine.db.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 500, 'INTERNAL');
     s.engine.db.exec('DROP TRIGGER fail_insert');
     expect(balance(u.id)).toBe(1_000);
     expect(s.engine.outbox.pending()).toMatchObject([{ kind: 'release' }]);
-    s.clock.advance(121_000);
+    s.advance(121_000);
     await s.engine.tick();
     expect(await s.upstream.listActive()).toEqual([]);
   });

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, ManualClock } from '../src/index.js';
-import { ADMIN_TOKEN, startServer } from './helpers.js';
+import { startTestServer, TEST_ADMIN_TOKEN } from '../src/testing.js';
 
 function capture(): { lines: string[]; sink: Writable } {
   const lines: string[] = [];
@@ -22,13 +22,11 @@ describe('logs', () => {
   it('never contain keys, tokens or SMS codes, and carry a request id and virtual time', async () => {
     const { lines, sink } = capture();
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
-    const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
+    const s = await startTestServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
     try {
-      const u = s.user(1_000);
+      const u = s.createUser({ balanceCents: 1_000 });
       const o = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
-      const act = s.engine.db
-        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
-        .get(o.id)!.activation_id;
+      const act = s.activationOf(o.id);
       s.upstream.deliverSms(act, 'Telegram code: 917364');
       await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key, headers: { 'x-api-key': u.key } });
       await s.call('GET', '/api/v1/account', { key: 'jm_wrong' });
@@ -41,7 +39,7 @@ describe('logs', () => {
     const all = lines.join('\n');
     expect(lines.length).toBeGreaterThan(5);
     expect(all).not.toMatch(/jm_[0-9A-Za-z]{20,}/);
-    expect(all).not.toContain(ADMIN_TOKEN);
+    expect(all).not.toContain(TEST_ADMIN_TOKEN);
     expect(all).not.toContain('guess-token');
     expect(all).not.toContain('917364');
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -59,8 +57,8 @@ describe('logs', () => {
   it('give each line its own fields and the request id only, and mask a key pasted into a URL path', async () => {
     const { lines, sink } = capture();
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
-    const s = await startServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
-    const u = s.user(1_000);
+    const s = await startTestServer({ clock, logger: createLogger({ clock, level: 'debug', destination: sink }) });
+    const u = s.createUser({ balanceCents: 1_000 });
     try {
       await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
       await s.call('GET', `/api/v1/orders/${u.key}`, { key: u.key });

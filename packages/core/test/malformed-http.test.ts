@@ -5,11 +5,11 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './helpers.js';
+import { startTestServer, type TestServer } from '../src/testing.js';
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startServer();
+  s = await startTestServer();
 });
 afterAll(() => s.close());
 

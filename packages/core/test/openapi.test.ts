@@ -3,7 +3,7 @@
  * the errors each operation can give (derived from the pipeline), bodies that are optional where
  * the API takes none — and the response validator that holds the server to it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { buildOpenApi } from '../src/http/openapi.js';
 import { defineRoute, type Route } from '../src/http/route.js';
@@ -11,17 +11,15 @@ import { ok } from '../src/http/envelope.js';
 import { operationErrors } from '../src/http/openapi-errors.js';
 import type { ResponseViolation } from '../src/http/response-validator.js';
 import { publicRoutes } from '../src/http/public-routes.js';
-import { startServer, type TestServer } from './helpers.js';
+import { startTestServer, useTestServer } from '../src/testing.js';
 
 type Json = Record<string, any>;
-let s: TestServer;
+const s = useTestServer();
 let doc: Json;
 
 beforeEach(async () => {
-  s = await startServer();
   doc = (await s.call('GET', '/api/v1/openapi.json')).body;
 });
-afterEach(() => s.close());
 
 const operations = (d: Json): Array<[string, string, Json]> =>
   Object.entries(d.paths as Json).flatMap(([path, item]) =>
@@ -184,7 +182,7 @@ describe('the response validator', () => {
 
   it('reports an undocumented status, a body that does not match, and an error code the operation does not list', async () => {
     const seen: ResponseViolation[] = [];
-    const t = await startServer({ app: { extraRoutes: liars, validateResponses: (v) => seen.push(v) } });
+    const t = await startTestServer({ app: { extraRoutes: liars, validateResponses: (v) => seen.push(v) } });
     try {
       expect((await t.call('GET', '/api/v1/teapot')).status).toBe(418);
       expect((await t.call('GET', '/api/v1/shape')).status).toBe(200);

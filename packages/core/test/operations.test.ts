@@ -6,15 +6,12 @@
 import { mkdtempSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock, MemoryUpstream, UpstreamError, type Logger } from '../src/index.js';
-import { expectError, startServer, TEST_CATALOGUE, type TestServer } from './helpers.js';
+import { TEST_CATALOGUE, useTestServers } from '../src/testing.js';
+import { expectError } from './helpers.js';
 
-let s: TestServer | undefined;
-afterEach(async () => {
-  await s?.close();
-  s = undefined;
-});
+const start = useTestServers();
 
 /** Samples of the exposition text: `name{labels} value` lines, by the full series name. */
 function samples(text: string): Map<string, number> {
@@ -44,8 +41,8 @@ function recordingLogger(): Logger & { lines: Array<Record<string, unknown> & { 
 
 describe('GET /metrics', () => {
   it('needs the admin token and answers the Prometheus text format with the documented series', async () => {
-    s = await startServer();
-    const u = s.user(1_000);
+    const s = await start();
+    const u = s.createUser({ balanceCents: 1_000 });
     await s.call('GET', '/api/v1/account', { key: u.key });
     const o = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
     await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
@@ -84,14 +81,14 @@ describe('GET /metrics', () => {
       if (r.text.includes(`# TYPE ${name} counter`)) expect(name).toMatch(/_total$/);
     }
 
-    s.clock.advance(90_000);
+    s.advance(90_000);
     const later = samples((await s.call('GET', '/metrics', { headers: { 'x-admin-token': s.adminToken } })).text);
     expect(later.get('jiema_outbox_oldest_pending_age_seconds')).toBe(90);
   });
 
   it('counts upstream failures by kind, and rate-limit refusals by class', async () => {
-    s = await startServer({ app: { rateLimits: { writePerMin: 1 } } });
-    const u = s.user(1_000);
+    const s = await start({ app: { rateLimits: { writePerMin: 1 } } });
+    const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError('UNAVAILABLE', 'down for the test'));
     await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } });
     expect((await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).status).toBe(429);
@@ -103,7 +100,7 @@ describe('GET /metrics', () => {
 
 describe('GET /readyz', () => {
   it('is ready with a writable database and a closed circuit, and stays open to anyone', async () => {
-    s = await startServer();
+    const s = await start();
     const r = await s.call('GET', '/readyz');
     expect(r.status).toBe(200);
     expect(r.body.data).toMatchObject({ status: 'ready', checks: { database: 'ok', circuit: 'closed', upstreamBalance: 'unchecked' } });
@@ -116,7 +113,7 @@ describe('GET /readyz', () => {
     let balance = '50.00';
     upstream.getBalance = async () => ({ amount: balance });
     const logger = recordingLogger();
-    s = await startServer({ clock, upstream, logger, minUpstreamBalance: 20 });
+    const s = await start({ clock, upstream, logger, minUpstreamBalance: 20 });
     const unknown = await s.call('GET', '/readyz');
     expectError(unknown, 503, 'NOT_READY');
     expect(unknown.body.message).toContain('not been read yet');
@@ -161,7 +158,7 @@ describe('GET /readyz', () => {
       circuitState: () => 'open' as const,
       health: () => ({ status: 'down' as const, detail: 'circuit open after 5 failures in a row' }),
     });
-    s = await startServer({ clock, upstream });
+    const s = await start({ clock, upstream });
     const r = await s.call('GET', '/readyz');
     expectError(r, 503, 'NOT_READY');
     expect(r.body.message).toContain("upstream's circuit breaker is open: circuit open after 5 failures");
@@ -172,7 +169,7 @@ describe('GET /readyz', () => {
   it('answers 503 when the database file was replaced under the server', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jiema-readyz-'));
     const db = join(dir, 'jiema.db');
-    s = await startServer({ db });
+    const s = await start({ db });
     expect((await s.call('GET', '/readyz')).status).toBe(200);
     renameSync(db, join(dir, 'moved.db'));
     const r = await s.call('GET', '/readyz');

@@ -8,13 +8,12 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+import { useTestServers, type TestServer } from '../src/testing.js';
+import { expectError, expectInvariants } from './helpers.js';
 
-let s: TestServer | undefined;
+const start = useTestServers();
 const receivers: Server[] = [];
 afterEach(async () => {
-  await s?.close();
-  s = undefined;
   for (const r of receivers.splice(0)) await new Promise((done) => r.close(done));
 });
 
@@ -50,8 +49,7 @@ async function receiver(status: () => number = () => 204): Promise<{ url: string
   };
 }
 
-const activationOf = (t: TestServer, orderId: string): string =>
-  t.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id;
+const activationOf = (t: TestServer, orderId: string): string => t.activationOf(orderId);
 
 async function buy(t: TestServer, key: string): Promise<{ id: string; updatedAt: string }> {
   const r = await t.call('POST', '/api/v1/orders', { key, body: { service: 'tg', country: 7 } });
@@ -72,8 +70,8 @@ async function parked(t: TestServer, n = 1): Promise<void> {
 
 describe('the event log', () => {
   it("writes order.updated for every change and sms.received for an SMS, in the change's transaction", async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     await sms(s, o.id);
     const rows = s.engine.db
@@ -95,8 +93,8 @@ describe('the event log', () => {
 
 describe('long-poll', () => {
   it('answers as soon as an SMS arrives, counted as one poll', async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
     await parked(s);
@@ -110,8 +108,8 @@ describe('long-poll', () => {
   });
 
   it('is woken by a cancel', async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
     await parked(s);
@@ -120,20 +118,20 @@ describe('long-poll', () => {
   });
 
   it('is woken by an expiry', async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     const pending = s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=${encodeURIComponent(o.updatedAt)}`, { key: u.key });
     await parked(s);
-    s.clock.advance(21 * 60 * 1000);
+    s.advance(21 * 60 * 1000);
     await s.engine.tick();
     const r = await pending;
     expect(r.body.data).toMatchObject({ status: 'FAILED' });
   });
 
   it('answers at once when the order already differs, and after the wait when nothing happens', async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     await sms(s, o.id);
     const now = await s.call('GET', `/api/v1/orders/${o.id}?wait=30&since=0`, { key: u.key });
@@ -144,9 +142,9 @@ describe('long-poll', () => {
   });
 
   it("refuses a bad wait or since, and keeps others' orders hidden", async () => {
-    s = await startServer();
-    const u = s.user();
-    const other = s.user();
+    const s = await start();
+    const u = s.createUser();
+    const other = s.createUser();
     const o = await buy(s, u.key);
     expectError(await s.call('GET', `/api/v1/orders/${o.id}?wait=31`, { key: u.key }), 400, 'BAD_REQUEST');
     expectError(await s.call('GET', `/api/v1/orders/${o.id}?wait=5&since=yesterday`, { key: u.key }), 400, 'BAD_REQUEST');
@@ -192,8 +190,8 @@ async function readEvents(
 
 describe('server-sent events', () => {
   it("streams an order's events from its first, and resumes after Last-Event-ID", async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     const o = await buy(s, u.key);
     const url = `${s.url}/api/v1/orders/${o.id}/events`;
     const first = readEvents(url, u.key, 3);
@@ -208,9 +206,9 @@ describe('server-sent events', () => {
   });
 
   it("streams every order of the key's user from now on, and nobody else's", async () => {
-    s = await startServer();
-    const u = s.user();
-    const other = s.user();
+    const s = await start();
+    const u = s.createUser();
+    const other = s.createUser();
     const old = await buy(s, u.key);
     expectError(await s.call('GET', '/api/v1/events', { key: u.key, headers: { 'last-event-id': 'evt-unknown' } }), 400, 'BAD_REQUEST');
     const all = readEvents(`${s.url}/api/v1/events`, u.key, 2);
@@ -227,9 +225,9 @@ describe('server-sent events', () => {
 
 describe('webhooks', () => {
   it('delivers signed events that the official standardwebhooks library verifies', async () => {
-    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const s = await start({ webhooks: { allowPrivateTargets: true } });
     const hook = await receiver();
-    const u = s.user();
+    const u = s.createUser();
     const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['sms.received'] } });
     expect(created.status).toBe(201);
     const secret: string = created.body.data.secret;
@@ -270,10 +268,10 @@ describe('webhooks', () => {
   });
 
   it('retries with backoff while the receiver is down, then delivers the same event', async () => {
-    s = await startServer({ webhooks: { allowPrivateTargets: true, backoffMs: { base: 1_000, max: 60_000 } } });
+    const s = await start({ webhooks: { allowPrivateTargets: true, backoffMs: { base: 1_000, max: 60_000 } } });
     let up = false;
     const hook = await receiver(() => (up ? 200 : 503));
-    const u = s.user();
+    const u = s.createUser();
     const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url } });
     await buy(s, u.key);
     const path = `/api/v1/webhooks/${created.body.data.id}/deliveries`;
@@ -282,14 +280,14 @@ describe('webhooks', () => {
     expect(d).toMatchObject({ state: 'pending', lastStatus: 503 });
     const firstRetryIn = Date.parse(d.nextAttemptAt) - Date.parse(d.lastAttemptAt);
     expect(firstRetryIn).toBeGreaterThanOrEqual(750);
-    s.clock.advance(firstRetryIn);
+    s.advance(firstRetryIn);
     await s.engine.tick();
     d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
     expect(d.attempts).toBe(2);
     // The second wait is about twice the first (jitter ±25 %).
     expect(Date.parse(d.nextAttemptAt) - Date.parse(d.lastAttemptAt)).toBeGreaterThanOrEqual(1_500);
     up = true;
-    s.clock.advance(Date.parse(d.nextAttemptAt) - s.clock.now());
+    s.advance(Date.parse(d.nextAttemptAt) - s.clock.now());
     await s.engine.tick();
     await hook.waitFor(1);
     d = (await s.call('GET', path, { key: u.key })).body.data.items[0];
@@ -298,9 +296,9 @@ describe('webhooks', () => {
   });
 
   it("records an attempt's outcome without an fsync, and leaves the connection's synchronous level as it was", async () => {
-    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const s = await start({ webhooks: { allowPrivateTargets: true } });
     const hook = await receiver();
-    const u = s.user();
+    const u = s.createUser();
     await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['order.updated'] } });
     const level = s.engine.db.pragma('synchronous', { simple: true });
     expect(level).toBe(2); // FULL: the money path's commits are fsynced
@@ -329,9 +327,9 @@ describe('webhooks', () => {
   });
 
   it('signs with both secrets while a rotation overlaps', async () => {
-    s = await startServer({ webhooks: { allowPrivateTargets: true } });
+    const s = await start({ webhooks: { allowPrivateTargets: true } });
     const hook = await receiver();
-    const u = s.user();
+    const u = s.createUser();
     const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['order.updated'] } });
     const rotated = await s.call('POST', `/api/v1/webhooks/${created.body.data.id}/rotate-secret`, { key: u.key, body: {} });
     expect(rotated.status).toBe(200);
@@ -345,8 +343,8 @@ describe('webhooks', () => {
   });
 
   it('refuses private and loopback receivers in production, and deletes endpoints', async () => {
-    s = await startServer();
-    const u = s.user();
+    const s = await start();
+    const u = s.createUser();
     for (const url of [
       'http://127.0.0.1:9/hook',
       'http://localhost/hook',
@@ -369,8 +367,8 @@ describe('webhooks', () => {
 
 describe('webhook sending', () => {
   it('a receiver that never answers holds only its own delivery: the next event reaches another receiver at once (D140)', async () => {
-    s = await startServer({ webhooks: { allowPrivateTargets: true } });
-    const u = s.user();
+    const s = await start({ webhooks: { allowPrivateTargets: true } });
+    const u = s.createUser();
     // Accepts each request and never answers; remembers whether each one's connection was closed.
     const requests: Array<{ closed: boolean }> = [];
     const hung = createServer((req) => {

@@ -1,21 +1,14 @@
 /**
  * Concurrency over real HTTP: money never moves twice and never goes below zero.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectInvariants, startServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../src/testing.js';
 
-let s: TestServer;
-beforeEach(async () => {
-  s = await startServer({ app: { rateLimits: { writePerMin: 1_000, readPerMin: 1_000 } } });
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useTestServer({ app: { rateLimits: { writePerMin: 1_000, readPerMin: 1_000 } } });
 
 describe('races', () => {
   it('refunds exactly once when one order is cancelled 20 times at once', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
     const results = await Promise.all(Array.from({ length: 20 }, () => s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key })));
     const codes = results.map((r) => (r.status === 200 ? 'OK' : r.body.code));
@@ -26,7 +19,7 @@ describe('races', () => {
   });
 
   it('never lets concurrent orders take the balance below zero; every refused one is INSUFFICIENT', async () => {
-    const u = s.user(100); // 3 numbers at 32 cents fit, the 4th does not
+    const u = s.createUser({ balanceCents: 100 }); // 3 numbers at 32 cents fit, the 4th does not
     const results = await Promise.all(
       Array.from({ length: 8 }, () => s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })),
     );
@@ -42,7 +35,7 @@ describe('races', () => {
   });
 
   it('keeps the balance consistent with concurrent orders, cancels and polls from several keys', async () => {
-    const u = s.user(5_000);
+    const u = s.createUser({ balanceCents: 5_000 });
     const keys = [u.key, s.engine.accounts.createKey(u.id).apiKey, s.engine.accounts.createKey(u.id).apiKey];
     const created = await Promise.all(
       Array.from({ length: 12 }, (_, i) => s.call('POST', '/api/v1/orders', { key: keys[i % 3]!, body: { service: 'tg', country: 6 } })),

@@ -3,17 +3,11 @@
  * user, status, phone, service and time; one order with its activation id and history; and a
  * refund with a reason, through the ledger, once.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectError, expectInvariants, startServer, type TestServer } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../src/testing.js';
+import { expectError, expectInvariants } from './helpers.js';
 
-let s: TestServer;
-beforeEach(async () => {
-  s = await startServer();
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useTestServer();
 
 async function buy(key: string, body: object = { service: 'tg', country: 7 }) {
   const r = await s.call('POST', '/api/v1/orders', { key, body });
@@ -23,12 +17,12 @@ async function buy(key: string, body: object = { service: 'tg', country: 7 }) {
 
 describe('admin order search', () => {
   it('finds orders across users by user, status, phone, service and time, a page at a time', async () => {
-    const alice = s.user(5_000);
-    const bob = s.user(5_000);
+    const alice = s.createUser({ balanceCents: 5_000 });
+    const bob = s.createUser({ balanceCents: 5_000 });
     const a1 = await buy(alice.key);
-    s.clock.advance(60_000);
+    s.advance(60_000);
     const b1 = await buy(bob.key, { service: 'wa', country: 7 });
-    s.clock.advance(60_000);
+    s.advance(60_000);
     const a2 = await buy(alice.key);
     expect((await s.call('POST', `/api/v1/orders/${a2.id}/cancel`, { key: alice.key })).status).toBe(200);
 
@@ -68,20 +62,18 @@ describe('admin order search', () => {
     expectError(typo, 400, 'BAD_REQUEST');
     expect(typo.body.message).toContain('"user"');
     expectError(await s.call('GET', '/admin/v1/orders'), 401, 'AUTH_MISSING');
-    const u = s.user();
+    const u = s.createUser();
     expectError(await s.call('GET', '/admin/v1/orders', { key: u.key }), 401, 'AUTH_INVALID');
   });
 });
 
 describe('admin order detail and refund', () => {
   it('shows one order with its activation id, ledger rows and history', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
-    const activation = s.engine.db
-      .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
-      .get(o.id)!.activation_id;
+    const activation = s.activationOf(o.id);
     s.upstream.deliverSms(activation, 'Your code is 424242');
-    s.clock.advance(20 * 60_000);
+    s.advance(20 * 60_000);
     await s.engine.tick();
     const r = await s.admin('GET', `/admin/v1/orders/${o.id}`);
     expect(r.status).toBe(200);
@@ -98,15 +90,13 @@ describe('admin order detail and refund', () => {
   });
 
   it('refunds a completed order once, with the reason on the ledger row', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     const live = await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: 'code never worked' });
     expectError(live, 400, 'BAD_STATUS');
-    const activation = s.engine.db
-      .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
-      .get(o.id)!.activation_id;
+    const activation = s.activationOf(o.id);
     s.upstream.deliverSms(activation, 'Your code is 111222');
-    s.clock.advance(20 * 60_000);
+    s.advance(20 * 60_000);
     await s.engine.tick();
     expectError(await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, {}), 400, 'BAD_REQUEST');
     expectError(await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: '  ' }), 400, 'BAD_REQUEST');
@@ -130,7 +120,7 @@ describe('admin order detail and refund', () => {
   });
 
   it('refuses to refund a cancelled order a second time (its cancel already refunded it)', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const o = await buy(u.key);
     await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     expectError(await s.admin('POST', `/admin/v1/orders/${o.id}/refund`, { reason: 'double' }), 400, 'BAD_STATUS');

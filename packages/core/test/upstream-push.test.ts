@@ -5,10 +5,11 @@
  * message is not a second SMS; the route exists only with a secret and an adapter that reads pushes;
  * the secret never reaches the access log.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock, MemoryUpstream, redactSecrets, type ActivationStatus, type PushedSms } from '../src/index.js';
 import { readSmsActivatePush } from '../src/upstream/sms-activate/webhook.js';
-import { expectError, expectInvariants, startServer, TEST_CATALOGUE, type TestServer } from './helpers.js';
+import { TEST_CATALOGUE, useTestServers, type TestServer } from '../src/testing.js';
+import { expectError } from './helpers.js';
 
 const SECRET = 'core-push-secret-0123456789';
 
@@ -30,17 +31,12 @@ class PushingUpstream extends MemoryUpstream {
   }
 }
 
-let s: TestServer | undefined;
-afterEach(async () => {
-  if (s) expectInvariants(s.engine);
-  await s?.close();
-  s = undefined;
-});
+const start = useTestServers();
 
 async function serverWithPush(secret: string | null = SECRET): Promise<TestServer & { up: PushingUpstream }> {
   const clock = new ManualClock();
   const up = new PushingUpstream({ clock, catalogue: TEST_CATALOGUE });
-  const started = await startServer({ clock, upstream: up, ...(secret && { app: { upstreamWebhookSecret: secret } }) });
+  const started = await start({ clock, upstream: up, ...(secret && { app: { upstreamWebhookSecret: secret } }) });
   return Object.assign(started, { up });
 }
 
@@ -49,8 +45,7 @@ const wall = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T'
 describe('upstream push in the engine', () => {
   it('wakes a long-poll and writes one sms.received event; a later code-only poll of the same SMS adds nothing', async () => {
     const t = await serverWithPush();
-    s = t;
-    const u = t.user();
+    const u = t.createUser();
     const order = (await t.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
     const activationId = t.engine.db.prepare<[string], string>('SELECT activation_id FROM orders WHERE id = ?').pluck().get(order.id)!;
 
@@ -68,7 +63,7 @@ describe('upstream push in the engine', () => {
 
     // Webhooks flow, so only the safety poll looks (a minute later); it sees the code alone.
     expect(t.engine.orders.pushesFlowing()).toBe(true);
-    t.clock.advance(61_000);
+    t.advance(61_000);
     await t.engine.tick();
     expect(t.up.calls.filter((c) => c.method === 'getStatus').length).toBeGreaterThan(0);
     const after = (await t.call('GET', `/api/v1/orders/${order.id}`, { key: u.key })).body.data;
@@ -89,10 +84,9 @@ describe('upstream push in the engine', () => {
 
   it('serves no route without a secret, or for an upstream that cannot read pushes', async () => {
     const t = await serverWithPush(null);
-    s = t;
     expectError(await t.call('POST', `/upstream/v1/memory/${SECRET}`, { body: { activationId: 1, text: 'x' } }), 404, 'NOT_FOUND');
     await t.close();
-    s = await startServer({ app: { upstreamWebhookSecret: SECRET } });
+    const s = await start({ app: { upstreamWebhookSecret: SECRET } });
     expectError(await s.call('POST', `/upstream/v1/memory/${SECRET}`, { body: { activationId: 1, text: 'x' } }), 404, 'NOT_FOUND');
   });
 

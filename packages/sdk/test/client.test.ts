@@ -3,29 +3,21 @@
  * headers it sends, pagination, and the key never showing up where it could be printed.
  */
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectInvariants } from '../../core/test/helpers.js';
+import { describe, expect, it } from 'vitest';
 import { JiemaAbortError, JiemaClient, type Order, type RequestEvent } from '../src/index.js';
-import { startCore, type SdkTestServer } from './server.js';
+import { useCore } from './server.js';
 
-let s: SdkTestServer;
-beforeEach(async () => {
-  s = await startCore();
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
-});
+const s = useCore();
 
 describe('reads', () => {
   it('returns the account with balanceCents as the wire string', async () => {
-    const u = s.user(1_200);
+    const u = s.createUser({ balanceCents: 1_200 });
     const account = await s.client(u.key).account.get();
     expect(account).toEqual({ id: u.id, balanceCents: '1200', referralCode: expect.any(String), displayName: 'Tester', lang: 'en' });
   });
 
   it('lists services with stock, countries, and prices by code or slug', async () => {
-    const client = s.client(s.user().key);
+    const client = s.client(s.createUser().key);
     const services = await client.services.list();
     expect(services.map((x) => x.code).sort()).toEqual(['go', 'tg', 'wa']);
     expect(services.find((x) => x.code === 'tg')).toMatchObject({ slug: 'telegram', name: 'Telegram', countryCount: 2 });
@@ -39,7 +31,7 @@ describe('reads', () => {
 
 describe('orders', () => {
   it('buys, reads, cancels for a full refund and sends an Idempotency-Key with each POST', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const sent: RequestEvent[] = [];
     const client = s.client(u.key, { onRequest: (e) => sent.push(e) });
     const order = await client.orders.create({ service: 'tg', country: 'my' });
@@ -56,7 +48,7 @@ describe('orders', () => {
   });
 
   it('moves an order back to WAITING with nextSms after an SMS, at no charge', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const client = s.client(u.key);
     const order = await client.orders.create({ service: 'tg', country: 7 });
     s.deliver(order.id, 'Telegram code 48213');
@@ -66,7 +58,7 @@ describe('orders', () => {
   });
 
   it('replays the first answer when the caller repeats a buy with its own Idempotency-Key', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const client = s.client(u.key);
     const first = await client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'buy-1' });
     const again = await client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'buy-1' });
@@ -75,12 +67,12 @@ describe('orders', () => {
   });
 
   it('awaits one page of orders, and iterates every page with for await', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const client = s.client(u.key);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
       ids.push((await client.orders.create({ service: 'tg', country: 6 })).id);
-      s.clock.advance(1_000);
+      s.advance(1_000);
     }
     const page = await client.orders.list({ limit: 2 });
     expect(page.items.map((o) => o.id)).toEqual([ids[4], ids[3]]);
@@ -96,7 +88,7 @@ describe('orders', () => {
   });
 
   it('shares one request between concurrent reads of the same order', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     let gets = 0;
     const client = s.client(u.key, { onRequest: (e) => void (e.method === 'GET' && gets++) });
     const order = await client.orders.create({ service: 'tg', country: 7 });
@@ -111,7 +103,7 @@ describe('orders', () => {
 
 describe('calls', () => {
   it('keeps the answer of a shared read for the callers who did not abort', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const client = s.client(u.key);
     const order = await client.orders.create({ service: 'tg', country: 7 });
     const controller = new AbortController();
@@ -123,7 +115,7 @@ describe('calls', () => {
   });
 
   it('ignores a hook that throws', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const boom = (): never => {
       throw new Error('logger down');
     };
@@ -132,7 +124,7 @@ describe('calls', () => {
   });
 
   it('refuses an Idempotency-Key a header cannot carry, before sending anything', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     let sent = 0;
     const client = s.client(u.key, { onRequest: () => void sent++ });
     await expect(client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'two words' })).rejects.toThrow(TypeError);
@@ -145,7 +137,7 @@ describe('the API key', () => {
   const key = 'jm_SECRETsecretSECRETsecretSECRETsecret12345';
 
   it('never appears in toString, inspect, JSON or hook events', async () => {
-    const u = s.user(1_000);
+    const u = s.createUser({ balanceCents: 1_000 });
     const events: unknown[] = [];
     const client = new JiemaClient({ apiKey: u.key, baseUrl: s.url, onRequest: (e) => events.push(e), onResponse: (e) => events.push(e) });
     await client.account.get();

@@ -28,7 +28,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaForbiddenError for a banned user', async () => {
     const t = await start();
-    const u = t.user();
+    const u = t.createUser();
     t.engine.accounts.setBanned(u.id, true, 'test');
     const err = await failure(t.client(u.key).account.get());
     expect(err).toBeInstanceOf(sdk.JiemaForbiddenError);
@@ -37,7 +37,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaBadRequestError naming the field for a limit out of range', async () => {
     const t = await start();
-    const err = await failure(t.client(t.user().key).orders.list({ limit: 500 }));
+    const err = await failure(t.client(t.createUser().key).orders.list({ limit: 500 }));
     expect(err).toBeInstanceOf(sdk.JiemaBadRequestError);
     expect(err).toMatchObject({ code: 'BAD_REQUEST', status: 400 });
     expect(err.message).toMatch(/limit/);
@@ -45,7 +45,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaInsufficientBalanceError without asking the upstream', async () => {
     const t = await start();
-    const err = await failure(t.client(t.user(10).key).orders.create({ service: 'tg', country: 7 }));
+    const err = await failure(t.client(t.createUser({ balanceCents: 10 }).key).orders.create({ service: 'tg', country: 7 }));
     expect(err).toBeInstanceOf(sdk.JiemaInsufficientBalanceError);
     expect(err).toMatchObject({ code: 'INSUFFICIENT', status: 400 });
     expect(t.buys()).toBe(0);
@@ -53,7 +53,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaNoNumbersError, JiemaBadServiceError and JiemaBadCountryError for buys that cannot be served', async () => {
     const t = await start();
-    const client = t.client(t.user().key);
+    const client = t.client(t.createUser().key);
     expect(await failure(client.orders.create({ service: 'tg', country: 187 }))).toBeInstanceOf(sdk.JiemaNoNumbersError);
     expect(await failure(client.orders.create({ service: 'nope', country: 7 }))).toMatchObject({
       code: 'BAD_SERVICE',
@@ -68,7 +68,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaBadStatusError, JiemaCodeReceivedError and JiemaAlreadyChangedError on the order lifecycle', async () => {
     const t = await start();
-    const client = t.client(t.user().key);
+    const client = t.client(t.createUser().key);
     const a = await client.orders.create({ service: 'tg', country: 7 });
     expect(await failure(client.orders.nextSms(a.id))).toMatchObject({
       code: 'BAD_STATUS',
@@ -85,8 +85,8 @@ describe('errors from core, by code', () => {
 
   it("raises JiemaNotFoundError for an unknown order and for someone else's", async () => {
     const t = await start();
-    const mine = t.client(t.user().key);
-    const theirs = await t.client(t.user().key).orders.create({ service: 'tg', country: 7 });
+    const mine = t.client(t.createUser().key);
+    const theirs = await t.client(t.createUser().key).orders.create({ service: 'tg', country: 7 });
     expect(await failure(mine.orders.get('ck0000000000000000000000000'))).toMatchObject({
       code: 'NOT_FOUND',
       status: 404,
@@ -98,7 +98,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaIdempotencyMismatchError when a key is reused for another buy', async () => {
     const t = await start();
-    const client = t.client(t.user().key);
+    const client = t.client(t.createUser().key);
     await client.orders.create({ service: 'tg', country: 7 }, { idempotencyKey: 'k-1' });
     const err = await failure(client.orders.create({ service: 'tg', country: 6 }, { idempotencyKey: 'k-1' }));
     expect(err).toMatchObject({ code: 'IDEMPOTENCY_MISMATCH', status: 422, constructor: sdk.JiemaIdempotencyMismatchError });
@@ -107,7 +107,7 @@ describe('errors from core, by code', () => {
 
   it('raises JiemaUpstreamUnavailableError, a JiemaServerError, when the provider fails and nothing is charged', async () => {
     const t = await start();
-    const u = t.user(1_000);
+    const u = t.createUser({ balanceCents: 1_000 });
     t.upstream.failNext('buy', new UpstreamError('UNAVAILABLE', 'provider down'));
     const err = await failure(t.client(u.key, { maxRetries: 0 }).orders.create({ service: 'tg', country: 7 }));
     expect(err).toBeInstanceOf(sdk.JiemaUpstreamUnavailableError);
@@ -119,7 +119,7 @@ describe('errors from core, by code', () => {
 
   it('retries a buy the provider failed, with the same Idempotency-Key, and charges once', async () => {
     const t = await start();
-    const u = t.user(1_000);
+    const u = t.createUser({ balanceCents: 1_000 });
     t.upstream.failNext('buy', new UpstreamError('UNAVAILABLE', 'provider down'));
     const retries: sdk.RetryEvent[] = [];
     const order = await t.client(u.key, { onRetry: (e) => retries.push(e) }).orders.create({ service: 'tg', country: 7 });
@@ -132,7 +132,7 @@ describe('errors from core, by code', () => {
 describe('rate limits from core', () => {
   it('raises JiemaRateLimitedError with retryAfterMs and the RateLimit headers when pacing is off', async () => {
     const t = await start({ app: { rateLimits: { readPerMin: 1 } } });
-    const client = t.client(t.user().key, { pacing: false, maxRetries: 0 });
+    const client = t.client(t.createUser().key, { pacing: false, maxRetries: 0 });
     await client.account.get();
     const err = await failure(client.account.get());
     expect(err).toBeInstanceOf(sdk.JiemaRateLimitedError);
@@ -144,7 +144,7 @@ describe('rate limits from core', () => {
   it('does not wait out a Retry-After longer than maxRetryAfterMs; the caller gets the 429', async () => {
     const t = await start({ app: { rateLimits: { writePerMin: 1 } } });
     const retries: sdk.RetryEvent[] = [];
-    const client = t.client(t.user().key, {
+    const client = t.client(t.createUser().key, {
       pacing: false,
       maxRetries: 3,
       retry: { maxRetryAfterMs: 5_000 },

@@ -4,29 +4,25 @@
  * how long it waits, and that no fault ever makes it buy twice.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectInvariants } from '../../core/test/helpers.js';
 import * as sdk from '../src/index.js';
 import { fastClock } from './clocks.js';
 import { envelope, FaultProxy, freePort, html502, type Fault } from './fault-proxy.js';
-import { startCore, type SdkTestServer } from './server.js';
+import { useCore } from './server.js';
 import { rejectionOf, until } from './until.js';
 
-let s: SdkTestServer;
+const s = useCore();
 let proxy: FaultProxy;
 let key: string;
 let retries: sdk.RetryEvent[];
 const extra: FaultProxy[] = [];
 
 beforeEach(async () => {
-  s = await startCore();
   proxy = await FaultProxy.start(s.url);
-  key = s.user(1_000).key;
+  key = s.createUser({ balanceCents: 1_000 }).key;
   retries = [];
 });
 afterEach(async () => {
   await Promise.all([proxy, ...extra.splice(0)].map((p) => p.close()));
-  expectInvariants(s.engine);
-  await s.close();
 });
 
 function client(options: Partial<sdk.JiemaClientOptions> = {}): sdk.JiemaClient {

@@ -13,7 +13,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '@jiema/core';
-import { startServer, type TestServer } from '../../core/test/helpers.js';
+import { startTestServer, type TestServer } from '@jiema/core/testing';
 import { errorFromResponse } from '../src/errors/error-from-response.js';
 import { API_ERROR_CODES, JiemaError, JiemaServerError, ORDER_STATUSES } from '../src/index.js';
 
@@ -31,7 +31,7 @@ let server: TestServer;
 let doc: Document;
 let dir: string;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startTestServer();
   doc = (await (await fetch(`${server.url}/api/v1/openapi.json`)).json()) as Document;
   dir = mkdtempSync(join(tmpdir(), 'jiema-sdk-drift-'));
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}');

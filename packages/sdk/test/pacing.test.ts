@@ -21,7 +21,7 @@ async function waitersOnThreeOrders(pacing: boolean) {
   const clock = fastClock(200);
   const t = await start({ clock, app: { rateLimits: { pollPerMin: 12 } } });
   const { statuses, onResponse } = recorder();
-  const c = t.client(t.user(1_000).key, { clock, pacing, onResponse });
+  const c = t.client(t.createUser({ balanceCents: 1_000 }).key, { clock, pacing, onResponse });
   const orders = [
     await c.orders.create({ service: 'tg', country: 7 }),
     await c.orders.create({ service: 'tg', country: 6 }),
@@ -51,7 +51,7 @@ describe('pacing', () => {
     const clock = fastClock(200);
     const t = await start({ clock });
     const { statuses, onResponse } = recorder();
-    const c = t.client(t.user(1_000).key, { clock, onResponse });
+    const c = t.client(t.createUser({ balanceCents: 1_000 }).key, { clock, onResponse });
     for (let i = 0; i < 12; i += 1) await c.orders.create({ service: 'tg', country: 6 });
     expect(statuses.map((x) => x.status)).toEqual(Array(12).fill(200));
     expect(t.buys()).toBe(12);
@@ -60,7 +60,7 @@ describe('pacing', () => {
   it("holds a read the server's advertised limit has no room for, instead of sending it", async () => {
     const t = await start({ app: { rateLimits: { readPerMin: 2 } } });
     const { statuses, onResponse } = recorder();
-    const c = t.client(t.user().key, { onResponse });
+    const c = t.client(t.createUser().key, { onResponse });
     await c.account.get();
     await c.account.get();
     const err = await rejectionOf(c.account.get({ totalTimeoutMs: 100 }));
@@ -70,7 +70,7 @@ describe('pacing', () => {
 
   it('shares one budget between two clients given the same RatePacer', async () => {
     const t = await start({ app: { rateLimits: { readPerMin: 2 } } });
-    const key = t.user().key;
+    const key = t.createUser().key;
     const { statuses, onResponse } = recorder();
     const first = t.client(key, { onResponse });
     const second = t.client(key, { onResponse, pacing: first.pacer! });

@@ -6,25 +6,21 @@
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startSimulator, type Simulator } from '@jiema/simulator';
+import { useSimulator } from '@jiema/simulator/testing';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JiemaClient, JiemaWebhookVerificationError, type RequestEvent } from '../src/index.js';
 
 const QUIET = { default: { noSmsProbability: 1, banProbability: 0, lateSmsProbability: 0, duplicateSmsProbability: 0 } };
-let sim: Simulator;
+const sim = useSimulator({ seed: 5, behaviour: QUIET });
 let apiKey: string;
 let requests: RequestEvent[];
 let client: JiemaClient;
 
-beforeEach(async () => {
-  sim = await startSimulator({ seed: 5, clock: 'manual', behaviour: QUIET });
+beforeEach(() => {
   apiKey = sim.createUser({ balanceCents: 1_000 }).apiKey;
   requests = [];
   client = new JiemaClient({ apiKey, baseUrl: sim.url, onRequest: (e: RequestEvent) => requests.push(e) });
-});
-afterEach(async () => {
-  await sim.close();
 });
 
 /** Resolves once `n` long-polls are held by the server. */

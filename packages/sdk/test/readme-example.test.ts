@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
-import { TEST_CATALOGUE } from '../../core/test/helpers.js';
 import { MemoryUpstream } from '@jiema/core';
+import { TEST_CATALOGUE } from '@jiema/core/testing';
 import { fastClock } from './clocks.js';
 import { serverPerTest } from './server.js';
 
@@ -38,7 +38,7 @@ it('runs the README example end to end: two codes on one number, charged once', 
   const clock = fastClock(20);
   const upstream = new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE, autoSmsAfterMs: 10_000 });
   const t = await start({ clock, upstream, eagerOutbox: true });
-  const u = t.user(1_000);
+  const u = t.createUser({ balanceCents: 1_000 });
   tmp = mkdtempSync(join(tmpdir(), 'jiema-sdk-readme-'));
   const file = join(tmp, 'verify.mjs');
   const esmEntry = join(pkgDir, 'dist', 'esm', 'index.js');

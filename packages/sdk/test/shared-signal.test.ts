@@ -6,21 +6,19 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JiemaAbortError } from '../src/index.js';
-import { startCore, type SdkTestServer } from './server.js';
+import { useCore } from './server.js';
 
 const CALLS = 25;
 
-let s: SdkTestServer;
+const s = useCore();
 let warnings: Error[];
 const onWarning = (w: Error): void => void warnings.push(w);
 beforeEach(async () => {
-  s = await startCore();
   warnings = [];
   process.on('warning', onWarning);
 });
 afterEach(async () => {
   process.off('warning', onWarning);
-  await s.close();
 });
 
 /** Warnings are emitted on a later tick than the listener that causes them. */
@@ -29,7 +27,7 @@ const listenerWarnings = (): string[] => warnings.filter((w) => w.name === 'MaxL
 
 describe('one AbortSignal shared by many concurrent calls', () => {
   it(`runs ${CALLS} calls on it without a MaxListenersExceededWarning, and releases every listener`, async () => {
-    const client = s.client(s.user(1_000).key);
+    const client = s.client(s.createUser({ balanceCents: 1_000 }).key);
     const controller = new AbortController();
     const accounts = await Promise.all(Array.from({ length: CALLS }, () => client.account.get({ signal: controller.signal })));
     expect(accounts).toHaveLength(CALLS);
@@ -39,7 +37,7 @@ describe('one AbortSignal shared by many concurrent calls', () => {
   });
 
   it(`stops all ${CALLS} calls when it fires, still without the warning`, async () => {
-    const client = s.client(s.user(1_000).key);
+    const client = s.client(s.createUser({ balanceCents: 1_000 }).key);
     const controller = new AbortController();
     const calls = Array.from({ length: CALLS }, () => client.account.get({ signal: controller.signal }).catch((e: unknown) => e));
     controller.abort(new Error('shutting down'));
@@ -57,7 +55,7 @@ describe('one AbortSignal shared by many concurrent calls', () => {
     };
     const controller = new AbortController();
     setMaxListeners(50, controller.signal);
-    await s.client(s.user(1_000).key).account.get({ signal: controller.signal });
+    await s.client(s.createUser({ balanceCents: 1_000 }).key).account.get({ signal: controller.signal });
     expect(getMaxListeners(controller.signal)).toBe(50);
   });
 });

@@ -2,8 +2,8 @@
  * The SDK against the simulator over real HTTP: every method, every error class the API can
  * answer, and waitForSms through next-sms and expiry on virtual time.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '@jiema/simulator';
+import { useSimulator } from '@jiema/simulator/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   JiemaAlreadyChangedError,
   JiemaAuthError,
@@ -26,19 +26,14 @@ import {
 } from '../src/index.js';
 
 const QUIET = { default: { noSmsProbability: 1, banProbability: 0, lateSmsProbability: 0, duplicateSmsProbability: 0 } };
-let sim: Simulator;
+const sim = useSimulator({ seed: 11, behaviour: QUIET, rateLimits: { writePerMin: 100 } });
 let client: JiemaClient;
 let userId: string;
 
-beforeEach(async () => {
-  sim = await startSimulator({ seed: 11, clock: 'manual', behaviour: QUIET, rateLimits: { writePerMin: 100 } });
+beforeEach(() => {
   const u = sim.createUser({ balanceCents: 1_000 });
   userId = u.id;
   client = new JiemaClient({ apiKey: u.apiKey, baseUrl: sim.url, retry: { baseDelayMs: 5, maxDelayMs: 20 }, random: () => 0.5 });
-});
-afterEach(async () => {
-  expect(sim.world.engine.checkInvariants()).toEqual([]);
-  await sim.close();
 });
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {

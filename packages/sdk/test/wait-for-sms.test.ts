@@ -3,23 +3,19 @@
  * waits for the next SMS and not the old one, terminal states fail fast, the deadline gives up
  * with the last order seen, and an abort stops it.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectInvariants } from '../../core/test/helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { JiemaAbortError, JiemaOrderEndedError, JiemaWaitTimeoutError, type JiemaClient, type Order } from '../src/index.js';
-import { startCore, type SdkTestServer } from './server.js';
+import { useCore } from './server.js';
 import { rejectionOf, until } from './until.js';
 
-let s: SdkTestServer;
+const s = useCore();
 let client: JiemaClient;
 let polls: number;
 beforeEach(async () => {
-  s = await startCore();
   polls = 0;
-  client = s.client(s.user(1_000).key, { onResponse: (e) => void (e.method === 'GET' && e.path.startsWith('/orders/') && polls++) });
-});
-afterEach(async () => {
-  expectInvariants(s.engine);
-  await s.close();
+  client = s.client(s.createUser({ balanceCents: 1_000 }).key, {
+    onResponse: (e) => void (e.method === 'GET' && e.path.startsWith('/orders/') && polls++),
+  });
 });
 
 // These tests are about polling (counted polls, intervals): long-poll is tested in push.test.ts.
@@ -71,7 +67,7 @@ describe('waitForSms', () => {
     const order = await client.orders.create({ service: 'tg', country: 7 });
     const waiting = rejectionOf(client.orders.waitForSms(order.id, FAST));
     await afterPolls(2);
-    s.clock.advance(20 * 60_000);
+    s.advance(20 * 60_000);
     const err = await waiting;
     expect(err).toBeInstanceOf(JiemaOrderEndedError);
     expect((err as JiemaOrderEndedError).order).toMatchObject({ id: order.id, status: 'FAILED' });
@@ -85,7 +81,7 @@ describe('waitForSms', () => {
     await client.orders.nextSms(order.id);
     const waiting = rejectionOf(client.orders.waitForSms(order.id, FAST));
     await afterPolls(2);
-    s.clock.advance(20 * 60_000);
+    s.advance(20 * 60_000);
     const err = (await waiting) as JiemaOrderEndedError;
     expect(err).toBeInstanceOf(JiemaOrderEndedError);
     expect(err.order).toMatchObject({ status: 'COMPLETED', smsBody: 'code 111111' });

@@ -1,20 +1,17 @@
 /**
  * The control API over HTTP (/_sim/v1), the virtual clock's modes, and instances side by side.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../src/virtual-clock.js';
-import { QUIET, request, testSim, type TestSim } from './helpers.js';
+import { useSimulators } from '../src/testing.js';
+import { QUIET, request, useSims } from './helpers.js';
 
-let t: TestSim | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const testSim = useSims();
+const startSim = useSimulators();
 
 describe('control API', () => {
   it('creates users with a balance and a working key', async () => {
-    t = await testSim();
+    const t = await testSim();
     const r = await t.control('POST', '/_sim/v1/users', { balanceCents: 2_500, displayName: 'CI', lang: 'ms' });
     expect(r.status).toBe(200);
     expect(r.body.data).toEqual({ id: expect.stringMatching(/^cl/), apiKey: expect.stringMatching(/^jm_/) });
@@ -23,7 +20,7 @@ describe('control API', () => {
   });
 
   it('delivers an SMS to an order now, realistic when no body is given, or the given body', async () => {
-    t = await testSim({ behaviour: QUIET });
+    const t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser();
     const o = (await t.api('POST', '/api/v1/orders', u.apiKey, { service: 'telegram', country: 'my' })).body.data;
     const auto = await t.control('POST', `/_sim/v1/orders/${o.id}/sms`);
@@ -40,7 +37,7 @@ describe('control API', () => {
   });
 
   it('answers NOT_FOUND for an unknown order and BAD_STATUS once the number is closed', async () => {
-    t = await testSim({ behaviour: QUIET });
+    const t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser();
     expect((await t.control('POST', '/_sim/v1/orders/ck_nope/sms')).body).toMatchObject({ ok: false, code: 'NOT_FOUND' });
     const o = (await t.api('POST', '/api/v1/orders', u.apiKey, { service: 'tg', country: 7 })).body.data;
@@ -49,7 +46,9 @@ describe('control API', () => {
   });
 
   it('advances the clock, processing every due event in order, and reports it', async () => {
-    t = await testSim({ behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 30_000, max: 30_000 } } } });
+    const t = await testSim({
+      behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 30_000, max: 30_000 } } },
+    });
     const u = t.sim.createUser();
     const start = (await t.control('GET', '/_sim/v1/clock')).body.data;
     expect(start).toMatchObject({ mode: 'manual', speed: 1, now: '2026-01-01T00:00:00.000Z' });
@@ -66,7 +65,7 @@ describe('control API', () => {
   });
 
   it('sets stock; an order past the last number is NO_NUMBERS and charges nothing', async () => {
-    t = await testSim({ behaviour: QUIET });
+    const t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser({ balanceCents: 1_000 });
     expect((await t.control('PUT', '/_sim/v1/stock', { service: 'telegram', country: 'my', count: 1 })).body.data).toEqual({
       service: 'tg',
@@ -84,7 +83,7 @@ describe('control API', () => {
   });
 
   it('arms, lists and clears faults', async () => {
-    t = await testSim();
+    const t = await testSim();
     const armed = await t.control('POST', '/_sim/v1/faults', { kind: 'error', error: 'UNAVAILABLE', method: 'buy', count: 2 });
     expect(armed.status).toBe(201);
     expect(armed.body.data).toMatchObject({ id: 'f1', kind: 'error', remaining: 2, fired: 0 });
@@ -99,7 +98,7 @@ describe('control API', () => {
   });
 
   it('serves the ordered event log with its digest, filtered by type and sequence', async () => {
-    t = await testSim();
+    const t = await testSim();
     const u = t.sim.createUser();
     await t.api('GET', '/api/v1/account', u.apiKey);
     const all = (await t.control('GET', '/_sim/v1/events')).body.data;
@@ -112,7 +111,7 @@ describe('control API', () => {
   });
 
   it('resets to an empty world with the same seed', async () => {
-    t = await testSim();
+    const t = await testSim();
     const u = t.sim.createUser();
     await t.control('POST', '/_sim/v1/clock/advance', { ms: 60_000 });
     expect((await t.control('POST', '/_sim/v1/reset')).body.data).toEqual({ reset: true });
@@ -124,7 +123,7 @@ describe('control API', () => {
   });
 
   it('requires the admin token and answers errors in the envelope', async () => {
-    t = await testSim();
+    const t = await testSim();
     const u = t.sim.createUser();
     expect((await request(`${t.sim.url}/_sim/v1/clock`)).body).toMatchObject({ ok: false, code: 'AUTH_MISSING' });
     expect((await t.api('GET', '/_sim/v1/clock', u.apiKey)).body).toMatchObject({ ok: false, code: 'AUTH_INVALID' });
@@ -133,7 +132,7 @@ describe('control API', () => {
   });
 
   it('sets the upstream balance; when it runs out buys fail with 503 and nothing is charged', async () => {
-    t = await testSim({ behaviour: QUIET });
+    const t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser({ balanceCents: 1_000 });
     expect((await t.control('PUT', '/_sim/v1/upstream/balance', { amount: '0.25' })).body.data).toEqual({ amount: '0.25' });
     expect((await t.api('POST', '/api/v1/orders', u.apiKey, { service: 'tg', country: 7 })).status).toBe(200);
@@ -168,69 +167,56 @@ describe('virtual clock', () => {
   });
 
   it('drives SMS delays and expiry in accelerated mode without anyone advancing it', async () => {
-    const sim = await startSimulator({
+    const sim = await startSim({
       seed: 5,
       clock: '2000x',
       pumpMs: 10,
       behaviour: { default: { ...QUIET.default, noSmsProbability: 0, smsDelayMs: { min: 10_000, max: 10_000 } } },
     });
-    try {
-      const u = sim.createUser();
-      const o = (
-        await request(`${sim.url}/api/v1/orders`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${u.apiKey}` },
-          body: { service: 'tg', country: 7 },
-        })
-      ).body.data;
-      let status = 'WAITING';
-      for (let i = 0; i < 200 && status !== 'COMPLETED'; i++) {
-        await new Promise((r) => setTimeout(r, 10));
-        status = sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(o.id)!.status;
-      }
-      expect(status).toBe('COMPLETED');
-    } finally {
-      await sim.close();
+    const u = sim.createUser();
+    const o = (
+      await request(`${sim.url}/api/v1/orders`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${u.apiKey}` },
+        body: { service: 'tg', country: 7 },
+      })
+    ).body.data;
+    let status = 'WAITING';
+    for (let i = 0; i < 200 && status !== 'COMPLETED'; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      status = sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(o.id)!.status;
     }
+    expect(status).toBe('COMPLETED');
   });
 });
 
 describe('instances side by side', () => {
   it('share no state', async () => {
-    const a = await startSimulator({ seed: 1, clock: 'manual' });
-    const b = await startSimulator({ seed: 1, clock: 'manual' });
-    try {
-      const ua = a.createUser();
-      const r = await request(`${b.url}/api/v1/account`, { headers: { authorization: `Bearer ${ua.apiKey}` } });
-      // Same seed, so b could mint the same key — but b has no such user, and a's advance leaves b alone.
-      expect(r.status).toBe(401);
-      await a.advance(60_000);
-      expect(b.now()).toBe(Date.UTC(2026, 0, 1));
-      a.setStock('tg', 7, 0);
-      expect(b.world.upstream.getStock('tg', 7)).toBe(540);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    const a = await startSim({ seed: 1, clock: 'manual' });
+    const b = await startSim({ seed: 1, clock: 'manual' });
+    const ua = a.createUser();
+    const r = await request(`${b.url}/api/v1/account`, { headers: { authorization: `Bearer ${ua.apiKey}` } });
+    // Same seed, so b could mint the same key — but b has no such user, and a's advance leaves b alone.
+    expect(r.status).toBe(401);
+    await a.advance(60_000);
+    expect(b.now()).toBe(Date.UTC(2026, 0, 1));
+    a.setStock('tg', 7, 0);
+    expect(b.world.upstream.getStock('tg', 7)).toBe(540);
   });
 });
 
 describe('many orders due at one moment', () => {
   it('expires every one of them, past the worker batch size, in one advance', async () => {
-    const sim = await startSimulator({ seed: 2, clock: 'manual', behaviour: QUIET });
-    try {
-      sim.setStock('go', 6, 10_000);
-      const u = sim.createUser({ balanceCents: 10_000_000 });
-      for (let i = 0; i < 1_200; i++) await sim.world.engine.orders.create(u.id, { service: 'go', country: 6 });
-      await sim.advance(20 * 60_000);
-      const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as {
-        n: number;
-      };
-      expect(live.n).toBe(0);
-      expect(sim.world.engine.outbox.pending()).toHaveLength(0);
-      expect(sim.world.engine.checkInvariants()).toEqual([]);
-    } finally {
-      await sim.close();
-    }
+    const sim = await startSim({ seed: 2, clock: 'manual', behaviour: QUIET });
+    sim.setStock('go', 6, 10_000);
+    const u = sim.createUser({ balanceCents: 10_000_000 });
+    for (let i = 0; i < 1_200; i++) await sim.world.engine.orders.create(u.id, { service: 'go', country: 6 });
+    await sim.advance(20 * 60_000);
+    const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as {
+      n: number;
+    };
+    expect(live.n).toBe(0);
+    expect(sim.world.engine.outbox.pending()).toHaveLength(0);
+    expect(sim.world.engine.checkInvariants()).toEqual([]);
   }, 60_000);
 });

@@ -2,10 +2,12 @@
  * The same seed and the same calls give the same run, byte for byte: the event log digests match.
  */
 import { describe, expect, it } from 'vitest';
-import { testSim } from './helpers.js';
+import { useSims } from './helpers.js';
+
+const start = useSims();
 
 async function scriptedRun(seed: number): Promise<{ digest: string; events: number; statuses: string[] }> {
-  const t = await testSim({ seed });
+  const t = await start({ seed });
   const users = [t.sim.createUser({ balanceCents: 5_000 }), t.sim.createUser({ balanceCents: 5_000 })];
   const ids: string[] = [];
   for (let i = 0; i < 8; i++) {
@@ -21,7 +23,6 @@ async function scriptedRun(seed: number): Promise<{ digest: string; events: numb
     (id) => t.sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status,
   );
   const result = { digest: t.sim.eventDigest(), events: t.sim.events().length, statuses };
-  await t.close();
   return result;
 }
 

@@ -2,14 +2,11 @@
  * Every fault kind and scripted behaviour, observed through the public API, with nothing
  * charged wrongly: the balance and the ledger invariants are checked after each.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { QUIET, testSim, type TestSim } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { QUIET, useSims, type TestSim } from './helpers.js';
 
 let t: TestSim | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const testSim = useSims();
 
 const buy = (key: string) => t!.api('POST', '/api/v1/orders', key, { service: 'tg', country: 7 });
 const statusOf = (id: string) =>
@@ -58,7 +55,6 @@ describe('faults, through the public API', () => {
       for (let i = 0; i < 20; i++) codes.push((await s.api('POST', '/api/v1/orders', u.apiKey, { service: 'tg', country: 6 })).status);
       s.sim.world.engine.db.prepare('SELECT 1').get();
       const charged = 100_000 - s.balance(u.id);
-      await s.close();
       return { codes, charged };
     };
     const a = await run();

@@ -2,16 +2,10 @@
  * The 5sim facade: user routes behind a bearer token, guest routes open, 5sim's order objects,
  * statuses and lowercase errors.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QUIET, request, testSim, type TestSim } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { QUIET, request, useSim } from './helpers.js';
 
-let t: TestSim;
-beforeEach(async () => {
-  t = await testSim({ behaviour: QUIET });
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useSim({ behaviour: QUIET });
 
 const user = (path: string, token: string | null = t.sim.upstreamApiKey) =>
   request(`${t.sim.url}/v1/user/${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -1,33 +1,16 @@
 /**
- * Test helpers: a manual-clock simulator over real HTTP, with small clients for the public API
- * and the control API.
+ * Test helpers: the simulator per test from `../src/testing.js` (docs/decisions.md D153; seed 1
+ * here, as these tests were written for it), with small clients for the public API and the
+ * control API over core's test JSON client.
  */
-import { expect } from 'vitest';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/index.js';
+import { requestJson, type TestResponse } from '@jiema/core/testing';
+import type { Simulator, SimulatorOptions } from '../src/index.js';
+import { useSimulator, useSimulators } from '../src/testing.js';
 
-export interface Res {
-  status: number;
-  body: any;
-  text: string;
-  headers: Headers;
-}
+export type Res = TestResponse;
 
-export async function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Res> {
-  const headers: Record<string, string> = { ...init.headers };
-  let body: string | undefined;
-  if (init.body !== undefined) {
-    body = JSON.stringify(init.body);
-    headers['content-type'] = 'application/json';
-  }
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, body });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text, headers: res.headers };
+export function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Res> {
+  return requestJson(url, init.method ?? 'GET', '', { headers: init.headers, body: init.body });
 }
 
 export interface TestSim {
@@ -35,21 +18,27 @@ export interface TestSim {
   api(method: string, path: string, key: string, body?: unknown): Promise<Res>;
   control(method: string, path: string, body?: unknown): Promise<Res>;
   balance(userId: string): number;
-  close(): Promise<void>;
 }
 
-export async function testSim(options: SimulatorOptions = {}): Promise<TestSim> {
-  const sim = await startSimulator({ seed: 1, clock: 'manual', ...options });
+/** The clients for a simulator (or for useSimulator's stand-in: they read it when called). */
+function withClients(sim: Simulator): TestSim {
   return {
     sim,
     api: (method, path, key, body) => request(sim.url + path, { method, headers: { authorization: `Bearer ${key}` }, body }),
     control: (method, path, body) => request(sim.url + path, { method, headers: { 'x-admin-token': sim.adminToken }, body }),
     balance: (userId) => sim.world.engine.accounts.requireUser(userId).balanceCents,
-    async close() {
-      expect(sim.world.engine.checkInvariants()).toEqual([]);
-      await sim.close();
-    },
   };
+}
+
+/** A simulator per test, started before it; invariants checked and closed after it. */
+export function useSim(options: SimulatorOptions = {}): TestSim {
+  return withClients(useSimulator({ seed: 1, ...options }));
+}
+
+/** A starter for tests that start their own simulators; each is checked and closed after its test. */
+export function useSims(): (options?: SimulatorOptions) => Promise<TestSim> {
+  const start = useSimulators();
+  return async (options = {}) => withClients(await start({ seed: 1, ...options }));
 }
 
 /** Behaviour with no automatic SMS: tests deliver every SMS themselves. */

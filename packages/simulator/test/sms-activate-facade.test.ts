@@ -2,16 +2,10 @@
  * The SMS-Activate-family facade: every action, reply and error token of the reference, in the
  * "always HTTP 200" and "status-coded" modes, and faults as wire behaviour.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { QUIET, testSim, type TestSim } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { QUIET, useSim } from './helpers.js';
 
-let t: TestSim;
-beforeEach(async () => {
-  t = await testSim({ behaviour: QUIET });
-});
-afterEach(async () => {
-  await t.close();
-});
+const t = useSim({ behaviour: QUIET });
 
 async function sa(params: Record<string, string | number>, opts: { key?: string | null; method?: 'GET' | 'POST' } = {}) {
   const q = new URLSearchParams();

@@ -8,17 +8,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, cleanEnv, REPO, serve, type Served } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, cleanEnv, REPO, useServe } from '../helpers.js';
 
 const CORE = join(REPO, 'packages/core');
-let s: Served;
-beforeAll(async () => {
-  s = await serve(['--ephemeral', '--clock', 'manual']);
-});
-afterAll(async () => {
-  await s.stop();
-});
+const s = useServe(['--ephemeral', '--clock', 'manual']);
 
 describe('the API reference at /docs', () => {
   it('is linked from the ready line: docsUrl in --json, one line in the banner', async () => {

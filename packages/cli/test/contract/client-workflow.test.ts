@@ -6,12 +6,12 @@
  * own document. Every response is also checked against the documents by the suite-wide check.
  */
 import createClient from 'openapi-fetch';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serve, type Served } from '../helpers.js';
+import { describe, expect, it } from 'vitest';
+import { useServe } from '../helpers.js';
 import type { paths } from './jiema-api.generated.js';
 import type { paths as simPaths } from './simulator-api.generated.js';
 
-let s: Served;
+const s = useServe(['--ephemeral', '--clock', 'manual']);
 const apiFor = (key?: string) => createClient<paths>({ baseUrl: s.url, ...(key && { headers: { Authorization: `Bearer ${key}` } }) });
 const control = () => createClient<simPaths>({ baseUrl: s.url, headers: { 'X-Admin-Token': s.adminToken } });
 
@@ -20,13 +20,6 @@ async function newUser(balanceCents = 1_000): Promise<string> {
   const { data } = await control().POST('/_sim/v1/users', { body: { balanceCents } });
   return data!.data.apiKey;
 }
-
-beforeAll(async () => {
-  s = await serve(['--ephemeral', '--clock', 'manual']);
-});
-afterAll(async () => {
-  await s.stop();
-});
 
 describe('a client generated from docs/openapi.json', () => {
   it('runs the typical workflow: account, catalogue, order, SMS, next SMS, cancel, pages', async () => {

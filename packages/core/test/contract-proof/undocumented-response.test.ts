@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineRoute } from '../../src/http/route.js';
-import { startServer } from '../helpers.js';
+import { startTestServer } from '../../src/testing.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const nested = process.env.JIEMA_PROVE_UNDOCUMENTED === '1';
@@ -26,7 +26,7 @@ describe.runIf(nested)('a test whose server answers an undocumented response (ru
       errors: [],
       handler: () => ({ status: 418, body: { ok: true, data: {} } }),
     });
-    const s = await startServer({ app: { extraRoutes: [teapot] } });
+    const s = await startTestServer({ app: { extraRoutes: [teapot] } });
     try {
       expect((await s.call('GET', '/api/v1/teapot')).status).toBe(418);
     } finally {
