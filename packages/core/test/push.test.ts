@@ -385,3 +385,12 @@ describe('push in the OpenAPI document', () => {
       );
   });
 });
+
+describe('webhook targets in production', () => {
+  it('refuses loopback names written with a trailing dot, as it refuses them without', async () => {
+    s = await startServer();
+    const u = s.user();
+    for (const url of ['http://localhost./hook', 'http://api.localhost./hook', 'http://127.0.0.1./hook'])
+      expectError(await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url } }), 400, 'BAD_REQUEST');
+  });
+});
