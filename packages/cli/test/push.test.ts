@@ -1,6 +1,6 @@
 /**
  * Push through the real binary (docs/decisions.md D94, D97): a webhook delivery in flight when
- * the server is SIGKILLed is delivered after the restart, with the same webhook-id, verified by
+ * the server is SIGKILLed (or stopped with SIGTERM) is delivered after the restart, with the same webhook-id, verified by
  * the official standardwebhooks library; and `jiema listen --forward-to` forwards the key's
  * events to a local receiver, signed with the secret it prints, one line per delivery.
  */
@@ -131,4 +131,38 @@ describe('jiema listen', () => {
       await s.stop();
     }
   }, 60_000);
+});
+
+describe('webhooks across a graceful restart', () => {
+  it('delivers, after a SIGTERM and a restart, the event whose delivery was in flight, with the same webhook-id', async () => {
+    const db = join(tempDir(), 'jiema.db');
+    const hook = await receiver();
+    try {
+      const first = await serve(['--db', db]);
+      const key = readCredentials(db)!.apiKey!;
+      const created = await api(first.url, '/api/v1/webhooks', { key, method: 'POST', body: { url: hook.url, events: ['order.updated'] } });
+      const order = await api(first.url, '/api/v1/orders', { key, method: 'POST', body: { service: 'tg', country: 7 } });
+      expect(order.status).toBe(200);
+      await eventually(async () => (hook.hits.length > 0 ? true : undefined));
+      const inFlight = hook.hits[0]!;
+      // The receiver never answers: the server stops anyway (after the attempt's timeout at most).
+      expect(await first.stop('SIGTERM')).toBe(0);
+
+      const second = await serve(['--db', db]);
+      try {
+        const again = await eventually(async () => hook.hits.find((h) => h !== inFlight));
+        again.res.writeHead(204).end();
+        expect(again.headers['webhook-id']).toBe(inFlight.headers['webhook-id']);
+        new StandardWebhook(created.body.data.secret).verify(again.body, again.headers as Record<string, string>);
+        await eventually(async () => {
+          const r = await api(second.url, `/api/v1/webhooks/${created.body.data.id}/deliveries`, { key });
+          return r.body.data.items[0].state === 'delivered' ? true : undefined;
+        });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await hook.close();
+    }
+  }, 90_000);
 });

@@ -397,3 +397,31 @@ describe('webhook sending', () => {
     hung.closeAllConnections();
   });
 });
+
+describe('push in the OpenAPI document', () => {
+  it('declares the headers push uses: Jiema-Long-Poll on getOrder answers, Last-Event-ID on the streams, all extensions', async () => {
+    const s = await start();
+    const doc = (await s.call('GET', '/api/v1/openapi.json')).body as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: Array<{ name: string; in: string }>; responses: Record<string, { headers?: object }> }>
+      >;
+      components: { headers: Record<string, { 'x-jiema-extension'?: boolean }> };
+    };
+    expect(Object.keys(doc.paths['/api/v1/orders/{id}']!.get!.responses['200']!.headers ?? {})).toContain('Jiema-Long-Poll');
+    expect(doc.components.headers['Jiema-Long-Poll']).toMatchObject({ 'x-jiema-extension': true });
+    for (const path of ['/api/v1/events', '/api/v1/orders/{id}/events'])
+      expect(doc.paths[path]!.get!.parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'Last-Event-ID', in: 'header', 'x-jiema-extension': true })]),
+      );
+  });
+});
+
+describe('webhook targets in production', () => {
+  it('refuses loopback names written with a trailing dot, as it refuses them without', async () => {
+    const s = await start();
+    const u = s.createUser();
+    for (const url of ['http://localhost./hook', 'http://api.localhost./hook', 'http://127.0.0.1./hook'])
+      expectError(await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url } }), 400, 'BAD_REQUEST');
+  });
+});

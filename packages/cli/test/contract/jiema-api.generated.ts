@@ -1234,6 +1234,11 @@ export interface components {
         "Retry-After": number;
         /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. An extension. */
         "Idempotent-Replayed": "true";
+        /**
+         * @description On an answer to a long-poll (`wait` > 0): the longest `wait` this server holds, in seconds. Its presence tells a client the server long-polls; jiema.my never sends it. An extension.
+         * @example 30
+         */
+        "Jiema-Long-Poll": string;
     };
     pathItems: never;
 }
@@ -1899,6 +1904,7 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Jiema-Long-Poll": components["headers"]["Jiema-Long-Poll"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2203,7 +2209,10 @@ export interface operations {
     streamEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description **Extension:** This header is not part of jiema.my's v1 API; this server adds it. The `id` of the last event the client has (EventSource sends it when it reconnects): the stream resumes right after that event, with nothing lost in between. An id of another stream is refused (400). */
+                "Last-Event-ID"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2278,7 +2287,10 @@ export interface operations {
     streamOrderEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description **Extension:** This header is not part of jiema.my's v1 API; this server adds it. The `id` of the last event the client has (EventSource sends it when it reconnects): the stream resumes right after that event, with nothing lost in between. An id of another stream is refused (400). */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 /** @description An order's id (`ck…`) */
                 id: string;

@@ -98,6 +98,13 @@ export const HEADERS = {
     schema: { type: 'string', const: 'true' },
     'x-jiema-extension': true,
   },
+  'Jiema-Long-Poll': {
+    description:
+      'On an answer to a long-poll (`wait` > 0): the longest `wait` this server holds, in seconds. Its presence tells a client the server long-polls; jiema.my never sends it. An extension.',
+    schema: { type: 'string' },
+    example: '30',
+    'x-jiema-extension': true,
+  },
 };
 
 export const SECURITY_SCHEMES = {

@@ -131,6 +131,16 @@ function parameters(r: Route): Json[] {
       ...EXTENSION,
     });
   }
+  if (r.eventStream) {
+    params.push({
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      description: `${extensionNote('This header')} The \`id\` of the last event the client has (EventSource sends it when it reconnects): the stream resumes right after that event, with nothing lost in between. An id of another stream is refused (400).`,
+      schema: { type: 'string', maxLength: 64 },
+      ...EXTENSION,
+    });
+  }
   return params;
 }
 
@@ -189,6 +199,7 @@ function responses(r: Route, components: { schemas: Json; responses: Json }, all
   const headers: Json = { 'X-Request-Id': { $ref: '#/components/headers/X-Request-Id' } };
   if (r.rateClass) Object.assign(headers, rateLimitHeaders(r));
   if (r.idempotent) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/Idempotent-Replayed' };
+  if (r.longPoll) headers['Jiema-Long-Poll'] = { $ref: '#/components/headers/Jiema-Long-Poll' };
   const out: Json = {
     [status]: r.eventStream
       ? {

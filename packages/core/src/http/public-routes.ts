@@ -176,6 +176,7 @@ export const publicRoutes: Route[] = [
 
 **Extension: long-poll.** With \`wait=<seconds ≤ ${MAX_WAIT_SECONDS}>\` the answer is held until the order differs from \`since\` (an SMS arrived, it expired, it was cancelled…) or the wait is over, then it is the same answer; it counts as one poll. A finished order is answered at once. Such answers carry \`Jiema-Long-Poll: ${MAX_WAIT_SECONDS}\` (the longest wait), which tells a client the server long-polls; jiema.my ignores \`wait\` and answers at once.`,
     fast: true,
+    longPoll: true,
     auth: 'user',
     rateClass: 'poll',
     tag: 'public',

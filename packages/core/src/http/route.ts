@@ -58,6 +58,8 @@ export interface Route {
    * the response check (docs/decisions.md D85) then looks at the status only.
    */
   eventStream?: true;
+  /** Holds the answer on `wait` (long-poll); such answers carry `Jiema-Long-Poll` (documented in the OpenAPI document). */
+  longPoll?: true;
   /** The schema of `data` in a successful response. */
   response: z.ZodType;
   /** False when a success answers `response` itself instead of `{ ok: true, data }` (the OpenAPI document). */

@@ -60,7 +60,8 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): URL {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new AppError('BAD_REQUEST', 'url: must be an http or https URL.');
   if (url.username || url.password) throw new AppError('BAD_REQUEST', 'url: must not carry a user name or password.');
   if (!allowPrivate) {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // A fully qualified name's trailing dot (`localhost.`) names the same host.
+    const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && isPrivateAddress(host))) {
       throw new AppError(
         'BAD_REQUEST',
