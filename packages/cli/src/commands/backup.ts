@@ -15,10 +15,7 @@ const describeSummary = (s: DatabaseSummary) =>
 function failure(err: unknown): never {
   if (err instanceof BackupError) throw new CliError(err.message, EXIT.FAILED);
   if (err instanceof DatabaseLockedError)
-    throw new CliError(
-      `${err.message.replace(/ Stop that server first, or give this one another database with --db\.$/, '')} Stop that server first: a restore never replaces a database in use.`,
-      EXIT.FAILED,
-    );
+    throw new CliError(`${err.inUse} Stop that server first: a restore never replaces a database in use.`, EXIT.FAILED);
   throw err;
 }
 

@@ -47,9 +47,7 @@ export const migrateCommand: Command = {
       },
     }).catch((err: unknown) => {
       if (err instanceof DatabaseLockedError)
-        throw new CliError(
-          `${err.message.replace(/ Stop that server first.*$/, '')} Stop that server first: writes made after the copy would be lost.`,
-        );
+        throw new CliError(`${err.inUse} Stop that server first: writes made after the copy would be lost.`);
       if (err instanceof PostgresUnreachableError) throw new CliError(err.message, EXIT.UNREACHABLE);
       if (err instanceof BackupError || err instanceof PostgresError) throw new CliError(err.message);
       throw err;

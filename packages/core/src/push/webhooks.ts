@@ -183,7 +183,7 @@ export class Webhooks {
     });
     // Sent as soon as the transaction that owed them is over.
     feed.subscribe((changes) => {
-      if (changes.events.length > 0) this.kick();
+      if (changes.events.length > 0) this.pump();
     });
   }
 
@@ -285,35 +285,12 @@ export class Webhooks {
     const now = this.clock.now();
     const id = this.ids.next('dlv');
     this.insertDelivery.run(id, webhookId, original.event_id, now, now);
-    this.kick();
+    this.pump();
     return toDelivery(this.db.prepare<[string], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.id = ?`).get(id)!);
-  }
-
-  nextDueAt(after: number): number | undefined {
-    const t = this.db
-      .prepare<[number], { t: number | null }>(
-        "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
-      )
-      .get(after)?.t;
-    return t ?? undefined;
-  }
-
-  hasDueWork(now: number): boolean {
-    return (
-      this.db
-        .prepare<[number], { n: number }>(
-          "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
-        )
-        .get(now)!.n === 1
-    );
   }
 
   pendingCount(): number {
     return this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'").get()!.n;
-  }
-
-  private kick(): void {
-    this.pump();
   }
 
   /**

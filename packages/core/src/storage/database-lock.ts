@@ -29,10 +29,11 @@ export interface DatabaseLock {
 /** A second server on a database file another one holds. */
 export class DatabaseLockedError extends Error {
   constructor(
-    message: string,
+    /** What is in use, by whom: "The database … is already in use by a jiema server (…)." */
+    readonly inUse: string,
     readonly holder: DatabaseHolder | undefined,
   ) {
-    super(message);
+    super(`${inUse} Stop that server first, or give this one another database with --db.`);
     this.name = 'DatabaseLockedError';
   }
 }
@@ -57,10 +58,7 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
       const h = readHolderFromFile(dbPath);
       const who = h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
-      throw new DatabaseLockedError(
-        `The database ${dbPath} is already in use by a jiema server (${who}). Stop that server first, or give this one another database with --db.`,
-        h,
-      );
+      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${who}).`, h);
     }
     throw err;
   }

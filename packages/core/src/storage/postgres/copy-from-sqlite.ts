@@ -56,12 +56,13 @@ export async function copySqliteToPostgres(options: CopyToPostgresOptions): Prom
     client = await connectPostgres(options.to);
     await migratePostgres(client);
     await checkVersions(source, client);
-    await refuseIfNotEmpty(client, tablesInCopyOrder(source));
+    const order = tablesInCopyOrder(source);
+    await refuseIfNotEmpty(client, order);
     const src = source;
     const c = client;
     const tables = await inTransaction(c, async () => {
       const results: CopyTableResult[] = [];
-      for (const table of tablesInCopyOrder(src)) {
+      for (const table of order) {
         const rows = await copyTable(src, c, table);
         const result = { table, rows };
         results.push(result);
