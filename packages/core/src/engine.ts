@@ -27,6 +27,7 @@ import { ChangeWatch } from './storage/change-watch.js';
 import { acquireDatabaseLock, type DatabaseLock } from './storage/database-lock.js';
 import { latestInstant } from './storage/latest-instant.js';
 import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
+import { createSqliteStores, type Stores } from './storage/stores.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
 import { ChangeFeed } from './console/change-feed.js';
@@ -101,7 +102,10 @@ interface Push {
 }
 
 export interface Engine {
+  /** @deprecated internal while the storage port lands (docs/decisions.md D125); use `stores`. */
   db: Db;
+  /** The storage port: one store per aggregate, and its transactions (docs/decisions.md D125). */
+  stores: Stores;
   /** Whether the database file is still the one the engine opened (docs/decisions.md D43). */
   storage: StorageWatch;
   clock: Clock;
@@ -162,6 +166,7 @@ export function createEngine(options: EngineOptions): Engine {
   if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
   const storage = createStorageWatch(db.memory ? null : db.name, log);
+  const stores = createSqliteStores(db);
   const metrics = new Metrics();
   // Every upstream call is counted and timed, whichever adapter it is.
   const upstream = instrumentUpstream(options.upstream, metrics);
@@ -178,7 +183,7 @@ export function createEngine(options: EngineOptions): Engine {
       ...(options.catalogueTtlMs !== undefined && { ttlMs: options.catalogueTtlMs }),
       ...(options.orderWindowMs !== undefined && { defaultWindowMs: options.orderWindowMs }),
     },
-    () => readCatalogueOverrides(db),
+    () => readCatalogueOverrides(stores.settings),
   );
   const pricing = new PricingService(db, {
     rateMicros: parseDecimalMicros(options.costRate ?? '1'),
@@ -272,6 +277,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     db,
+    stores,
     storage,
     clock,
     rng,

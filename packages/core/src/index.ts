@@ -67,7 +67,9 @@ export { openDatabase, writeTx, type Db, type OpenDatabaseOptions } from './stor
 export { acquireDatabaseLock, recordDatabaseHolder, DatabaseLockedError, type DatabaseLock } from './storage/database-lock.js';
 export { backupDatabase, restoreDatabase, BackupError, type DatabaseSummary, type RestoreResult } from './storage/backup.js';
 export { wipeData } from './storage/wipe.js';
-export { getSetting, setSetting, deleteSetting, peekSettings } from './settings.js';
+export { peekSettings, type SettingsStore } from './settings.js';
+export { createSqliteStores, type Stores } from './storage/stores.js';
+export type { Transactions } from './storage/transactions.js';
 export { checkLedgerInvariants, type InvariantViolation } from './ledger/ledger-invariants.js';
 // PostgreSQL: recognising its URLs, and `jiema migrate`'s copy from SQLite.
 export {

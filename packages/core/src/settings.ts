@@ -6,14 +6,37 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { writeTx, type Db } from './storage/database.js';
 
-export function getSetting(db: Db, key: string): string | undefined {
-  return db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?').get(key)?.value;
+/** Small durable key/value settings (the admin token's hash, the demo user, catalogue overrides). */
+export interface SettingsStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
 }
 
-export function setSetting(db: Db, key: string, value: string): void {
-  writeTx(db, () => {
-    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
-  });
+export class SqliteSettingsStore implements SettingsStore {
+  private readonly getStmt;
+  private readonly setStmt;
+  private readonly deleteStmt;
+
+  constructor(private readonly db: Db) {
+    this.getStmt = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck();
+    this.setStmt = db.prepare<[string, string]>(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.deleteStmt = db.prepare<[string]>('DELETE FROM settings WHERE key = ?');
+  }
+
+  get(key: string): string | undefined {
+    return this.getStmt.get(key);
+  }
+
+  set(key: string, value: string): void {
+    writeTx(this.db, () => this.setStmt.run(key, value));
+  }
+
+  delete(key: string): void {
+    writeTx(this.db, () => this.deleteStmt.run(key));
+  }
 }
 
 /**
@@ -33,10 +56,4 @@ export function peekSettings(dbPath: string | null): Map<string, string> {
     db?.close();
   }
   return out;
-}
-
-export function deleteSetting(db: Db, key: string): void {
-  writeTx(db, () => {
-    db.prepare('DELETE FROM settings WHERE key = ?').run(key);
-  });
 }

@@ -7,6 +7,7 @@ import {
   createApp,
   createEngine,
   readCatalogueOverrides,
+  createSqliteStores,
   type CatalogueOverrides,
   createSeededRng,
   silentLogger,
@@ -73,7 +74,7 @@ export function createWorld(options: WorldOptions): World {
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
   let engine: Engine | undefined; // eslint-disable-line prefer-const -- closures below refer to it before it is built
   let world: World; // eslint-disable-line prefer-const -- the same: onSms refers to it before it is built
-  const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(db));
+  const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(createSqliteStores(db).settings));
   const upstream = new FakeUpstream({
     clock,
     rng: upstreamRng,

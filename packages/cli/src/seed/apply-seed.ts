@@ -51,7 +51,7 @@ export function applySeed(dbPath: string, seed: SeedFile, source: string): SeedR
     writeTx(engine.db, () => {
       for (const u of seed.users) users.push(applyUser(engine, u, source));
       if (seed.pricing) engine.pricing.replaceRules(seed.pricing.rules.map((r) => ({ ...r, floorCents: r.floorCents ?? 1 })));
-      if (seed.catalogue) writeCatalogueOverrides(engine.db, seed.catalogue);
+      if (seed.catalogue) writeCatalogueOverrides(engine.stores.settings, seed.catalogue);
     });
     return { users, pricingRules: seed.pricing ? seed.pricing.rules.length : null, catalogueOverrides: Boolean(seed.catalogue) };
   } catch (err) {

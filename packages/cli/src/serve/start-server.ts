@@ -9,10 +9,7 @@ import { resolve } from 'node:path';
 import {
   createLogger,
   DatabaseLockedError,
-  deleteSetting,
-  getSetting,
   peekSettings,
-  setSetting,
   UPSTREAM_PUSH_PREFIX,
   type Engine,
   type LogLevel,
@@ -224,9 +221,9 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
 
   // This server holds the database now: record the digests, drop what the first release kept in clear.
   const e = engine();
-  if (admin.source !== 'supplied') setSetting(e.db, SETTING.adminTokenSha256, hashSecret(admin.value));
-  if (getSetting(e.db, SETTING.legacyAdminToken) !== undefined) deleteSetting(e.db, SETTING.legacyAdminToken);
-  if (facadeKey && facadeKey.source !== 'supplied') setSetting(e.db, SETTING.facadeKeySha256, hashSecret(facadeKey.value));
+  if (admin.source !== 'supplied') e.stores.settings.set(SETTING.adminTokenSha256, hashSecret(admin.value));
+  if (e.stores.settings.get(SETTING.legacyAdminToken) !== undefined) e.stores.settings.delete(SETTING.legacyAdminToken);
+  if (facadeKey && facadeKey.source !== 'supplied') e.stores.settings.set(SETTING.facadeKeySha256, hashSecret(facadeKey.value));
   if (wantDemo) demo = ensureDemoUser(e, o.demoBalanceCents, creds?.apiKey);
 
   let credentialsFile: string | undefined;
@@ -277,7 +274,7 @@ function ensureDemoUser(
   balanceCents: number,
   savedKey: string | undefined,
 ): { userId: string; apiKey: string; created: boolean } {
-  const existing = getSetting(e.db, SETTING.demoUserId);
+  const existing = e.stores.settings.get(SETTING.demoUserId);
   const user = existing ? e.accounts.getUser(existing) : undefined;
   if (user) {
     if (savedKey) {
@@ -291,7 +288,7 @@ function ensureDemoUser(
     return { userId: user.id, apiKey: e.accounts.createKey(user.id, 'demo').apiKey, created: true };
   }
   const created = e.accounts.createUser({ displayName: 'Demo', balanceCents });
-  setSetting(e.db, SETTING.demoUserId, created.id);
+  e.stores.settings.set(SETTING.demoUserId, created.id);
   // After a reset the saved key is registered again, so it keeps working.
   if (savedKey) {
     try {

@@ -4,8 +4,7 @@
  * stock. Stored as one JSON setting, validated on the way in and on the way out.
  */
 import { z } from 'zod';
-import { getSetting, setSetting } from '../settings.js';
-import type { Db } from '../storage/database.js';
+import type { SettingsStore } from '../settings.js';
 
 export const CatalogueOverridesSchema = z.strictObject({
   services: z
@@ -58,15 +57,15 @@ export type CatalogueOverrides = z.output<typeof CatalogueOverridesSchema>;
 
 const KEY = 'catalogue_overrides';
 
-export function readCatalogueOverrides(db: Db): CatalogueOverrides | undefined {
-  const raw = getSetting(db, KEY);
+export function readCatalogueOverrides(settings: SettingsStore): CatalogueOverrides | undefined {
+  const raw = settings.get(KEY);
   if (!raw) return undefined;
   const parsed = CatalogueOverridesSchema.safeParse(JSON.parse(raw));
   return parsed.success ? parsed.data : undefined;
 }
 
-export function writeCatalogueOverrides(db: Db, overrides: CatalogueOverrides): void {
-  setSetting(db, KEY, JSON.stringify(CatalogueOverridesSchema.parse(overrides)));
+export function writeCatalogueOverrides(settings: SettingsStore, overrides: CatalogueOverrides): void {
+  settings.set(KEY, JSON.stringify(CatalogueOverridesSchema.parse(overrides)));
 }
 
 /** The fixture with the overrides laid over it (slugs, names, windows, offers). */

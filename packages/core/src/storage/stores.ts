@@ -1,0 +1,22 @@
+/**
+ * The storage port (docs/decisions.md D125): every SQL statement of the engine lives in a store
+ * of one aggregate, behind an interface the engine's services use. This file gathers them; the
+ * SQLite implementations are built here from one open database.
+ */
+import type { Db } from './database.js';
+import { sqliteTransactions, type Transactions } from './transactions.js';
+import { SqliteSettingsStore, type SettingsStore } from '../settings.js';
+
+export interface Stores {
+  readonly dialect: 'sqlite';
+  readonly tx: Transactions;
+  readonly settings: SettingsStore;
+}
+
+export function createSqliteStores(db: Db): Stores {
+  return {
+    dialect: 'sqlite',
+    tx: sqliteTransactions(db),
+    settings: new SqliteSettingsStore(db),
+  };
+}
