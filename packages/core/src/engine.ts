@@ -25,7 +25,6 @@ import { cryptoRng, type Rng } from './ports/rng.js';
 import { openDatabase, type Db, type SynchronousMode } from './storage/database.js';
 import { ChangeWatch } from './storage/change-watch.js';
 import { acquireDatabaseLock, type DatabaseLock } from './storage/database-lock.js';
-import { latestInstant } from './storage/latest-instant.js';
 import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
 import { createSqliteStores, type Stores } from './storage/stores.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
@@ -161,12 +160,12 @@ export function createEngine(options: EngineOptions): Engine {
   const { db, lock } = openEngineDatabase(options);
   const exclusive = options.exclusive ?? (typeof options.db !== 'object' || options.db.memory);
   const ids = createIdGenerator(clock, rng);
+  const stores = createSqliteStores(db);
   // Time and ids continue from what the database holds, even if this machine's clock is behind it.
-  const resumed = latestInstant(db);
+  const resumed = stores.maintenance.latestInstant();
   if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
   const storage = createStorageWatch(db.memory ? null : db.name, log);
-  const stores = createSqliteStores(db);
   const metrics = new Metrics();
   // Every upstream call is counted and timed, whichever adapter it is.
   const upstream = instrumentUpstream(options.upstream, metrics);

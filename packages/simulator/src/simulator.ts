@@ -13,7 +13,6 @@ import {
   loadCatalogueFixture,
   openDatabase,
   recordDatabaseHolder,
-  wipeData,
   type CatalogueFixture,
   type DatabaseLock,
   type Db,
@@ -215,7 +214,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       serial(() => {
         // The same file, emptied in one transaction: the admin token, the facade key and the lock
         // stay; the world (clock, seeded randomness, stock) starts over (docs/decisions.md D43).
-        wipeData(db, ['server_holder', ...(options.keepSettingsOnReset ?? [])]);
+        world.engine.stores.maintenance.wipe(['server_holder', ...(options.keepSettingsOnReset ?? [])]);
         // The old world's live feeds end; the console reconnects to the new one.
         world.app.close();
         world = build(fresh);
@@ -259,7 +258,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   const { port, address } = bound;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  if (dbPath) recordDatabaseHolder(db, url);
+  if (dbPath) recordDatabaseHolder(world.engine.stores.settings, url);
   // The database file is looked at every second whatever the clock mode (a manual clock never ticks).
   const storageCheck = dbPath ? setInterval(() => world.engine.storage.check(), 1_000) : undefined;
   storageCheck?.unref();

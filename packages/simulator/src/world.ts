@@ -64,6 +64,7 @@ export interface World {
 
 export function createWorld(options: WorldOptions): World {
   const db = options.db;
+  const stores = createSqliteStores(db);
   // A database from an earlier run moves this clock past its latest moment (the engine's start-up).
   const clock = new VirtualClock(options.clock);
   // Two streams from one seed: the upstream's choices do not shift when the engine draws an id.
@@ -74,7 +75,7 @@ export function createWorld(options: WorldOptions): World {
   const faults = new FaultPlan(createSeededRng(options.seed ^ 0x27d4eb2f), () => clock.now());
   let engine: Engine | undefined; // eslint-disable-line prefer-const -- closures below refer to it before it is built
   let world: World; // eslint-disable-line prefer-const -- the same: onSms refers to it before it is built
-  const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(createSqliteStores(db).settings));
+  const fixture = withOfferOverrides(options.fixture, readCatalogueOverrides(stores.settings));
   const upstream = new FakeUpstream({
     clock,
     rng: upstreamRng,
@@ -90,7 +91,7 @@ export function createWorld(options: WorldOptions): World {
     ...(options.onSms && { onSms: (a: SimActivation, sms: UpstreamSms) => options.onSms!(world, a, sms) }),
   });
   // Activation ids continue after every id the database knows, ended orders included (docs/decisions.md D40).
-  upstream.continueAfter(maxActivationId(db));
+  upstream.continueAfter(stores.activations.highestNumericId());
   engine = createEngine({
     upstream,
     db,
@@ -132,47 +133,12 @@ export function createWorld(options: WorldOptions): World {
   return world;
 }
 
-/** The largest numeric activation id the database mentions (orders, owed commands, buy intents), or 0. */
-function maxActivationId(db: Db): number {
-  return (
-    db
-      .prepare<[], number | null>(
-        `SELECT MAX(n) FROM (
-           SELECT MAX(CAST(activation_id AS INTEGER)) AS n FROM orders WHERE activation_id GLOB '[0-9]*'
-           UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM outbox WHERE activation_id GLOB '[0-9]*'
-           UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM buy_intents WHERE activation_id GLOB '[0-9]*')`,
-      )
-      .pluck()
-      .get() ?? 0
-  );
-}
-
 /**
  * On a database that outlived a previous run: the activations of live orders, and of orders whose
  * upstream command is still owed, are handed back to the new fake upstream.
  */
 function adoptOpenActivations(engine: Engine, upstream: FakeUpstream): void {
-  const rows = engine.db
-    .prepare<
-      [],
-      { activation_id: string; phone: string; service: string; country: number; created_at: number; status: string; sms_history: string }
-    >(
-      `SELECT activation_id, phone, service, country, created_at, status, sms_history FROM orders
-        WHERE status IN ('WAITING', 'RECEIVED')
-           OR activation_id IN (SELECT activation_id FROM outbox WHERE done_at IS NULL)`,
-    )
-    .all();
-  upstream.adopt(
-    rows.map((r) => ({
-      activationId: r.activation_id,
-      phone: r.phone,
-      service: r.service,
-      country: r.country,
-      createdAt: r.created_at,
-      status: r.status,
-      smsHistory: JSON.parse(r.sms_history) as Array<{ key: string; body: string; code: string | null; receivedAt: number }>,
-    })),
-  );
+  upstream.adopt(engine.stores.activations.open());
 }
 
 /** Offer overrides (cost, stock) from the database, laid over the fixture the fake upstream sells. */

@@ -65,7 +65,7 @@ export async function startWithAdapter(
     engine.close();
     throw err;
   });
-  if (ctx.dbPath) recordDatabaseHolder(engine.db, server.url);
+  if (ctx.dbPath) recordDatabaseHolder(engine.stores.settings, server.url);
   return {
     url: server.url,
     engine,

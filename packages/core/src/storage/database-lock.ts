@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import Database from 'better-sqlite3';
 import type { Db } from './database.js';
+import type { SettingsStore } from '../settings.js';
 
 export interface DatabaseHolder {
   pid: number;
@@ -87,23 +88,28 @@ function readHolderFromFile(dbPath: string): DatabaseHolder | undefined {
 
 function readDatabaseHolder(db: Db): DatabaseHolder | undefined {
   try {
-    const raw = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck().get(HOLDER_KEY);
+    return parseHolder(db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck().get(HOLDER_KEY));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(raw: string | undefined): DatabaseHolder | undefined {
+  try {
     return raw ? (JSON.parse(raw) as DatabaseHolder) : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Records who holds the lock, for the error a second server shows. */
-export function recordDatabaseHolder(db: Db, url?: string): void {
+/** Records who holds the lock, for the error a second server shows (in the engine's settings store). */
+export function recordDatabaseHolder(settings: SettingsStore, url?: string): void {
+  const previous = parseHolder(settings.get(HOLDER_KEY));
   const holder: DatabaseHolder = {
     pid: process.pid,
     host: hostname(),
     ...(url && { url }),
-    startedAt: readDatabaseHolder(db)?.pid === process.pid ? readDatabaseHolder(db)!.startedAt : new Date(systemClock.now()).toISOString(),
+    startedAt: previous?.pid === process.pid ? previous.startedAt : new Date(systemClock.now()).toISOString(),
   };
-  db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
-    HOLDER_KEY,
-    JSON.stringify(holder),
-  );
+  settings.set(HOLDER_KEY, JSON.stringify(holder));
 }

@@ -6,11 +6,15 @@
 import type { Db } from './database.js';
 import { sqliteTransactions, type Transactions } from './transactions.js';
 import { SqliteSettingsStore, type SettingsStore } from '../settings.js';
+import { SqliteActivationStore, type ActivationStore } from './activation-store.js';
+import { SqliteMaintenanceStore, type MaintenanceStore } from './maintenance-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
   readonly tx: Transactions;
   readonly settings: SettingsStore;
+  readonly activations: ActivationStore;
+  readonly maintenance: MaintenanceStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -18,5 +22,7 @@ export function createSqliteStores(db: Db): Stores {
     dialect: 'sqlite',
     tx: sqliteTransactions(db),
     settings: new SqliteSettingsStore(db),
+    activations: new SqliteActivationStore(db),
+    maintenance: new SqliteMaintenanceStore(db),
   };
 }
