@@ -173,7 +173,7 @@ export function createEngine(options: EngineOptions): Engine {
   const ledger = new Ledger(db, ids, feed);
   const money = new MoneyService(db, ledger, clock);
   const changes = new ChangeWatch(db, clock);
-  const accounts = new AccountService(db, clock, ids, rng, money, options.secretRng ?? cryptoRng, changes);
+  const accounts = new AccountService(stores.accounts, stores.tx, clock, ids, money, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
     upstream,
     options.fixture ?? loadCatalogueFixture(),
@@ -184,7 +184,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     () => readCatalogueOverrides(stores.settings),
   );
-  const pricing = new PricingService(db, {
+  const pricing = new PricingService(stores.pricingRules, stores.tx, {
     rateMicros: parseDecimalMicros(options.costRate ?? '1'),
     fallback: {
       service: null,

@@ -32,7 +32,7 @@ describe('GET /api/v1/account', () => {
     const u = s.createUser();
     const other = s.createUser();
     const stranger = s.engine.accounts.createKey(other.id).apiKey;
-    s.engine.db.prepare('DELETE FROM api_keys WHERE user_id = ?').run(other.id);
+    s.engine.stores.accounts.deleteKeys(other.id);
     expectError(await s.call('GET', '/api/v1/account', { key: stranger }), 401, 'AUTH_INVALID');
     const keyId = s.engine.accounts.listKeys(u.id)[0]!.id;
     expect((await s.call('GET', '/api/v1/account', { key: u.key })).status).toBe(200);

@@ -73,7 +73,7 @@ describe('the console server', () => {
     expect((await s.call('GET', '/api/v1/account', { headers: { cookie } })).body.data.id).toBe(u.id);
     // The database keeps only a digest of the session's secret.
     const secret = cookie.split('=')[1]!;
-    expect(JSON.stringify(s.engine.db.prepare('SELECT * FROM console_sessions').all())).not.toContain(secret);
+    expect(JSON.stringify(s.engine.stores.consoleSessions.list())).not.toContain(secret);
   });
 
   it('refuses a state-changing call made with the cookie but without its CSRF token', async () => {
@@ -86,7 +86,7 @@ describe('the console server', () => {
     expect(noToken.body).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     const wrong = await s.call('POST', '/api/v1/orders', { headers: { cookie, 'x-csrf-token': 'x' }, body: { service: 'tg', country: 7 } });
     expect(wrong.status).toBe(403);
-    expect(s.engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
+    expect(s.engine.stores.consoleQueries.searchOrders({ limit: 1 })).toEqual([]);
     const ok = await s.call('POST', '/api/v1/orders', {
       headers: { cookie, 'x-csrf-token': login.body.data.csrfToken },
       body: { service: 'tg', country: 7 },

@@ -6,82 +6,22 @@ import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../ports/clock.js';
 import { randomBase36, type IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
-import { writeTx, type Db } from '../storage/database.js';
-import { ChangeWatch } from '../storage/change-watch.js';
+import type { Transactions } from '../storage/transactions.js';
+import type { ChangeWatch } from '../storage/change-watch.js';
 import type { MoneyService } from '../ledger/money-service.js';
+import type { AccountStore, ApiKeyInfo, User } from './account-store.js';
 import { generateApiKey, hashApiKey, isWellFormedApiKey, keyHint } from './api-key.js';
+
+export type { ApiKeyInfo, User } from './account-store.js';
 
 const MAX_ACTIVE_KEYS = 10;
 /** last_used_at is written at most this often per key, so polling does not turn reads into writes. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 
-export interface User {
-  id: string;
-  displayName: string;
-  lang: string;
-  referralCode: string;
-  balanceCents: number;
-  bannedAt: number | null;
-  banReason: string | null;
-  createdAt: number;
-}
-
-export interface ApiKeyInfo {
-  id: string;
-  userId: string;
-  name: string | null;
-  hint: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
-
 export interface Principal {
   user: User;
   keyId: string;
 }
-
-interface UserRow {
-  id: string;
-  display_name: string;
-  lang: string;
-  referral_code: string;
-  balance_cents: number;
-  banned_at: number | null;
-  ban_reason: string | null;
-  created_at: number;
-}
-
-interface KeyRow {
-  id: string;
-  user_id: string;
-  name: string | null;
-  hint: string;
-  created_at: number;
-  last_used_at: number | null;
-  revoked_at: number | null;
-}
-
-const toUser = (r: UserRow): User => ({
-  id: r.id,
-  displayName: r.display_name,
-  lang: r.lang,
-  referralCode: r.referral_code,
-  balanceCents: r.balance_cents,
-  bannedAt: r.banned_at,
-  banReason: r.ban_reason,
-  createdAt: r.created_at,
-});
-
-const toKey = (r: KeyRow): ApiKeyInfo => ({
-  id: r.id,
-  userId: r.user_id,
-  name: r.name,
-  hint: r.hint,
-  createdAt: r.created_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
-});
 
 export interface CreateUserInput {
   displayName?: string | undefined;
@@ -101,9 +41,6 @@ interface CachedPrincipal {
 }
 
 export class AccountService {
-  private readonly getUserStmt;
-  private readonly authStmt;
-  private readonly touchStmt;
   /**
    * Keys already resolved, by the presented key. Cleared by this process's own revocations and
    * bans at once, and within 100 ms of another process's commit (ChangeWatch).
@@ -111,18 +48,16 @@ export class AccountService {
   private readonly authCache = new Map<string, CachedPrincipal>();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: AccountStore,
+    private readonly tx: Transactions,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
-    private readonly rng: Rng,
     private readonly money: MoneyService,
     /** Where key secrets come from: never a seeded generator outside tests. */
-    private readonly secretRng: Rng = rng,
-    private readonly changes: ChangeWatch = new ChangeWatch(db, clock),
+    private readonly secretRng: Rng,
+    /** Commits by other processes on the same database, which may revoke a cached key. */
+    private readonly changes: Pick<ChangeWatch, 'onForeignCommit' | 'poll'>,
   ) {
-    this.getUserStmt = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?');
-    this.authStmt = db.prepare<[string], KeyRow & { u_id: string }>('SELECT k.*, k.user_id AS u_id FROM api_keys k WHERE k.hash = ?');
-    this.touchStmt = db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?');
     this.changes.onForeignCommit(() => this.authCache.clear());
   }
 
@@ -134,12 +69,15 @@ export class AccountService {
   createUser(input: CreateUserInput = {}): User {
     const now = this.clock.now();
     const id = this.ids.next('cl');
-    return writeTx(this.db, () => {
-      this.db
-        .prepare(
-          'INSERT INTO users (id, display_name, lang, referral_code, balance_cents, created_at, external_ref) VALUES (?, ?, ?, ?, 0, ?, ?)',
-        )
-        .run(id, input.displayName ?? 'Developer', input.lang ?? 'en', this.newReferralCode(), now, input.externalRef ?? null);
+    return this.tx.write(() => {
+      this.store.insertUser({
+        id,
+        displayName: input.displayName ?? 'Developer',
+        lang: input.lang ?? 'en',
+        referralCode: this.newReferralCode(),
+        createdAt: now,
+        externalRef: input.externalRef ?? null,
+      });
       if (input.balanceCents) this.money.openingBalance(id, input.balanceCents, now);
       return this.requireUser(id);
     });
@@ -150,29 +88,24 @@ export class AccountService {
    * restart), and unique: a clash with an existing code draws again (docs/decisions.md D40).
    */
   private newReferralCode(): string {
-    const taken = this.db.prepare<[string], { one: number }>('SELECT 1 AS one FROM users WHERE referral_code = ?');
     for (;;) {
       const code = randomBase36(this.secretRng, 6);
-      if (!taken.get(code)) return code;
+      if (!this.store.isReferralCodeTaken(code)) return code;
     }
   }
 
   getUser(id: string): User | undefined {
-    const row = this.getUserStmt.get(id);
-    return row ? toUser(row) : undefined;
+    return this.store.getUser(id);
   }
 
   findByExternalRef(ref: string): User | undefined {
-    const row = this.db.prepare<[string], UserRow>('SELECT * FROM users WHERE external_ref = ?').get(ref);
-    return row ? toUser(row) : undefined;
+    return this.store.findUserByExternalRef(ref);
   }
 
   updateProfile(userId: string, profile: { displayName?: string | undefined; lang?: string | undefined }): User {
-    return writeTx(this.db, () => {
+    return this.tx.write(() => {
       const u = this.requireUser(userId);
-      this.db
-        .prepare('UPDATE users SET display_name = ?, lang = ? WHERE id = ?')
-        .run(profile.displayName ?? u.displayName, profile.lang ?? u.lang, userId);
+      this.store.updateProfile(userId, profile.displayName ?? u.displayName, profile.lang ?? u.lang);
       this.forgetResolvedKeys();
       return this.requireUser(userId);
     });
@@ -185,23 +118,23 @@ export class AccountService {
   importKey(userId: string, apiKey: string, name?: string): boolean {
     if (!isWellFormedApiKey(apiKey))
       throw new AppError('BAD_REQUEST', 'That is not a valid jiema API key (jm_ + 43 characters with a checksum).');
-    return writeTx(this.db, () => {
+    return this.tx.write(() => {
       const hash = hashApiKey(apiKey);
-      const existing = this.db
-        .prepare<[string], { user_id: string; revoked_at: number | null }>('SELECT user_id, revoked_at FROM api_keys WHERE hash = ?')
-        .get(hash);
+      const existing = this.store.findKeyByHash(hash);
       if (existing) {
-        if (existing.user_id !== userId) throw new AppError('BAD_REQUEST', 'That API key already belongs to another user.');
+        if (existing.userId !== userId) throw new AppError('BAD_REQUEST', 'That API key already belongs to another user.');
         return false;
       }
-      const active = this.db
-        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL')
-        .get(userId)!.n;
-      if (active >= MAX_ACTIVE_KEYS)
+      if (this.store.countActiveKeys(userId) >= MAX_ACTIVE_KEYS)
         throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
-      this.db
-        .prepare('INSERT INTO api_keys (id, user_id, hash, hint, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(this.ids.next('key'), userId, hash, keyHint(apiKey), name ?? null, this.clock.now());
+      this.store.insertKey({
+        id: this.ids.next('key'),
+        userId,
+        hash,
+        hint: keyHint(apiKey),
+        name: name ?? null,
+        createdAt: this.clock.now(),
+      });
       return true;
     });
   }
@@ -213,18 +146,13 @@ export class AccountService {
   }
 
   listUsers(limit: number, before?: string): User[] {
-    return this.db
-      .prepare<[string, number], UserRow>('SELECT * FROM users WHERE id < ? ORDER BY id DESC LIMIT ?')
-      .all(before ?? '\uffff', limit)
-      .map(toUser);
+    return this.store.listUsers(limit, before);
   }
 
   setBanned(userId: string, banned: boolean, reason?: string): User {
-    return writeTx(this.db, () => {
+    return this.tx.write(() => {
       this.requireUser(userId);
-      this.db
-        .prepare('UPDATE users SET banned_at = ?, ban_reason = ? WHERE id = ?')
-        .run(banned ? this.clock.now() : null, banned ? (reason ?? null) : null, userId);
+      this.store.setBanned(userId, banned ? this.clock.now() : null, banned ? (reason ?? null) : null);
       this.forgetResolvedKeys();
       return this.requireUser(userId);
     });
@@ -232,39 +160,42 @@ export class AccountService {
 
   /** Issues a key. The returned `apiKey` is the only time the full token exists outside its owner. */
   createKey(userId: string, name?: string): { key: ApiKeyInfo; apiKey: string } {
-    return writeTx(this.db, () => {
+    return this.tx.write(() => {
       this.requireUser(userId);
-      const active = this.db
-        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM api_keys WHERE user_id = ? AND revoked_at IS NULL')
-        .get(userId)!.n;
-      if (active >= MAX_ACTIVE_KEYS) {
+      if (this.store.countActiveKeys(userId) >= MAX_ACTIVE_KEYS) {
         throw new AppError('KEY_LIMIT', `A user holds at most ${MAX_ACTIVE_KEYS} active keys; revoke one first.`);
       }
       const apiKey = generateApiKey(this.secretRng);
       const id = this.ids.next('key');
-      this.db
-        .prepare('INSERT INTO api_keys (id, user_id, hash, hint, name, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, userId, hashApiKey(apiKey), keyHint(apiKey), name ?? null, this.clock.now());
+      this.store.insertKey({
+        id,
+        userId,
+        hash: hashApiKey(apiKey),
+        hint: keyHint(apiKey),
+        name: name ?? null,
+        createdAt: this.clock.now(),
+      });
       return { key: this.getKey(userId, id), apiKey };
     });
   }
 
   listKeys(userId: string): ApiKeyInfo[] {
     this.requireUser(userId);
-    return this.db.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE user_id = ? ORDER BY id').all(userId).map(toKey);
+    return this.store.listKeys(userId);
   }
 
   getKey(userId: string, keyId: string): ApiKeyInfo {
-    const row = this.db.prepare<[string, string], KeyRow>('SELECT * FROM api_keys WHERE id = ? AND user_id = ?').get(keyId, userId);
-    if (!row) throw new AppError('NOT_FOUND', `No key ${keyId} for user ${userId}.`);
-    return toKey(row);
+    const key = this.store.getKey(userId, keyId);
+    if (!key) throw new AppError('NOT_FOUND', `No key ${keyId} for user ${userId}.`);
+    return key;
   }
 
   /** Revocation takes effect on the next request: authentication reads the key row every time. */
   revokeKey(userId: string, keyId: string): ApiKeyInfo {
-    return writeTx(this.db, () => {
-      const key = this.getKey(userId, keyId);
-      if (key.revokedAt === null) this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(this.clock.now(), keyId);
+    return this.tx.write(() => {
+      this.getKey(userId, keyId);
+      // Only a key not yet revoked is stamped: a second revocation keeps the first time.
+      this.store.revokeKey(keyId, this.clock.now());
       this.forgetResolvedKeys();
       return this.getKey(userId, keyId);
     });
@@ -285,11 +216,11 @@ export class AccountService {
       return cached.principal;
     }
     if (!isWellFormedApiKey(presented)) throw new AppError('AUTH_INVALID', 'The API key is malformed; check that it was copied whole.');
-    const key = this.authStmt.get(hashApiKey(presented));
-    if (!key || key.revoked_at !== null) throw new AppError('AUTH_INVALID', 'The API key is unknown or has been revoked.');
-    const user = this.requireUser(key.user_id);
+    const key = this.store.findKeyByHash(hashApiKey(presented));
+    if (!key || key.revokedAt !== null) throw new AppError('AUTH_INVALID', 'The API key is unknown or has been revoked.');
+    const user = this.requireUser(key.userId);
     if (user.bannedAt !== null) throw new AppError('FORBIDDEN', 'This account is banned.');
-    const entry: CachedPrincipal = { principal: { user, keyId: key.id }, lastUsedAt: key.last_used_at };
+    const entry: CachedPrincipal = { principal: { user, keyId: key.id }, lastUsedAt: key.lastUsedAt };
     this.touch(entry, now);
     if (this.authCache.size >= AUTH_CACHE_SIZE) this.authCache.clear();
     this.authCache.set(presented, entry);
@@ -299,7 +230,7 @@ export class AccountService {
   /** Records last use at most once a minute per key, so polling does not turn reads into writes. */
   private touch(entry: CachedPrincipal, now: number): void {
     if (entry.lastUsedAt !== null && now - entry.lastUsedAt < LAST_USED_GRANULARITY_MS) return;
-    this.touchStmt.run(now, entry.principal.keyId);
+    this.store.touchKey(entry.principal.keyId, now);
     entry.lastUsedAt = now;
   }
 }

@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../account/account-service.js';
 import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
-import { SessionStore, type SessionRow } from './session-store.js';
+import type { ConsoleSessionRecord, ConsoleSessionStore } from './session-store.js';
 
 const SESSION_COOKIE = 'jiema_session';
 /** A session ends after a day unused, and a week after it began. */
@@ -62,14 +62,22 @@ export interface ConsoleSessionsOptions {
 }
 
 export class ConsoleSessions {
-  private readonly store: SessionStore;
+  private readonly store: ConsoleSessionStore;
 
   constructor(
     private readonly engine: Engine,
     private readonly adminTokenSha256: string,
     private readonly options: ConsoleSessionsOptions = {},
   ) {
-    this.store = new SessionStore(engine.db);
+    this.store = engine.stores.consoleSessions;
+  }
+
+  /** Stores a new session or login token; expired ones are swept whenever a new one is made. */
+  private insert(record: ConsoleSessionRecord): void {
+    this.engine.stores.tx.write(() => {
+      this.store.deleteExpired(record.createdAt);
+      this.store.insert(record);
+    });
   }
 
   /** A new one-time login token; earlier unused ones stop working. */
@@ -77,15 +85,15 @@ export class ConsoleSessions {
     const token = `jlt_${randomBytes(24).toString('base64url')}`;
     const now = this.engine.clock.now();
     this.store.dropLogins();
-    this.store.insert({
+    this.insert({
       id: sha256(token),
       kind: 'login',
-      user_id: null,
-      key_id: null,
-      grant_mac: null,
-      created_at: now,
-      last_seen_at: now,
-      expires_at: now + LOGIN_TOKEN_MS,
+      userId: null,
+      keyId: null,
+      grantMac: null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + LOGIN_TOKEN_MS,
     });
     return token;
   }
@@ -98,28 +106,31 @@ export class ConsoleSessions {
   }
 
   openOperator(): { secret: string; session: ConsoleSession } {
-    return this.open('operator', (secret) => ({ grant_mac: mac(secret, this.adminTokenSha256) }));
+    return this.open('operator', (secret) => ({ grantMac: mac(secret, this.adminTokenSha256) }));
   }
 
   openUser(principal: Principal): { secret: string; session: ConsoleSession } {
-    return this.open('user', () => ({ user_id: principal.user.id, key_id: principal.keyId }));
+    return this.open('user', () => ({ userId: principal.user.id, keyId: principal.keyId }));
   }
 
-  private open(kind: 'operator' | 'user', fields: (secret: string) => Partial<SessionRow>): { secret: string; session: ConsoleSession } {
+  private open(
+    kind: 'operator' | 'user',
+    fields: (secret: string) => Partial<ConsoleSessionRecord>,
+  ): { secret: string; session: ConsoleSession } {
     const secret = `jcs_${randomBytes(32).toString('base64url')}`;
     const now = this.engine.clock.now();
-    const row: SessionRow = {
+    const row: ConsoleSessionRecord = {
       id: sha256(secret),
       kind,
-      user_id: null,
-      key_id: null,
-      grant_mac: null,
-      created_at: now,
-      last_seen_at: now,
-      expires_at: now + IDLE_MS,
+      userId: null,
+      keyId: null,
+      grantMac: null,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + IDLE_MS,
       ...fields(secret),
     };
-    this.store.insert(row);
+    this.insert(row);
     return { secret, session: this.toSession(row, secret) };
   }
 
@@ -136,15 +147,15 @@ export class ConsoleSessions {
       'AUTH_INVALID',
       'Your console session has ended (signed out, expired, or its key or token changed); sign in again.',
     );
-    if (!row || row.kind === 'login' || row.expires_at <= now) throw ended;
-    if (row.kind === 'operator' && !sameText(row.grant_mac ?? '', mac(secret, this.adminTokenSha256))) throw ended;
-    if (row.kind === 'user' && !this.keyActive(row.user_id!, row.key_id!)) {
+    if (!row || row.kind === 'login' || row.expiresAt <= now) throw ended;
+    if (row.kind === 'operator' && !sameText(row.grantMac ?? '', mac(secret, this.adminTokenSha256))) throw ended;
+    if (row.kind === 'user' && !this.keyActive(row.userId!, row.keyId!)) {
       throw new AppError(
         'AUTH_INVALID',
         'The API key this console session signed in with has been revoked; sign in again with another key.',
       );
     }
-    if (now - row.last_seen_at >= TOUCH_MS) this.store.touch(row.id, now, Math.min(row.created_at + MAX_MS, now + IDLE_MS));
+    if (now - row.lastSeenAt >= TOUCH_MS) this.store.touch(row.id, now, Math.min(row.createdAt + MAX_MS, now + IDLE_MS));
     return this.toSession(row, secret);
   }
 
@@ -210,12 +221,12 @@ export class ConsoleSessions {
     return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
   }
 
-  private toSession(row: SessionRow, secret: string): ConsoleSession {
+  private toSession(row: ConsoleSessionRecord, secret: string): ConsoleSession {
     return {
       id: row.id,
       kind: row.kind as 'operator' | 'user',
-      userId: row.user_id ?? undefined,
-      keyId: row.key_id ?? undefined,
+      userId: row.userId ?? undefined,
+      keyId: row.keyId ?? undefined,
       csrfToken: mac(secret, 'csrf'),
     };
   }

@@ -88,7 +88,7 @@ export class ConsoleStreams {
     /** How fast the server's clock runs against real time: 0 for a manual virtual clock. Default 1. */
     private readonly clockSpeed: () => number = () => 1,
   ) {
-    this.queries = new ConsoleQueries(engine.db);
+    this.queries = new ConsoleQueries(engine.stores.consoleQueries);
   }
 
   get size(): number {

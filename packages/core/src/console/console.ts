@@ -42,7 +42,7 @@ export function createConsole(engine: Engine, deps: PipelineDeps, options: Conso
   const routes = consoleRoutes({
     sessions,
     streams,
-    queries: new ConsoleQueries(engine.db),
+    queries: new ConsoleQueries(engine.stores.consoleQueries),
     mode: options.mode ?? 'upstream',
     loginFailed(ip) {
       const d = deps.limits.byClass.auth_failure.hit(ip);

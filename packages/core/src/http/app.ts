@@ -153,7 +153,7 @@ export function createApp(options: AppOptions): JiemaApp {
       errors: [],
       handler: () => {
         const storage = engine.storage.check();
-        const dbOk = storage.ok && engine.db.prepare('SELECT 1 AS one').get() !== undefined;
+        const dbOk = storage.ok && engine.stores.health.ping();
         const pending = engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL').get()!.n;
         // Adapters without health() are taken as always ok.
         const upstream = engine.upstream.health?.() ?? { status: 'ok' as const };

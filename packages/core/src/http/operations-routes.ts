@@ -8,7 +8,6 @@ import { z } from 'zod';
 import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metrics.js';
-import { writeTxUnsynced } from '../storage/database.js';
 import { ok } from './envelope.js';
 import { defineRoute, type Route } from './route.js';
 
@@ -39,11 +38,8 @@ function checkReadiness(engine: Engine): Readiness {
     reasons.push(`the database cannot be used: ${storage.detail}`);
   } else {
     try {
-      writeTxUnsynced(engine.db, () => {
-        engine.db
-          .prepare("INSERT INTO settings (key, value) VALUES ('ready_probe_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-          .run(String(engine.clock.now()));
-      });
+      const { tx, settings } = engine.stores;
+      tx.writeUnsynced(() => settings.set('ready_probe_at', String(engine.clock.now())));
     } catch (err) {
       database = 'error';
       reasons.push(`the database cannot be written: ${err instanceof Error ? err.message : String(err)}`);

@@ -2,39 +2,28 @@
  * Pricing rules in the database, read through a small cache, and the quote every price shown
  * and every order charged goes through — so /prices and POST /orders can never disagree.
  */
-import { writeTx, type Db } from '../storage/database.js';
+import type { Transactions } from '../storage/transactions.js';
 import { quote, selectRule, type PricingConfig, type PricingRule } from './pricing.js';
-
-interface RuleRow {
-  service: string | null;
-  country: number | null;
-  markup_bps: number;
-  floor_cents: number;
-}
+import type { PricingRuleStore } from './pricing-store.js';
 
 export class PricingService {
   private rules: PricingRule[] | undefined;
-  /** SQLite's data_version when the rules were read: it changes when another process commits. */
+  /** The store's change version when the rules were read: it changes when another process commits. */
   private version = -1;
-  private readonly versionStmt;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: PricingRuleStore,
+    private readonly tx: Transactions,
     private readonly config: PricingConfig,
-  ) {
-    this.versionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
-  }
+  ) {}
 
   getRules(): PricingRule[] {
-    const version = this.versionStmt.get()!;
+    const version = this.store.changeVersion();
     if (version !== this.version) {
       this.rules = undefined;
       this.version = version;
     }
-    this.rules ??= this.db
-      .prepare<[], RuleRow>('SELECT service, country, markup_bps, floor_cents FROM pricing_rules ORDER BY id')
-      .all()
-      .map((r) => ({ service: r.service, country: r.country, markupBps: r.markup_bps, floorCents: r.floor_cents }));
+    this.rules ??= this.store.list();
     return this.rules;
   }
 
@@ -44,11 +33,7 @@ export class PricingService {
   }
 
   replaceRules(rules: PricingRule[]): PricingRule[] {
-    writeTx(this.db, () => {
-      this.db.prepare('DELETE FROM pricing_rules').run();
-      const insert = this.db.prepare('INSERT INTO pricing_rules (service, country, markup_bps, floor_cents) VALUES (?, ?, ?, ?)');
-      for (const r of rules) insert.run(r.service, r.country, r.markupBps, r.floorCents);
-    });
+    this.tx.write(() => this.store.replaceAll(rules));
     this.rules = undefined;
     return this.getRules();
   }

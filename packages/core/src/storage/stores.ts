@@ -8,6 +8,11 @@ import { sqliteTransactions, type Transactions } from './transactions.js';
 import { SqliteSettingsStore, type SettingsStore } from '../settings.js';
 import { SqliteActivationStore, type ActivationStore } from './activation-store.js';
 import { SqliteMaintenanceStore, type MaintenanceStore } from './maintenance-store.js';
+import { SqliteAccountStore, type AccountStore } from '../account/account-store.js';
+import { SqlitePricingRuleStore, type PricingRuleStore } from '../pricing/pricing-store.js';
+import { SqliteConsoleSessionStore, type ConsoleSessionStore } from '../console/session-store.js';
+import { SqliteConsoleQueryStore, type ConsoleQueryStore } from '../console/console-query-store.js';
+import { SqliteHealthStore, type HealthStore } from './health-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -15,6 +20,11 @@ export interface Stores {
   readonly settings: SettingsStore;
   readonly activations: ActivationStore;
   readonly maintenance: MaintenanceStore;
+  readonly accounts: AccountStore;
+  readonly pricingRules: PricingRuleStore;
+  readonly consoleSessions: ConsoleSessionStore;
+  readonly consoleQueries: ConsoleQueryStore;
+  readonly health: HealthStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -24,5 +34,10 @@ export function createSqliteStores(db: Db): Stores {
     settings: new SqliteSettingsStore(db),
     activations: new SqliteActivationStore(db),
     maintenance: new SqliteMaintenanceStore(db),
+    accounts: new SqliteAccountStore(db),
+    pricingRules: new SqlitePricingRuleStore(db),
+    consoleSessions: new SqliteConsoleSessionStore(db),
+    consoleQueries: new SqliteConsoleQueryStore(db),
+    health: new SqliteHealthStore(db),
   };
 }
