@@ -64,7 +64,6 @@ const PUBLIC_API: Record<string, string[]> = {
     'systemClock',
     'wipeData',
     'writeCatalogueOverrides',
-    'writeTx',
   ],
   '@jiema/core/http': [
     'SlidingWindowLimiter',

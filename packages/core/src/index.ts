@@ -63,7 +63,7 @@ export { extractCode, smsCode } from './order/sms-code.js';
 export { generateApiKey } from './account/api-key.js';
 
 // The database, for operators' tools.
-export { openDatabase, writeTx, type Db, type OpenDatabaseOptions } from './storage/database.js';
+export { openDatabase, type Db, type OpenDatabaseOptions } from './storage/database.js';
 export { acquireDatabaseLock, recordDatabaseHolder, DatabaseLockedError, type DatabaseLock } from './storage/database-lock.js';
 export { backupDatabase, restoreDatabase, BackupError, type DatabaseSummary, type RestoreResult } from './storage/backup.js';
 export { wipeData } from './storage/wipe.js';

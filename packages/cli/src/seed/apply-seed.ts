@@ -3,7 +3,7 @@
  * the file's profile, balance, ban and keys), pricing rules replaced, catalogue overrides stored.
  * Balance changes are ledger rows with the file as their reason.
  */
-import { AppError, createEngine, openDatabase, writeCatalogueOverrides, writeTx, type Upstream } from '@jiema/core';
+import { AppError, createEngine, openDatabase, writeCatalogueOverrides, type Upstream } from '@jiema/core';
 import { CliError, EXIT } from '../output.js';
 import type { SeedFile } from './seed-schema.js';
 
@@ -48,7 +48,7 @@ export function applySeed(dbPath: string, seed: SeedFile, source: string): SeedR
       refs.add(u.ref);
     }
     const users: SeedUserResult[] = [];
-    writeTx(engine.db, () => {
+    engine.stores.tx.write(() => {
       for (const u of seed.users) users.push(applyUser(engine, u, source));
       if (seed.pricing) engine.pricing.replaceRules(seed.pricing.rules.map((r) => ({ ...r, floorCents: r.floorCents ?? 1 })));
       if (seed.catalogue) writeCatalogueOverrides(engine.stores.settings, seed.catalogue);
