@@ -8,6 +8,8 @@ import { sqliteTransactions, type Transactions } from './transactions.js';
 import { SqliteSettingsStore, type SettingsStore } from '../settings.js';
 import { SqliteActivationStore, type ActivationStore } from './activation-store.js';
 import { SqliteMaintenanceStore, type MaintenanceStore } from './maintenance-store.js';
+import { SqliteLedgerStore, type LedgerStore } from '../ledger/ledger-store.js';
+import { SqliteOutboxStore, type OutboxStore } from '../outbox/outbox-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -15,6 +17,8 @@ export interface Stores {
   readonly settings: SettingsStore;
   readonly activations: ActivationStore;
   readonly maintenance: MaintenanceStore;
+  readonly ledger: LedgerStore;
+  readonly outbox: OutboxStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -24,5 +28,7 @@ export function createSqliteStores(db: Db): Stores {
     settings: new SqliteSettingsStore(db),
     activations: new SqliteActivationStore(db),
     maintenance: new SqliteMaintenanceStore(db),
+    ledger: new SqliteLedgerStore(db),
+    outbox: new SqliteOutboxStore(db),
   };
 }
