@@ -11,7 +11,7 @@ import { readCatalogueOverrides } from './catalogue/catalogue-overrides.js';
 import { IdempotencyStore } from './idempotency/idempotency-store.js';
 import { Ledger } from './ledger/ledger.js';
 import { MoneyService } from './ledger/money-service.js';
-import { checkLedgerInvariants } from './ledger/ledger-invariants.js';
+import { ledgerInvariantViolations } from './ledger/ledger-invariants.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseDecimalMicros } from './money/money.js';
 import { OrderService } from './order/order-service.js';
@@ -141,7 +141,7 @@ export interface Engine {
   nextDueAt(after: number): number | undefined;
   /** True while tick() still has work due at `now` (a pass handles a bounded batch). */
   hasDueWork(now: number): boolean;
-  checkInvariants(): ReturnType<typeof checkLedgerInvariants>;
+  checkInvariants(): ReturnType<typeof ledgerInvariantViolations>;
   close(): void;
 }
 
@@ -170,8 +170,8 @@ export function createEngine(options: EngineOptions): Engine {
   // Every upstream call is counted and timed, whichever adapter it is.
   const upstream = instrumentUpstream(options.upstream, metrics);
   const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
-  const ledger = new Ledger(db, ids, feed);
-  const money = new MoneyService(db, ledger, clock);
+  const ledger = new Ledger(stores.ledger, stores.tx, ids, feed);
+  const money = new MoneyService(stores.tx, ledger, clock);
   const changes = new ChangeWatch(db, clock);
   const accounts = new AccountService(stores.accounts, stores.tx, clock, ids, money, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
@@ -193,7 +193,7 @@ export function createEngine(options: EngineOptions): Engine {
       floorCents: options.defaultPricing?.floorCents ?? 1,
     },
   });
-  const outbox = new Outbox(db, upstream, clock, ids, rng, log, {
+  const outbox = new Outbox(stores.outbox, stores.tx, upstream, clock, ids, rng, log, {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
@@ -220,15 +220,9 @@ export function createEngine(options: EngineOptions): Engine {
   if (exclusive && webhooks.pendingCount() > 0)
     queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
   const balance = new BalanceMonitor(upstream, clock, log, options.minUpstreamBalance);
-  const outboxStats = db.prepare<[], { n: number; oldest: number | null }>(
-    'SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox WHERE done_at IS NULL',
-  );
   const pendingIntents = db.prepare<[], number>("SELECT COUNT(*) FROM buy_intents WHERE state = 'pending'").pluck();
   metrics.bind({
-    outbox: () => {
-      const r = outboxStats.get()!;
-      return { pending: r.n, oldestCreatedAt: r.oldest };
-    },
+    outbox: () => stores.outbox.pendingStats(),
     pendingBuyIntents: () => pendingIntents.get()!,
     circuitState: () => upstream.circuitState?.() ?? 'closed',
     upstreamBalance: () => balance.current(),
@@ -252,9 +246,7 @@ export function createEngine(options: EngineOptions): Engine {
     db.prepare<[number], { t: number | null }>(
       "SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?",
     ),
-    db.prepare<[number], { t: number | null }>(
-      'SELECT MIN(next_attempt_at) AS t FROM outbox WHERE done_at IS NULL AND next_attempt_at > ?',
-    ),
+    { get: (t: number) => ({ t: stores.outbox.nextDueAfter(t) ?? null }) },
     db.prepare<[number], { t: number | null }>(
       "SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?",
     ),
@@ -267,7 +259,7 @@ export function createEngine(options: EngineOptions): Engine {
     db.prepare<[number], { n: number }>(
       "SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n",
     ),
-    db.prepare<[number], { n: number }>('SELECT EXISTS (SELECT 1 FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ?) AS n'),
+    { get: (now: number) => ({ n: stores.outbox.hasDue(now) ? 1 : 0 }) },
     db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
     db.prepare<[number], { n: number }>(
       "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
@@ -313,7 +305,7 @@ export function createEngine(options: EngineOptions): Engine {
       return next;
     },
     hasDueWork: (now) => dueNowStmts.some((stmt) => stmt.get(now)!.n === 1),
-    checkInvariants: () => checkLedgerInvariants(db),
+    checkInvariants: () => ledgerInvariantViolations(stores.ledger),
     close() {
       push.waiters.wakeAll();
       webhooks.close();

@@ -126,8 +126,7 @@ describe('cancel', () => {
     await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key });
     expectError(await s.call('POST', `/api/v1/orders/${o.id}/cancel`, { key: u.key }), 400, 'ALREADY_CHANGED');
     expect(balance(u.id)).toBe(1_000);
-    const refunds = s.engine.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'refund'").get() as { n: number };
-    expect(refunds.n).toBe(1);
+    expect(s.engine.stores.ledger.countByKind('refund')).toBe(1);
   });
 
   it('refuses a body with fields', async () => {

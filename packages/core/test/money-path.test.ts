@@ -169,11 +169,10 @@ describe('balance changes outside orders go through the same service', () => {
     expect(() => engine.money.adjust({ userId: user.id, amountCents: -1_000, reason: 'too much' })).toThrow(/balance is too low/);
     expect(() => engine.money.adjust({ userId: user.id, amountCents: -5, kind: 'topup', reason: 'x' })).toThrow(/top-up must be positive/);
     expect(() => engine.money.adjust({ userId: user.id, amountCents: 5, reason: '  ' })).toThrow(/reason/);
-    const rows = engine.db
-      .prepare<[string], { kind: string; amount_cents: number; reason: string }>(
-        'SELECT kind, amount_cents, reason FROM ledger WHERE user_id = ? ORDER BY id',
-      )
-      .all(user.id);
+    const rows = engine.ledger
+      .list(user.id, 100)
+      .reverse()
+      .map((e) => ({ kind: e.kind, amount_cents: e.amountCents, reason: e.reason }));
     expect(rows).toEqual([
       { kind: 'topup', amount_cents: 500, reason: 'opening balance' },
       { kind: 'topup', amount_cents: 250, reason: 'goodwill' },

@@ -15,7 +15,7 @@ describe('races', () => {
     expect(codes.filter((c) => c === 'OK')).toHaveLength(1);
     expect(codes.filter((c) => c === 'ALREADY_CHANGED')).toHaveLength(19);
     expect(s.engine.accounts.requireUser(u.id).balanceCents).toBe(1_000);
-    expect(s.engine.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'refund'").get()).toEqual({ n: 1 });
+    expect(s.engine.stores.ledger.countByKind('refund')).toBe(1);
   });
 
   it('never lets concurrent orders take the balance below zero; every refused one is INSUFFICIENT', async () => {

@@ -154,7 +154,7 @@ export function createApp(options: AppOptions): JiemaApp {
       handler: () => {
         const storage = engine.storage.check();
         const dbOk = storage.ok && engine.stores.health.ping();
-        const pending = engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE done_at IS NULL').get()!.n;
+        const pending = engine.stores.outbox.pendingStats().pending;
         // Adapters without health() are taken as always ok.
         const upstream = engine.upstream.health?.() ?? { status: 'ok' as const };
         return ok({

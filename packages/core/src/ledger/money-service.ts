@@ -9,7 +9,7 @@
  */
 import { AppError } from '../errors/app-error.js';
 import type { Clock } from '../ports/clock.js';
-import { writeTx, type Db } from '../storage/database.js';
+import type { Transactions } from '../storage/transactions.js';
 import type { LedgerEffect } from '../order/order-machine.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 
@@ -25,7 +25,7 @@ export interface Adjustment {
 
 export class MoneyService {
   constructor(
-    private readonly db: Db,
+    private readonly tx: Transactions,
     private readonly ledger: Ledger,
     private readonly clock: Clock,
   ) {}
@@ -91,7 +91,7 @@ export class MoneyService {
     if (kind === 'topup' && input.amountCents < 0)
       throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
     if (!input.reason.trim()) throw new AppError('BAD_REQUEST', 'reason: say why the balance changes.');
-    return writeTx(this.db, () =>
+    return this.tx.write(() =>
       this.ledger.post({ userId: input.userId, kind, amountCents: input.amountCents, reason: input.reason, at: this.clock.now() }),
     );
   }

@@ -7,51 +7,13 @@
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
-import { writeTx, type Db } from '../storage/database.js';
+import type { Transactions } from '../storage/transactions.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { isUpstreamError } from '../upstream/upstream-error.js';
 import type { Logger } from '../logger.js';
+import type { OutboxCommand, OutboxKind, OutboxStore } from './outbox-store.js';
 
-export type OutboxKind = 'cancel' | 'finish' | 'next_sms' | 'release';
-
-export interface OutboxCommand {
-  id: string;
-  kind: OutboxKind;
-  activationId: string;
-  orderId: string | null;
-  attempts: number;
-  nextAttemptAt: number;
-  lastError: string | null;
-  doneAt: number | null;
-  outcome: string | null;
-  createdAt: number;
-}
-
-interface Row {
-  id: string;
-  kind: OutboxKind;
-  activation_id: string;
-  order_id: string | null;
-  attempts: number;
-  next_attempt_at: number;
-  last_error: string | null;
-  done_at: number | null;
-  outcome: string | null;
-  created_at: number;
-}
-
-const toCommand = (r: Row): OutboxCommand => ({
-  id: r.id,
-  kind: r.kind,
-  activationId: r.activation_id,
-  orderId: r.order_id,
-  attempts: r.attempts,
-  nextAttemptAt: r.next_attempt_at,
-  lastError: r.last_error,
-  doneAt: r.done_at,
-  outcome: r.outcome,
-  createdAt: r.created_at,
-});
+export type { OutboxCommand, OutboxKind } from './outbox-store.js';
 
 export interface OutboxOptions {
   baseBackoffMs?: number;
@@ -62,16 +24,12 @@ export interface OutboxOptions {
 }
 
 export class Outbox {
-  private readonly insertStmt;
-  private readonly dueStmt;
-  private readonly doneStmt;
-  private readonly retryStmt;
-  private readonly orderStatusStmt;
   private readonly opts: Required<OutboxOptions>;
   private draining: Promise<number> | undefined;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: OutboxStore,
+    private readonly tx: Transactions,
     private readonly upstream: Upstream,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
@@ -80,39 +38,21 @@ export class Outbox {
     options: OutboxOptions = {},
   ) {
     this.opts = { baseBackoffMs: 1_000, maxBackoffMs: 5 * 60_000, earlyCancelHoldMs: 120_000, concurrency: 8, ...options };
-    this.insertStmt = db.prepare(
-      'INSERT INTO outbox (id, kind, activation_id, order_id, attempts, next_attempt_at, created_at) VALUES (?, ?, ?, ?, 0, ?, ?)',
-    );
-    // Only the oldest pending command of each activation is due: commands run in the order owed.
-    this.dueStmt = db.prepare<[number, number], Row>(
-      `SELECT o.* FROM outbox o
-        WHERE o.done_at IS NULL AND o.next_attempt_at <= ?
-          AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.activation_id = o.activation_id AND p.done_at IS NULL AND p.id < o.id)
-        ORDER BY o.next_attempt_at, o.id LIMIT ?`,
-    );
-    this.doneStmt = db.prepare(
-      'UPDATE outbox SET done_at = ?, outcome = ?, attempts = attempts + 1, last_error = ? WHERE id = ? AND done_at IS NULL',
-    );
-    this.retryStmt = db.prepare(
-      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ? AND done_at IS NULL',
-    );
-    this.orderStatusStmt = db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?');
   }
 
   /** Records an owed command. Call inside the transaction of the change that owes it. */
   enqueue(kind: OutboxKind, activationId: string, orderId: string | null): string {
     const id = this.ids.next('ob');
-    const now = this.clock.now();
-    this.insertStmt.run(id, kind, activationId, orderId, now, now);
+    this.store.insert({ id, kind, activationId, orderId, at: this.clock.now() });
     return id;
   }
 
   pending(): OutboxCommand[] {
-    return this.db.prepare<[], Row>('SELECT * FROM outbox WHERE done_at IS NULL ORDER BY id').all().map(toCommand);
+    return this.store.listPending();
   }
 
   list(limit: number): OutboxCommand[] {
-    return this.db.prepare<[number], Row>('SELECT * FROM outbox ORDER BY id DESC LIMIT ?').all(limit).map(toCommand);
+    return this.store.listRecent(limit);
   }
 
   /** Sends every due command once; returns how many were attempted. Concurrent calls share one run. */
@@ -124,7 +64,7 @@ export class Outbox {
   }
 
   private async run(limit: number): Promise<number> {
-    const due = this.dueStmt.all(this.clock.now(), limit).map(toCommand);
+    const due = this.store.claimDue(this.clock.now(), limit);
     let next = 0;
     const worker = async () => {
       while (next < due.length) await this.attempt(due[next++]!);
@@ -140,7 +80,7 @@ export class Outbox {
 
   private async attempt(cmd: OutboxCommand): Promise<void> {
     if (cmd.kind === 'next_sms' && cmd.orderId) {
-      const status = this.orderStatusStmt.get(cmd.orderId)?.status;
+      const status = this.store.orderStatus(cmd.orderId);
       if (status !== 'WAITING') {
         this.finishCommand(cmd, 'superseded', null);
         return;
@@ -155,12 +95,12 @@ export class Outbox {
       const now = this.clock.now();
       const message = err instanceof Error ? err.message : String(err);
       if (isUpstreamError(err, 'EARLY_CANCEL_DENIED')) {
-        this.retryStmt.run(now + (err.retryAfterMs ?? this.opts.earlyCancelHoldMs) + 1_000, message, cmd.id);
+        this.store.markRetry(cmd.id, now + (err.retryAfterMs ?? this.opts.earlyCancelHoldMs) + 1_000, message);
       } else if (isUpstreamError(err, 'NO_ACTIVATION')) {
         this.finishCommand(cmd, 'already_closed', message);
       } else if (isUpstreamError(err, 'CODE_RECEIVED') && cmd.kind !== 'finish') {
         // The number got an SMS we never showed; it cannot be cancelled, so it is closed with finish.
-        writeTx(this.db, () => {
+        this.tx.write(() => {
           this.finishCommand(cmd, 'converted_to_finish', message);
           this.enqueue('finish', cmd.activationId, cmd.orderId);
         });
@@ -168,7 +108,7 @@ export class Outbox {
         this.finishCommand(cmd, 'refused', message);
       } else {
         const delay = this.backoff(cmd.attempts);
-        this.retryStmt.run(now + delay, message, cmd.id);
+        this.store.markRetry(cmd.id, now + delay, message);
         this.log.warn({
           event: 'outbox.retry',
           commandId: cmd.id,
@@ -185,6 +125,6 @@ export class Outbox {
   }
 
   private finishCommand(cmd: OutboxCommand, outcome: string, error: string | null): void {
-    this.doneStmt.run(this.clock.now(), outcome, error, cmd.id);
+    this.store.markDone(cmd.id, outcome, error, this.clock.now());
   }
 }

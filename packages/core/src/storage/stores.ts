@@ -13,6 +13,8 @@ import { SqlitePricingRuleStore, type PricingRuleStore } from '../pricing/pricin
 import { SqliteConsoleSessionStore, type ConsoleSessionStore } from '../console/session-store.js';
 import { SqliteConsoleQueryStore, type ConsoleQueryStore } from '../console/console-query-store.js';
 import { SqliteHealthStore, type HealthStore } from './health-store.js';
+import { SqliteLedgerStore, type LedgerStore } from '../ledger/ledger-store.js';
+import { SqliteOutboxStore, type OutboxStore } from '../outbox/outbox-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -25,6 +27,8 @@ export interface Stores {
   readonly consoleSessions: ConsoleSessionStore;
   readonly consoleQueries: ConsoleQueryStore;
   readonly health: HealthStore;
+  readonly ledger: LedgerStore;
+  readonly outbox: OutboxStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -39,5 +43,7 @@ export function createSqliteStores(db: Db): Stores {
     consoleSessions: new SqliteConsoleSessionStore(db),
     consoleQueries: new SqliteConsoleQueryStore(db),
     health: new SqliteHealthStore(db),
+    ledger: new SqliteLedgerStore(db),
+    outbox: new SqliteOutboxStore(db),
   };
 }

@@ -96,7 +96,7 @@ describe('crash recovery with the upstream outliving the process', () => {
     expect(engine.outbox.pending()).toEqual([]);
     expect(upstream.activation(order.activationId)!.state).toBe('CLOSED');
     expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
-    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'refund'").get()).toEqual({ n: 1 });
+    expect(engine.stores.ledger.countByKind('refund')).toBe(1);
     expect(engine.checkInvariants()).toEqual([]);
   });
 });
