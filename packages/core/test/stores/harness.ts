@@ -1,0 +1,26 @@
+/**
+ * Store contract tests (docs/decisions.md D125): each store interface is specified once, as a
+ * contract run against every implementation of it. SQLite runs today; the PostgreSQL stores will
+ * run the same contracts on a schema of their own (docs/decisions.md D124, D126).
+ */
+import { openDatabase } from '../../src/storage/database.js';
+import { createSqliteStores, type Stores } from '../../src/storage/stores.js';
+
+export interface OpenedStores {
+  stores: Stores;
+  close(): void;
+}
+
+/** One implementation of the storage port: opens a fresh, empty, migrated database each time. */
+export interface StoreHarness {
+  name: string;
+  open(): OpenedStores;
+}
+
+export const SQLITE: StoreHarness = {
+  name: 'SQLite',
+  open() {
+    const db = openDatabase({ path: ':memory:', synchronous: 'OFF' });
+    return { stores: createSqliteStores(db), close: () => db.close() };
+  },
+};
