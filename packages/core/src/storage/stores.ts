@@ -13,6 +13,9 @@ import { SqlitePricingRuleStore, type PricingRuleStore } from '../pricing/pricin
 import { SqliteConsoleSessionStore, type ConsoleSessionStore } from '../console/session-store.js';
 import { SqliteConsoleQueryStore, type ConsoleQueryStore } from '../console/console-query-store.js';
 import { SqliteHealthStore, type HealthStore } from './health-store.js';
+import { SqliteOrderStore, type OrderStore } from '../order/order-store.js';
+import { SqliteBuyIntentStore, type BuyIntentStore } from '../order/buy-intent-store.js';
+import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/order-support-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -25,6 +28,9 @@ export interface Stores {
   readonly consoleSessions: ConsoleSessionStore;
   readonly consoleQueries: ConsoleQueryStore;
   readonly health: HealthStore;
+  readonly orders: OrderStore;
+  readonly buyIntents: BuyIntentStore;
+  readonly orderSupport: OrderSupportStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -39,5 +45,8 @@ export function createSqliteStores(db: Db): Stores {
     consoleSessions: new SqliteConsoleSessionStore(db),
     consoleQueries: new SqliteConsoleQueryStore(db),
     health: new SqliteHealthStore(db),
+    orders: new SqliteOrderStore(db),
+    buyIntents: new SqliteBuyIntentStore(db),
+    orderSupport: new SqliteOrderSupportStore(db),
   };
 }
