@@ -14,8 +14,7 @@ import { MoneyService } from './ledger/money-service.js';
 import { ledgerInvariantViolations } from './ledger/ledger-invariants.js';
 import { silentLogger, type Logger } from './logger.js';
 import { parseDecimalMicros } from './money/money.js';
-import { OrderService } from './order/order-service.js';
-import { OrderStore } from './order/order-store.js';
+import { OrderService, type OrderObservers } from './order/order-service.js';
 import { Outbox } from './outbox/outbox.js';
 import type { PricingRule } from './pricing/pricing.js';
 import { PricingService } from './pricing/pricing-service.js';
@@ -200,14 +199,34 @@ export function createEngine(options: EngineOptions): Engine {
   const events = new EventLog(db, ids, feed);
   const webhooks = new Webhooks(db, events, clock, ids, rng, options.secretRng ?? cryptoRng, log, feed, options.webhooks);
   const push: Push = { events, webhooks, waiters: new OrderWaiters(feed) };
-  const store = new OrderStore(db, changes, feed, events, (from, to) => metrics.orderTransitions.inc({ from: from ?? 'NEW', to }));
-  const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
-    ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
-    ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
-    ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
-    ...(options.upstreamPush?.quietMs !== undefined && { pushQuietMs: options.upstreamPush.quietMs }),
-    ...(options.upstreamPush?.safetyPollMs !== undefined && { safetyPollMs: options.upstreamPush.safetyPollMs }),
-  });
+  const orderObservers: OrderObservers = {
+    changes,
+    feed,
+    events,
+    onTransition: (from, to) => metrics.orderTransitions.inc({ from: from ?? 'NEW', to }),
+  };
+  const orders = new OrderService(
+    stores.orders,
+    stores.buyIntents,
+    stores.tx,
+    accounts,
+    money,
+    catalogue,
+    pricing,
+    outbox,
+    upstream,
+    clock,
+    ids,
+    log,
+    orderObservers,
+    {
+      ...(options.syncIntervalMs !== undefined && { syncIntervalMs: options.syncIntervalMs }),
+      ...(options.eagerOutbox !== undefined && { eagerOutbox: options.eagerOutbox }),
+      ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
+      ...(options.upstreamPush?.quietMs !== undefined && { pushQuietMs: options.upstreamPush.quietMs }),
+      ...(options.upstreamPush?.safetyPollMs !== undefined && { safetyPollMs: options.upstreamPush.safetyPollMs }),
+    },
+  );
   // A request never holds its key longer than buy reconciliation takes to settle its buy.
   const idempotency = new IdempotencyStore(db, clock, options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS);
   if (exclusive) {
@@ -220,10 +239,9 @@ export function createEngine(options: EngineOptions): Engine {
   if (exclusive && webhooks.pendingCount() > 0)
     queueMicrotask(() => void webhooks.drain().catch((err) => log.error({ event: 'webhook.drain_failed', error: String(err) })));
   const balance = new BalanceMonitor(upstream, clock, log, options.minUpstreamBalance);
-  const pendingIntents = db.prepare<[], number>("SELECT COUNT(*) FROM buy_intents WHERE state = 'pending'").pluck();
   metrics.bind({
     outbox: () => stores.outbox.pendingStats(),
-    pendingBuyIntents: () => pendingIntents.get()!,
+    pendingBuyIntents: () => stores.buyIntents.pendingCount(),
     circuitState: () => upstream.circuitState?.() ?? 'closed',
     upstreamBalance: () => balance.current(),
     now: () => clock.now(),
@@ -244,26 +262,27 @@ export function createEngine(options: EngineOptions): Engine {
 
   const dueStmts = [
     db.prepare<[number], { t: number | null }>(
-      "SELECT MIN(expires_at) AS t FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at > ?",
-    ),
-    { get: (t: number) => ({ t: stores.outbox.nextDueAfter(t) ?? null }) },
-    db.prepare<[number], { t: number | null }>(
-      "SELECT MIN(next_attempt_at) AS t FROM buy_intents WHERE state = 'pending' AND next_attempt_at > ?",
-    ),
-    db.prepare<[number], { t: number | null }>(
       "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
     ),
   ];
 
   const dueNowStmts = [
     db.prepare<[number], { n: number }>(
-      "SELECT EXISTS (SELECT 1 FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ?) AS n",
-    ),
-    { get: (now: number) => ({ n: stores.outbox.hasDue(now) ? 1 : 0 }) },
-    db.prepare<[number], { n: number }>("SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ?) AS n"),
-    db.prepare<[number], { n: number }>(
       "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
     ),
+  ];
+  // The earliest due moment after t of each kind of work, and whether any is due at now.
+  const nextDue: Array<(t: number) => number | undefined> = [
+    (t) => stores.orders.nextDueAfter(t),
+    (t) => stores.outbox.nextDueAfter(t),
+    (t) => stores.buyIntents.nextDueAfter(t),
+    ...dueStmts.map((stmt) => (t: number) => stmt.get(t)?.t ?? undefined),
+  ];
+  const dueNow: Array<(now: number) => boolean> = [
+    (now) => stores.orders.hasDue(now),
+    (now) => stores.outbox.hasDue(now),
+    (now) => stores.buyIntents.hasDue(now),
+    ...dueNowStmts.map((stmt) => (now: number) => stmt.get(now)!.n === 1),
   ];
 
   return {
@@ -298,13 +317,13 @@ export function createEngine(options: EngineOptions): Engine {
     },
     nextDueAt(after) {
       let next: number | undefined;
-      for (const stmt of dueStmts) {
-        const t = stmt.get(after)?.t;
-        if (t !== null && t !== undefined && (next === undefined || t < next)) next = t;
+      for (const due of nextDue) {
+        const t = due(after);
+        if (t !== undefined && (next === undefined || t < next)) next = t;
       }
       return next;
     },
-    hasDueWork: (now) => dueNowStmts.some((stmt) => stmt.get(now)!.n === 1),
+    hasDueWork: (now) => dueNow.some((due) => due(now)),
     checkInvariants: () => ledgerInvariantViolations(stores.ledger),
     close() {
       push.waiters.wakeAll();

@@ -36,13 +36,12 @@ afterEach(() => {
   t.engine.close();
 });
 
-const orderStatus = (id: string) =>
-  t.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
+const orderStatus = (id: string) => t.engine.stores.orders.get(id)!.status;
 const releases = () =>
-  t.engine.db
-    .prepare<[], { activation_id: string }>("SELECT activation_id FROM outbox WHERE kind = 'release'")
-    .all()
-    .map((r) => r.activation_id);
+  t.engine.outbox
+    .list(1_000)
+    .filter((c) => c.kind === 'release')
+    .map((c) => c.activationId);
 
 describe('buy reconciliation with buys in flight', () => {
   it('leaves alone the number a buy still in flight is about to record, and keeps that order alive', async () => {
@@ -75,7 +74,7 @@ describe('buy reconciliation with buys in flight', () => {
     // Once nothing of the pair is in flight, the first intent is settled: nothing was sold for it.
     t.clock.advance(60_000);
     await t.engine.tick();
-    expect(t.engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 0 });
+    expect(t.engine.stores.buyIntents.pendingCount()).toBe(0);
   });
 
   it('gives each orphaned number back once, however many unresolved buys see it', async () => {

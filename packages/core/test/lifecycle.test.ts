@@ -162,7 +162,7 @@ describe('expiry', () => {
     expect((await s.call('GET', `/api/v1/orders/${o.id}`, { key: u.key })).body.data.status).toBe('WAITING');
     s.advance(1);
     await s.engine.tick();
-    expect(s.engine.db.prepare('SELECT status, end_reason FROM orders').get()).toEqual({ status: 'FAILED', end_reason: 'expired' });
+    expect(s.engine.stores.orders.get(o.id)).toMatchObject({ status: 'FAILED', endReason: 'expired' });
     expect(balance(u.id)).toBe(1_000);
   });
 
@@ -248,7 +248,7 @@ describe('buying when the upstream fails (D9, D10)', () => {
     s.upstream.failNext('buy', new UpstreamError(kind, 'scripted'));
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), status, code);
     expect(balance(u.id)).toBe(1_000);
-    expect(s.engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
+    expect(s.engine.stores.orders.count()).toBe(0);
   });
 
   it('attaches the number a timed-out buy did sell, found in the active list, and charges once', async () => {

@@ -106,8 +106,7 @@ async function fire(event: Event, o: { userId: string; orderId: string; activati
   }
 }
 
-const statusOf = (orderId: string) =>
-  t.engine.db.prepare<[string], { status: OrderStatus }>('SELECT status FROM orders WHERE id = ?').get(orderId)!.status;
+const statusOf = (orderId: string): OrderStatus => t.engine.stores.orders.get(orderId)!.status;
 const ledgerOf = (orderId: string) =>
   t.engine.db
     .prepare<[string], { kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM ledger WHERE order_id = ? ORDER BY id')

@@ -28,7 +28,7 @@ describe('startTestServer', () => {
     const u = s.createUser({ balanceCents: 500 });
     const order = (await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
     await s.deliverSms(order.id, 'code 135790');
-    expect(s.engine.db.prepare('SELECT status FROM orders WHERE id = ?').get(order.id)).toEqual({ status: 'RECEIVED' });
+    expect(s.engine.stores.orders.get(order.id)?.status).toBe('RECEIVED');
     s.advance(21 * 60_000); // past the number's life at the upstream
     await expect(s.deliverSms(order.id, 'late 246802')).rejects.toThrow(/closed/);
   });

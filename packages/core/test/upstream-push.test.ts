@@ -47,7 +47,7 @@ describe('upstream push in the engine', () => {
     const t = await serverWithPush();
     const u = t.createUser();
     const order = (await t.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } })).body.data;
-    const activationId = t.engine.db.prepare<[string], string>('SELECT activation_id FROM orders WHERE id = ?').pluck().get(order.id)!;
+    const activationId = t.engine.stores.orders.get(order.id)!.activationId;
 
     const waiting = t.call('GET', `/api/v1/orders/${order.id}?wait=10&since=0`, { key: u.key });
     await new Promise((r) => setTimeout(r, 50));

@@ -38,7 +38,7 @@ const onAccount = (fault: Fault, times = 1) => ({ method: 'GET', path: '/api/v1/
 function expectBoughtOnce(orderId?: string): void {
   expect(s.buys()).toBe(1);
   expect(s.orderCount()).toBe(1);
-  if (orderId) expect(s.engine.db.prepare('SELECT id FROM orders').get()).toEqual({ id: orderId });
+  if (orderId) expect(s.engine.stores.orders.search({ limit: 2 }).map((o) => o.id)).toEqual([orderId]);
 }
 
 describe('reads under faults', () => {

@@ -225,13 +225,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       world.upstream.setBehaviour(resolveBehaviour(spec));
     },
     deliverSms: async (orderId: string, body?: string) => {
-      const order = world.engine.db
-        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
-        .get(orderId);
+      const order = world.engine.stores.orders.get(orderId);
       if (!order) return undefined;
-      const sms = world.upstream.deliverSms(order.activation_id, body);
-      if (sms) await world.engine.orders.syncActivation(order.activation_id);
-      return sms ? { orderId, activationId: order.activation_id, body: sms.text, code: sms.code } : null;
+      const sms = world.upstream.deliverSms(order.activationId, body);
+      if (sms) await world.engine.orders.syncActivation(order.activationId);
+      return sms ? { orderId, activationId: order.activationId, body: sms.text, code: sms.code } : null;
     },
   };
 

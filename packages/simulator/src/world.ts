@@ -168,12 +168,9 @@ export function setStock(world: World, service: string, country: number, count: 
  */
 function recordOrderTransitions(engine: Engine, log: EventLog): void {
   const known = new Map<string, string>();
-  const read = engine.db.prepare<[string], { status: string; service: string; country: number }>(
-    'SELECT status, service, country FROM orders WHERE id = ?',
-  );
   engine.feed.subscribe(({ orders }) => {
     for (const orderId of orders) {
-      const row = read.get(orderId);
+      const row = engine.stores.orders.get(orderId);
       if (!row) continue;
       const from = known.get(orderId) ?? null;
       if (from === row.status) continue;

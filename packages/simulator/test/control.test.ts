@@ -184,7 +184,7 @@ describe('virtual clock', () => {
     let status = 'WAITING';
     for (let i = 0; i < 200 && status !== 'COMPLETED'; i++) {
       await new Promise((r) => setTimeout(r, 10));
-      status = sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(o.id)!.status;
+      status = sim.world.engine.stores.orders.get(o.id)!.status;
     }
     expect(status).toBe('COMPLETED');
   });
@@ -212,10 +212,7 @@ describe('many orders due at one moment', () => {
     const u = sim.createUser({ balanceCents: 10_000_000 });
     for (let i = 0; i < 1_200; i++) await sim.world.engine.orders.create(u.id, { service: 'go', country: 6 });
     await sim.advance(20 * 60_000);
-    const live = sim.world.engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get() as {
-      n: number;
-    };
-    expect(live.n).toBe(0);
+    expect(sim.world.engine.stores.orders.count(['WAITING', 'RECEIVED'])).toBe(0);
     expect(sim.world.engine.outbox.pending()).toHaveLength(0);
     expect(sim.world.engine.checkInvariants()).toEqual([]);
   }, 60_000);

@@ -19,9 +19,7 @@ async function scriptedRun(seed: number): Promise<{ digest: string; events: numb
   await t.api('POST', `/api/v1/orders/${ids[0]}/cancel`, users[0]!.apiKey);
   await t.sim.advance(60_000);
   await t.sim.advance(25 * 60_000);
-  const statuses = ids.map(
-    (id) => t.sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status,
-  );
+  const statuses = ids.map((id) => t.sim.world.engine.stores.orders.get(id)!.status);
   const result = { digest: t.sim.eventDigest(), events: t.sim.events().length, statuses };
   return result;
 }

@@ -9,8 +9,7 @@ let t: TestSim | undefined;
 const testSim = useSims();
 
 const buy = (key: string) => t!.api('POST', '/api/v1/orders', key, { service: 'tg', country: 7 });
-const statusOf = (id: string) =>
-  t!.sim.world.engine.db.prepare<[string], { status: string }>('SELECT status FROM orders WHERE id = ?').get(id)!.status;
+const statusOf = (id: string) => t!.sim.world.engine.stores.orders.get(id)!.status;
 
 describe('faults, through the public API', () => {
   it.each([
@@ -83,10 +82,7 @@ describe('faults, through the public API', () => {
     t = await testSim({ behaviour: QUIET });
     const u = t.sim.createUser();
     const o = (await buy(u.apiKey)).body.data;
-    t.sim.world.upstream.deliverSms(
-      t.sim.world.engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(o.id)!
-        .activation_id,
-    );
+    t.sim.world.upstream.deliverSms(t.sim.world.engine.stores.orders.get(o.id)!.activationId);
     t.sim.faults.arm({ kind: 'error', error: 'UNAVAILABLE', method: 'getStatus', count: 1 });
     const during = await t.api('GET', `/api/v1/orders/${o.id}`, u.apiKey);
     expect(during.body.data.status).toBe('WAITING');

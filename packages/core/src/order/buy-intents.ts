@@ -8,9 +8,10 @@ import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
-import { writeTx, type Db } from '../storage/database.js';
 import { GroupCommitter } from '../storage/group-commit.js';
+import type { Transactions } from '../storage/transactions.js';
 import type { Activation, ActiveActivation, Upstream } from '../upstream/upstream.js';
+import type { BuyIntentStore, PendingBuyIntent } from './buy-intent-store.js';
 import type { OrderStore } from './order-store.js';
 
 export interface BuyIntent {
@@ -19,15 +20,6 @@ export interface BuyIntent {
   service: string;
   country: number;
   startedAt: number;
-}
-
-interface Row {
-  id: string;
-  user_id: string;
-  service: string;
-  country: number;
-  started_at: number;
-  attempts: number;
 }
 
 /** By default a pending intent is reconciled once it is this old (a live buy is never that slow). */
@@ -41,11 +33,6 @@ const IN_FLIGHT_RECHECK_MS = 5_000;
 const pairKey = (service: string, country: number): string => `${service}/${country}`;
 
 export class BuyIntents {
-  private readonly insertStmt;
-  private readonly settleStmt;
-  private readonly claimedStmt;
-  private readonly othersStmt;
-  private readonly recheckStmt;
   private readonly commits: GroupCommitter;
   /**
    * Buys of this process between their intent and their outcome, by service/country. A number
@@ -55,7 +42,8 @@ export class BuyIntents {
   private readonly inFlight = new Map<string, number>();
 
   constructor(
-    private readonly db: Db,
+    private readonly store: BuyIntentStore,
+    private readonly tx: Transactions,
     private readonly upstream: Upstream,
     private readonly outbox: Outbox,
     private readonly orders: OrderStore,
@@ -64,19 +52,7 @@ export class BuyIntents {
     private readonly log: Logger,
     private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
   ) {
-    this.commits = new GroupCommitter(db, true);
-    this.insertStmt = db.prepare(
-      "INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
-    );
-    this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
-    // Claimed: an intent settled on it, or a release of it is already owed.
-    this.claimedStmt = db.prepare<[string, string], { one: number }>(
-      "SELECT 1 AS one FROM buy_intents WHERE activation_id = ? UNION ALL SELECT 1 FROM outbox WHERE activation_id = ? AND kind = 'release' LIMIT 1",
-    );
-    this.recheckStmt = db.prepare('UPDATE buy_intents SET next_attempt_at = ? WHERE id = ?');
-    this.othersStmt = db.prepare<[string, number, string], { n: number }>(
-      "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
-    );
+    this.commits = new GroupCommitter(tx, true);
   }
 
   /** Resolves once the intent is written, before the upstream is asked. */
@@ -90,7 +66,7 @@ export class BuyIntents {
     // user was charged.
     try {
       await this.commits.run(() => {
-        this.insertStmt.run(intent.id, userId, service, country, intent.startedAt, intent.startedAt + this.reconcileAfterMs);
+        this.store.insertPending(intent, intent.startedAt + this.reconcileAfterMs);
       });
     } catch (err) {
       this.landed(intent);
@@ -109,19 +85,16 @@ export class BuyIntents {
 
   /** Inside the order's transaction. */
   settle(intent: BuyIntent, activationId: string): void {
-    this.settleStmt.run(activationId, intent.id);
+    this.store.settle(intent.id, activationId);
   }
 
   fail(intent: BuyIntent, err: unknown): void {
-    writeTx(this.db, () => {
-      this.db.prepare("UPDATE buy_intents SET state = 'failed', note = ? WHERE id = ?").run(String(err).slice(0, 500), intent.id);
-    });
+    this.tx.write(() => this.store.fail(intent.id, String(err).slice(0, 500)));
   }
 
+  /** Inside the caller's transaction, with the release of the number enqueued. */
   release(intent: BuyIntent, activationId: string, err: unknown): void {
-    this.db
-      .prepare("UPDATE buy_intents SET state = 'reconciled', activation_id = ?, note = ? WHERE id = ?")
-      .run(activationId, `released: ${String(err).slice(0, 480)}`, intent.id);
+    this.store.reconcile(intent.id, activationId, `released: ${String(err).slice(0, 480)}`);
   }
 
   private candidates(intent: BuyIntent, active: ActiveActivation[]): ActiveActivation[] {
@@ -131,12 +104,8 @@ export class BuyIntents {
         a.country === intent.country &&
         (a.startedAt === null || a.startedAt >= intent.startedAt - CLOCK_SKEW_MS) &&
         !this.orders.getByActivation(a.activationId) &&
-        !this.claimed(a.activationId),
+        !this.store.isClaimed(a.activationId),
     );
-  }
-
-  private claimed(activationId: string): boolean {
-    return this.claimedStmt.get(activationId, activationId) !== undefined;
   }
 
   /**
@@ -145,8 +114,7 @@ export class BuyIntents {
    */
   async reconcileNow(intent: BuyIntent): Promise<Activation | undefined> {
     // Another buy of the same pair still in flight makes a match ambiguous: leave it to the worker.
-    const others = this.othersStmt.get(intent.service, intent.country, intent.id)!.n;
-    if (others > 0) return undefined;
+    if (this.store.countPendingLike(intent.service, intent.country, intent.id) > 0) return undefined;
     try {
       const found = this.candidates(intent, await this.upstream.listActive());
       const newest = found.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0))[0];
@@ -160,48 +128,49 @@ export class BuyIntents {
   /** Worker pass: releases numbers sold for intents that never became orders. Returns how many it settled. */
   async reconcilePending(limit = 50): Promise<number> {
     const now = this.clock.now();
-    const rows = this.db
-      .prepare<[number, number], Row>(
-        "SELECT * FROM buy_intents WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
-      )
-      .all(now, limit);
-    if (rows.length === 0) return 0;
+    const due = this.store.duePending(now, limit);
+    if (due.length === 0) return 0;
     let active: ActiveActivation[];
     try {
       active = await this.upstream.listActive();
     } catch (err) {
-      writeTx(this.db, () => {
-        for (const r of rows) this.postpone(r, now, `listActive failed: ${String(err)}`);
+      this.tx.write(() => {
+        for (const p of due) this.postpone(p, now, `listActive failed: ${String(err)}`);
       });
       return 0;
     }
     let settled = 0;
-    writeTx(this.db, () => {
-      for (const r of rows) {
-        if (this.inFlight.has(pairKey(r.service, r.country))) {
-          this.recheckStmt.run(now + IN_FLIGHT_RECHECK_MS, r.id);
+    this.tx.write(() => {
+      for (const p of due) {
+        if (this.inFlight.has(pairKey(p.service, p.country))) {
+          this.store.recheckAt(p.id, now + IN_FLIGHT_RECHECK_MS);
           continue;
         }
         settled += 1;
-        const intent: BuyIntent = { id: r.id, userId: r.user_id, service: r.service, country: r.country, startedAt: r.started_at };
-        const orphans = this.candidates(intent, active);
+        const orphans = this.candidates(p, active);
+        // Only the writer that finds it still pending gives its orphans back.
+        const mine = this.store.reconcile(
+          p.id,
+          orphans[0]?.activationId ?? null,
+          orphans.length ? `released ${orphans.length}` : 'nothing was sold',
+        );
+        if (!mine) continue;
         for (const o of orphans) {
           this.outbox.enqueue('release', o.activationId, null);
-          this.log.warn({ event: 'buy.orphan_released', intentId: r.id, activationId: o.activationId });
+          this.log.warn({ event: 'buy.orphan_released', intentId: p.id, activationId: o.activationId });
         }
-        this.db
-          .prepare("UPDATE buy_intents SET state = 'reconciled', activation_id = ?, note = ? WHERE id = ?")
-          .run(orphans[0]?.activationId ?? null, orphans.length ? `released ${orphans.length}` : 'nothing was sold', r.id);
       }
     });
     return settled;
   }
 
-  private postpone(r: Row, now: number, note: string): void {
-    const attempts = r.attempts + 1;
-    const state = attempts >= MAX_ATTEMPTS ? 'failed' : 'pending';
-    this.db
-      .prepare('UPDATE buy_intents SET attempts = ?, next_attempt_at = ?, note = ?, state = ? WHERE id = ?')
-      .run(attempts, now + Math.min(this.reconcileAfterMs * 2 ** attempts, 60 * 60_000), note.slice(0, 500), state, r.id);
+  private postpone(p: PendingBuyIntent, now: number, note: string): void {
+    const attempts = p.attempts + 1;
+    this.store.postpone(p.id, {
+      attempts,
+      nextAttemptAt: now + Math.min(this.reconcileAfterMs * 2 ** attempts, 60 * 60_000),
+      note: note.slice(0, 500),
+      giveUp: attempts >= MAX_ATTEMPTS,
+    });
   }
 }

@@ -12,8 +12,11 @@ import type { Outbox } from '../outbox/outbox.js';
 import type { PricingService } from '../pricing/pricing-service.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
-import { writeTx, type Db } from '../storage/database.js';
+import type { ChangeFeed } from '../console/change-feed.js';
+import type { EventLog } from '../push/event-log.js';
+import type { ChangeWatch } from '../storage/change-watch.js';
 import { GroupCommitter } from '../storage/group-commit.js';
+import type { Transactions } from '../storage/transactions.js';
 import type { Activation, PushedSms, Upstream, UpstreamSms } from '../upstream/upstream.js';
 import { isUpstreamError, UpstreamError } from '../upstream/upstream-error.js';
 import { applyEvent, type OrderEvent } from './order-machine.js';
@@ -22,6 +25,7 @@ import { createOrderJsonCache } from './order-presenter.js';
 import { smsCode } from './sms-code.js';
 import type { OrderStore } from './order-store.js';
 import { BuyIntents, type BuyIntent } from './buy-intents.js';
+import type { BuyIntentStore } from './buy-intent-store.js';
 
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
@@ -38,6 +42,18 @@ export interface OrderServiceOptions {
   pushQuietMs?: number;
   /** The status poll's interval per order while webhooks flow: the safety net for a lost one. Default 60 s. */
   safetyPollMs?: number;
+}
+
+/** Who else learns of order writes; none is needed to run orders. */
+export interface OrderObservers {
+  /** Commits of other processes: the order cache clears on one. */
+  changes?: ChangeWatch;
+  /** Told of every order written, for live views (docs/decisions.md D113). */
+  feed?: ChangeFeed;
+  /** Written with every order change, in its transaction (docs/decisions.md D90). */
+  events?: EventLog;
+  /** Told of every status change written (null: a new order), for metrics (docs/decisions.md D102). */
+  onTransition?: (from: OrderStatus | null, to: OrderStatus) => void;
 }
 
 /** What became of one pushed message. */
@@ -64,9 +80,17 @@ export class OrderService {
   /** `{"ok":true,"data":<order>}` as JSON text, reused while the order is unchanged (this engine's). */
   readonly envelopeJson = createOrderJsonCache();
 
+  /**
+   * Orders read outside a transaction, by id: polls read the same order again and again. An
+   * entry is dropped when the order is written (so a rolled-back write just means a fresh
+   * read), and everything when another process commits. Orders are never mutated in place.
+   */
+  private readonly cache = new Map<string, Order>();
+
   constructor(
-    private readonly db: Db,
     private readonly store: OrderStore,
+    intentStore: BuyIntentStore,
+    private readonly tx: Transactions,
     private readonly accounts: AccountService,
     private readonly money: MoneyService,
     private readonly catalogue: CatalogueService,
@@ -76,14 +100,48 @@ export class OrderService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly log: Logger,
+    private readonly observers: OrderObservers = {},
     options: OrderServiceOptions = {},
   ) {
+    observers.changes?.onForeignCommit(() => this.cache.clear());
     this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
     this.eagerOutbox = options.eagerOutbox ?? true;
     this.pushQuietMs = options.pushQuietMs ?? 600_000;
     this.safetyPollMs = Math.max(this.syncIntervalMs, options.safetyPollMs ?? 60_000);
-    this.commits = new GroupCommitter(db);
-    this.intents = new BuyIntents(db, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
+    this.commits = new GroupCommitter(tx);
+    this.intents = new BuyIntents(intentStore, tx, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
+  }
+
+  // ---------------------------------------------------------------- the store, cached and observed
+
+  /** One order, from the cache outside a transaction. */
+  private load(id: string): Order | undefined {
+    this.observers.changes?.poll();
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const order = this.store.get(id);
+    if (order && !this.tx.active) {
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(id, order);
+    }
+    return order;
+  }
+
+  private insert(order: Order): void {
+    this.store.insert(order);
+    this.observers.events?.record(undefined, order);
+    this.observers.feed?.order(order.id);
+    this.observers.onTransition?.(null, order.status);
+  }
+
+  /** Saves `next` only if the order still is `prev`; false when something else changed it first. */
+  private update(prev: Order, next: Order): boolean {
+    this.cache.delete(next.id);
+    if (!this.store.update(prev, next)) return false;
+    this.observers.events?.record(prev, next);
+    this.observers.feed?.order(next.id);
+    if (next.status !== prev.status) this.observers.onTransition?.(prev.status, next.status);
+    return true;
   }
 
   // ---------------------------------------------------------------- buying
@@ -152,13 +210,13 @@ export class OrderService {
       // Orders bought in the same turn commit together: one fsync for the batch (group commit).
       await this.commits.run(() => {
         this.money.chargeOrder({ userId, orderId: order.id, priceCents: price, reason: `${service.code}/${country.id}`, at: now });
-        this.store.insert(order);
+        this.insert(order);
         this.intents.settle(intent, activation.activationId);
         afterWrite?.(order);
       });
     } catch (err) {
       // The upstream sold a number we cannot record (or can no longer pay for): give it back.
-      writeTx(this.db, () => {
+      this.tx.write(() => {
         this.outbox.enqueue('release', activation.activationId, null);
         this.intents.release(intent, activation.activationId, err);
       });
@@ -226,7 +284,7 @@ export class OrderService {
   }
 
   private owned(userId: string, orderId: string): Order {
-    const order = this.store.get(orderId);
+    const order = this.load(orderId);
     if (!order || order.userId !== userId) throw new AppError('NOT_FOUND', 'No such order.');
     return order;
   }
@@ -253,7 +311,7 @@ export class OrderService {
   private act(userId: string, orderId: string, event: OrderEvent, afterWrite?: AfterWrite): Order {
     // An order whose window is over expires first; the action then meets the expired order.
     this.expireIfDue(this.owned(userId, orderId));
-    const result = writeTx(this.db, () => {
+    const result = this.tx.write(() => {
       const next = this.apply(this.owned(userId, orderId), event);
       afterWrite?.(next);
       return next;
@@ -267,7 +325,7 @@ export class OrderService {
     const now = this.clock.now();
     const t = applyEvent(order, event, now);
     if (!t.changed) return order;
-    if (!this.store.update(order, t.order)) throw new AppError('ALREADY_CHANGED', 'The order changed concurrently; nothing was changed.');
+    if (!this.update(order, t.order)) throw new AppError('ALREADY_CHANGED', 'The order changed concurrently; nothing was changed.');
     this.money.applyOrderEffects({
       userId: order.userId,
       orderId: order.id,
@@ -313,7 +371,7 @@ export class OrderService {
   }
 
   private async syncOnce(orderId: string): Promise<Order> {
-    const before = this.store.get(orderId)!;
+    const before = this.load(orderId)!;
     let messages: UpstreamSms[] = [];
     let closed = false;
     try {
@@ -333,8 +391,8 @@ export class OrderService {
    * and the expiry when the window is over. The one path both ways take.
    */
   private record(orderId: string, messages: UpstreamSms[], closed: boolean): Order {
-    const result = writeTx(this.db, () => {
-      let order = this.store.get(orderId)!;
+    const result = this.tx.write(() => {
+      let order = this.load(orderId)!;
       const now = this.clock.now();
       for (const m of messages) {
         const receivedAt = Math.min(m.receivedAt ?? now, now);
@@ -374,7 +432,7 @@ export class OrderService {
     this.lastPushAt = this.clock.now();
     const state = this.syncs.get(found.id);
     if (state?.inflight) await state.inflight.catch(() => undefined);
-    const before = this.store.get(found.id)!;
+    const before = this.load(found.id)!;
     if (isTerminal(before.status)) return { outcome: 'order_ended', order: before };
     const after = this.record(before.id, [pushed.sms], false);
     const grew = after.smsHistory.length > before.smsHistory.length;
@@ -384,7 +442,7 @@ export class OrderService {
 
   private expireIfDue(order: Order): Order {
     if (isTerminal(order.status) || this.clock.now() < order.expiresAt) return order;
-    const result = writeTx(this.db, () => this.apply(this.store.get(order.id)!, { type: 'EXPIRE' }));
+    const result = this.tx.write(() => this.apply(this.load(order.id)!, { type: 'EXPIRE' }));
     this.kickOutbox();
     return result;
   }

@@ -1,11 +1,12 @@
 /**
- * SQL for orders: rows in and out, the user's cursor-paginated list (newest first, by id,
- * so inserts during paging never shift a page), and the live orders the worker watches.
+ * Orders in storage (docs/decisions.md D125): rows in and out, the user's cursor-paginated list
+ * (newest first, by id, so inserts during paging never shift a page), the operators' search, the
+ * live orders the worker watches, and when the next one is due. Saving a change is a conditional
+ * update that says whether it applied: another writer (another request, another instance) may
+ * have changed the order first.
  */
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../storage/database.js';
-import type { ChangeWatch } from '../storage/change-watch.js';
-import type { ChangeFeed } from '../console/change-feed.js';
-import type { EventLog } from '../push/event-log.js';
 import type { Order, OrderStatus, Sms } from './order.js';
 
 export interface OrderRow {
@@ -41,7 +42,57 @@ export const toOrder = (r: OrderRow): Order => ({
   endReason: r.end_reason,
 });
 
-export class OrderStore {
+/** The operators' search across users (all given fields must match), newest first. */
+export interface OrderFilter {
+  userId?: string | undefined;
+  status?: OrderStatus | undefined;
+  /** The full number as stored: '+' and digits. */
+  phone?: string | undefined;
+  service?: string | undefined;
+  /** Created at or after (ms). */
+  from?: number | undefined;
+  /** Created before (ms). */
+  to?: number | undefined;
+  /** Only orders whose id sorts before this one (the previous page's last). */
+  before?: string | undefined;
+  limit: number;
+}
+
+export interface OrderStore {
+  get(id: string): Order | undefined;
+  getByActivation(activationId: string): Order | undefined;
+  insert(order: Order): void;
+  /** Saves `next` only if the row still is `prev` (same status, same updatedAt); false when something else changed it first. */
+  update(prev: Order, next: Order): boolean;
+  /** One user's orders, newest first, before the cursor `before`. */
+  page(userId: string, options: { status?: OrderStatus | undefined; limit: number; before?: string | undefined }): Order[];
+  /** Orders of any user matching the filter, newest first (the operators' search). */
+  search(filter: OrderFilter): Order[];
+  /** Live orders (WAITING, RECEIVED) in id order, after `afterId`, for the worker's sync sweep. */
+  live(afterId: string, limit: number): Order[];
+  /** Live orders whose window has ended by `now`, the earliest first. */
+  due(now: number, limit: number): Order[];
+  /** The earliest end of a live order's window after `t`, or undefined. */
+  nextDueAfter(t: number): number | undefined;
+  /** Whether a live order's window has ended by `now`. */
+  hasDue(now: number): boolean;
+  /** How many orders there are: all, or those in one of `statuses`. */
+  count(statuses?: readonly OrderStatus[]): number;
+}
+
+const LIVE = "status IN ('WAITING', 'RECEIVED')";
+
+/** The search's optional conditions, in a fixed order: each subset is one statement, prepared once. */
+const SEARCH_CONDITIONS = [
+  ['userId', 'user_id = @userId'],
+  ['status', 'status = @status'],
+  ['phone', 'phone = @phone'],
+  ['service', 'service = @service'],
+  ['from', 'created_at >= @from'],
+  ['to', 'created_at < @to'],
+] as const;
+
+export class SqliteOrderStore implements OrderStore {
   private readonly byId;
   private readonly byActivation;
   private readonly insertStmt;
@@ -50,18 +101,12 @@ export class OrderStore {
   private readonly pageByStatus;
   private readonly liveStmt;
   private readonly dueStmt;
+  private readonly nextDueStmt;
+  private readonly hasDueStmt;
+  private readonly countAll;
+  private readonly searches = new Map<number, Statement<[Record<string, unknown>], OrderRow>>();
 
-  constructor(
-    private readonly db: Db,
-    private readonly changes?: ChangeWatch,
-    /** Told of every order written, for live views (docs/decisions.md D113). */
-    private readonly feed?: ChangeFeed,
-    /** Written with every order change, in its transaction (docs/decisions.md D90). */
-    private readonly events?: EventLog,
-    /** Told of every status change written (null: a new order), for metrics (docs/decisions.md D102). */
-    private readonly onTransition?: (from: OrderStatus | null, to: OrderStatus) => void,
-  ) {
-    changes?.onForeignCommit(() => this.cache.clear());
+  constructor(private readonly db: Db) {
     this.byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
     this.byActivation = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE activation_id = ?');
     this.insertStmt = db.prepare(
@@ -77,33 +122,18 @@ export class OrderStore {
     this.pageByStatus = db.prepare<[string, string, string, number], OrderRow>(
       'SELECT * FROM orders WHERE user_id = ? AND status = ? AND id < ? ORDER BY id DESC LIMIT ?',
     );
-    this.liveStmt = db.prepare<[string, number], OrderRow>(
-      "SELECT * FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND id > ? ORDER BY id LIMIT ?",
-    );
+    this.liveStmt = db.prepare<[string, number], OrderRow>(`SELECT * FROM orders WHERE ${LIVE} AND id > ? ORDER BY id LIMIT ?`);
     this.dueStmt = db.prepare<[number, number], OrderRow>(
-      "SELECT * FROM orders WHERE status IN ('WAITING', 'RECEIVED') AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+      `SELECT * FROM orders WHERE ${LIVE} AND expires_at <= ? ORDER BY expires_at LIMIT ?`,
     );
+    this.nextDueStmt = db.prepare<[number], number | null>(`SELECT MIN(expires_at) FROM orders WHERE ${LIVE} AND expires_at > ?`).pluck();
+    this.hasDueStmt = db.prepare<[number], number>(`SELECT EXISTS (SELECT 1 FROM orders WHERE ${LIVE} AND expires_at <= ?)`).pluck();
+    this.countAll = db.prepare<[], number>('SELECT COUNT(*) FROM orders').pluck();
   }
 
-  /**
-   * Orders read outside a transaction, by id: polls read the same order again and again. An
-   * entry is dropped when the order is written (so a rolled-back write just means a fresh
-   * read), and everything when another process commits. Orders are never mutated in place.
-   */
-  private readonly cache = new Map<string, Order>();
-
   get(id: string): Order | undefined {
-    this.changes?.poll();
-    const hit = this.cache.get(id);
-    if (hit) return hit;
     const row = this.byId.get(id);
-    if (!row) return undefined;
-    const order = toOrder(row);
-    if (!this.db.inTransaction) {
-      if (this.cache.size >= 10_000) this.cache.clear();
-      this.cache.set(id, order);
-    }
-    return order;
+    return row ? toOrder(row) : undefined;
   }
 
   getByActivation(activationId: string): Order | undefined {
@@ -127,14 +157,9 @@ export class OrderStore {
       sms_history: JSON.stringify(o.smsHistory),
       end_reason: o.endReason,
     });
-    this.events?.record(undefined, o);
-    this.feed?.order(o.id);
-    this.onTransition?.(null, o.status);
   }
 
-  /** Saves `next` only if the row still is `prev`; false when something else changed it first. */
   update(prev: Order, next: Order): boolean {
-    this.cache.delete(next.id);
     const r = this.updateStmt.run(
       next.status,
       next.updatedAt,
@@ -144,11 +169,7 @@ export class OrderStore {
       prev.status,
       prev.updatedAt,
     );
-    if (r.changes !== 1) return false;
-    this.events?.record(prev, next);
-    this.feed?.order(next.id);
-    if (next.status !== prev.status) this.onTransition?.(prev.status, next.status);
-    return true;
+    return r.changes === 1;
   }
 
   page(userId: string, options: { status?: OrderStatus | undefined; limit: number; before?: string | undefined }): Order[] {
@@ -159,13 +180,48 @@ export class OrderStore {
     return rows.map(toOrder);
   }
 
-  /** Live orders in id order, after `afterId`, for the worker's sync sweep. */
+  search(filter: OrderFilter): Order[] {
+    const params: Record<string, unknown> = { before: filter.before ?? '\uffff', limit: filter.limit };
+    let mask = 0;
+    SEARCH_CONDITIONS.forEach(([name], i) => {
+      if (filter[name] === undefined) return;
+      mask |= 1 << i;
+      params[name] = filter[name];
+    });
+    let stmt = this.searches.get(mask);
+    if (!stmt) {
+      const where = ['id < @before', ...SEARCH_CONDITIONS.filter((_, i) => mask & (1 << i)).map(([, clause]) => clause)];
+      stmt = this.db.prepare<[Record<string, unknown>], OrderRow>(
+        `SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`,
+      );
+      this.searches.set(mask, stmt);
+    }
+    return stmt.all(params).map(toOrder);
+  }
+
   live(afterId: string, limit: number): Order[] {
     return this.liveStmt.all(afterId, limit).map(toOrder);
   }
 
-  /** Live orders whose window has ended. */
   due(now: number, limit: number): Order[] {
     return this.dueStmt.all(now, limit).map(toOrder);
+  }
+
+  nextDueAfter(t: number): number | undefined {
+    return this.nextDueStmt.get(t) ?? undefined;
+  }
+
+  hasDue(now: number): boolean {
+    return this.hasDueStmt.get(now) === 1;
+  }
+
+  count(statuses?: readonly OrderStatus[]): number {
+    if (statuses === undefined) return this.countAll.get()!;
+    if (statuses.length === 0) return 0;
+    // Tests and operators' tools only: prepared per call.
+    return this.db
+      .prepare<OrderStatus[], number>(`SELECT COUNT(*) FROM orders WHERE status IN (${statuses.map(() => '?').join(', ')})`)
+      .pluck()
+      .get(...statuses)!;
   }
 }

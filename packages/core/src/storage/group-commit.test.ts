@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from './database.js';
 import { GroupCommitter } from './group-commit.js';
+import { sqliteTransactions } from './transactions.js';
 
 describe('GroupCommitter', () => {
   it('commits writes of one turn in one transaction, and a failing one rolls back alone', async () => {
     const db = openDatabase({ path: ':memory:' });
     db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-    const gc = new GroupCommitter(db);
+    const gc = new GroupCommitter(sqliteTransactions(db));
     const results = await Promise.allSettled([gc.run(() => insert.run(1)), gc.run(() => insert.run(-1)), gc.run(() => insert.run(3))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual([1, 3]);
@@ -21,7 +22,7 @@ describe('GroupCommitter', () => {
     db.exec(
       'CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)',
     );
-    const gc = new GroupCommitter(db);
+    const gc = new GroupCommitter(sqliteTransactions(db));
     const ok = gc.run(() => db.prepare('INSERT INTO parent VALUES (1)').run());
     // A deferred foreign key is only checked at COMMIT: the whole batch fails there.
     const bad = gc.run(() => db.prepare('INSERT INTO child VALUES (42)').run());

@@ -4,7 +4,7 @@
  * too low) rolls back alone and the others commit; each caller's promise settles only after the
  * batch is durable. This is a deferral to the next turn (setImmediate), not a timer.
  */
-import { writeTx, writeTxUnsynced, type Db } from './database.js';
+import type { Transactions } from './transactions.js';
 
 interface Pending {
   work: () => unknown;
@@ -19,8 +19,8 @@ export class GroupCommitter {
   readonly stats = { batches: 0, writes: 0 };
 
   constructor(
-    private readonly db: Db,
-    /** Commit without fsync (see writeTxUnsynced): only for records whose loss on power failure is harmless. */
+    private readonly tx: Transactions,
+    /** Commit without fsync (see Transactions.writeUnsynced): only for records whose loss on power failure is harmless. */
     private readonly unsynced = false,
   ) {}
 
@@ -40,16 +40,17 @@ export class GroupCommitter {
     this.queue = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
     try {
-      (this.unsynced ? writeTxUnsynced : writeTx)(this.db, () => {
+      const body = () => {
         for (const item of batch) {
           try {
-            // Nested better-sqlite3 transactions are savepoints.
-            outcomes.push({ ok: true, value: this.db.transaction(item.work)() });
+            outcomes.push({ ok: true, value: this.tx.savepoint(item.work) });
           } catch (err) {
             outcomes.push({ ok: false, err });
           }
         }
-      });
+      };
+      if (this.unsynced) this.tx.writeUnsynced(body);
+      else this.tx.write(body);
     } catch (err) {
       for (const item of batch) item.reject(err);
       return;

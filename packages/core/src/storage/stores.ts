@@ -15,6 +15,9 @@ import { SqliteConsoleQueryStore, type ConsoleQueryStore } from '../console/cons
 import { SqliteHealthStore, type HealthStore } from './health-store.js';
 import { SqliteLedgerStore, type LedgerStore } from '../ledger/ledger-store.js';
 import { SqliteOutboxStore, type OutboxStore } from '../outbox/outbox-store.js';
+import { SqliteOrderStore, type OrderStore } from '../order/order-store.js';
+import { SqliteBuyIntentStore, type BuyIntentStore } from '../order/buy-intent-store.js';
+import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/order-support-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -29,6 +32,9 @@ export interface Stores {
   readonly health: HealthStore;
   readonly ledger: LedgerStore;
   readonly outbox: OutboxStore;
+  readonly orders: OrderStore;
+  readonly buyIntents: BuyIntentStore;
+  readonly orderSupport: OrderSupportStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -45,5 +51,8 @@ export function createSqliteStores(db: Db): Stores {
     health: new SqliteHealthStore(db),
     ledger: new SqliteLedgerStore(db),
     outbox: new SqliteOutboxStore(db),
+    orders: new SqliteOrderStore(db),
+    buyIntents: new SqliteBuyIntentStore(db),
+    orderSupport: new SqliteOrderSupportStore(db),
   };
 }

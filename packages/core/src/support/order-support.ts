@@ -7,10 +7,8 @@
 import { AppError } from '../errors/app-error.js';
 import type { Engine } from '../engine.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { toLedgerEntry } from '../ledger/ledger.js';
 import { isTerminal, type Order, type OrderStatus } from '../order/order.js';
-import { toOrder, type OrderRow } from '../order/order-store.js';
-import { writeTx } from '../storage/database.js';
+import type { OrderCommand } from './order-support-store.js';
 
 export interface OrderSearch {
   userId?: string | undefined;
@@ -39,73 +37,34 @@ export interface OrderDetail {
   order: Order;
   history: OrderHistoryEvent[];
   ledger: LedgerEntry[];
-  commands: Array<{
-    id: string;
-    kind: string;
-    attempts: number;
-    createdAt: number;
-    doneAt: number | null;
-    outcome: string | null;
-    lastError: string | null;
-  }>;
-}
-
-interface CommandRow {
-  id: string;
-  kind: string;
-  attempts: number;
-  created_at: number;
-  done_at: number | null;
-  outcome: string | null;
-  last_error: string | null;
+  commands: OrderCommand[];
 }
 
 export function searchOrders(engine: Engine, s: OrderSearch): { items: Order[]; nextCursor: string | null } {
-  const where: string[] = ['id < @cursor'];
-  const params: Record<string, unknown> = { cursor: s.cursor ?? '\uffff', limit: s.limit + 1 };
-  const add = (clause: string, name: string, value: unknown) => {
-    where.push(clause);
-    params[name] = value;
-  };
-  if (s.userId !== undefined) add('user_id = @userId', 'userId', s.userId);
-  if (s.status !== undefined) add('status = @status', 'status', s.status);
-  if (s.phone !== undefined) add('phone = @phone', 'phone', `+${s.phone.replace(/[^\d]/g, '')}`); // stored as +digits
-  if (s.service !== undefined) add('service = @service', 'service', s.service);
-  if (s.from !== undefined) add('created_at >= @from', 'from', s.from);
-  if (s.to !== undefined) add('created_at < @to', 'to', s.to);
-  const rows = engine.db
-    .prepare<[Record<string, unknown>], OrderRow>(`SELECT * FROM orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT @limit`)
-    .all(params);
-  const items = rows.slice(0, s.limit).map(toOrder);
+  const rows = engine.stores.orders.search({
+    userId: s.userId,
+    status: s.status,
+    phone: s.phone === undefined ? undefined : `+${s.phone.replace(/[^\d]/g, '')}`, // stored as +digits
+    service: s.service,
+    from: s.from,
+    to: s.to,
+    before: s.cursor,
+    limit: s.limit + 1,
+  });
+  const items = rows.slice(0, s.limit);
   return { items, nextCursor: rows.length > s.limit ? items.at(-1)!.id : null };
 }
 
 function requireOrder(engine: Engine, id: string): Order {
-  const row = engine.db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?').get(id);
-  if (!row) throw new AppError('NOT_FOUND', `No order ${JSON.stringify(id)}.`);
-  return toOrder(row);
+  const order = engine.stores.orders.get(id);
+  if (!order) throw new AppError('NOT_FOUND', `No order ${JSON.stringify(id)}.`);
+  return order;
 }
 
 export function orderDetail(engine: Engine, id: string): OrderDetail {
   const order = requireOrder(engine, id);
-  const ledger = engine.db
-    .prepare<[string], Parameters<typeof toLedgerEntry>[0]>('SELECT * FROM ledger WHERE order_id = ? ORDER BY id')
-    .all(id)
-    .map(toLedgerEntry);
-  const commands = engine.db
-    .prepare<[string], CommandRow>(
-      'SELECT id, kind, attempts, created_at, done_at, outcome, last_error FROM outbox WHERE activation_id = ? ORDER BY id',
-    )
-    .all(order.activationId)
-    .map((c) => ({
-      id: c.id,
-      kind: c.kind,
-      attempts: c.attempts,
-      createdAt: c.created_at,
-      doneAt: c.done_at,
-      outcome: c.outcome,
-      lastError: c.last_error,
-    }));
+  const ledger = engine.stores.orderSupport.ledgerOfOrder(id);
+  const commands = engine.stores.orderSupport.commandsOfActivation(order.activationId);
   const history: OrderHistoryEvent[] = [
     {
       at: order.createdAt,
@@ -152,7 +111,7 @@ export function orderDetail(engine: Engine, id: string): OrderDetail {
  * already refunded.
  */
 export function refundOrder(engine: Engine, id: string, reason: string): { order: Order; entry: LedgerEntry } {
-  return writeTx(engine.db, () => {
+  return engine.stores.tx.write(() => {
     const order = requireOrder(engine, id);
     if (!isTerminal(order.status)) {
       throw new AppError(
@@ -161,9 +120,9 @@ export function refundOrder(engine: Engine, id: string, reason: string): { order
       );
     }
     if (order.chargedCents <= 0) throw new AppError('BAD_STATUS', `Order ${id} was charged nothing; there is nothing to refund.`);
-    const prior = engine.db.prepare<[string], { id: string }>("SELECT id FROM ledger WHERE order_id = ? AND kind = 'refund'").get(id);
-    if (prior)
-      throw new AppError('BAD_STATUS', `Order ${id} was already refunded (ledger ${prior.id}); an order is refunded at most once.`);
+    const prior = engine.stores.orderSupport.refundOf(id);
+    if (prior !== undefined)
+      throw new AppError('BAD_STATUS', `Order ${id} was already refunded (ledger ${prior}); an order is refunded at most once.`);
     const entry = engine.money.refundOrderByOperator({
       userId: order.userId,
       orderId: order.id,

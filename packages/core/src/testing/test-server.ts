@@ -136,9 +136,9 @@ export async function startTestServer<U extends Upstream = MemoryUpstream>(optio
     throw err;
   }
   const activationOf = (orderId: string): string => {
-    const row = engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId);
-    if (!row) throw new Error(`No order ${orderId} on this test server.`);
-    return row.activation_id;
+    const order = engine.stores.orders.get(orderId);
+    if (!order) throw new Error(`No order ${orderId} on this test server.`);
+    return order.activationId;
   };
   const call = (method: string, path: string, o?: TestRequestOptions): Promise<TestResponse> => requestJson(running.url, method, path, o);
   let closed: Promise<void> | undefined;

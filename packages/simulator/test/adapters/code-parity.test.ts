@@ -84,9 +84,7 @@ describe('the SMS code', () => {
           body: { service: 'tg', country: 7 },
         })
       ).body.data;
-      const act = sim.world.engine.db
-        .prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?')
-        .get(o.id)!.activation_id;
+      const act = sim.world.engine.stores.orders.get(o.id)!.activationId;
       const status = async () =>
         (await fetch(`${sim.url}/stubs/handler_api.php?api_key=${sim.upstreamApiKey}&action=getStatus&id=${act}`)).text();
       sim.world.upstream.deliverSms(act, 'Your code is 123-456');

@@ -142,7 +142,7 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
 
       e = await startEngineOn(sim, { db, clock });
       expect(e.balance(u.id)).toBe(1_000);
-      expect(e.engine.db.prepare('SELECT state FROM buy_intents').all()).toEqual([{ state: 'pending' }]);
+      expect(e.engine.stores.buyIntents.countByState()).toEqual({ pending: 1 });
       await e.advance(61_000); // intents are reconciled once a minute old
       await e.engine.tick(); // the sold number belongs to no order: a release is owed
       expect(e.engine.outbox.pending()).toEqual([expect.objectContaining({ kind: 'release', activationId: act })]);
@@ -152,8 +152,8 @@ describe('the engine on SmsActivateUpstream over HTTP', () => {
       expect(sim.world.upstream.activation(act)).toMatchObject({ state: 'CLOSED', closedReason: 'cancelled' });
       expect(sim.world.upstream.balance).toBe('1000');
       expect(e.balance(u.id)).toBe(1_000);
-      expect(e.engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
-      expect(e.engine.db.prepare('SELECT state FROM buy_intents').all()).toEqual([{ state: 'reconciled' }]);
+      expect(e.engine.stores.orders.count()).toBe(0);
+      expect(e.engine.stores.buyIntents.countByState()).toEqual({ reconciled: 1 });
     } finally {
       if (e) {
         expect(e.engine.checkInvariants()).toEqual([]);

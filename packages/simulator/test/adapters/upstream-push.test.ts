@@ -41,10 +41,8 @@ async function buy(key: string): Promise<{ id: string; activationId: string }> {
 
 /** The order as stored, read without syncing it. */
 function smsOf(orderId: string): { status: string; smsHistory: Array<{ code: string | null }> } {
-  const row = e.engine.db
-    .prepare<[string], { status: string; sms_history: string }>('SELECT status, sms_history FROM orders WHERE id = ?')
-    .get(orderId)!;
-  return { status: row.status, smsHistory: JSON.parse(row.sms_history) as Array<{ code: string | null }> };
+  const order = e.engine.stores.orders.get(orderId)!;
+  return { status: order.status, smsHistory: order.smsHistory };
 }
 const wallTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 const smsEvents = (orderId: string) =>

@@ -64,8 +64,8 @@ describe('crash recovery with the upstream outliving the process', () => {
     expect(sold).toBeDefined();
     // The process is gone (never closed); a new one opens the same file.
     const engine = start(upstream);
-    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 1 });
-    expect(engine.db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 0 });
+    expect(engine.stores.buyIntents.pendingCount()).toBe(1);
+    expect(engine.stores.orders.count()).toBe(0);
     expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
 
     clock.advance(61_000);
@@ -75,7 +75,7 @@ describe('crash recovery with the upstream outliving the process', () => {
     await engine.tick(); // past the upstream's early-cancel hold
     expect(upstream.activation(sold!.activationId)!.state).toBe('CLOSED');
     expect(engine.outbox.pending()).toEqual([]);
-    expect(engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 0 });
+    expect(engine.stores.buyIntents.pendingCount()).toBe(0);
     expect(engine.accounts.requireUser(user.id).balanceCents).toBe(1_000);
     expect(engine.checkInvariants()).toEqual([]);
     report('crash-in-process', { case: 'buy sold, process died before the order was written', released: sold!.activationId });

@@ -161,8 +161,8 @@ describe('load', () => {
         const { engine } = sim.world;
         expect(engine.checkInvariants()).toEqual([]);
         expect(engine.outbox.pending()).toEqual([]);
-        expect(engine.db.prepare("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get()).toEqual({ n: 0 });
-        expect(engine.db.prepare("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()).toEqual({ n: 0 });
+        expect(engine.stores.orders.count(['WAITING', 'RECEIVED'])).toBe(0);
+        expect(engine.stores.buyIntents.pendingCount()).toBe(0);
         expect(sim.world.upstream.allActivations().filter((a) => a.state !== 'CLOSED')).toEqual([]);
         expect(stats.bad, 'answers with a 5xx other than 503 UPSTREAM_UNAVAILABLE').toEqual([]);
         expect(errors, 'error-level log lines').toEqual([]);
@@ -189,7 +189,7 @@ describe('load', () => {
           clientP99ByOpMs: Object.fromEntries([...stats.byOp].map(([op, v]) => [op, q(v, 0.99)])),
           serverP99ByRouteMs: Object.fromEntries([...serverMs].map(([route, v]) => [route, q(v, 0.99)])),
           statuses: Object.fromEntries([...stats.statuses].sort()),
-          orders: engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()!.n,
+          orders: engine.stores.orders.count(),
           upstreamFaultsFired: faultsFired,
           memory: {
             warmAt: warm,
