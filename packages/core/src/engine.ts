@@ -8,7 +8,7 @@ import { AccountService } from './account/account-service.js';
 import { CatalogueService } from './catalogue/catalogue-service.js';
 import { loadCatalogueFixture, type CatalogueFixture } from './catalogue/catalogue-fixture.js';
 import { readCatalogueOverrides } from './catalogue/catalogue-overrides.js';
-import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { IdempotencyService } from './idempotency/idempotency-service.js';
 import { Ledger } from './ledger/ledger.js';
 import { MoneyService } from './ledger/money-service.js';
 import { ledgerInvariantViolations } from './ledger/ledger-invariants.js';
@@ -121,7 +121,7 @@ export interface Engine {
   pricing: PricingService;
   orders: OrderService;
   outbox: Outbox;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyService;
   /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
   feed: ChangeFeed;
   push: Push;
@@ -197,8 +197,19 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const events = new EventLog(db, ids, feed);
-  const webhooks = new Webhooks(db, events, clock, ids, rng, options.secretRng ?? cryptoRng, log, feed, options.webhooks);
+  const events = new EventLog(stores.events, ids, feed);
+  const webhooks = new Webhooks(
+    stores.webhooks,
+    stores.tx,
+    events,
+    clock,
+    ids,
+    rng,
+    options.secretRng ?? cryptoRng,
+    log,
+    feed,
+    options.webhooks,
+  );
   const push: Push = { events, webhooks, waiters: new OrderWaiters(feed) };
   const store = new OrderStore(db, changes, feed, events, (from, to) => metrics.orderTransitions.inc({ from: from ?? 'NEW', to }));
   const orders = new OrderService(db, store, accounts, money, catalogue, pricing, outbox, upstream, clock, ids, log, {
@@ -209,7 +220,12 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.upstreamPush?.safetyPollMs !== undefined && { safetyPollMs: options.upstreamPush.safetyPollMs }),
   });
   // A request never holds its key longer than buy reconciliation takes to settle its buy.
-  const idempotency = new IdempotencyStore(db, clock, options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS);
+  const idempotency = new IdempotencyService(
+    stores.idempotencyKeys,
+    stores.tx,
+    clock,
+    options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS,
+  );
   if (exclusive) {
     const released = idempotency.releaseOrphaned();
     if (released > 0) log.warn({ event: 'idempotency.released_after_crash', keys: released });

@@ -15,6 +15,9 @@ import { SqliteConsoleQueryStore, type ConsoleQueryStore } from '../console/cons
 import { SqliteHealthStore, type HealthStore } from './health-store.js';
 import { SqliteLedgerStore, type LedgerStore } from '../ledger/ledger-store.js';
 import { SqliteOutboxStore, type OutboxStore } from '../outbox/outbox-store.js';
+import { SqliteEventStore, type EventStore } from '../push/event-store.js';
+import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
+import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -29,6 +32,9 @@ export interface Stores {
   readonly health: HealthStore;
   readonly ledger: LedgerStore;
   readonly outbox: OutboxStore;
+  readonly events: EventStore;
+  readonly webhooks: WebhookStore;
+  readonly idempotencyKeys: IdempotencyKeyStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -45,5 +51,8 @@ export function createSqliteStores(db: Db): Stores {
     health: new SqliteHealthStore(db),
     ledger: new SqliteLedgerStore(db),
     outbox: new SqliteOutboxStore(db),
+    events: new SqliteEventStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    idempotencyKeys: new SqliteIdempotencyKeyStore(db),
   };
 }
