@@ -293,6 +293,23 @@ describe('webhooks', () => {
     expect(hook.got[0]!.headers['webhook-id']).toBe(d.eventId);
   });
 
+  it('says, through its store, how many deliveries are pending and when the next one is due', async () => {
+    const s = await start({ webhooks: { allowPrivateTargets: true, backoffMs: { base: 1_000, max: 60_000 } } });
+    const hook = await receiver(() => 503);
+    const u = s.createUser();
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url } });
+    await buy(s, u.key);
+    const path = `/api/v1/webhooks/${created.body.data.id}/deliveries`;
+    await expect.poll(async () => (await s!.call('GET', path, { key: u.key })).body.data.items[0].attempts).toBe(1);
+    const due = Date.parse((await s.call('GET', path, { key: u.key })).body.data.items[0].nextAttemptAt);
+    const store = s.engine.stores.webhooks;
+    expect(store.pendingCount()).toBe(1);
+    expect(store.hasDue(s.clock.now())).toBe(false);
+    expect(store.nextDueAfter(s.clock.now())).toBe(due);
+    expect(store.hasDue(due)).toBe(true);
+    expect(store.nextDueAfter(due)).toBeUndefined();
+  });
+
   it("records an attempt's outcome without an fsync, and leaves the connection's synchronous level as it was", async () => {
     const s = await start({ webhooks: { allowPrivateTargets: true } });
     const hook = await receiver();
