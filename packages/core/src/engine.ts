@@ -8,7 +8,7 @@ import { AccountService } from './account/account-service.js';
 import { CatalogueService } from './catalogue/catalogue-service.js';
 import { loadCatalogueFixture, type CatalogueFixture } from './catalogue/catalogue-fixture.js';
 import { readCatalogueOverrides } from './catalogue/catalogue-overrides.js';
-import { IdempotencyStore } from './idempotency/idempotency-store.js';
+import { IdempotencyService } from './idempotency/idempotency-service.js';
 import { Ledger } from './ledger/ledger.js';
 import { MoneyService } from './ledger/money-service.js';
 import { ledgerInvariantViolations } from './ledger/ledger-invariants.js';
@@ -120,7 +120,7 @@ export interface Engine {
   pricing: PricingService;
   orders: OrderService;
   outbox: Outbox;
-  idempotency: IdempotencyStore;
+  idempotency: IdempotencyService;
   /** Wake-ups after orders or balances change, for the console's live view (docs/decisions.md D113). */
   feed: ChangeFeed;
   push: Push;
@@ -196,8 +196,19 @@ export function createEngine(options: EngineOptions): Engine {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
-  const events = new EventLog(db, ids, feed);
-  const webhooks = new Webhooks(db, events, clock, ids, rng, options.secretRng ?? cryptoRng, log, feed, options.webhooks);
+  const events = new EventLog(stores.events, ids, feed);
+  const webhooks = new Webhooks(
+    stores.webhooks,
+    stores.tx,
+    events,
+    clock,
+    ids,
+    rng,
+    options.secretRng ?? cryptoRng,
+    log,
+    feed,
+    options.webhooks,
+  );
   const push: Push = { events, webhooks, waiters: new OrderWaiters(feed) };
   const orderObservers: OrderObservers = {
     changes,
@@ -228,7 +239,12 @@ export function createEngine(options: EngineOptions): Engine {
     },
   );
   // A request never holds its key longer than buy reconciliation takes to settle its buy.
-  const idempotency = new IdempotencyStore(db, clock, options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS);
+  const idempotency = new IdempotencyService(
+    stores.idempotencyKeys,
+    stores.tx,
+    clock,
+    options.reconcileAfterMs ?? DEFAULT_RECONCILE_AFTER_MS,
+  );
   if (exclusive) {
     const released = idempotency.releaseOrphaned();
     if (released > 0) log.warn({ event: 'idempotency.released_after_crash', keys: released });
@@ -260,29 +276,18 @@ export function createEngine(options: EngineOptions): Engine {
     return { synced, expired, outboxSent, reconciled, webhooksSent };
   };
 
-  const dueStmts = [
-    db.prepare<[number], { t: number | null }>(
-      "SELECT MIN(next_attempt_at) AS t FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at > ?",
-    ),
-  ];
-
-  const dueNowStmts = [
-    db.prepare<[number], { n: number }>(
-      "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?) AS n",
-    ),
-  ];
   // The earliest due moment after t of each kind of work, and whether any is due at now.
   const nextDue: Array<(t: number) => number | undefined> = [
     (t) => stores.orders.nextDueAfter(t),
     (t) => stores.outbox.nextDueAfter(t),
     (t) => stores.buyIntents.nextDueAfter(t),
-    ...dueStmts.map((stmt) => (t: number) => stmt.get(t)?.t ?? undefined),
+    (t) => stores.webhooks.nextDueAfter(t),
   ];
   const dueNow: Array<(now: number) => boolean> = [
     (now) => stores.orders.hasDue(now),
     (now) => stores.outbox.hasDue(now),
     (now) => stores.buyIntents.hasDue(now),
-    ...dueNowStmts.map((stmt) => (now: number) => stmt.get(now)!.n === 1),
+    (now) => stores.webhooks.hasDue(now),
   ];
 
   return {

@@ -74,19 +74,17 @@ describe('the event log', () => {
     const u = s.createUser();
     const o = await buy(s, u.key);
     await sms(s, o.id);
-    const rows = s.engine.db
-      .prepare<[string], { type: string; data: string }>('SELECT type, data FROM events WHERE order_id = ? ORDER BY seq')
-      .all(o.id);
+    const rows = s.engine.stores.events.after(u.id, 0, 100, o.id);
     expect(rows.map((r) => r.type)).toEqual(['order.updated', 'order.updated', 'sms.received']);
     expect(JSON.parse(rows.at(-1)!.data)).toMatchObject({ id: o.id, status: 'RECEIVED', smsCode: '482913' });
     // A change that rolls back leaves no event.
-    const before = s.engine.db.prepare('SELECT COUNT(*) AS n FROM events').get();
+    const before = s.engine.stores.events.count();
     expect(() =>
-      s!.engine.db.transaction(() => {
+      s!.engine.stores.tx.write(() => {
         s!.engine.orders.cancel(u.id, o.id);
-      })(),
+      }),
     ).toThrow();
-    expect(s.engine.db.prepare('SELECT COUNT(*) AS n FROM events').get()).toEqual(before);
+    expect(s.engine.stores.events.count()).toEqual(before);
     expectInvariants(s.engine);
   });
 });
@@ -295,6 +293,23 @@ describe('webhooks', () => {
     expect(hook.got[0]!.headers['webhook-id']).toBe(d.eventId);
   });
 
+  it('says, through its store, how many deliveries are pending and when the next one is due', async () => {
+    const s = await start({ webhooks: { allowPrivateTargets: true, backoffMs: { base: 1_000, max: 60_000 } } });
+    const hook = await receiver(() => 503);
+    const u = s.createUser();
+    const created = await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url } });
+    await buy(s, u.key);
+    const path = `/api/v1/webhooks/${created.body.data.id}/deliveries`;
+    await expect.poll(async () => (await s!.call('GET', path, { key: u.key })).body.data.items[0].attempts).toBe(1);
+    const due = Date.parse((await s.call('GET', path, { key: u.key })).body.data.items[0].nextAttemptAt);
+    const store = s.engine.stores.webhooks;
+    expect(store.pendingCount()).toBe(1);
+    expect(store.hasDue(s.clock.now())).toBe(false);
+    expect(store.nextDueAfter(s.clock.now())).toBe(due);
+    expect(store.hasDue(due)).toBe(true);
+    expect(store.nextDueAfter(due)).toBeUndefined();
+  });
+
   it("records an attempt's outcome without an fsync, and leaves the connection's synchronous level as it was", async () => {
     const s = await start({ webhooks: { allowPrivateTargets: true } });
     const hook = await receiver();
@@ -322,7 +337,8 @@ describe('webhooks', () => {
     expect(ran.slice(0, marked).findLast((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = NORMAL');
     expect(ran.slice(marked).find((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = 2');
     expect(s.engine.db.pragma('synchronous', { simple: true })).toBe(level);
-    const state = s.engine.db.prepare<[], { state: string }>('SELECT state FROM webhook_deliveries').get();
+    const [endpoint] = s.engine.push.webhooks.list(u.id);
+    const state = s.engine.push.webhooks.deliveries(u.id, endpoint!.id, { limit: 1 }).items[0];
     expect(state?.state).toBe('delivered');
   });
 

@@ -68,11 +68,7 @@ describe('upstream push in the engine', () => {
     expect(t.up.calls.filter((c) => c.method === 'getStatus').length).toBeGreaterThan(0);
     const after = (await t.call('GET', `/api/v1/orders/${order.id}`, { key: u.key })).body.data;
     expect(after.smsHistory).toHaveLength(1);
-    const events = t.engine.db
-      .prepare<[string], string>("SELECT type FROM events WHERE order_id = ? AND type = 'sms.received'")
-      .pluck()
-      .all(order.id);
-    expect(events).toHaveLength(1);
+    expect(t.engine.stores.events.count({ orderId: order.id, type: 'sms.received' })).toBe(1);
   });
 
   it('accepts an ISO receivedAt with a zone as the same time', () => {

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Principal } from '../account/account-service.js';
 import type { Engine } from '../engine.js';
 import { AppError } from '../errors/app-error.js';
-import { requestFingerprint, type StoredResponse } from '../idempotency/idempotency-store.js';
+import { requestFingerprint, type StoredResponse } from '../idempotency/idempotency-service.js';
 import { checkAdminToken, hasCredentialHeaders, readApiKey } from './auth.js';
 import type { ConsoleSession, ConsoleSessions } from '../console/console-sessions.js';
 import { errorResult, toErrorResult, type HandlerResult } from './envelope.js';

@@ -8,7 +8,7 @@ import type { Principal } from '../account/account-service.js';
 import type { ConsoleSession } from '../console/console-sessions.js';
 import type { Engine } from '../engine.js';
 import type { ErrorCode } from '../errors/error-codes.js';
-import type { StoredResponse } from '../idempotency/idempotency-store.js';
+import type { StoredResponse } from '../idempotency/idempotency-service.js';
 import type { HandlerResult } from './envelope.js';
 import type { RateClass } from './rate-limiter.js';
 

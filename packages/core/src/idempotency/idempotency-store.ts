@@ -1,28 +1,31 @@
 /**
- * Idempotency keys (docs/decisions.md D17): the first response to a POST carrying `Idempotency-Key` is
- * stored — for orders, in the order's own transaction — and replayed for 24 hours to a request
- * with the same key and body. The same key with another body is refused with 422; a request
- * that arrives while the first is still running gets 409.
+ * Idempotency keys' storage (docs/decisions.md D17, D125): the `idempotency_keys` table. Every
+ * method joins the caller's transaction; the idempotency service decides the boundaries.
  */
-import { createHash } from 'node:crypto';
-import { AppError } from '../errors/app-error.js';
-import type { Clock } from '../ports/clock.js';
-import { randomBase36 } from '../ports/ids.js';
-import { cryptoRng } from '../ports/rng.js';
-import { writeTx, type Db } from '../storage/database.js';
+import type { Db } from '../storage/database.js';
 
-const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
-const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-export interface StoredResponse {
-  status: number;
-  body: unknown;
+/** A key as stored. `status` and `body` (JSON text) are set once it is done. */
+export interface IdempotencyKeyRecord {
+  requestHash: string;
+  state: 'in_progress' | 'done';
+  status: number | null;
+  body: string | null;
+  createdAt: number;
 }
 
-export type BeginResult = { kind: 'new'; attempt: string } | { kind: 'replay'; response: StoredResponse };
-
-/** By default a key still in progress after this long is free to be taken over (the reconciliation window). */
-const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
+export interface IdempotencyKeyStore {
+  find(userId: string, key: string): IdempotencyKeyRecord | undefined;
+  /** Takes the key for a new attempt (in progress), replacing whatever it held. */
+  take(userId: string, key: string, requestHash: string, attempt: string, at: number): void;
+  /** Records the response if `attempt` still holds the key in progress. Says whether it did. */
+  complete(userId: string, key: string, attempt: string, response: { status: number; body: string }): boolean;
+  /** Forgets the key if `attempt` still holds it in progress. Says whether it did. */
+  release(userId: string, key: string, attempt: string): boolean;
+  /** Forgets every key in progress; returns how many. */
+  releaseAllInProgress(): number;
+  /** Forgets keys created before `before`; returns how many. */
+  deleteCreatedBefore(before: number): number;
+}
 
 interface Row {
   request_hash: string;
@@ -32,119 +35,57 @@ interface Row {
   created_at: number;
 }
 
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
-    .digest('hex');
-}
+export class SqliteIdempotencyKeyStore implements IdempotencyKeyStore {
+  private readonly findStmt;
+  private readonly takeStmt;
+  private readonly completeStmt;
+  private readonly releaseStmt;
+  private readonly releaseAllStmt;
+  private readonly pruneStmt;
 
-/** JSON with object keys sorted, so `{a,b}` and `{b,a}` are the same request. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-export class IdempotencyStore {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    /** How long an attempt holds its key before another may take it over. */
-    readonly leaseMs = DEFAULT_IDEMPOTENCY_LEASE_MS,
-  ) {}
-
-  static validateKey(key: string): void {
-    if (!KEY_PATTERN.test(key)) {
-      throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1–255 printable ASCII characters without spaces.');
-    }
-  }
-
-  begin(userId: string, key: string, fingerprint: string): BeginResult {
-    IdempotencyStore.validateKey(key);
-    const now = this.clock.now();
-    return writeTx(this.db, () => {
-      const row = this.db
-        .prepare<[string, string], Row>(
-          'SELECT request_hash, state, status, body, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?',
-        )
-        .get(userId, key);
-      if (row && now - row.created_at < IDEMPOTENCY_TTL_MS) {
-        if (row.request_hash !== fingerprint) {
-          throw new AppError('IDEMPOTENCY_MISMATCH', 'This Idempotency-Key was already used with a different request; use a new key.');
-        }
-        if (row.state === 'in_progress' && now - row.created_at < this.leaseMs) {
-          const wait = Math.max(1, Math.ceil((row.created_at + this.leaseMs - now) / 1000));
-          throw new AppError(
-            'IDEMPOTENCY_IN_PROGRESS',
-            `A request with this Idempotency-Key is still being processed; retry in a moment (it is released after at most ${wait} s if it never finishes).`,
-            { retryAfterSeconds: wait },
-          );
-        }
-        if (row.state === 'done') return { kind: 'replay', response: { status: row.status!, body: JSON.parse(row.body!) as unknown } };
-      }
-      const attempt = randomBase36(cryptoRng, 16);
-      this.db
-        .prepare(
-          `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, attempt) VALUES (?, ?, ?, 'in_progress', ?, ?)
-           ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress', status = NULL, body = NULL,
-             created_at = excluded.created_at, attempt = excluded.attempt`,
-        )
-        .run(userId, key, fingerprint, now, attempt);
-      return { kind: 'new', attempt };
-    });
-  }
-
-  /**
-   * Stores the response to replay. Runs inside the caller's transaction when there is one, and
-   * throws IDEMPOTENCY_IN_PROGRESS when this attempt no longer holds the key (it outlived its
-   * lease and a retry took over): the caller's transaction then rolls back, so one key never
-   * records two outcomes.
-   */
-  complete(userId: string, key: string, attempt: string, response: StoredResponse): void {
-    writeTx(this.db, () => {
-      const r = this.db
-        .prepare(
-          "UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'",
-        )
-        .run(response.status, JSON.stringify(response.body), userId, key, attempt);
-      if (r.changes === 0) {
-        throw new AppError(
-          'IDEMPOTENCY_IN_PROGRESS',
-          'This request took longer than its Idempotency-Key is held and a retry took the key over; nothing was changed by this request.',
-        );
-      }
-    });
-  }
-
-  /** Forgets a key whose request had no effect and may be retried (server or upstream failure). */
-  abandon(userId: string, key: string, attempt: string): void {
-    writeTx(this.db, () => {
-      this.db
-        .prepare("DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'")
-        .run(userId, key, attempt);
-    });
-  }
-
-  /**
-   * At start-up, with this server the only one on the database: every key still in progress
-   * belonged to a process that died. Its buy never committed (an order's key completes in the
-   * order's own transaction), so the key is released for the retry; a number the upstream sold
-   * for it is released by buy reconciliation. Returns how many keys were released.
-   */
-  releaseOrphaned(): number {
-    return writeTx(this.db, () => this.db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'").run().changes);
-  }
-
-  /** Deletes keys older than the replay window. */
-  prune(): number {
-    return writeTx(
-      this.db,
-      () => this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?').run(this.clock.now() - IDEMPOTENCY_TTL_MS).changes,
+  constructor(db: Db) {
+    this.findStmt = db.prepare<[string, string], Row>(
+      'SELECT request_hash, state, status, body, created_at FROM idempotency_keys WHERE user_id = ? AND key = ?',
     );
+    this.takeStmt = db.prepare<[string, string, string, number, string]>(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, state, created_at, attempt) VALUES (?, ?, ?, 'in_progress', ?, ?)
+       ON CONFLICT (user_id, key) DO UPDATE SET request_hash = excluded.request_hash, state = 'in_progress', status = NULL, body = NULL,
+         created_at = excluded.created_at, attempt = excluded.attempt`,
+    );
+    this.completeStmt = db.prepare<[number, string, string, string, string]>(
+      "UPDATE idempotency_keys SET state = 'done', status = ?, body = ? WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'",
+    );
+    this.releaseStmt = db.prepare<[string, string, string]>(
+      "DELETE FROM idempotency_keys WHERE user_id = ? AND key = ? AND attempt = ? AND state = 'in_progress'",
+    );
+    this.releaseAllStmt = db.prepare("DELETE FROM idempotency_keys WHERE state = 'in_progress'");
+    this.pruneStmt = db.prepare<[number]>('DELETE FROM idempotency_keys WHERE created_at < ?');
+  }
+
+  find(userId: string, key: string): IdempotencyKeyRecord | undefined {
+    const row = this.findStmt.get(userId, key);
+    return row
+      ? { requestHash: row.request_hash, state: row.state, status: row.status, body: row.body, createdAt: row.created_at }
+      : undefined;
+  }
+
+  take(userId: string, key: string, requestHash: string, attempt: string, at: number): void {
+    this.takeStmt.run(userId, key, requestHash, at, attempt);
+  }
+
+  complete(userId: string, key: string, attempt: string, response: { status: number; body: string }): boolean {
+    return this.completeStmt.run(response.status, response.body, userId, key, attempt).changes > 0;
+  }
+
+  release(userId: string, key: string, attempt: string): boolean {
+    return this.releaseStmt.run(userId, key, attempt).changes > 0;
+  }
+
+  releaseAllInProgress(): number {
+    return this.releaseAllStmt.run().changes;
+  }
+
+  deleteCreatedBefore(before: number): number {
+    return this.pruneStmt.run(before).changes;
   }
 }

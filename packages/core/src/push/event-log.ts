@@ -7,12 +7,11 @@
  */
 import type { ChangeFeed } from '../console/change-feed.js';
 import type { IdGenerator } from '../ports/ids.js';
-import type { Db } from '../storage/database.js';
 import { presentOrder } from '../order/order-presenter.js';
 import type { Order } from '../order/order.js';
+import type { EventRecord, EventStore, EventType } from './event-store.js';
 
-export const EVENT_TYPES = ['order.updated', 'sms.received'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType } from './event-store.js';
 
 export interface StoredEvent {
   seq: number;
@@ -25,51 +24,31 @@ export interface StoredEvent {
   json: string;
 }
 
-interface Row {
-  seq: number;
-  id: string;
-  user_id: string;
-  order_id: string;
-  type: EventType;
-  data: string;
-  created_at: number;
-}
-
-const toEvent = (r: Row): StoredEvent => ({
+const toEvent = (r: EventRecord): StoredEvent => ({
   seq: r.seq,
   id: r.id,
-  userId: r.user_id,
-  orderId: r.order_id,
+  userId: r.userId,
+  orderId: r.orderId,
   type: r.type,
-  createdAt: r.created_at,
-  json: `{"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"timestamp":${JSON.stringify(new Date(r.created_at).toISOString())},"data":${r.data}}`,
+  createdAt: r.createdAt,
+  json: `{"id":${JSON.stringify(r.id)},"type":${JSON.stringify(r.type)},"timestamp":${JSON.stringify(new Date(r.createdAt).toISOString())},"data":${r.data}}`,
 });
 
 /** Runs inside the transaction that writes an event (webhook deliveries are owed in it). */
 export type EventHook = (event: { id: string; userId: string; type: EventType; createdAt: number }) => void;
 
 export class EventLog {
-  private readonly insertStmt;
-  private readonly byUser;
-  private readonly byOrder;
-  private readonly byId;
-  private readonly lastForUser;
-  private readonly lastForOrder;
   private readonly hooks: EventHook[] = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly store: EventStore,
     private readonly ids: IdGenerator,
     private readonly feed?: ChangeFeed,
-  ) {
-    this.insertStmt = db.prepare('INSERT INTO events (id, user_id, order_id, type, data, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-    this.byUser = db.prepare<[string, number, number], Row>('SELECT * FROM events WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?');
-    this.byOrder = db.prepare<[string, string, number, number], Row>(
-      'SELECT * FROM events WHERE user_id = ? AND order_id = ? AND seq > ? ORDER BY seq LIMIT ?',
-    );
-    this.byId = db.prepare<[string], Row>('SELECT * FROM events WHERE id = ?');
-    this.lastForUser = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE user_id = ?');
-    this.lastForOrder = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE order_id = ?');
+  ) {}
+
+  /** Whether the log can still be read (the server has not closed its storage). */
+  get open(): boolean {
+    return this.store.open;
   }
 
   /** Work that must commit with each event (owing webhook deliveries). */
@@ -84,7 +63,7 @@ export class EventLog {
     if (next.smsHistory.length > (prev?.smsHistory.length ?? 0)) types.push('sms.received');
     for (const type of types) {
       const id = this.ids.next('evt');
-      this.insertStmt.run(id, next.userId, next.id, type, data, next.updatedAt);
+      this.store.insert({ id, userId: next.userId, orderId: next.id, type, data, createdAt: next.updatedAt });
       for (const hook of this.hooks) hook({ id, userId: next.userId, type, createdAt: next.updatedAt });
     }
     this.feed?.events(next.userId);
@@ -92,17 +71,16 @@ export class EventLog {
 
   /** The user's events after `afterSeq` (all of them, or one order's), oldest first. */
   after(userId: string, afterSeq: number, limit: number, orderId?: string): StoredEvent[] {
-    const rows = orderId === undefined ? this.byUser.all(userId, afterSeq, limit) : this.byOrder.all(userId, orderId, afterSeq, limit);
-    return rows.map(toEvent);
+    return this.store.after(userId, afterSeq, limit, orderId).map(toEvent);
   }
 
   get(id: string): StoredEvent | undefined {
-    const row = this.byId.get(id);
-    return row ? toEvent(row) : undefined;
+    const record = this.store.findById(id);
+    return record ? toEvent(record) : undefined;
   }
 
   /** The newest seq in the user's (or one order's) log; 0 when empty. */
   lastSeq(userId: string, orderId?: string): number {
-    return (orderId === undefined ? this.lastForUser.get(userId) : this.lastForOrder.get(orderId))?.seq ?? 0;
+    return this.store.lastSeq(userId, orderId);
   }
 }

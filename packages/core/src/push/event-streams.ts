@@ -123,7 +123,7 @@ export class EventStreams {
   private pump(stream: Stream): void {
     const { events } = this.engine.push;
     for (;;) {
-      if (stream.ended || !this.engine.db.open) return;
+      if (stream.ended || !events.open) return;
       const page = events.after(stream.scope.userId, stream.lastSeq, PAGE, stream.scope.orderId);
       for (const e of page) {
         if (!stream.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${e.json}\n\n`)) return;

@@ -52,7 +52,7 @@ export async function longPoll(engine: Engine, userId: string, orderId: string, 
     // With nothing ticking (a test's engine, a manual clock) the waiter re-reads, and so syncs, every interval.
     const selfSync = Date.now() - engine.lastTickAt > SELF_SYNC_AFTER_MS;
     await push.waiters.wait(orderId, selfSync ? Math.min(left, SELF_SYNC_EVERY_MS) : left);
-    if (!engine.db.open) break;
+    if (!push.events.open) break;
     order = await read();
   }
   return order;

@@ -14,8 +14,9 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
-import { writeTx, writeTxUnsynced, type Db } from '../storage/database.js';
+import type { Transactions } from '../storage/transactions.js';
 import { EVENT_TYPES, type EventLog, type EventType } from './event-log.js';
+import type { DeliveryRecord, DeliveryState, WebhookRecord, WebhookStore } from './webhook-store.js';
 import { checkWebhookUrl, publicOnlyLookup } from './target-guard.js';
 import { generateWebhookSecret, webhookHeaders } from './webhook-signature.js';
 
@@ -47,8 +48,6 @@ export interface Webhook {
   previousSecretUntil: number | null;
 }
 
-type DeliveryState = 'pending' | 'delivered' | 'failed';
-
 export interface Delivery {
   id: string;
   webhookId: string;
@@ -64,64 +63,37 @@ export interface Delivery {
   createdAt: number;
 }
 
-interface WebhookRow {
-  id: string;
-  user_id: string;
-  url: string;
-  events: string;
-  secret: string;
-  previous_secret: string | null;
-  previous_until: number | null;
-  created_at: number;
-  deleted_at: number | null;
-}
-
-interface DeliveryRow {
-  id: string;
-  webhook_id: string;
-  event_id: string;
-  event_type: EventType;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  last_attempt_at: number | null;
-  delivered_at: number | null;
-  created_at: number;
-}
-
-const toWebhook = (r: WebhookRow, now: number): Webhook => ({
+const toWebhook = (r: WebhookRecord, now: number): Webhook => ({
   id: r.id,
-  userId: r.user_id,
+  userId: r.userId,
   url: r.url,
-  events: JSON.parse(r.events) as EventType[],
-  createdAt: r.created_at,
-  previousSecretUntil: r.previous_secret !== null && r.previous_until !== null && r.previous_until > now ? r.previous_until : null,
+  events: r.events,
+  createdAt: r.createdAt,
+  previousSecretUntil: r.previousSecret !== null && r.previousUntil !== null && r.previousUntil > now ? r.previousUntil : null,
 });
 
-const toDelivery = (r: DeliveryRow): Delivery => ({
+const toDelivery = (r: DeliveryRecord): Delivery => ({
   id: r.id,
-  webhookId: r.webhook_id,
-  eventId: r.event_id,
-  eventType: r.event_type,
+  webhookId: r.webhookId,
+  eventId: r.eventId,
+  eventType: r.eventType,
   state: r.state,
   attempts: r.attempts,
-  nextAttemptAt: r.state === 'pending' ? r.next_attempt_at : null,
-  lastStatus: r.last_status,
-  lastError: r.last_error,
-  lastAttemptAt: r.last_attempt_at,
-  deliveredAt: r.delivered_at,
-  createdAt: r.created_at,
+  nextAttemptAt: r.state === 'pending' ? r.nextAttemptAt : null,
+  lastStatus: r.lastStatus,
+  lastError: r.lastError,
+  lastAttemptAt: r.lastAttemptAt,
+  deliveredAt: r.deliveredAt,
+  createdAt: r.createdAt,
 });
 
-const DELIVERY_SELECT = 'SELECT d.*, e.type AS event_type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id';
+const ENDPOINT_DELETED = 'the endpoint was deleted';
 
 export class Webhooks {
   private readonly opts: Required<Omit<WebhookOptions, 'wallClock'>> & { wallClock: () => number };
   private readonly inflight = new Set<string>();
   /** Due deliveries read and not yet started; refilled only when empty, so none is read twice. */
-  private queue: DeliveryRow[] = [];
+  private queue: DeliveryRecord[] = [];
   private active = 0;
   private sentTotal = 0;
   private idleWaiters: Array<() => void> = [];
@@ -131,15 +103,10 @@ export class Webhooks {
     http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
   };
-  private readonly subscribed;
-  private readonly insertDelivery;
-  private readonly dueStmt;
-  private readonly hookStmt;
-  private readonly deliveredStmt;
-  private readonly retryStmt;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: WebhookStore,
+    private readonly tx: Transactions,
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
@@ -157,28 +124,17 @@ export class Webhooks {
       concurrency: options.concurrency ?? 32,
       wallClock: options.wallClock ?? Date.now,
     };
-    this.subscribed = db.prepare<[string], { id: string; events: string }>(
-      'SELECT id, events FROM webhooks WHERE user_id = ? AND deleted_at IS NULL',
-    );
-    this.insertDelivery = db.prepare(
-      "INSERT INTO webhook_deliveries (id, webhook_id, event_id, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-    );
-    this.dueStmt = db.prepare<[number, number], DeliveryRow>(
-      `${DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
-    );
-    // Prepared once: each attempt reads its endpoint and records its outcome.
-    this.hookStmt = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
-    this.deliveredStmt = db.prepare(
-      "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?",
-    );
-    this.retryStmt = db.prepare(
-      'UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
-    );
     // Owed in the event's own transaction: an event that committed always has its deliveries.
     events.onEvent((e) => {
-      for (const w of this.subscribed.all(e.userId)) {
-        if ((JSON.parse(w.events) as string[]).includes(e.type))
-          this.insertDelivery.run(this.ids.next('dlv'), w.id, e.id, e.createdAt, e.createdAt);
+      for (const w of this.store.subscriptionsOf(e.userId)) {
+        if (w.events.includes(e.type))
+          this.store.insertDelivery({
+            id: this.ids.next('dlv'),
+            webhookId: w.id,
+            eventId: e.id,
+            nextAttemptAt: e.createdAt,
+            createdAt: e.createdAt,
+          });
       }
     });
     // Sent as soon as the transaction that owed them is over.
@@ -199,15 +155,10 @@ export class Webhooks {
     const now = this.clock.now();
     const id = this.ids.next('wh');
     const secret = generateWebhookSecret(this.secretRng);
-    writeTx(this.db, () => {
-      const n = this.db
-        .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM webhooks WHERE user_id = ? AND deleted_at IS NULL')
-        .get(userId)!.n;
-      if (n >= MAX_WEBHOOKS_PER_USER)
+    this.tx.write(() => {
+      if (this.store.countActiveForUser(userId) >= MAX_WEBHOOKS_PER_USER)
         throw new AppError('BAD_REQUEST', `A user has at most ${MAX_WEBHOOKS_PER_USER} webhook endpoints; delete one first.`);
-      this.db
-        .prepare('INSERT INTO webhooks (id, user_id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, userId, url, JSON.stringify(events), secret, now);
+      this.store.insertWebhook({ id, userId, url, events, secret, createdAt: now });
     });
     this.log.info({ event: 'webhook.created', webhookId: id, userId });
     return { webhook: this.get(userId, id), secret };
@@ -215,33 +166,26 @@ export class Webhooks {
 
   list(userId: string): Webhook[] {
     const now = this.clock.now();
-    return this.db
-      .prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE user_id = ? AND deleted_at IS NULL ORDER BY id')
-      .all(userId)
-      .map((r) => toWebhook(r, now));
+    return this.store.listActiveForUser(userId).map((r) => toWebhook(r, now));
   }
 
   get(userId: string, id: string): Webhook {
     return toWebhook(this.row(userId, id), this.clock.now());
   }
 
-  private row(userId: string, id: string): WebhookRow {
-    const row = this.db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL').get(id);
-    if (!row || row.user_id !== userId) throw new AppError('NOT_FOUND', 'No such webhook endpoint.');
+  private row(userId: string, id: string): WebhookRecord {
+    const row = this.store.findActive(id);
+    if (!row || row.userId !== userId) throw new AppError('NOT_FOUND', 'No such webhook endpoint.');
     return row;
   }
 
   /** Stops deliveries to the endpoint: pending ones end as failed. Its delivery history stays readable by no one. */
   remove(userId: string, id: string): void {
     const now = this.clock.now();
-    writeTx(this.db, () => {
+    this.tx.write(() => {
       this.row(userId, id);
-      this.db.prepare('UPDATE webhooks SET deleted_at = ? WHERE id = ?').run(now, id);
-      this.db
-        .prepare(
-          "UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE webhook_id = ? AND state = 'pending'",
-        )
-        .run(id);
+      this.store.markDeleted(id, now);
+      this.store.failPendingForWebhook(id, ENDPOINT_DELETED);
     });
     this.log.info({ event: 'webhook.deleted', webhookId: id, userId });
   }
@@ -250,11 +194,9 @@ export class Webhooks {
   rotate(userId: string, id: string, overlapMs = DEFAULT_ROTATION_OVERLAP_MS): { webhook: Webhook; secret: string } {
     const now = this.clock.now();
     const secret = generateWebhookSecret(this.secretRng);
-    writeTx(this.db, () => {
+    this.tx.write(() => {
       const row = this.row(userId, id);
-      this.db
-        .prepare('UPDATE webhooks SET secret = ?, previous_secret = ?, previous_until = ? WHERE id = ?')
-        .run(secret, overlapMs > 0 ? row.secret : null, overlapMs > 0 ? now + overlapMs : null, id);
+      this.store.setSecrets(id, secret, overlapMs > 0 ? { secret: row.secret, until: now + overlapMs } : null);
     });
     this.log.info({ event: 'webhook.secret_rotated', webhookId: id, userId, overlapMs });
     return { webhook: this.get(userId, id), secret };
@@ -268,9 +210,7 @@ export class Webhooks {
     options: { limit: number; cursor?: string | undefined },
   ): { items: Delivery[]; nextCursor: string | null } {
     this.row(userId, webhookId);
-    const rows = this.db
-      .prepare<[string, string, number], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.webhook_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`)
-      .all(webhookId, options.cursor ?? '\uffff', options.limit + 1);
+    const rows = this.store.listDeliveries(webhookId, options.cursor ?? '\uffff', options.limit + 1);
     const items = rows.slice(0, options.limit).map(toDelivery);
     return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
   }
@@ -278,19 +218,17 @@ export class Webhooks {
   /** Sends a delivery's event again, as a new delivery with the same event (and webhook-id). */
   redeliver(userId: string, webhookId: string, deliveryId: string): Delivery {
     this.row(userId, webhookId);
-    const original = this.db
-      .prepare<[string, string], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.id = ? AND d.webhook_id = ?`)
-      .get(deliveryId, webhookId);
+    const original = this.store.findDelivery(deliveryId, webhookId);
     if (!original) throw new AppError('NOT_FOUND', 'No such delivery for this webhook endpoint.');
     const now = this.clock.now();
     const id = this.ids.next('dlv');
-    this.insertDelivery.run(id, webhookId, original.event_id, now, now);
+    this.store.insertDelivery({ id, webhookId, eventId: original.eventId, nextAttemptAt: now, createdAt: now });
     this.pump();
-    return toDelivery(this.db.prepare<[string], DeliveryRow>(`${DELIVERY_SELECT} WHERE d.id = ?`).get(id)!);
+    return toDelivery(this.store.findDelivery(id)!);
   }
 
   pendingCount(): number {
-    return this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'").get()!.n;
+    return this.store.pendingCount();
   }
 
   /**
@@ -339,25 +277,21 @@ export class Webhooks {
     }
   }
 
-  private nextDue(): DeliveryRow | undefined {
+  private nextDue(): DeliveryRecord | undefined {
     if (this.stalled) return undefined;
     if (this.queue.length === 0) {
-      if (!this.db.open) return undefined;
+      if (!this.store.open) return undefined;
       // Rows already taken are in flight (or settled): the in-flight ones are left out.
-      this.queue = this.dueStmt.all(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
+      this.queue = this.store.listDue(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
     }
     return this.queue.shift();
   }
 
-  private async attempt(row: DeliveryRow): Promise<void> {
-    const hook = this.hookStmt.get(row.webhook_id);
-    const event = this.events.get(row.event_id);
-    if (!hook || hook.deleted_at !== null || !event) {
-      this.db
-        .prepare(
-          "UPDATE webhook_deliveries SET state = 'failed', last_error = 'the endpoint was deleted' WHERE id = ? AND state = 'pending'",
-        )
-        .run(row.id);
+  private async attempt(row: DeliveryRecord): Promise<void> {
+    const hook = this.store.findById(row.webhookId);
+    const event = this.events.get(row.eventId);
+    if (!hook || hook.deletedAt !== null || !event) {
+      this.store.failIfPending(row.id, ENDPOINT_DELETED);
       return;
     }
     this.inflight.add(row.id);
@@ -366,7 +300,7 @@ export class Webhooks {
     try {
       const secrets = [
         hook.secret,
-        ...(hook.previous_secret !== null && (hook.previous_until ?? 0) > this.clock.now() ? [hook.previous_secret] : []),
+        ...(hook.previousSecret !== null && (hook.previousUntil ?? 0) > this.clock.now() ? [hook.previousSecret] : []),
       ];
       const timestamp = Math.floor(this.opts.wallClock() / 1000);
       status = await this.post(hook.url, event.json, webhookHeaders(secrets, event.id, timestamp, event.json));
@@ -376,28 +310,35 @@ export class Webhooks {
     } finally {
       this.inflight.delete(row.id);
     }
-    if (!this.db.open) return;
+    if (!this.store.open) return;
     const now = this.clock.now();
     const attempts = row.attempts + 1;
     // An attempt's outcome is committed without fsync (docs/decisions.md D145): a power loss can
     // only lose it with the OS's buffers, and then the delivery is sent again, which at-least-once
     // delivery (D94) allows. An fsync per delivery capped deliveries near the disk's sync rate.
     if (error === null) {
-      writeTxUnsynced(this.db, () => this.deliveredStmt.run(attempts, status, now, now, row.id));
-      this.log.info({ event: 'webhook.delivered', deliveryId: row.id, eventId: row.event_id, status, attempts });
+      this.tx.writeUnsynced(() => this.store.markDelivered(row.id, { attempts, status, at: now }));
+      this.log.info({ event: 'webhook.delivered', deliveryId: row.id, eventId: row.eventId, status, attempts });
       return;
     }
     const { base, max } = this.opts.backoffMs;
     const delay = Math.min(max, base * 2 ** Math.min(attempts - 1, 30)) * (0.75 + this.rng.next() * 0.5);
-    const giveUp = now + delay - row.created_at > this.opts.retryForMs;
+    const giveUp = now + delay - row.createdAt > this.opts.retryForMs;
     const failure = error.slice(0, 500);
-    writeTxUnsynced(this.db, () =>
-      this.retryStmt.run(giveUp ? 'failed' : 'pending', attempts, status, failure, now, giveUp ? now : Math.ceil(now + delay), row.id),
+    this.tx.writeUnsynced(() =>
+      this.store.recordFailure(row.id, {
+        state: giveUp ? 'failed' : 'pending',
+        attempts,
+        status,
+        error: failure,
+        at: now,
+        nextAttemptAt: giveUp ? now : Math.ceil(now + delay),
+      }),
     );
     this.log.warn({
       event: giveUp ? 'webhook.failed' : 'webhook.retry',
       deliveryId: row.id,
-      eventId: row.event_id,
+      eventId: row.eventId,
       status,
       error,
       attempts,

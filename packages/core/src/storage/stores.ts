@@ -18,6 +18,9 @@ import { SqliteOutboxStore, type OutboxStore } from '../outbox/outbox-store.js';
 import { SqliteOrderStore, type OrderStore } from '../order/order-store.js';
 import { SqliteBuyIntentStore, type BuyIntentStore } from '../order/buy-intent-store.js';
 import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/order-support-store.js';
+import { SqliteEventStore, type EventStore } from '../push/event-store.js';
+import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
+import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
 
 export interface Stores {
   readonly dialect: 'sqlite';
@@ -35,6 +38,9 @@ export interface Stores {
   readonly orders: OrderStore;
   readonly buyIntents: BuyIntentStore;
   readonly orderSupport: OrderSupportStore;
+  readonly events: EventStore;
+  readonly webhooks: WebhookStore;
+  readonly idempotencyKeys: IdempotencyKeyStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -54,5 +60,8 @@ export function createSqliteStores(db: Db): Stores {
     orders: new SqliteOrderStore(db),
     buyIntents: new SqliteBuyIntentStore(db),
     orderSupport: new SqliteOrderSupportStore(db),
+    events: new SqliteEventStore(db),
+    webhooks: new SqliteWebhookStore(db),
+    idempotencyKeys: new SqliteIdempotencyKeyStore(db),
   };
 }

@@ -1,5 +1,9 @@
 /** Every store contract, on the SQLite stores (docs/decisions.md D125). */
 import { SQLITE } from './harness.js';
+import { eventStoreContract } from './event-store.contract.js';
+import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
+import { webhookStoreContract } from './webhook-store.contract.js';
 
-// Each contract file adds its line here.
-void SQLITE;
+eventStoreContract(SQLITE);
+webhookStoreContract(SQLITE);
+idempotencyKeyStoreContract(SQLITE);

@@ -45,8 +45,7 @@ function smsOf(orderId: string): { status: string; smsHistory: Array<{ code: str
   return { status: order.status, smsHistory: order.smsHistory };
 }
 const wallTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-const smsEvents = (orderId: string) =>
-  e.engine.db.prepare<[string], number>("SELECT COUNT(*) FROM events WHERE order_id = ? AND type = 'sms.received'").pluck().get(orderId);
+const smsEvents = (orderId: string) => e.engine.stores.events.count({ orderId, type: 'sms.received' });
 
 /** One worker pass after `ms` of time, as the scheduler would run it. */
 async function tickAfter(ms: number): Promise<void> {
