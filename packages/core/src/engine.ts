@@ -100,8 +100,6 @@ interface Push {
 }
 
 export interface Engine {
-  /** @deprecated internal while the storage port lands (docs/decisions.md D125); use `stores`. */
-  db: Db;
   /** The storage port: one store per aggregate, and its transactions (docs/decisions.md D125). */
   stores: Stores;
   /** Whether the database file is still the one the engine opened (docs/decisions.md D43). */
@@ -150,6 +148,15 @@ export interface TickResult {
   outboxSent: number;
   reconciled: number;
   webhooksSent: number;
+}
+
+/** The SQLite database behind each engine: internal, for core's own tests of the SQLite adapter (D125). */
+const databases = new WeakMap<Engine, Db>();
+
+export function sqliteDatabaseOf(engine: Engine): Db {
+  const db = databases.get(engine);
+  if (!db) throw new Error('This engine was not made by createEngine.');
+  return db;
 }
 
 export function createEngine(options: EngineOptions): Engine {
@@ -290,8 +297,7 @@ export function createEngine(options: EngineOptions): Engine {
     (now) => stores.webhooks.hasDue(now),
   ];
 
-  return {
-    db,
+  const engine: Engine = {
     stores,
     storage,
     clock,
@@ -337,6 +343,8 @@ export function createEngine(options: EngineOptions): Engine {
       lock?.release();
     },
   };
+  databases.set(engine, db);
+  return engine;
 }
 
 /** Opens (and for a file, locks) the database an engine runs on. */

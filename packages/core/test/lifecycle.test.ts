@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, MemoryUpstream, UpstreamError } from '../src/index.js';
 import { TEST_CATALOGUE, useTestServer, useTestServers } from '../src/testing.js';
+import { sqliteDatabaseOf } from '../src/engine.js';
 import { expectError } from './helpers.js';
 
 const s = useTestServer();
@@ -287,9 +288,9 @@ describe('buying when the upstream fails (D9, D10)', () => {
 
   it('releases the number when the local write fails after the upstream sold it', async () => {
     const u = s.createUser({ balanceCents: 1_000 });
-    s.engine.db.exec("CREATE TRIGGER fail_insert BEFORE INSERT ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    sqliteDatabaseOf(s.engine).exec("CREATE TRIGGER fail_insert BEFORE INSERT ON orders BEGIN SELECT RAISE(ABORT, 'disk full'); END");
     expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 500, 'INTERNAL');
-    s.engine.db.exec('DROP TRIGGER fail_insert');
+    sqliteDatabaseOf(s.engine).exec('DROP TRIGGER fail_insert');
     expect(balance(u.id)).toBe(1_000);
     expect(s.engine.outbox.pending()).toMatchObject([{ kind: 'release' }]);
     s.advance(121_000);

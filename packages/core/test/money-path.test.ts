@@ -108,9 +108,7 @@ async function fire(event: Event, o: { userId: string; orderId: string; activati
 
 const statusOf = (orderId: string): OrderStatus => t.engine.stores.orders.get(orderId)!.status;
 const ledgerOf = (orderId: string) =>
-  t.engine.db
-    .prepare<[string], { kind: string; amount_cents: number }>('SELECT kind, amount_cents FROM ledger WHERE order_id = ? ORDER BY id')
-    .all(orderId);
+  t.engine.stores.ledger.listByOrder(orderId).map((e) => ({ kind: e.kind, amount_cents: e.amountCents }));
 
 describe('every status × event: the status, the money and the invariants', () => {
   for (const [start, row] of Object.entries(TABLE) as [Start, Record<Event, Expect>][]) {

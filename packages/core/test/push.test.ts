@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sqliteDatabaseOf } from '../src/engine.js';
 import { useTestServers, type TestServer } from '../src/testing.js';
 import { expectError, expectInvariants } from './helpers.js';
 
@@ -315,10 +316,10 @@ describe('webhooks', () => {
     const hook = await receiver();
     const u = s.createUser();
     await s.call('POST', '/api/v1/webhooks', { key: u.key, body: { url: hook.url, events: ['order.updated'] } });
-    const level = s.engine.db.pragma('synchronous', { simple: true });
+    const level = sqliteDatabaseOf(s.engine).pragma('synchronous', { simple: true });
     expect(level).toBe(2); // FULL: the money path's commits are fsynced
     // Every statement run from here on, in order (better-sqlite3 statements share one prototype).
-    const Statement = Object.getPrototypeOf(s.engine.db.prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
+    const Statement = Object.getPrototypeOf(sqliteDatabaseOf(s.engine).prepare('SELECT 1')) as { run: (...args: unknown[]) => unknown };
     const ran: string[] = [];
     const run = Statement.run;
     const spy = vi.spyOn(Statement, 'run').mockImplementation(function (this: { source: string }, ...args: unknown[]) {
@@ -336,7 +337,7 @@ describe('webhooks', () => {
     // docs/decisions.md D145: the outcome commits at synchronous=NORMAL, then the level is restored.
     expect(ran.slice(0, marked).findLast((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = NORMAL');
     expect(ran.slice(marked).find((sql) => sql.startsWith('PRAGMA synchronous'))).toBe('PRAGMA synchronous = 2');
-    expect(s.engine.db.pragma('synchronous', { simple: true })).toBe(level);
+    expect(sqliteDatabaseOf(s.engine).pragma('synchronous', { simple: true })).toBe(level);
     const [endpoint] = s.engine.push.webhooks.list(u.id);
     const state = s.engine.push.webhooks.deliveries(u.id, endpoint!.id, { limit: 1 }).items[0];
     expect(state?.state).toBe('delivered');

@@ -25,7 +25,7 @@ export const QUICK_RETRY = { baseDelayMs: 5, maxDelayMs: 20 };
 function withSdk(s: TestServer): SdkTestServer {
   const extras: Omit<SdkTestServer, keyof TestServer> = {
     buys: () => s.upstream.calls.filter((c) => c.method === 'buy').length,
-    orderCount: () => s.engine.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM orders').get()!.n,
+    orderCount: () => s.engine.stores.orders.count(),
     deliver(orderId, text) {
       if (!s.upstream.deliverSms(s.activationOf(orderId), text)) throw new Error(`order ${orderId}: its number is closed`);
       s.advance(3_000);

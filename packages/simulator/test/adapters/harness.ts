@@ -186,8 +186,7 @@ export async function startEngineOn(
     },
     call: (method, path, key, body) => request(server.url + path, { method, headers: key ? { authorization: `Bearer ${key}` } : {}, body }),
     balance: (userId) => engine.accounts.requireUser(userId).balanceCents,
-    activationOf: (orderId) =>
-      engine.db.prepare<[string], { activation_id: string }>('SELECT activation_id FROM orders WHERE id = ?').get(orderId)!.activation_id,
+    activationOf: (orderId) => engine.stores.orders.get(orderId)!.activationId,
     async advance(ms) {
       clock.advance(ms);
       await sim.advance(ms);

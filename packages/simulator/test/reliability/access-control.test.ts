@@ -12,6 +12,7 @@ import { startSimulator, type Simulator } from '../../src/index.js';
 import { QUIET } from '../helpers.js';
 import { knobs, report } from './knobs.js';
 import { send, type RawResponse } from './raw-http.js';
+import { storedState } from './stored-state.js';
 
 type Headers = Record<string, string>;
 interface Credential {
@@ -105,11 +106,7 @@ function concrete(route: Route): string {
 function snapshot() {
   const { engine } = sim.world;
   return {
-    users: engine.db.prepare('SELECT id, balance_cents, banned_at FROM users ORDER BY id').all(),
-    ledger: engine.db.prepare('SELECT COUNT(*) AS n FROM ledger').get(),
-    orders: engine.db.prepare('SELECT id, status, updated_at FROM orders ORDER BY id').all(),
-    keys: engine.db.prepare('SELECT id, revoked_at FROM api_keys ORDER BY id').all(),
-    pricing: engine.db.prepare('SELECT * FROM pricing_rules').all(),
+    ...storedState(engine),
     clock: sim.now(),
     faults: sim.faults.list().length,
   };

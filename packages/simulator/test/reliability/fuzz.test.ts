@@ -13,6 +13,7 @@ import { fuzzCase, type FuzzCase, type FuzzTargets } from './fuzz/fuzz-cases.js'
 import { knobs, report } from './knobs.js';
 import { lineSink } from './log-sink.js';
 import { send, sendBytes } from './raw-http.js';
+import { storedState } from './stored-state.js';
 
 const NO_LIMITS = { readPerMin: 10_000_000, writePerMin: 10_000_000, pollPerMin: 10_000_000, authFailuresPerMin: 10_000_000 };
 /** What a response must never show: a stack frame, an error class, a file path. */
@@ -126,11 +127,7 @@ describe('fuzzing the HTTP API', () => {
       };
 
       const snapshot = () => ({
-        users: engine.db.prepare('SELECT id, balance_cents, banned_at FROM users ORDER BY id').all(),
-        ledger: engine.db.prepare('SELECT id, amount_cents FROM ledger ORDER BY id').all(),
-        orders: engine.db.prepare('SELECT id, status, updated_at, sms_history FROM orders ORDER BY id').all(),
-        keys: engine.db.prepare('SELECT id, revoked_at FROM api_keys ORDER BY id').all(),
-        pricing: engine.db.prepare('SELECT * FROM pricing_rules').all(),
+        ...storedState(engine),
         upstreamBalance: sim.world.upstream.balance,
         activations: sim.world.upstream.allActivations().length,
         clock: sim.now(),

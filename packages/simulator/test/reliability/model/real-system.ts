@@ -52,18 +52,13 @@ export function topUp(r: RealSystem, user: number, cents: number): void {
  * upstream closing one by itself at the end of its lifetime is fine (the reseller is refunded).
  */
 function openOrphans(r: RealSystem) {
-  const { db } = r.engine;
-  const attached = db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM orders WHERE activation_id = ?');
-  const released = db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE activation_id = ? AND kind = 'release'");
-  const unresolved = db.prepare<[string, number], { n: number }>(
-    "SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ?",
-  );
+  const { orders, orderSupport, buyIntents } = r.engine.stores;
   return r.upstream.sold.filter(
     (s) =>
       r.memory.activation(s.activationId)?.state !== 'CLOSED' &&
-      attached.get(s.activationId)!.n === 0 &&
-      released.get(s.activationId)!.n === 0 &&
-      unresolved.get(s.service, s.country)!.n === 0,
+      orders.getByActivation(s.activationId) === undefined &&
+      !orderSupport.commandsOfActivation(s.activationId).some((c) => c.kind === 'release') &&
+      buyIntents.countPendingLike(s.service, s.country, '') === 0,
   );
 }
 
@@ -71,11 +66,7 @@ function openOrphans(r: RealSystem) {
 export function compare(m: OrderModel, r: RealSystem): string[] {
   const diffs = r.engine.checkInvariants().map((v) => `invariant "${v.invariant}": ${v.detail}`);
   if (r.clock.now() !== m.now) diffs.push(`clock ${r.clock.now()} vs model ${m.now}`);
-  const rows = r.engine.db
-    .prepare<[], { id: string; user_id: string; status: string; charged_cents: number; sms_history: string }>(
-      'SELECT id, user_id, status, charged_cents, sms_history FROM orders',
-    )
-    .all();
+  const rows = r.engine.stores.orders.search({ limit: 1_000_000 });
   if (rows.length !== m.orders.length) diffs.push(`${rows.length} orders in the database, ${m.orders.length} in the model`);
   const byId = new Map(rows.map((row) => [row.id, row]));
   for (const o of m.orders) {
@@ -84,17 +75,17 @@ export function compare(m: OrderModel, r: RealSystem): string[] {
       diffs.push(`order ${o.id} missing`);
       continue;
     }
-    const sms = (JSON.parse(row.sms_history) as unknown[]).length;
+    const sms = row.smsHistory.length;
     if (row.status !== o.status) diffs.push(`order ${o.id}: status ${row.status}, model ${o.status}`);
     if (sms !== o.smsCount) diffs.push(`order ${o.id}: ${sms} SMS, model ${o.smsCount}`);
-    if (row.charged_cents !== o.chargedCents) diffs.push(`order ${o.id}: charged ${row.charged_cents}, model ${o.chargedCents}`);
-    if (row.user_id !== r.users[o.user]) diffs.push(`order ${o.id}: belongs to ${row.user_id}`);
+    if (row.chargedCents !== o.chargedCents) diffs.push(`order ${o.id}: charged ${row.chargedCents}, model ${o.chargedCents}`);
+    if (row.userId !== r.users[o.user]) diffs.push(`order ${o.id}: belongs to ${row.userId}`);
   }
   r.users.forEach((id, i) => {
     const balance = r.engine.accounts.requireUser(id).balanceCents;
     if (balance !== m.balances[i]) diffs.push(`user${i}: balance ${balance}, model ${m.balances[i]}`);
   });
-  const intents = r.engine.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()!.n;
+  const intents = r.engine.stores.buyIntents.pendingCount();
   if (intents !== m.intents.length) diffs.push(`${intents} pending buy intents, model ${m.intents.length}`);
   for (const orphan of openOrphans(r))
     diffs.push(`number ${orphan.activationId} is bought with no order, no release owed and no buy left to reconcile`);
@@ -126,15 +117,14 @@ export async function settle(m: OrderModel, r: RealSystem): Promise<void> {
     m.advance(next - m.now);
   }
 
-  const { db } = r.engine;
-  expect(db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM orders WHERE status IN ('WAITING', 'RECEIVED')").get()!.n).toBe(0);
+  const { orders, orderSupport, buyIntents } = r.engine.stores;
+  expect(orders.count(['WAITING', 'RECEIVED'])).toBe(0);
   expect(r.engine.outbox.pending(), 'owed upstream commands left unsent').toEqual([]);
-  expect(db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM buy_intents WHERE state = 'pending'").get()!.n).toBe(0);
+  expect(buyIntents.pendingCount()).toBe(0);
   expect(openOrphans(r), 'numbers bought with no order').toEqual([]);
-  const cancelledWithoutCommand = db
-    .prepare<[], { id: string }>(
-      "SELECT id FROM orders o WHERE status = 'CANCELLED' AND NOT EXISTS (SELECT 1 FROM outbox b WHERE b.order_id = o.id AND b.kind IN ('cancel', 'finish'))",
-    )
-    .all();
+  const cancelledWithoutCommand = orders
+    .search({ status: 'CANCELLED', limit: 1_000_000 })
+    .filter((o) => !orderSupport.commandsOfActivation(o.activationId).some((c) => c.kind === 'cancel' || c.kind === 'finish'))
+    .map((o) => ({ id: o.id }));
   expect(cancelledWithoutCommand, 'cancelled orders the upstream was never told of').toEqual([]);
 }
