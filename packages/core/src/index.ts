@@ -67,7 +67,7 @@ export { openDatabase, type Db, type OpenDatabaseOptions } from './storage/datab
 export { acquireDatabaseLock, recordDatabaseHolder, DatabaseLockedError, type DatabaseLock } from './storage/database-lock.js';
 export { backupDatabase, restoreDatabase, BackupError, type DatabaseSummary, type RestoreResult } from './storage/backup.js';
 export { wipeData } from './storage/wipe.js';
-export { peekSettings, type SettingsStore } from './settings.js';
+export { peekSettings, type SettingsStore } from './storage/settings-store.js';
 export { createSqliteStores, type Stores } from './storage/stores.js';
 export type { Transactions } from './storage/transactions.js';
 export { checkLedgerInvariants, type InvariantViolation } from './ledger/ledger-invariants.js';

@@ -4,7 +4,7 @@
  * stock. Stored as one JSON setting, validated on the way in and on the way out.
  */
 import { z } from 'zod';
-import type { SettingsStore } from '../settings.js';
+import type { SettingsStore } from '../storage/settings-store.js';
 
 export const CatalogueOverridesSchema = z.strictObject({
   services: z

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import Database from 'better-sqlite3';
 import type { Db } from './database.js';
-import type { SettingsStore } from '../settings.js';
+import type { SettingsStore } from './settings-store.js';
 
 export interface DatabaseHolder {
   pid: number;

@@ -5,7 +5,7 @@
  */
 import type { Db } from './database.js';
 import { sqliteTransactions, type Transactions } from './transactions.js';
-import { SqliteSettingsStore, type SettingsStore } from '../settings.js';
+import { SqliteSettingsStore, type SettingsStore } from './settings-store.js';
 import { SqliteActivationStore, type ActivationStore } from './activation-store.js';
 import { SqliteMaintenanceStore, type MaintenanceStore } from './maintenance-store.js';
 import { SqliteAccountStore, type AccountStore } from '../account/account-store.js';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { writeTx, type Db } from './storage/database.js';
+import { writeTx, type Db } from './database.js';
 
 /** Small durable key/value settings (the admin token's hash, the demo user, catalogue overrides). */
 export interface SettingsStore {
