@@ -3,7 +3,13 @@ import { SQLITE } from './harness.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
 import { webhookStoreContract } from './webhook-store.contract.js';
+import { orderStoreContract } from './order-store.contract.js';
+import { buyIntentStoreContract } from './buy-intent-store.contract.js';
+import { orderSupportStoreContract } from './order-support-store.contract.js';
 
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
 idempotencyKeyStoreContract(SQLITE);
+orderStoreContract(SQLITE);
+buyIntentStoreContract(SQLITE);
+orderSupportStoreContract(SQLITE);
