@@ -5,7 +5,7 @@
  */
 import type { Db } from '../storage/database.js';
 
-export type ConsoleSessionKind = 'login' | 'operator' | 'user';
+type ConsoleSessionKind = 'login' | 'operator' | 'user';
 
 export interface ConsoleSessionRecord {
   /** The SHA-256 of the session's (or login token's) secret. */

@@ -8,7 +8,7 @@ import { AppError } from '../errors/app-error.js';
 import type { ChangeFeed } from '../console/change-feed.js';
 import type { LedgerEntry, LedgerKind, LedgerStore } from './ledger-store.js';
 
-export { toLedgerEntry, type LedgerEntry, type LedgerKind } from './ledger-store.js';
+export { toLedgerEntry, type LedgerEntry } from './ledger-store.js';
 
 export interface PostInput {
   userId: string;
