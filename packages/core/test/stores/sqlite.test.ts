@@ -1,5 +1,6 @@
 /** Every store contract, on the SQLite stores (docs/decisions.md D125). */
 import { SQLITE } from './harness.js';
+import { ledgerStoreContract } from './ledger-store.contract.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
 import { webhookStoreContract } from './webhook-store.contract.js';
@@ -7,3 +8,4 @@ import { webhookStoreContract } from './webhook-store.contract.js';
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
 idempotencyKeyStoreContract(SQLITE);
+ledgerStoreContract(SQLITE);
