@@ -1,6 +1,7 @@
 /** Every store contract, on the SQLite stores (docs/decisions.md D125). */
 import { SQLITE } from './harness.js';
 import { ledgerStoreContract } from './ledger-store.contract.js';
+import { outboxStoreContract } from './outbox-store.contract.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
 import { webhookStoreContract } from './webhook-store.contract.js';
@@ -9,3 +10,4 @@ eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
 idempotencyKeyStoreContract(SQLITE);
 ledgerStoreContract(SQLITE);
+outboxStoreContract(SQLITE);
