@@ -2,6 +2,7 @@
 import { SQLITE } from './harness.js';
 import { ledgerStoreContract } from './ledger-store.contract.js';
 import { outboxStoreContract } from './outbox-store.contract.js';
+import { transactionsContract } from './transactions.contract.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
 import { webhookStoreContract } from './webhook-store.contract.js';
@@ -11,3 +12,4 @@ webhookStoreContract(SQLITE);
 idempotencyKeyStoreContract(SQLITE);
 ledgerStoreContract(SQLITE);
 outboxStoreContract(SQLITE);
+transactionsContract(SQLITE);
