@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerEntry, LedgerKind, NewLedgerEntry } from '../../src/ledger/ledger-store.js';
+import type { Order } from '../../src/order/order.js';
 import type { Stores } from '../../src/storage/stores.js';
 import type { OpenedStores, StoreHarness } from './harness.js';
 
@@ -368,6 +369,56 @@ export function ledgerStoreContract(h: StoreHarness): void {
         expect(s.ledger.totalsByOrder('refund')).toEqual([{ orderId: 'order-a', count: 1, totalCents: 3 * 2 ** 32 }]);
         // No orders were written: there is nothing for the rows to be checked against.
         expect(s.ledger.orderCharges()).toEqual([]);
+      });
+
+      it('give every order’s status and charge, and nothing amiss when the rows agree with them', () => {
+        const u = addUser(1);
+        const charge = 3 * 2 ** 32 + 1;
+        const order = (n: number, chargedCents: number): Order => ({
+          id: `order-${n}`,
+          userId: u,
+          status: 'WAITING',
+          service: 'tg',
+          country: 0,
+          phone: `+1555000000${n}`,
+          activationId: `act-${n}`,
+          chargedCents,
+          expiresAt: T0 + 1_200_000,
+          createdAt: T0 + n,
+          updatedAt: T0 + n,
+          smsHistory: [],
+          endReason: null,
+        });
+        append(entry(1, u, 'topup', 10 ** 13));
+        // As the order service does: the order and its debit in one transaction.
+        for (const [n, cents] of [
+          [2, charge],
+          [1, 1],
+          [3, 250],
+        ] as const) {
+          write(() => {
+            s.orders.insert(order(n, cents));
+            s.ledger.append(entry(10 + n, u, 'order_debit', -cents, { orderId: `order-${n}` }));
+          });
+        }
+        const cancelled: Order = { ...order(3, 250), status: 'CANCELLED', updatedAt: T0 + 10, endReason: 'cancelled' };
+        write(() => {
+          expect(s.orders.update(order(3, 250), cancelled)).toBe(true);
+          s.ledger.append(entry(20, u, 'refund', 250, { orderId: 'order-3' }));
+        });
+        expect(byOrder(s.ledger.orderCharges())).toEqual([
+          { orderId: 'order-1', status: 'WAITING', chargedCents: 1 },
+          { orderId: 'order-2', status: 'WAITING', chargedCents: charge },
+          { orderId: 'order-3', status: 'CANCELLED', chargedCents: 250 },
+        ]);
+        expect(byOrder(s.ledger.totalsByOrder('order_debit'))).toEqual([
+          { orderId: 'order-1', count: 1, totalCents: -1 },
+          { orderId: 'order-2', count: 1, totalCents: -charge },
+          { orderId: 'order-3', count: 1, totalCents: -250 },
+        ]);
+        expect(s.ledger.totalsByOrder('refund')).toEqual([{ orderId: 'order-3', count: 1, totalCents: 250 }]);
+        expect(s.ledger.balanceMismatches()).toEqual([]);
+        expect(s.ledger.negativeBalances()).toEqual([]);
       });
     });
   });

@@ -4,6 +4,7 @@
  * transactions, as the outbox calls them; reads run outside.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Order } from '../../src/order/order.js';
 import type { OutboxCommand, OutboxKind } from '../../src/outbox/outbox-store.js';
 import type { Stores } from '../../src/storage/stores.js';
 import type { OpenedStores, StoreHarness } from './harness.js';
@@ -303,9 +304,34 @@ export function outboxStoreContract(h: StoreHarness): void {
         expect(s.outbox.hasDue(T0 + 10 ** 9)).toBe(false);
       });
 
-      // The found case (an order's status) needs an order row; the orders store is not in `Stores` yet.
-      it('orderStatus is undefined for an unknown order', () => {
+      it('orderStatus reads the status of the order a command belongs to, as it changes; undefined for an unknown order', () => {
         expect(s.outbox.orderStatus('order-missing')).toBeUndefined();
+        const userId = id('cl', T0);
+        const order: Order = {
+          id: 'order-1',
+          userId,
+          status: 'WAITING',
+          service: 'tg',
+          country: 0,
+          phone: '+15550001111',
+          activationId: 'act-1',
+          chargedCents: 150,
+          expiresAt: T0 + 1_200_000,
+          createdAt: T0,
+          updatedAt: T0,
+          smsHistory: [],
+          endReason: null,
+        };
+        write(() => {
+          s.accounts.insertUser({ id: userId, displayName: 'User', lang: 'en', referralCode: 'REF1', createdAt: T0, externalRef: null });
+          s.orders.insert(order);
+          s.outbox.insert({ id: ob(1), kind: 'next_sms', activationId: 'act-1', orderId: 'order-1', at: T0 });
+        });
+        expect(s.outbox.orderStatus('order-1')).toBe('WAITING');
+        const ended: Order = { ...order, status: 'CANCELLED', updatedAt: T0 + 1, endReason: 'cancelled' };
+        expect(write(() => s.orders.update(order, ended))).toBe(true);
+        expect(s.outbox.orderStatus('order-1')).toBe('CANCELLED');
+        expect(s.outbox.orderStatus('order-2')).toBeUndefined();
       });
     });
   });
