@@ -1,5 +1,8 @@
 /** Every store contract, on the SQLite stores (docs/decisions.md D125). */
 import { SQLITE } from './harness.js';
+import { ledgerStoreContract } from './ledger-store.contract.js';
+import { outboxStoreContract } from './outbox-store.contract.js';
+import { transactionsContract } from './transactions.contract.js';
 import { eventStoreContract } from './event-store.contract.js';
 import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
 import { webhookStoreContract } from './webhook-store.contract.js';
@@ -13,3 +16,6 @@ idempotencyKeyStoreContract(SQLITE);
 orderStoreContract(SQLITE);
 buyIntentStoreContract(SQLITE);
 orderSupportStoreContract(SQLITE);
+ledgerStoreContract(SQLITE);
+outboxStoreContract(SQLITE);
+transactionsContract(SQLITE);
