@@ -6,6 +6,7 @@ import { webhookStoreContract } from './webhook-store.contract.js';
 import { orderStoreContract } from './order-store.contract.js';
 import { buyIntentStoreContract } from './buy-intent-store.contract.js';
 import { orderSupportStoreContract } from './order-support-store.contract.js';
+import { accountStoreContract } from './account-store.contract.js';
 
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
@@ -13,3 +14,4 @@ idempotencyKeyStoreContract(SQLITE);
 orderStoreContract(SQLITE);
 buyIntentStoreContract(SQLITE);
 orderSupportStoreContract(SQLITE);
+accountStoreContract(SQLITE);
