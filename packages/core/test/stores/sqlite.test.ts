@@ -7,6 +7,10 @@ import { orderStoreContract } from './order-store.contract.js';
 import { buyIntentStoreContract } from './buy-intent-store.contract.js';
 import { orderSupportStoreContract } from './order-support-store.contract.js';
 import { accountStoreContract } from './account-store.contract.js';
+import { consoleSessionStoreContract } from './console-session-store.contract.js';
+import { healthStoreContract } from './health-store.contract.js';
+import { pricingRuleStoreContract } from './pricing-store.contract.js';
+import { settingsStoreContract } from './settings-store.contract.js';
 
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
@@ -15,3 +19,7 @@ orderStoreContract(SQLITE);
 buyIntentStoreContract(SQLITE);
 orderSupportStoreContract(SQLITE);
 accountStoreContract(SQLITE);
+pricingRuleStoreContract(SQLITE);
+settingsStoreContract(SQLITE);
+consoleSessionStoreContract(SQLITE);
+healthStoreContract(SQLITE);
