@@ -24,7 +24,12 @@ export function maintenanceStoreContract(h: StoreHarness): void {
     const userId = id('cl', T0 + 1);
     const keyId = id('key', T0 + 2);
 
-    /** A user with a key, a ledger entry and an owed command, at times and ids up to T0 + 4. */
+    const orderId = id('ck', T0 + 5);
+
+    /**
+     * A user with a key, a ledger entry, an owed command, a buy intent and an ended order (which
+     * the storage otherwise never lets go of), at times and ids up to T0 + 5.
+     */
     const fill = () =>
       s.tx.write(() => {
         s.accounts.insertUser({
@@ -46,6 +51,22 @@ export function maintenanceStoreContract(h: StoreHarness): void {
           createdAt: T0 + 3,
         });
         s.outbox.insert({ id: id('ob', T0 + 4), kind: 'release', activationId: '123', orderId: null, at: T0 + 4 });
+        s.buyIntents.insertPending({ id: id('ob', T0 + 3), userId, service: 'wa', country: 6, startedAt: T0 + 3 }, T0 + 3);
+        s.orders.insert({
+          id: orderId,
+          userId,
+          status: 'COMPLETED',
+          service: 'wa',
+          country: 6,
+          phone: '+79120001111',
+          activationId: '124',
+          chargedCents: 25,
+          expiresAt: T0 + 1_200_000,
+          createdAt: T0 + 5,
+          updatedAt: T0 + 5,
+          smsHistory: [],
+          endReason: null,
+        });
         s.pricingRules.replaceAll([{ service: null, country: null, markupBps: 2500, floorCents: 10 }]);
       });
 
@@ -56,15 +77,25 @@ export function maintenanceStoreContract(h: StoreHarness): void {
 
       it('is the newest time after inserts, exact above 2^31', () => {
         fill();
-        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 4, idAt: T0 + 4 });
+        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 5, idAt: T0 + 5 });
       });
 
-      it('counts later times than any id: a key’s last use, a command done', () => {
+      it('counts later times than any id: a key’s last use, a command done, an order’s update', () => {
         fill();
         s.tx.write(() => s.accounts.touchKey(keyId, T0 + 60_000));
-        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 60_000, idAt: T0 + 4 });
+        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 60_000, idAt: T0 + 5 });
         s.tx.write(() => s.outbox.markDone(id('ob', T0 + 4), 'ok', null, T0 + 90_000));
-        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 90_000, idAt: T0 + 4 });
+        expect(s.maintenance.latestInstant()).toEqual({ at: T0 + 90_000, idAt: T0 + 5 });
+        const waiting = {
+          ...s.orders.get(orderId)!,
+          id: id('ck', T0 + 6),
+          activationId: '125',
+          status: 'WAITING' as const,
+          updatedAt: T0 + 6,
+        };
+        s.tx.write(() => s.orders.insert(waiting));
+        s.tx.write(() => s.orders.update(waiting, { ...waiting, status: 'RECEIVED', updatedAt: 2 ** 41 }));
+        expect(s.maintenance.latestInstant()).toEqual({ at: 2 ** 41, idAt: T0 + 6 });
       });
 
       it('counts an id made later than every recorded time (a clock that went back)', () => {
@@ -101,7 +132,7 @@ export function maintenanceStoreContract(h: StoreHarness): void {
     });
 
     describe('wipe', () => {
-      it('empties the data: users, keys, the ledger, the outbox and the pricing rules', () => {
+      it('empties the data: users, keys, the ledger, orders, buy intents, the outbox, the pricing rules', () => {
         fill();
         s.maintenance.wipe([]);
         expect(s.accounts.getUser(userId)).toBeUndefined();
@@ -111,6 +142,9 @@ export function maintenanceStoreContract(h: StoreHarness): void {
         expect(s.ledger.listByUser(userId, 10)).toEqual([]);
         expect(s.ledger.countByKind('topup')).toBe(0);
         expect(s.outbox.listRecent(10)).toEqual([]);
+        expect(s.orders.get(orderId)).toBeUndefined();
+        expect(s.orders.count()).toBe(0);
+        expect(s.buyIntents.pendingCount()).toBe(0);
         expect(s.pricingRules.list()).toEqual([]);
         expect(s.activations.highestNumericId()).toBe(0);
         expect(s.maintenance.latestInstant()).toEqual({ at: undefined, idAt: undefined });
@@ -173,13 +207,18 @@ export function maintenanceStoreContract(h: StoreHarness): void {
         });
       });
 
-      it('leaves a working store: the same rows can be written again', () => {
+      it('leaves a working, guarded store: the same rows can be written again', () => {
         fill();
         s.maintenance.wipe([]);
         fill();
         expect(s.accounts.getUser(userId)?.balanceCents).toBe(2 ** 32);
         expect(s.accounts.countActiveKeys(userId)).toBe(1);
         expect(s.outbox.listPending()).toHaveLength(1);
+        const completed = s.orders.get(orderId)!;
+        expect(completed.status).toBe('COMPLETED');
+        // The guards stand again: an ended order still refuses to change.
+        expect(() => s.tx.write(() => s.orders.update(completed, { ...completed, status: 'WAITING', updatedAt: T0 + 9 }))).toThrow();
+        expect(s.orders.get(orderId)).toEqual(completed);
       });
 
       it('wipes an empty database without an error', () => {
