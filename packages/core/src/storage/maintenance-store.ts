@@ -7,7 +7,7 @@ import { latestInstant } from './latest-instant.js';
 import { wipeData } from './wipe.js';
 
 export interface MaintenanceStore {
-  /** Empties every table in one transaction; settings keep only `keepSettings`. */
+  /** Empties every table in one transaction; settings keep only `keepSettings`, operators' console sign-ins stay (D43). */
   wipe(keepSettings: readonly string[]): void;
   /** The newest instant (ms) in the rows and in the ids, each undefined for an empty database. */
   latestInstant(): { at: number | undefined; idAt: number | undefined };
