@@ -146,7 +146,6 @@ export class BuyIntents {
           this.store.recheckAt(p.id, now + IN_FLIGHT_RECHECK_MS);
           continue;
         }
-        settled += 1;
         const orphans = this.candidates(p, active);
         // Only the writer that finds it still pending gives its orphans back.
         const mine = this.store.reconcile(
@@ -155,6 +154,7 @@ export class BuyIntents {
           orphans.length ? `released ${orphans.length}` : 'nothing was sold',
         );
         if (!mine) continue;
+        settled += 1;
         for (const o of orphans) {
           this.outbox.enqueue('release', o.activationId, null);
           this.log.warn({ event: 'buy.orphan_released', intentId: p.id, activationId: o.activationId });
