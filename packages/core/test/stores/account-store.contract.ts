@@ -3,10 +3,9 @@
  * implementation must keep them. Writes run inside the storage's transactions, as the account
  * service calls them; reads run outside.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { NewApiKey, NewUser } from '../../src/account/account-store.js';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { useStores, type StoreHarness } from './harness.js';
 
 /** Milliseconds well above 2^31 (a real clock's), so a 32-bit column would lose them. */
 const T0 = 1_764_612_345_678;
@@ -37,15 +36,8 @@ const key = (userId: string, n: number, over: Partial<NewApiKey> = {}): NewApiKe
 
 export function accountStoreContract(h: StoreHarness): void {
   describe(`${h.name}: AccountStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
+    const s = useStores(h);
     const write = <T>(fn: () => T): T => s.tx.write(fn);
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
 
     describe('users', () => {
       it('stores a new user with a zero balance, no ban, and every field as given', () => {

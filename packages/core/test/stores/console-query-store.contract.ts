@@ -3,11 +3,10 @@
  * Users are made through the account store, balances moved through the ledger store, and orders
  * written through the order store.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConsoleOrderSearch } from '../../src/console/console-query-store.js';
 import type { Order } from '../../src/order/order.js';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { useStores, type StoreHarness } from './harness.js';
 
 /** Milliseconds well above 2^31, so a 32-bit column would lose them. */
 const T0 = 1_764_612_345_678;
@@ -19,14 +18,7 @@ const byUserId = (rows: Array<{ userId: string; balanceCents: number }>) => [...
 
 export function consoleQueryStoreContract(h: StoreHarness): void {
   describe(`${h.name}: ConsoleQueryStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
+    const s = useStores(h);
 
     const addUser = (n: number, balanceCents = 0, displayName = `User ${n}`): string => {
       const userId = id('cl', T0 + n);

@@ -3,10 +3,9 @@
  * console sessions, each under the digest of its secret. Writes run inside the storage's
  * transactions, as ConsoleSessions calls them.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConsoleSessionRecord } from '../../src/console/session-store.js';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { useStores, type StoreHarness } from './harness.js';
 
 /** Milliseconds well above 2^31, so a 32-bit column would lose them. */
 const T0 = 1_764_612_345_678;
@@ -29,15 +28,8 @@ const byId = (a: ConsoleSessionRecord, b: ConsoleSessionRecord) => (a.id < b.id 
 
 export function consoleSessionStoreContract(h: StoreHarness): void {
   describe(`${h.name}: ConsoleSessionStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
+    const s = useStores(h);
     const write = <T>(fn: () => T): T => s.tx.write(fn);
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
 
     it('keeps a record of each kind with every field exact, nulls as null', () => {
       const records = [

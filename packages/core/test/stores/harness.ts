@@ -5,6 +5,7 @@
  */
 import { openDatabase } from '../../src/storage/database.js';
 import { createSqliteStores, type Stores } from '../../src/storage/stores.js';
+import { usePerTest } from '../../src/testing/use-test-server.js';
 
 export interface OpenedStores {
   stores: Stores;
@@ -24,3 +25,19 @@ export const SQLITE: StoreHarness = {
     return { stores: createSqliteStores(db), close: () => db.close() };
   },
 };
+
+/** Fresh stores for each test, closed after it (the test kit's usePerTest). */
+export function useStores(h: StoreHarness): Stores {
+  const closers = new Map<Stores, () => void>();
+  return usePerTest(
+    async () => {
+      const { stores, close } = h.open();
+      closers.set(stores, close);
+      return stores;
+    },
+    async (stores) => {
+      closers.get(stores)?.();
+      closers.delete(stores);
+    },
+  );
+}

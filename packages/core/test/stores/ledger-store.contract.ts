@@ -3,11 +3,10 @@
  * balance change and the cached balance they move, as every implementation must keep them. Appends
  * run inside the storage's transactions, as the ledger service calls them; reads run outside.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LedgerEntry, LedgerKind, NewLedgerEntry } from '../../src/ledger/ledger-store.js';
 import type { Order } from '../../src/order/order.js';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { useStores, type StoreHarness } from './harness.js';
 
 /** Milliseconds well above 2^31 (a real clock's), so a 32-bit column would lose them. */
 const T0 = 1_764_612_345_678;
@@ -21,15 +20,8 @@ const entryId = (n: number) => id('led', T0, n);
 
 export function ledgerStoreContract(h: StoreHarness): void {
   describe(`${h.name}: LedgerStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
+    const s = useStores(h);
     const write = <T>(fn: () => T): T => s.tx.write(fn);
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
 
     const addUser = (n: number): string => {
       const uid = userId(n);

@@ -2,9 +2,8 @@
  * The MaintenanceStore contract (docs/decisions.md D41, D43, D125): the simulator's reset, which
  * empties the data and keeps the settings asked for, and the newest instant the data records.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useStores, type StoreHarness } from './harness.js';
 
 const T0 = 1_764_612_345_678;
 /** An id of the shape the engine makes: the prefix, then the base-36 millisecond it was made at. */
@@ -12,14 +11,7 @@ const id = (prefix: string, ms: number) => `${prefix}${ms.toString(36).padStart(
 
 export function maintenanceStoreContract(h: StoreHarness): void {
   describe(`${h.name}: MaintenanceStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
+    const s = useStores(h);
 
     const userId = id('cl', T0 + 1);
     const keyId = id('key', T0 + 2);

@@ -3,11 +3,10 @@
  * due, and their outcomes, as every implementation must keep them. Writes run inside the storage's
  * transactions, as the outbox calls them; reads run outside.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Order } from '../../src/order/order.js';
 import type { OutboxCommand, OutboxKind } from '../../src/outbox/outbox-store.js';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { useStores, type StoreHarness } from './harness.js';
 
 /** Milliseconds well above 2^31 (a real clock's), so a 32-bit column would lose them. */
 const T0 = 1_764_612_345_678;
@@ -20,15 +19,8 @@ const ob = (n: number) => id('ob', T0, n);
 
 export function outboxStoreContract(h: StoreHarness): void {
   describe(`${h.name}: OutboxStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
+    const s = useStores(h);
     const write = <T>(fn: () => T): T => s.tx.write(fn);
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
 
     /** Command `n` for activation `activationId`, owed at `at`. */
     const add = (n: number, activationId: string, at: number, kind: OutboxKind = 'cancel', orderId: string | null = null) =>

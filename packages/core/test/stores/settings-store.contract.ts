@@ -1,20 +1,12 @@
 /**
  * The SettingsStore contract (docs/decisions.md D125): small durable key/value settings.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useStores, type StoreHarness } from './harness.js';
 
 export function settingsStoreContract(h: StoreHarness): void {
   describe(`${h.name}: SettingsStore`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
+    const s = useStores(h);
 
     it('answers undefined, not an error, for a key never set', () => {
       expect(s.settings.get('admin_token_sha256')).toBeUndefined();

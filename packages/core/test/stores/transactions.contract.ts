@@ -3,9 +3,8 @@
  * store joins the one open. Writes go through the outbox and account stores; what matters is what
  * a transaction keeps, across stores.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Stores } from '../../src/storage/stores.js';
-import type { OpenedStores, StoreHarness } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { useStores, type StoreHarness } from './harness.js';
 
 const T0 = 1_764_612_345_678;
 
@@ -14,14 +13,7 @@ const id = (prefix: string, ms: number, seq = 0) =>
 
 export function transactionsContract(h: StoreHarness): void {
   describe(`${h.name}: Transactions`, () => {
-    let opened: OpenedStores;
-    let s: Stores;
-
-    beforeEach(() => {
-      opened = h.open();
-      s = opened.stores;
-    });
-    afterEach(() => opened.close());
+    const s = useStores(h);
 
     /** One write: outbox command `n`. */
     const put = (n: number) => s.outbox.insert({ id: id('ob', T0, n), kind: 'cancel', activationId: `act-${n}`, orderId: null, at: T0 });
