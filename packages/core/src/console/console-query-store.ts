@@ -4,6 +4,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { Db } from '../storage/database.js';
+import { jsonValues } from '../storage/postgres/postgres-db.js';
 import type { Order, OrderStatus } from '../order/order.js';
 import { toOrder, type OrderRow } from '../order/order-store.js';
 
@@ -45,9 +46,9 @@ export class SqliteConsoleQueryStore implements ConsoleQueryStore {
   private readonly balancesStmt;
 
   constructor(private readonly db: Db) {
-    this.byIdStmt = db.prepare<[string], Row>(`${SELECT} WHERE o.id IN (SELECT value FROM json_each(?))`);
+    this.byIdStmt = db.prepare<[string], Row>(`${SELECT} WHERE o.id IN (${jsonValues(db)})`);
     this.balancesStmt = db.prepare<[string], { id: string; balance_cents: number }>(
-      'SELECT id, balance_cents FROM users WHERE id IN (SELECT value FROM json_each(?))',
+      `SELECT id, balance_cents FROM users WHERE id IN (${jsonValues(db)})`,
     );
   }
 

@@ -74,7 +74,7 @@ export class SqliteEventStore implements EventStore {
     this.lastForOrder = db.prepare<[string], { seq: number | null }>('SELECT MAX(seq) AS seq FROM events WHERE order_id = ?');
     this.countStmt = db
       .prepare<[{ orderId: string | null; type: string | null }], number>(
-        'SELECT COUNT(*) FROM events WHERE (@orderId IS NULL OR order_id = @orderId) AND (@type IS NULL OR type = @type)',
+        'SELECT COUNT(*) FROM events WHERE (CAST(@orderId AS TEXT) IS NULL OR order_id = @orderId) AND (CAST(@type AS TEXT) IS NULL OR type = @type)',
       )
       .pluck();
   }

@@ -5,6 +5,7 @@
  */
 import type { Sms } from '../order/order.js';
 import type { Db } from './database.js';
+import { dialectOf } from './postgres/postgres-db.js';
 
 /** An activation still open at the upstream: a live order, or one whose upstream command is owed. */
 export interface OpenActivation {
@@ -27,13 +28,15 @@ export class SqliteActivationStore implements ActivationStore {
   constructor(private readonly db: Db) {}
 
   highestNumericId(): number {
+    // SQLite's CAST reads the leading digits; PostgreSQL's refuses anything else, so it casts only all-digit ids.
+    const numeric =
+      dialectOf(this.db) === 'postgres'
+        ? (table: string) => `SELECT MAX(CAST(activation_id AS NUMERIC)) AS n FROM ${table} WHERE activation_id ~ '^[0-9]{1,15}$'`
+        : (table: string) => `SELECT MAX(CAST(activation_id AS INTEGER)) AS n FROM ${table} WHERE activation_id GLOB '[0-9]*'`;
     return (
       this.db
         .prepare<[], number | null>(
-          `SELECT MAX(n) FROM (
-             SELECT MAX(CAST(activation_id AS INTEGER)) AS n FROM orders WHERE activation_id GLOB '[0-9]*'
-             UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM outbox WHERE activation_id GLOB '[0-9]*'
-             UNION ALL SELECT MAX(CAST(activation_id AS INTEGER)) FROM buy_intents WHERE activation_id GLOB '[0-9]*')`,
+          `SELECT MAX(n) FROM (${numeric('orders')} UNION ALL ${numeric('outbox')} UNION ALL ${numeric('buy_intents')}) AS ids`,
         )
         .pluck()
         .get() ?? 0

@@ -5,6 +5,7 @@
  */
 import { idTimestamp, type IdPrefix } from '../ports/ids.js';
 import type { Db } from './database.js';
+import { dialectOf } from './postgres/postgres-db.js';
 
 const TIME_COLUMNS: ReadonlyArray<[table: string, column: string]> = [
   ['users', 'created_at'],
@@ -33,7 +34,13 @@ const ID_COLUMNS: ReadonlyArray<[table: string, prefix: IdPrefix]> = [
 ];
 
 const tableExists = (db: Db, table: string): boolean =>
-  db.prepare<[string], { one: number }>("SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+  db
+    .prepare<[string], { one: number }>(
+      dialectOf(db) === 'postgres'
+        ? 'SELECT 1 AS one FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?'
+        : "SELECT 1 AS one FROM sqlite_master WHERE type = 'table' AND name = ?",
+    )
+    .get(table) !== undefined;
 
 /** The newest instant (ms) in the database's rows and ids, or undefined for an empty database. */
 export function latestInstant(db: Db): { at: number | undefined; idAt: number | undefined } {

@@ -4,6 +4,9 @@
  * SQLite implementations are built here from one open database.
  */
 import type { Db } from './database.js';
+import { PostgresDb, type Dialect } from './postgres/postgres-db.js';
+import type { PostgresTransactions } from './postgres/postgres-transactions.js';
+import type { SyncPostgresClient } from './postgres/sync-client.js';
 import { sqliteTransactions, type Transactions } from './transactions.js';
 import { SqliteSettingsStore, type SettingsStore } from './settings-store.js';
 import { SqliteActivationStore, type ActivationStore } from './activation-store.js';
@@ -23,7 +26,7 @@ import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js'
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
 
 export interface Stores {
-  readonly dialect: 'sqlite';
+  readonly dialect: Dialect;
   readonly tx: Transactions;
   readonly settings: SettingsStore;
   readonly activations: ActivationStore;
@@ -44,9 +47,22 @@ export interface Stores {
 }
 
 export function createSqliteStores(db: Db): Stores {
+  return buildStores(db, 'sqlite', sqliteTransactions(db));
+}
+
+/**
+ * The same stores on PostgreSQL (docs/decisions.md D127), on one synchronous connection whose
+ * schema is already migrated (see openPostgres).
+ */
+export function createPostgresStores(client: SyncPostgresClient): Stores & { tx: PostgresTransactions } {
+  const pg = new PostgresDb(client);
+  return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
+}
+
+function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
   return {
-    dialect: 'sqlite',
-    tx: sqliteTransactions(db),
+    dialect,
+    tx,
     settings: new SqliteSettingsStore(db),
     activations: new SqliteActivationStore(db),
     maintenance: new SqliteMaintenanceStore(db),

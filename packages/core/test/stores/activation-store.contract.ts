@@ -21,14 +21,16 @@ export function activationStoreContract(h: StoreHarness): void {
     let opened: OpenedStores;
     let s: Stores;
 
-    beforeEach(() => {
-      opened = h.open();
+    beforeEach(async () => {
+      opened = await h.open();
       s = opened.stores;
       s.tx.write(() =>
         s.accounts.insertUser({ id: USER, displayName: 'A', lang: 'en', referralCode: 'A', createdAt: T0, externalRef: null }),
       );
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     const owe = (n: number, activationId: string, orderId: string | null = null) =>
       s.tx.write(() => s.outbox.insert({ id: id('ob', T0 + n), kind: 'cancel', activationId, orderId, at: T0 + n }));

@@ -13,11 +13,13 @@ export function buyIntentStoreContract(harness: StoreHarness): void {
   describe(`BuyIntentStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let intents: BuyIntentStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       intents = opened.stores.buyIntents;
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     const intent = (n: number, over: Partial<{ userId: string; service: string; country: number; startedAt: number }> = {}) => ({
       id: `ob${String(n).padStart(6, '0')}`,

@@ -7,11 +7,13 @@ export function eventStoreContract(harness: StoreHarness): void {
   describe(`EventStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let events: EventStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       events = opened.stores.events;
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     const add = (id: string, userId: string, orderId: string, type: 'order.updated' | 'sms.received' = 'order.updated') =>
       events.insert({ id, userId, orderId, type, data: `{"id":"${orderId}"}`, createdAt: 1_000 });

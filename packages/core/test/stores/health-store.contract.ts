@@ -9,12 +9,12 @@ export function healthStoreContract(h: StoreHarness): void {
     let opened: OpenedStores;
     let closed: boolean;
 
-    beforeEach(() => {
-      opened = h.open();
+    beforeEach(async () => {
+      opened = await h.open();
       closed = false;
     });
-    afterEach(() => {
-      if (!closed) opened.close();
+    afterEach(async () => {
+      if (!closed) await opened.close();
     });
 
     it('answers true while the storage is open, on an empty database too', () => {
@@ -22,9 +22,9 @@ export function healthStoreContract(h: StoreHarness): void {
       expect(opened.stores.health.ping()).toBe(true);
     });
 
-    it('throws, rather than answering false, once the storage cannot be reached', () => {
+    it('throws, rather than answering false, once the storage cannot be reached', async () => {
       const { health } = opened.stores;
-      opened.close();
+      await opened.close();
       closed = true;
       expect(() => health.ping()).toThrow();
     });

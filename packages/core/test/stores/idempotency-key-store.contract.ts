@@ -7,11 +7,13 @@ export function idempotencyKeyStoreContract(harness: StoreHarness): void {
   describe(`IdempotencyKeyStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let keys: IdempotencyKeyStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       keys = opened.stores.idempotencyKeys;
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     it('takes a key, completes it once for the attempt holding it, and finds it done', () => {
       expect(keys.find('u1', 'k')).toBeUndefined();

@@ -14,13 +14,15 @@ export function orderStoreContract(harness: StoreHarness): void {
   describe(`OrderStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let orders: OrderStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       orders = opened.stores.orders;
       for (const id of ['u1', 'u2'])
         opened.stores.accounts.insertUser({ id, displayName: id, lang: 'en', referralCode: `ref-${id}`, createdAt: 0, externalRef: null });
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     /** An order with ids that sort like the engine's (lowercase, fixed width), created at `n`. */
     const make = (n: number, over: Partial<Order> = {}): Order => {

@@ -14,13 +14,15 @@ export function orderSupportStoreContract(harness: StoreHarness): void {
   describe(`OrderSupportStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let support: OrderSupportStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       support = opened.stores.orderSupport;
       for (const id of ['u1', 'u2'])
         opened.stores.accounts.insertUser({ id, displayName: id, lang: 'en', referralCode: `ref-${id}`, createdAt: 0, externalRef: null });
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     const append = (entry: NewLedgerEntry): LedgerEntry => {
       const appended = opened.stores.tx.write(() => opened.stores.ledger.append(entry));

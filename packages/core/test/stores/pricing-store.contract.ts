@@ -20,11 +20,13 @@ export function pricingRuleStoreContract(h: StoreHarness): void {
     let s: Stores;
     const replace = (rules: readonly PricingRule[]) => s.tx.write(() => s.pricingRules.replaceAll(rules));
 
-    beforeEach(() => {
-      opened = h.open();
+    beforeEach(async () => {
+      opened = await h.open();
       s = opened.stores;
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     it('has no rules on an empty store', () => {
       expect(s.pricingRules.list()).toEqual([]);

@@ -7,14 +7,16 @@ export function webhookStoreContract(harness: StoreHarness): void {
   describe(`WebhookStore (${harness.name})`, () => {
     let opened: OpenedStores;
     let hooks: WebhookStore;
-    beforeEach(() => {
-      opened = harness.open();
+    beforeEach(async () => {
+      opened = await harness.open();
       hooks = opened.stores.webhooks;
       for (const id of ['u1', 'u2'])
         opened.stores.accounts.insertUser({ id, displayName: id, lang: 'en', referralCode: `ref-${id}`, createdAt: 0, externalRef: null });
       opened.stores.events.insert({ id: 'evt1', userId: 'u1', orderId: 'o1', type: 'sms.received', data: '{}', createdAt: 0 });
     });
-    afterEach(() => opened.close());
+    afterEach(async () => {
+      await opened.close();
+    });
 
     const endpoint = (id: string, userId = 'u1') =>
       hooks.insertWebhook({

@@ -1,0 +1,235 @@
+/**
+ * A synchronous PostgreSQL connection (docs/decisions.md D127). The storage port is synchronous
+ * (D125): a transaction never spans an await, so no request's I/O runs while it holds a lock. On
+ * PostgreSQL each statement is a network round trip, so the connection lives in a worker thread
+ * running node-postgres, and the engine's thread waits for each answer (Atomics.wait) — the same
+ * model as better-sqlite3, whose every call also blocks the thread until SQLite answers.
+ *
+ * The worker also listens (LISTEN) for the commits other instances announce on this schema's
+ * channel: it counts them in shared memory, read without a round trip (the equivalent of SQLite's
+ * data_version), and passes their payloads on to `onNotification` listeners.
+ */
+import { createRequire } from 'node:module';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { PostgresError, PostgresUnreachableError, redactPostgresUrl } from './postgres.js';
+
+/** An error PostgreSQL answered, with its SQLSTATE code (23505 unique violation, 40P01 deadlock…). */
+export class PostgresQueryError extends PostgresError {
+  override name = 'PostgresQueryError';
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    readonly detail: string | undefined,
+    readonly constraint: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+type Answer =
+  { ok: true; result: unknown } | { ok: false; error: { message: string; code?: string; detail?: string; constraint?: string } };
+
+export interface SyncPostgresOptions {
+  /** Longest wait for one answer before the connection is given up as broken. Default 60 s. */
+  answerTimeoutMs?: number;
+  /** PostgreSQL's statement_timeout for this connection. Default 30 s. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL's lock_timeout: how long a statement waits for a lock another instance holds. Default 10 s. */
+  lockTimeoutMs?: number;
+}
+
+// The worker, as CommonJS source: it needs no file of its own beside the compiled one, so the
+// package works wherever it is installed. `pg` is resolved by the engine's thread and passed in.
+const WORKER_SOURCE = String.raw`
+const { workerData, parentPort } = require('node:worker_threads');
+const pg = require(workerData.pgPath);
+const { port, flag, url, channel, settings } = workerData;
+const INT8 = 20, NUMERIC = 1700, BOOL = 16;
+const safe = (v) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || (Number.isInteger(n) && !Number.isSafeInteger(n))) throw new Error('A number (' + v + ') is beyond JavaScript\'s safe integers.');
+  return n;
+};
+const types = {
+  getTypeParser(oid, format) {
+    if (format !== 'binary') {
+      if (oid === INT8 || oid === NUMERIC) return safe;
+      if (oid === BOOL) return (v) => (v === 't' ? 1 : 0);
+    }
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+let client;
+let listener;
+let broken;
+const names = new Map();
+const answer = (a) => {
+  port.postMessage(a);
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+};
+const failure = (err) => ({ ok: false, error: { message: (err && err.message) || String(err), code: err && err.code, detail: err && err.detail, constraint: err && err.constraint } });
+async function connect() {
+  client = new pg.Client({ connectionString: url, types });
+  client.on('error', (err) => { broken = err; });
+  await client.connect();
+  await client.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
+  const schema = (await client.query('SELECT current_schema() AS s, hashtext($1 || current_schema()) AS k', ['jiema.write:'])).rows[0];
+  if (!schema || !schema.s) throw new Error('The connection has no schema to write to: its search_path names none that exists.');
+  listener = new pg.Client({ connectionString: url, types });
+  listener.on('error', () => {});
+  await listener.connect();
+  const ch = (channel + schema.s).slice(0, 63);
+  listener.on('notification', (n) => {
+    if (n.processId === client.processID) return;
+    Atomics.add(flag, 1, 1);
+    parentPort.postMessage({ payload: n.payload || '' });
+  });
+  await listener.query('LISTEN "' + ch.replace(/"/g, '""') + '"');
+  return { pid: client.processID, schema: schema.s, writeLockKey: schema.k, channel: ch };
+}
+port.on('message', async (msg) => {
+  try {
+    if (broken) throw broken;
+    let result;
+    if (msg.op === 'connect') result = await connect();
+    else if (msg.op === 'query') {
+      let q;
+      if (msg.values === undefined) q = { text: msg.text };
+      else {
+        let name = names.get(msg.text);
+        if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(msg.text, name); }
+        q = { text: msg.text, values: msg.values, name };
+      }
+      if (msg.array) q.rowMode = 'array';
+      const r = await client.query(q);
+      const last = Array.isArray(r) ? r[r.length - 1] : r;
+      result = { rows: last.rows || [], rowCount: last.rowCount || 0 };
+    } else if (msg.op === 'close') {
+      await Promise.allSettled([client && client.end(), listener && listener.end()]);
+      result = null;
+    }
+    answer({ ok: true, result });
+  } catch (err) {
+    answer(failure(err));
+  }
+});
+`;
+
+export class SyncPostgresClient {
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  /** [0] answer ready, [1] commits other connections announced. */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
+  private readonly answerTimeoutMs: number;
+  private readonly listeners: Array<(payload: string) => void> = [];
+  private brokenReason: string | undefined;
+  private closed = false;
+  readonly pid: number;
+  readonly schema: string;
+  /** The advisory lock every write transaction takes (see PostgresTransactions). */
+  readonly writeLockKey: number;
+  /** The channel this schema's commits are announced on. */
+  readonly channel: string;
+  readonly displayUrl: string;
+
+  constructor(url: string, options: SyncPostgresOptions = {}) {
+    this.answerTimeoutMs = options.answerTimeoutMs ?? 60_000;
+    this.displayUrl = redactPostgresUrl(url);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    const pgPath = createRequire(import.meta.url).resolve('pg');
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        port: port2,
+        flag: this.flag,
+        url,
+        pgPath,
+        channel: 'jiema.',
+        settings: {
+          statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+          lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+          answerTimeoutMs: this.answerTimeoutMs,
+        },
+      },
+      transferList: [port2],
+    });
+    this.worker.unref();
+    this.worker.on('message', (m: { payload: string }) => {
+      for (const l of this.listeners) l(m.payload);
+    });
+    this.worker.on('error', (err) => {
+      this.brokenReason = `the PostgreSQL connection's worker failed: ${err.message}`;
+    });
+    let info: { pid: number; schema: string; writeLockKey: number; channel: string };
+    try {
+      info = this.call<typeof info>({ op: 'connect' });
+    } catch (err) {
+      void this.worker.terminate();
+      throw new PostgresUnreachableError(`Cannot connect to ${this.displayUrl}: ${(err as Error).message}`);
+    }
+    this.pid = info.pid;
+    this.schema = info.schema;
+    this.writeLockKey = info.writeLockKey;
+    this.channel = info.channel;
+  }
+
+  /** Runs one statement ($1… parameters) or, without values, one or more statements separated by semicolons. */
+  query<R = Record<string, unknown>>(text: string, values?: readonly unknown[], options: { array?: boolean } = {}): QueryResult<R> {
+    return this.call<QueryResult<R>>({ op: 'query', text, values, array: options.array === true });
+  }
+
+  /** How many commits other connections have announced on this schema's channel since this one opened. */
+  foreignCommits(): number {
+    return Atomics.load(this.flag, 1);
+  }
+
+  /** Called (asynchronously) with the payload of each commit another connection announces. */
+  onNotification(listener: (payload: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  get open(): boolean {
+    return !this.closed;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.brokenReason === undefined) {
+      try {
+        this.call({ op: 'close' }, 5_000);
+      } catch {
+        // already gone: terminating the worker closes its sockets
+      }
+    }
+    void this.worker.terminate();
+  }
+
+  private call<T>(message: Record<string, unknown>, timeoutMs = this.answerTimeoutMs): T {
+    if (this.closed && message.op !== 'close') throw new PostgresError(`The connection to ${this.displayUrl} is closed.`);
+    if (this.brokenReason !== undefined) throw new PostgresError(`The connection to ${this.displayUrl} is broken: ${this.brokenReason}`);
+    Atomics.store(this.flag, 0, 0);
+    this.port.postMessage(message);
+    const waited = Atomics.wait(this.flag, 0, 0, timeoutMs);
+    const received = receiveMessageOnPort(this.port);
+    if (received === undefined) {
+      this.brokenReason =
+        waited === 'timed-out' ? `PostgreSQL did not answer within ${timeoutMs} ms` : 'the connection ended without an answer';
+      void this.worker.terminate();
+      throw new PostgresError(`The connection to ${this.displayUrl} is broken: ${this.brokenReason}`);
+    }
+    const a = received.message as Answer;
+    if (a.ok) return a.result as T;
+    const e = a.error;
+    if (e.code === undefined && /Connection terminated|ECONNRESET|ECONNREFUSED|not queryable/i.test(e.message))
+      this.brokenReason = e.message;
+    throw new PostgresQueryError(e.message, e.code, e.detail, e.constraint);
+  }
+}

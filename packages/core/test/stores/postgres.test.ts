@@ -1,0 +1,37 @@
+/** Every store contract, on the PostgreSQL stores (docs/decisions.md D127), one schema per test. */
+import { POSTGRES } from './harness.js';
+import { ledgerStoreContract } from './ledger-store.contract.js';
+import { outboxStoreContract } from './outbox-store.contract.js';
+import { transactionsContract } from './transactions.contract.js';
+import { eventStoreContract } from './event-store.contract.js';
+import { idempotencyKeyStoreContract } from './idempotency-key-store.contract.js';
+import { webhookStoreContract } from './webhook-store.contract.js';
+import { orderStoreContract } from './order-store.contract.js';
+import { buyIntentStoreContract } from './buy-intent-store.contract.js';
+import { orderSupportStoreContract } from './order-support-store.contract.js';
+import { accountStoreContract } from './account-store.contract.js';
+import { activationStoreContract } from './activation-store.contract.js';
+import { consoleQueryStoreContract } from './console-query-store.contract.js';
+import { consoleSessionStoreContract } from './console-session-store.contract.js';
+import { healthStoreContract } from './health-store.contract.js';
+import { maintenanceStoreContract } from './maintenance-store.contract.js';
+import { pricingRuleStoreContract } from './pricing-store.contract.js';
+import { settingsStoreContract } from './settings-store.contract.js';
+
+eventStoreContract(POSTGRES);
+webhookStoreContract(POSTGRES);
+idempotencyKeyStoreContract(POSTGRES);
+orderStoreContract(POSTGRES);
+buyIntentStoreContract(POSTGRES);
+orderSupportStoreContract(POSTGRES);
+ledgerStoreContract(POSTGRES);
+outboxStoreContract(POSTGRES);
+transactionsContract(POSTGRES);
+accountStoreContract(POSTGRES);
+pricingRuleStoreContract(POSTGRES);
+settingsStoreContract(POSTGRES);
+consoleSessionStoreContract(POSTGRES);
+consoleQueryStoreContract(POSTGRES);
+healthStoreContract(POSTGRES);
+activationStoreContract(POSTGRES);
+maintenanceStoreContract(POSTGRES);
