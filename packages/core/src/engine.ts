@@ -25,7 +25,12 @@ import { openDatabase, type Db, type SynchronousMode } from './storage/database.
 import { ChangeWatch } from './storage/change-watch.js';
 import { acquireDatabaseLock, type DatabaseLock } from './storage/database-lock.js';
 import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
-import { createSqliteStores, type Stores } from './storage/stores.js';
+import { createPostgresStores, createSqliteStores, type Stores } from './storage/stores.js';
+import { openPostgres } from './storage/postgres/open-postgres.js';
+import { isPostgresUrl } from './storage/postgres/postgres.js';
+import { PostgresDb } from './storage/postgres/postgres-db.js';
+import { parseAnnouncement } from './storage/postgres/postgres-transactions.js';
+import type { SyncPostgresClient } from './storage/postgres/sync-client.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
 import type { Upstream } from './upstream/upstream.js';
 import { ChangeFeed } from './console/change-feed.js';
@@ -39,16 +44,18 @@ import { BalanceMonitor } from './upstream/balance-monitor.js';
 export interface EngineOptions {
   upstream: Upstream;
   /**
-   * An open database, or a path (':memory:' for none on disk). Default ':memory:'. A path is
+   * An open database, a path (':memory:' for none on disk), or a PostgreSQL URL
+   * (`postgres://user@host:5432/database`, docs/decisions.md D127). Default ':memory:'. A path is
    * opened and locked: a second engine (in this or another process) on the same file is refused
-   * with DatabaseLockedError until this one is closed (docs/decisions.md D43).
+   * with DatabaseLockedError until this one is closed (docs/decisions.md D43). Any number of
+   * engines, in any number of processes, may share one PostgreSQL schema.
    */
   db?: Db | string;
   /**
    * This engine is the only server on its database, so work a dead process left half-done is
    * recovered at start (Idempotency-Keys it held are released). Default: true for a path (which
-   * is locked) and for memory; false for an open database passed in, unless its opener holds the
-   * lock (the simulator does).
+   * is locked) and for memory; false for PostgreSQL (other instances may be running) and for an
+   * open database passed in, unless its opener holds the lock (the simulator does).
    */
   exclusive?: boolean;
   synchronous?: SynchronousMode;
@@ -163,22 +170,31 @@ export function createEngine(options: EngineOptions): Engine {
   const clock = options.clock ?? systemClock;
   const rng = options.rng ?? cryptoRng;
   const log = options.logger ?? silentLogger;
-  const { db, lock } = openEngineDatabase(options);
-  const exclusive = options.exclusive ?? (typeof options.db !== 'object' || options.db.memory);
+  const { db, lock, stores, postgres } = openEngineStorage(options);
+  const exclusive = options.exclusive ?? (postgres ? false : typeof options.db !== 'object' || options.db.memory);
   const ids = createIdGenerator(clock, rng);
-  const stores = createSqliteStores(db);
   // Time and ids continue from what the database holds, even if this machine's clock is behind it.
   const resumed = stores.maintenance.latestInstant();
   if (resumed.at !== undefined) clock.notBefore?.(resumed.at + 1);
   if (resumed.idAt !== undefined) ids.continueAfter(resumed.idAt);
-  const storage = createStorageWatch(db.memory ? null : db.name, log);
+  const storage = createStorageWatch(db.memory || postgres ? null : db.name, log);
   const metrics = new Metrics();
   // Every upstream call is counted and timed, whichever adapter it is.
   const upstream = instrumentUpstream(options.upstream, metrics);
   const feed = new ChangeFeed((err) => log.error({ event: 'feed.listener_failed', error: String(err) }));
+  if (postgres) {
+    // Other instances hear of each change with its commit, and this one of theirs (D127).
+    const tx = stores.tx as { announce?: (kind: 'orders' | 'users' | 'events', id: string) => void };
+    feed.relayTo((kind, id) => tx.announce?.(kind, id));
+    postgres.onNotification((payload) => {
+      const changes = parseAnnouncement(payload);
+      if (changes) feed.receive(changes);
+    });
+  }
   const ledger = new Ledger(stores.ledger, stores.tx, ids, feed);
   const money = new MoneyService(stores.tx, ledger, clock);
-  const changes = new ChangeWatch(db, clock);
+  // On PostgreSQL a look costs nothing (a counter in shared memory): every read looks.
+  const changes = new ChangeWatch(db, clock, postgres ? 0 : undefined);
   const accounts = new AccountService(stores.accounts, stores.tx, clock, ids, money, options.secretRng ?? cryptoRng, changes);
   const catalogue = new CatalogueService(
     upstream,
@@ -343,11 +359,29 @@ export function createEngine(options: EngineOptions): Engine {
       lock?.release();
     },
   };
-  databases.set(engine, db);
+  if (!postgres) databases.set(engine, db);
   return engine;
 }
 
-/** Opens (and for a file, locks) the database an engine runs on. */
+interface EngineStorage {
+  db: Db;
+  lock: DatabaseLock | undefined;
+  stores: Stores;
+  postgres: SyncPostgresClient | undefined;
+}
+
+/** Opens (and for a file, locks) the database an engine runs on, and its stores. */
+function openEngineStorage(options: EngineOptions): EngineStorage {
+  if (typeof options.db === 'string' && isPostgresUrl(options.db)) {
+    const postgres = openPostgres(options.db);
+    const pg = new PostgresDb(postgres);
+    return { db: pg.asDb(), lock: undefined, stores: createPostgresStores(pg), postgres };
+  }
+  const { db, lock } = openEngineDatabase(options);
+  return { db, lock, stores: createSqliteStores(db), postgres: undefined };
+}
+
+/** Opens (and for a file, locks) the SQLite database an engine runs on. */
 function openEngineDatabase(options: EngineOptions): { db: Db; lock: DatabaseLock | undefined } {
   if (typeof options.db === 'object') return { db: options.db, lock: undefined };
   const path = options.db ?? ':memory:';

@@ -3,7 +3,7 @@
  * file, the simulator's upstream on real time and the default fixtures, unless told otherwise.
  */
 import type { Argv } from 'yargs';
-import { isPostgresUrl, parseTrustProxy, type LogLevel } from '@jiema/core';
+import { isPostgresUrl, parseTrustProxy, redactPostgresUrl, type LogLevel } from '@jiema/core';
 import { DEFAULT_DB } from '../local-state.js';
 import { CliError, dollars, EXIT, type Output } from '../output.js';
 import { startServe, type RunningServe } from '../serve/start-server.js';
@@ -17,7 +17,12 @@ export const serveCommand: Command = {
     y
       .option('port', { type: 'number', default: 8787, describe: 'Port to listen on (0 picks a free one)' })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' })
-      .option('db', { type: 'string', default: DEFAULT_DB, describe: 'SQLite file; created if missing, kept across restarts' })
+      .option('db', {
+        type: 'string',
+        default: DEFAULT_DB,
+        describe:
+          'SQLite file (created if missing, kept across restarts), or a PostgreSQL URL postgres://user@host:5432/database that several servers can share (see docs/scaling.md)',
+      })
       .option('ephemeral', { type: 'boolean', default: false, describe: 'Keep everything in memory; nothing is written to disk' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed for the simulated upstream (same seed, same run)' })
       .option('clock', { type: 'string', default: 'real', describe: 'Simulator clock: real, manual, or a speed like 60x' })
@@ -121,10 +126,16 @@ export const serveCommand: Command = {
         }
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
-        if (typeof a.db === 'string' && isPostgresUrl(a.db))
-          throw new Error(
-            'This version serves from SQLite only: --db takes a file. `jiema migrate --from x.db --to postgres://…` prepares a PostgreSQL database for the version that serves from one.',
-          );
+        if (typeof a.db === 'string' && isPostgresUrl(a.db) && !a.ephemeral) {
+          if (a.upstream === 'sim')
+            throw new Error(
+              '--db postgres://… serves a real upstream (--upstream sms-activate or 5sim), as several servers share it; the simulated upstream keeps its state in one process, so it runs on a SQLite file (--db) or in memory (--ephemeral).',
+            );
+          if (!a['admin-token'])
+            throw new Error(
+              '--db postgres://… needs --admin-token (or JIEMA_ADMIN_TOKEN): every server on that database answers to the same token, and none of them could keep a generated one for the others.',
+            );
+        }
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
@@ -233,7 +244,7 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
   }
   const showToken = generatedNow && (tty || (sim && !running.credentialsFile));
   out.line(
-    `jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : String(args.db)})`,
+    `jiema server ready at ${running.url}  (upstream: ${running.upstream}, database: ${args.ephemeral ? 'in memory' : isPostgresUrl(String(args.db)) ? redactPostgresUrl(String(args.db)) : String(args.db)})`,
   );
   if (consoleUrl !== undefined) {
     out.line(
@@ -258,8 +269,11 @@ function printReady(running: RunningServe, args: Record<string, unknown>, out: O
     );
     out.line('');
     out.line(`  try:  curl -s -H 'Authorization: Bearer ${running.demoKey}' ${running.url}/api/v1/account`);
-  } else if (running.demoKey) {
+  } else if (running.demoKey && running.credentialsFile) {
     out.line(`  demo API key:  saved in ${running.credentialsFile}`);
+  } else if (running.demoKey) {
+    // No file to keep it in (PostgreSQL): a key shown nowhere would be lost; an operator makes one with `jiema admin`.
+    out.line(`  demo user:     ${running.demoUserId!} (make it a key with: jiema keys create ${running.demoUserId!})`);
   }
   out.line('Press Ctrl-C to stop.');
 }

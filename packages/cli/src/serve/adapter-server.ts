@@ -26,6 +26,8 @@ export async function startWithAdapter(
   o: ServeOptions,
   ctx: {
     dbPath: string | null;
+    /** A PostgreSQL URL: this server is one of any number on that database (docs/decisions.md D127). */
+    postgresUrl?: string | undefined;
     adminToken: string;
     logger: (clock: { now(): number }) => Logger;
     console?: Pick<ConsoleOptions, 'assetsDir' | 'defaultUser'>;
@@ -46,7 +48,7 @@ export async function startWithAdapter(
   }
   const engine = createEngine({
     upstream,
-    db: ctx.dbPath ?? ':memory:',
+    db: ctx.postgresUrl ?? ctx.dbPath ?? ':memory:',
     logger: log,
     ...(o.fixtures && { fixture: loadCatalogueFixture(o.fixtures) }),
     ...(o.costRate && { costRate: o.costRate }),

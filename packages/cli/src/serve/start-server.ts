@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import {
   createLogger,
   DatabaseLockedError,
+  isPostgresUrl,
   peekSettings,
   UPSTREAM_PUSH_PREFIX,
   type Engine,
@@ -105,13 +106,26 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       EXIT.USAGE,
     );
   }
-  const dbPath = o.db === null ? null : resolve(o.db);
+  // A PostgreSQL database (docs/decisions.md D127) is shared by several servers: no file to lock,
+  // no credentials file beside it, and the admin token is always the operator's own.
+  const postgresUrl = o.db !== null && isPostgresUrl(o.db) ? o.db : undefined;
+  if (postgresUrl && o.upstream === 'sim')
+    throw new CliError(
+      '--db postgres://… serves a real upstream (--upstream sms-activate or 5sim); the simulator runs on SQLite.',
+      EXIT.USAGE,
+    );
+  if (postgresUrl && !o.adminToken)
+    throw new CliError(
+      '--db postgres://… needs --admin-token (or JIEMA_ADMIN_TOKEN), shared by every server on that database.',
+      EXIT.USAGE,
+    );
+  const dbPath = o.db === null || postgresUrl ? null : resolve(o.db);
   const creds = dbPath ? readCredentials(dbPath) : undefined;
   const databaseWasMissing = dbPath !== null && creds !== undefined && !existsSync(dbPath);
   // Read before the lock is taken: deciding the secrets writes nothing.
   const settings = peekSettings(dbPath);
   const admin = chooseSecret(o.adminToken, savedAdminToken(creds, settings), settings.get(SETTING.adminTokenSha256), newAdminToken);
-  if (admin.source === 'generated' && dbPath === null && o.upstream !== 'sim' && !process.stdout.isTTY) {
+  if (admin.source === 'generated' && dbPath === null && !postgresUrl && o.upstream !== 'sim' && !process.stdout.isTTY) {
     throw new CliError(
       '--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.',
       EXIT.USAGE,
@@ -178,6 +192,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     } else {
       const running = await startWithAdapter(o, {
         dbPath,
+        postgresUrl,
         adminToken: admin.value,
         logger,
         ...(consoleOptions && { console: consoleOptions }),

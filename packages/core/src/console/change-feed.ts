@@ -25,16 +25,27 @@ export class ChangeFeed {
   private users = new Set<string>();
   private events_ = new Set<string>();
   private scheduled = false;
+  private relay: ((kind: keyof FeedChanges, id: string) => void) | undefined;
 
   constructor(private readonly onError: (err: unknown) => void = () => {}) {}
 
+  /**
+   * Also tells other instances on the same database (docs/decisions.md D127): each change is passed
+   * to `relay`, which sends it with the transaction's commit.
+   */
+  relayTo(relay: (kind: keyof FeedChanges, id: string) => void): void {
+    this.relay = relay;
+  }
+
   order(orderId: string): void {
+    this.relay?.('orders', orderId);
     if (this.listeners.size === 0) return;
     this.orders.add(orderId);
     this.schedule();
   }
 
   balance(userId: string): void {
+    this.relay?.('users', userId);
     if (this.listeners.size === 0) return;
     this.users.add(userId);
     this.schedule();
@@ -42,8 +53,18 @@ export class ChangeFeed {
 
   /** The user has new events in the log. */
   events(userId: string): void {
+    this.relay?.('events', userId);
     if (this.listeners.size === 0) return;
     this.events_.add(userId);
+    this.schedule();
+  }
+
+  /** Changes another instance committed: heard here as if made here, and not relayed again. */
+  receive(changes: FeedChanges): void {
+    if (this.listeners.size === 0) return;
+    for (const id of changes.orders) this.orders.add(id);
+    for (const id of changes.users) this.users.add(id);
+    for (const id of changes.events) this.events_.add(id);
     this.schedule();
   }
 

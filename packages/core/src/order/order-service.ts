@@ -117,7 +117,8 @@ export class OrderService {
   /** One order, from the cache outside a transaction. */
   private load(id: string): Order | undefined {
     this.observers.changes?.poll();
-    const hit = this.cache.get(id);
+    // Inside a write transaction the stored row decides: another instance may have changed it a moment ago.
+    const hit = this.tx.active ? undefined : this.cache.get(id);
     if (hit) return hit;
     const order = this.store.get(id);
     if (order && !this.tx.active) {

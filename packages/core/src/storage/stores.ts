@@ -54,8 +54,8 @@ export function createSqliteStores(db: Db): Stores {
  * The same stores on PostgreSQL (docs/decisions.md D127), on one synchronous connection whose
  * schema is already migrated (see openPostgres).
  */
-export function createPostgresStores(client: SyncPostgresClient): Stores & { tx: PostgresTransactions } {
-  const pg = new PostgresDb(client);
+export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
+  const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
   return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
 }
 
