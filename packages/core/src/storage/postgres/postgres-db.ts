@@ -65,11 +65,15 @@ const toParam = (v: unknown): unknown => {
 
 class PostgresStatement {
   private plucked = false;
+  /** A plain SELECT: safe to send again when the connection broke under it. */
+  private readonly reads: boolean;
   constructor(
     private readonly db: PostgresDb,
     private readonly sql: Translated,
     readonly source: string,
-  ) {}
+  ) {
+    this.reads = /^\s*SELECT\b/i.test(source) && !/\b(FOR\s+UPDATE|pg_advisory|nextval|pg_notify)\b/i.test(source);
+  }
 
   pluck(on = true): this {
     this.plucked = on;
@@ -81,7 +85,8 @@ class PostgresStatement {
   }
 
   all(...args: unknown[]): unknown[] {
-    const r = this.db.client.query(this.sql.text, this.bind(args), { array: this.plucked });
+    const fresh = !this.db.inTransaction;
+    const r = this.db.client.query(this.sql.text, this.bind(args), { array: this.plucked, fresh, retry: fresh && this.reads });
     return this.plucked ? (r.rows as unknown as unknown[][]).map((row) => row[0]) : r.rows;
   }
 
@@ -90,7 +95,7 @@ class PostgresStatement {
   }
 
   run(...args: unknown[]): { changes: number; lastInsertRowid: number } {
-    const r = this.db.client.query(this.sql.text, this.bind(args));
+    const r = this.db.client.query(this.sql.text, this.bind(args), { fresh: !this.db.inTransaction });
     return { changes: r.rowCount, lastInsertRowid: 0 };
   }
 
@@ -155,7 +160,7 @@ export class PostgresDb {
 
   /** Runs SQL with no parameters (one or more statements). */
   exec(sql: string): this {
-    this.client.query(sql);
+    this.client.query(sql, undefined, { fresh: !this.inTransaction });
     return this;
   }
 

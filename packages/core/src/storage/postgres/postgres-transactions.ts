@@ -68,7 +68,17 @@ export class PostgresTransactions implements Transactions {
   private run<T>(fn: () => T, unsynced: boolean): T {
     if (this.db.inTransaction) return fn();
     const { client } = this.db;
-    client.query(`BEGIN; ${unsynced ? 'SET LOCAL synchronous_commit TO OFF; ' : ''}SELECT pg_advisory_xact_lock(${client.writeLockKey})`);
+    try {
+      client.query(
+        `BEGIN; ${unsynced ? 'SET LOCAL synchronous_commit TO OFF; ' : ''}SELECT pg_advisory_xact_lock(${client.writeLockKey})`,
+        undefined,
+        { fresh: true, retry: true },
+      );
+    } catch (err) {
+      // BEGIN ran, the lock did not come (lock_timeout): end the aborted transaction, or every later statement fails.
+      rollbackQuietly(client);
+      throw err;
+    }
     this.db.inTransaction = true;
     this.pending = { orders: new Set(), users: new Set(), events: new Set() };
     let result: T;
@@ -77,11 +87,7 @@ export class PostgresTransactions implements Transactions {
       assertNotPromise(result);
     } catch (err) {
       this.end();
-      try {
-        client.query('ROLLBACK');
-      } catch {
-        // the connection is gone: PostgreSQL rolls the transaction back itself
-      }
+      rollbackQuietly(client);
       throw err;
     }
     const announced = this.pending;
@@ -92,11 +98,7 @@ export class PostgresTransactions implements Transactions {
     try {
       client.query(`${notifies}COMMIT`);
     } catch (err) {
-      try {
-        client.query('ROLLBACK');
-      } catch {
-        // as above
-      }
+      rollbackQuietly(client);
       throw err;
     }
     return result;
@@ -113,7 +115,7 @@ export class PostgresTransactions implements Transactions {
     const sql = payloads(a)
       .map((p) => `SELECT pg_notify(${literal(client.channel)}, ${literal(p)})`)
       .join('; ');
-    client.query(sql);
+    client.query(sql, undefined, { fresh: true });
   }
 }
 
@@ -145,6 +147,14 @@ export function parseAnnouncement(payload: string): Announcement | undefined {
     return { orders: ids(v.orders), users: ids(v.users), events: ids(v.events) };
   } catch {
     return undefined;
+  }
+}
+
+function rollbackQuietly(client: PostgresDb['client']): void {
+  try {
+    client.query('ROLLBACK');
+  } catch {
+    // the connection is gone: PostgreSQL rolled the transaction back itself
   }
 }
 

@@ -67,6 +67,7 @@ const types = {
 let client;
 let listener;
 let broken;
+let closing = false;
 const names = new Map();
 const answer = (a) => {
   port.postMessage(a);
@@ -74,43 +75,92 @@ const answer = (a) => {
   Atomics.notify(flag, 0);
 };
 const failure = (err) => ({ ok: false, error: { message: (err && err.message) || String(err), code: err && err.code, detail: err && err.detail, constraint: err && err.constraint } });
-async function connect() {
-  client = new pg.Client({ connectionString: url, types });
-  client.on('error', (err) => { broken = err; });
-  await client.connect();
-  await client.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
-  const schema = (await client.query('SELECT current_schema() AS s, hashtext($1 || current_schema()) AS k', ['jiema.write:'])).rows[0];
-  if (!schema || !schema.s) throw new Error('The connection has no schema to write to: its search_path names none that exists.');
-  listener = new pg.Client({ connectionString: url, types });
-  listener.on('error', () => {});
-  await listener.connect();
-  const ch = (channel + schema.s).slice(0, 63);
-  listener.on('notification', (n) => {
-    if (n.processId === client.processID) return;
+// Commits this connection may have missed (no listener for a moment): every cache looks again.
+const missed = () => { Atomics.add(flag, 1, 1); parentPort.postMessage({ payload: '' }); };
+async function openClient() {
+  if (client) client.end().catch(() => {});
+  const c = new pg.Client({ connectionString: url, types });
+  c.on('error', (err) => { if (client === c) broken = err; });
+  client = c;
+  broken = undefined;
+  names.clear();
+  await c.connect();
+  await c.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
+}
+async function openListener(ch) {
+  const l = new pg.Client({ connectionString: url, types });
+  l.on('error', () => {
+    if (listener !== l || closing) return;
+    listener = undefined;
+    missed();
+    setTimeout(() => relisten(ch), 1000).unref();
+  });
+  l.on('notification', (n) => {
+    if (client && n.processId === client.processID) return;
     Atomics.add(flag, 1, 1);
     parentPort.postMessage({ payload: n.payload || '' });
   });
-  await listener.query('LISTEN "' + ch.replace(/"/g, '""') + '"');
-  return { pid: client.processID, schema: schema.s, writeLockKey: schema.k, channel: ch };
+  await l.connect();
+  await l.query('LISTEN "' + ch.replace(/"/g, '""') + '"');
+  listener = l;
+}
+async function relisten(ch) {
+  if (closing) return;
+  try {
+    await openListener(ch);
+    missed();
+  } catch {
+    setTimeout(() => relisten(ch), 1000).unref();
+  }
+}
+async function connect() {
+  await openClient();
+  const info = (await client.query('SELECT current_schema() AS s, hashtext($1 || current_schema()) AS k', ['jiema.write:'])).rows[0];
+  if (!info || !info.s) throw new Error('The connection has no schema to write to: its search_path names none that exists.');
+  const ch = (channel + info.s).slice(0, 63);
+  await openListener(ch);
+  return { pid: client.processID, schema: info.s, writeLockKey: info.k, channel: ch };
+}
+// A statement outside a transaction (msg.fresh) may run on a new connection when the old one broke
+// (a restart or failover of the server); inside one it fails, and the transaction with it.
+async function run(msg) {
+  if (broken) {
+    if (!msg.fresh) throw broken;
+    await openClient();
+  }
+  let q;
+  if (msg.values === undefined) q = { text: msg.text };
+  else {
+    let name = names.get(msg.text);
+    if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(msg.text, name); }
+    q = { text: msg.text, values: msg.values, name };
+  }
+  if (msg.array) q.rowMode = 'array';
+  let r;
+  try {
+    r = await client.query(q);
+  } catch (err) {
+    // No SQLSTATE: the connection, not the statement, failed.
+    if (!(err && err.code)) broken = err;
+    throw err;
+  }
+  const last = Array.isArray(r) ? r[r.length - 1] : r;
+  return { rows: last.rows || [], rowCount: last.rowCount || 0 };
 }
 port.on('message', async (msg) => {
   try {
-    if (broken) throw broken;
     let result;
     if (msg.op === 'connect') result = await connect();
     else if (msg.op === 'query') {
-      let q;
-      if (msg.values === undefined) q = { text: msg.text };
-      else {
-        let name = names.get(msg.text);
-        if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(msg.text, name); }
-        q = { text: msg.text, values: msg.values, name };
+      try {
+        result = await run(msg);
+      } catch (err) {
+        // The connection died under a statement that is safe to repeat: once more, on a new one.
+        if (!msg.retry || !msg.fresh || !broken) throw err;
+        result = await run(msg);
       }
-      if (msg.array) q.rowMode = 'array';
-      const r = await client.query(q);
-      const last = Array.isArray(r) ? r[r.length - 1] : r;
-      result = { rows: last.rows || [], rowCount: last.rowCount || 0 };
     } else if (msg.op === 'close') {
+      closing = true;
       await Promise.allSettled([client && client.end(), listener && listener.end()]);
       result = null;
     }
@@ -130,6 +180,7 @@ export class SyncPostgresClient {
   private readonly listeners: Array<(payload: string) => void> = [];
   private brokenReason: string | undefined;
   private closed = false;
+  /** The server process of the connection as first opened. */
   readonly pid: number;
   readonly schema: string;
   /** The advisory lock every write transaction takes (see PostgresTransactions). */
@@ -180,9 +231,25 @@ export class SyncPostgresClient {
     this.channel = info.channel;
   }
 
-  /** Runs one statement ($1… parameters) or, without values, one or more statements separated by semicolons. */
-  query<R = Record<string, unknown>>(text: string, values?: readonly unknown[], options: { array?: boolean } = {}): QueryResult<R> {
-    return this.call<QueryResult<R>>({ op: 'query', text, values, array: options.array === true });
+  /**
+   * Runs one statement ($1… parameters) or, without values, one or more statements separated by
+   * semicolons. `fresh`: no transaction is open on this connection, so after a broken connection
+   * (a server restart, a failover) the statement may run on a new one; `retry`: the statement is
+   * safe to send twice (a read, a BEGIN), so it is sent once more when the connection breaks under it.
+   */
+  query<R = Record<string, unknown>>(
+    text: string,
+    values?: readonly unknown[],
+    options: { array?: boolean; fresh?: boolean; retry?: boolean } = {},
+  ): QueryResult<R> {
+    return this.call<QueryResult<R>>({
+      op: 'query',
+      text,
+      values,
+      array: options.array === true,
+      fresh: options.fresh === true,
+      retry: options.retry === true,
+    });
   }
 
   /** How many commits other connections have announced on this schema's channel since this one opened. */
@@ -228,8 +295,6 @@ export class SyncPostgresClient {
     const a = received.message as Answer;
     if (a.ok) return a.result as T;
     const e = a.error;
-    if (e.code === undefined && /Connection terminated|ECONNRESET|ECONNREFUSED|not queryable/i.test(e.message))
-      this.brokenReason = e.message;
     throw new PostgresQueryError(e.message, e.code, e.detail, e.constraint);
   }
 }
