@@ -4,7 +4,7 @@
  * holds the database. docs/operations.md has the restore drill.
  */
 import { resolve } from 'node:path';
-import { backupDatabase, BackupError, DatabaseLockedError, restoreDatabase, type DatabaseSummary } from '@jiema/core';
+import { backupDatabase, BackupError, DatabaseLockedError, isPostgresUrl, restoreDatabase, type DatabaseSummary } from '@jiema/core';
 import { DEFAULT_DB } from '../local-state.js';
 import { CliError, EXIT } from '../output.js';
 import type { Command } from './command.js';
@@ -33,6 +33,7 @@ export const backupCommand: Command = {
       ),
   handler: async (args, out) => {
     process.umask(0o077);
+    refusePostgres(args.db as string, 'backup');
     const file = resolve(args.file as string);
     const summary = await backupDatabase(resolve(args.db as string), file, { overwrite: args.force as boolean }).catch(failure);
     out.data({ file, ...summary }, () =>
@@ -54,6 +55,7 @@ export const restoreCommand: Command = {
       ),
   handler: async (args, out) => {
     process.umask(0o077);
+    refusePostgres(args.db as string, 'restore');
     const db = resolve(args.db as string);
     const r = await restoreDatabase(resolve(args.file as string), db).catch(failure);
     out.data({ db, ...r }, () => {
@@ -63,3 +65,12 @@ export const restoreCommand: Command = {
     });
   },
 };
+
+/** A PostgreSQL database is backed up and restored with PostgreSQL's own tools (docs/scaling.md). */
+function refusePostgres(db: string, what: 'backup' | 'restore'): void {
+  if (isPostgresUrl(db))
+    throw new CliError(
+      `jiema ${what} works on a SQLite file. For PostgreSQL use its own tools (${what === 'backup' ? "pg_dump, or the server's base backups and WAL archive" : 'pg_restore, or point-in-time recovery'}); see docs/scaling.md.`,
+      EXIT.USAGE,
+    );
+}

@@ -153,14 +153,22 @@ export function createApp(options: AppOptions): JiemaApp {
       errors: [],
       handler: () => {
         const storage = engine.storage.check();
-        const dbOk = storage.ok && engine.stores.health.ping();
-        const pending = engine.stores.outbox.pendingStats().pending;
+        // A database server (PostgreSQL) that does not answer is a degraded status, not a failed check.
+        let dbError: string | undefined = storage.ok ? undefined : storage.detail;
+        let pending = 0;
+        try {
+          if (storage.ok && !engine.stores.health.ping()) dbError = 'the database did not answer';
+          pending = engine.stores.outbox.pendingStats().pending;
+        } catch (err) {
+          dbError = `the database cannot be reached: ${err instanceof Error ? err.message : String(err)}`;
+        }
+        const dbOk = dbError === undefined;
         // Adapters without health() are taken as always ok.
         const upstream = engine.upstream.health?.() ?? { status: 'ok' as const };
         return ok({
           status: dbOk && upstream.status === 'ok' ? 'ok' : 'degraded',
           db: dbOk ? 'ok' : 'error',
-          ...(!storage.ok && { dbDetail: storage.detail }),
+          ...(dbError !== undefined && { dbDetail: dbError }),
           upstream: engine.upstream.name,
           upstreamStatus: upstream.status,
           ...(upstream.detail !== undefined && { upstreamDetail: upstream.detail }),

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { AppError } from '../errors/app-error.js';
 import { HTTP_STATUS, type ErrorCode } from '../errors/error-codes.js';
+import { PostgresError } from '../storage/postgres/postgres.js';
 
 export interface HandlerResult {
   status: number;
@@ -28,6 +29,11 @@ export function errorResult(code: ErrorCode, message: string): HandlerResult {
 
 export function toErrorResult(err: unknown): HandlerResult {
   if (err instanceof AppError) return errorResult(err.code, err.message);
+  if (isStorageOutage(err))
+    return errorResult(
+      'STORAGE_UNAVAILABLE',
+      'The database did not answer in time or the connection to it was lost; retry in a moment (with the same Idempotency-Key for a POST).',
+    );
   return errorResult('INTERNAL', 'Something went wrong on our side; it has been logged. Try again.');
 }
 
@@ -49,4 +55,15 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
       ? 'is required'
       : issue.message.replace(/^Invalid input: /, '').toLowerCase();
   throw new AppError('BAD_REQUEST', `${path}: ${received}.`);
+}
+
+/**
+ * PostgreSQL (docs/decisions.md D127) failing for a moment, not for this request: the connection
+ * lost or not yet back (no SQLSTATE, or class 08), the server shutting down or refusing (57P01–03,
+ * 53300), a lock or statement timeout (55P03, 57014), a deadlock or serialization failure (40xxx).
+ */
+function isStorageOutage(err: unknown): boolean {
+  if (!(err instanceof PostgresError)) return false;
+  const code = (err as { code?: string }).code;
+  return code === undefined || /^(08|40|57P0[1-3]|53300|55P03|57014)/.test(code);
 }

@@ -39,6 +39,8 @@ export interface SyncPostgresOptions {
   answerTimeoutMs?: number;
   /** PostgreSQL's statement_timeout for this connection. Default 30 s. */
   statementTimeoutMs?: number;
+  /** How long opening a connection may take (the first, and each after a broken one). Default 5 s. */
+  connectTimeoutMs?: number;
   /** PostgreSQL's lock_timeout: how long a statement waits for a lock another instance holds. Default 10 s. */
   lockTimeoutMs?: number;
 }
@@ -79,7 +81,7 @@ const failure = (err) => ({ ok: false, error: { message: (err && err.message) ||
 const missed = () => { Atomics.add(flag, 1, 1); parentPort.postMessage({ payload: '' }); };
 async function openClient() {
   if (client) client.end().catch(() => {});
-  const c = new pg.Client({ connectionString: url, types });
+  const c = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true });
   c.on('error', (err) => { if (client === c) broken = err; });
   client = c;
   broken = undefined;
@@ -88,7 +90,7 @@ async function openClient() {
   await c.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
 }
 async function openListener(ch) {
-  const l = new pg.Client({ connectionString: url, types });
+  const l = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true });
   l.on('error', () => {
     if (listener !== l || closing) return;
     listener = undefined;
@@ -205,6 +207,7 @@ export class SyncPostgresClient {
         channel: 'jiema.',
         settings: {
           statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+          connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
           lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
           answerTimeoutMs: this.answerTimeoutMs,
         },
