@@ -3,7 +3,7 @@
  * one clear line and an exit code.
  */
 import yargs, { type Argv } from 'yargs';
-import { redactSecrets } from '@jiema/core';
+import { PostgresUnreachableError, redactSecrets } from '@jiema/core';
 import { CliError, createOutput, EXIT } from './output.js';
 import { configDefaults, configPathFrom, loadConfigFile, type ConfigFile, type OptionTypes } from './config-file.js';
 import type { Command } from './commands/command.js';
@@ -92,6 +92,8 @@ export async function runCli(argv: string[], io: { stdout?: NodeJS.WritableStrea
 }
 
 function report(err: unknown, out: ReturnType<typeof createOutput>): number {
+  // A PostgreSQL database that cannot be reached is a fact about the machine, not a bug here.
+  if (err instanceof PostgresUnreachableError) err = new CliError(err.message, EXIT.UNREACHABLE);
   if (err instanceof CliError) {
     if (err.quiet) return err.exitCode;
     // No secret in an error message (docs/decisions.md D46): a key or token that found its way

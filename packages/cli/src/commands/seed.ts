@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
+import { isPostgresUrl } from '@jiema/core';
 import { loadStructuredFile } from '../load-file.js';
 import { DEFAULT_DB } from '../local-state.js';
 import { dollars, table } from '../output.js';
@@ -18,14 +19,19 @@ export const seedCommand: Command = {
   builder: (y: Argv) =>
     y
       .positional('file', { type: 'string', describe: 'The seed file (.yaml, .yml or .json)', demandOption: true })
-      .option('db', { type: 'string', default: DEFAULT_DB, describe: 'The jiema database to seed (a running server sees the changes)' })
+      .option('db', {
+        type: 'string',
+        default: DEFAULT_DB,
+        describe: 'The jiema database to seed: a SQLite file or a postgres:// URL (a running server sees the changes)',
+      })
       .example('$0 seed fixtures/seed.example.yaml', 'Seed the local server in ./.jiema')
       .example('$0 seed team.yaml --db /var/lib/jiema/jiema.db --json', 'Seed a production database, machine-readable report'),
   handler: (args, out) => {
     const file = args.file as string;
     const seed = loadStructuredFile(file, SeedFileSchema);
-    const dbPath = resolve(args.db as string);
-    const fresh = !existsSync(dbPath);
+    const postgres = isPostgresUrl(args.db as string);
+    const dbPath = postgres ? (args.db as string) : resolve(args.db as string);
+    const fresh = !postgres && !existsSync(dbPath);
     const result = applySeed(dbPath, seed, file);
     out.data(result, () => {
       if (fresh) out.line(`Created a new database at ${dbPath}.`);

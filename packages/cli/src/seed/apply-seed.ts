@@ -3,7 +3,7 @@
  * the file's profile, balance, ban and keys), pricing rules replaced, catalogue overrides stored.
  * Balance changes are ledger rows with the file as their reason.
  */
-import { AppError, createEngine, openDatabase, writeCatalogueOverrides, type Upstream } from '@jiema/core';
+import { AppError, createEngine, isPostgresUrl, openDatabase, writeCatalogueOverrides, type Upstream } from '@jiema/core';
 import { CliError, EXIT } from '../output.js';
 import type { SeedFile } from './seed-schema.js';
 
@@ -39,8 +39,9 @@ const noUpstream: Upstream = {
   listActive: refuse,
 };
 
+/** Seeds a SQLite file, or a PostgreSQL database given by its URL (where the servers on it see the changes at once). */
 export function applySeed(dbPath: string, seed: SeedFile, source: string): SeedResult {
-  const engine = createEngine({ upstream: noUpstream, db: openDatabase({ path: dbPath }) });
+  const engine = createEngine({ upstream: noUpstream, db: isPostgresUrl(dbPath) ? dbPath : openDatabase({ path: dbPath }) });
   try {
     const refs = new Set<string>();
     for (const [i, u] of seed.users.entries()) {

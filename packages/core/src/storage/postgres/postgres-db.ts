@@ -114,13 +114,19 @@ class PostgresStatement {
   }
 }
 
-class ForeignCommitsStatement {
-  constructor(private readonly db: PostgresDb) {}
-  pluck(): this {
-    return this;
+/** SQLite's `PRAGMA data_version` on PostgreSQL: the count of commits other connections announced. */
+class ForeignCommitsStatement extends PostgresStatement {
+  constructor(private readonly pg: PostgresDb) {
+    super(pg, { text: '', names: undefined, positional: 0 }, 'PRAGMA data_version');
   }
-  get(): number {
-    return this.db.client.foreignCommits();
+  override get(): number {
+    return this.pg.client.foreignCommits();
+  }
+  override all(): unknown[] {
+    return [this.get()];
+  }
+  override run(): never {
+    throw new Error('PRAGMA data_version only reads.');
   }
 }
 
@@ -152,7 +158,7 @@ export class PostgresDb {
     return this.client.open;
   }
 
-  prepare(source: string): PostgresStatement | ForeignCommitsStatement {
+  prepare(source: string): PostgresStatement {
     if (/^\s*PRAGMA\s+data_version\s*$/i.test(source)) return new ForeignCommitsStatement(this);
     if (/^\s*PRAGMA\b/i.test(source)) throw new Error(`SQLite's ${source.trim()} has no PostgreSQL equivalent here.`);
     return new PostgresStatement(this, translateParameters(source), source);
