@@ -4,9 +4,10 @@
  * faults of every kind and concurrent bursts run against core's real engine and a small
  * reference model. After every command the ledger invariants (D4) hold and every order and
  * balance equals the model's. On SQLite (a fresh in-memory database per run) and on PostgreSQL
- * (one schema, emptied after each run, with fewer runs: JIEMA_FC_RUNS_POSTGRES, as each run
- * opens an engine with its worker and connections). A failure shrinks to a minimal sequence;
- * replay it with JIEMA_FC_SEED, JIEMA_FC_PATH and JIEMA_FC_REPLAY_PATH (docs/reliability.md).
+ * (a fresh schema per run, dropped after it; fewer runs, JIEMA_FC_RUNS_POSTGRES, as each run
+ * there makes a schema and opens an engine with its worker and connections). A failure shrinks
+ * to a minimal sequence; replay it with JIEMA_FC_SEED, JIEMA_FC_PATH and JIEMA_FC_REPLAY_PATH
+ * (docs/reliability.md).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -14,10 +15,9 @@ import { commandArbitraries, tally } from './model/commands.js';
 import { OrderModel } from './model/order-model.js';
 import { createRealSystem, settle, START_MS } from './model/real-system.js';
 import { knobs, report } from './knobs.js';
-import { DATABASES, useTestDatabase } from '../../../core/test/databases.js';
+import { DATABASES } from '../../../core/test/databases.js';
 
 describe.each(DATABASES)('the engine against its reference model, on $name', (kind) => {
-  const database = useTestDatabase(kind);
   const postgres = kind.name === 'PostgreSQL';
   const numRuns = postgres ? knobs.fcRunsPostgres : knobs.fcRuns;
   it('keeps every order, balance and the ledger invariants equal to the model after every command, and leaves nothing owed', async () => {
@@ -31,6 +31,7 @@ describe.each(DATABASES)('the engine against its reference model, on $name', (ki
       fc.integer({ min: 1, max: 2 ** 31 - 1 }),
       fc.commands(commandArbitraries, { maxCommands: 40, size: 'max', ...(knobs.fcReplayPath && { replayPath: knobs.fcReplayPath }) }),
       async (b0, b1, engineSeed, cmds) => {
+        const database = await kind.create();
         const real = createRealSystem([b0, b1], engineSeed, database.db);
         const model = new OrderModel(START_MS, [b0, b1]);
         try {
@@ -39,9 +40,8 @@ describe.each(DATABASES)('the engine against its reference model, on $name', (ki
           await settle(model, real);
         } finally {
           commands += real.steps;
-          // The next run starts on an empty schema, as the simulator's reset does (D43).
-          if (postgres) real.engine.stores.maintenance.wipe([]);
           real.engine.close();
+          await database.drop();
         }
       },
     );
