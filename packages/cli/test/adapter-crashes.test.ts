@@ -15,7 +15,7 @@ import { createSeededRng } from '@jiema/core';
 import { DATABASES, useTestDatabase } from '../../core/test/databases.js';
 import { CrashClient, trafficLoop, type Account, type Acked } from '../../simulator/test/reliability/crash/crash-client.js';
 import { report } from '../../simulator/test/reliability/knobs.js';
-import { api, eventually, serve, tempDir, type Served } from './helpers.js';
+import { adapterServeArgs, api, eventually, serve, tempDir, type Served } from './helpers.js';
 
 const CYCLES = Number(process.env.JIEMA_ADAPTER_CRASH_CYCLES ?? 4);
 const CLIENTS = 4;
@@ -25,21 +25,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let upstream: Served;
 
-const reseller = (db: string) =>
-  serve([
-    '--upstream',
-    'sms-activate',
-    '--upstream-url',
-    upstream.url,
-    '--upstream-key',
-    'crash-upstream-key',
-    '--db',
-    db,
-    '--reconcile-after-ms',
-    '1000',
-    '--admin-token',
-    ADMIN,
-  ]);
+const reseller = (db: string) => serve(adapterServeArgs(upstream.url, 'crash-upstream-key', db, ADMIN));
 
 /** Every order and cancel the server acknowledged, read back through its API. */
 async function expectAcknowledged(client: CrashClient, users: Account[], acked: Acked): Promise<void> {

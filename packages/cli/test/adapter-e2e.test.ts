@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPostgresUrl } from '@jiema/core';
 import { readCredentials } from '../src/credentials.js';
 import { DATABASES, useTestDatabase } from '../../core/test/databases.js';
-import { api, eventually, jiema, serve, tempDir, type Served } from './helpers.js';
+import { adapterServeArgs, api, eventually, jiema, serve, tempDir, type Served } from './helpers.js';
 
 let upstream: Served & { facadeUrl?: string; facadeKey?: string };
 let dir: string;
@@ -50,22 +50,7 @@ const ADMIN = 'jma_e2e_reseller_admin_token_0123456789';
  * demo user through the admin API, once (`key`, from an earlier start, is kept).
  */
 async function reseller(db: string, more: string[] = [], key?: string): Promise<Served> {
-  const s = await serve([
-    ...more,
-    '--upstream',
-    'sms-activate',
-    '--upstream-url',
-    upstream.url,
-    '--upstream-key',
-    'e2e-upstream-key',
-    '--db',
-    db,
-    '--reconcile-after-ms',
-    '1000',
-    '--admin-token',
-    ADMIN,
-    '--demo',
-  ]);
+  const s = await serve([...more, ...adapterServeArgs(upstream.url, 'e2e-upstream-key', db, ADMIN), '--demo']);
   expect(s.apiKey).toBeNull();
   expect(s.adminToken).toBeUndefined();
   expect(s.output().stdout + s.output().stderr).not.toContain(ADMIN);
