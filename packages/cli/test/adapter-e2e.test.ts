@@ -2,14 +2,17 @@
  * `jiema serve --upstream sms-activate` end to end: one `jiema serve` process plays the upstream
  * (its SMS-Activate facade), a second runs the real adapter against it. A full order lifecycle,
  * then a crash (SIGKILL) between the upstream's sale and the local write: after a restart on the
- * same database the sold number is released and no money moved. Then upstream push: the facade's
- * incoming-SMS webhook to `--upstream-webhook-secret`'s route, with status polls stopped while it flows.
+ * same database (a SQLite file, and a PostgreSQL schema) the sold number is released and no money
+ * moved. Then upstream push: the facade's incoming-SMS webhook to `--upstream-webhook-secret`'s
+ * route, with status polls stopped while it flows.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPostgresUrl } from '@jiema/core';
 import { readCredentials } from '../src/credentials.js';
-import { api, eventually, jiema, serve, tempDir, type Served } from './helpers.js';
+import { DATABASES, useTestDatabase } from '../../core/test/databases.js';
+import { adapterServeArgs, api, eventually, jiema, serve, tempDir, type Served } from './helpers.js';
 
 let upstream: Served & { facadeUrl?: string; facadeKey?: string };
 let dir: string;
@@ -41,28 +44,20 @@ const activations = async () =>
 
 const ADMIN = 'jma_e2e_reseller_admin_token_0123456789';
 
-/** A production-style server: the operator supplies the admin token; --demo makes a user whose key is saved, never printed. */
-async function reseller(db: string, more: string[] = []): Promise<Served> {
-  const s = await serve([
-    ...more,
-    '--upstream',
-    'sms-activate',
-    '--upstream-url',
-    upstream.url,
-    '--upstream-key',
-    'e2e-upstream-key',
-    '--db',
-    db,
-    '--reconcile-after-ms',
-    '1000',
-    '--admin-token',
-    ADMIN,
-    '--demo',
-  ]);
+/**
+ * A production-style server: the operator supplies the admin token; --demo makes a user whose key
+ * is saved, never printed. On PostgreSQL there is no file to save it in: the key is made for the
+ * demo user through the admin API, once (`key`, from an earlier start, is kept).
+ */
+async function reseller(db: string, more: string[] = [], key?: string): Promise<Served> {
+  const s = await serve([...more, ...adapterServeArgs(upstream.url, 'e2e-upstream-key', db, ADMIN), '--demo']);
   expect(s.apiKey).toBeNull();
   expect(s.adminToken).toBeUndefined();
   expect(s.output().stdout + s.output().stderr).not.toContain(ADMIN);
-  return Object.assign(s, { apiKey: readCredentials(db)!.apiKey!, adminToken: ADMIN });
+  const apiKey = isPostgresUrl(db)
+    ? (key ?? (await api(s.url, `/admin/v1/users/${s.userId}/keys`, { admin: ADMIN, method: 'POST', body: {} })).body.data.apiKey)
+    : readCredentials(db)!.apiKey!;
+  return Object.assign(s, { apiKey, adminToken: ADMIN });
 }
 
 describe('jiema serve --upstream sms-activate, against a simulator facade', () => {
@@ -111,33 +106,36 @@ describe('jiema serve --upstream sms-activate, against a simulator facade', () =
     }
   }, 60_000);
 
-  it('releases the number a crashed server bought but never recorded, and charges nothing', async () => {
-    const db = join(dir, 'crash.db');
-    const b = await reseller(db);
-    const before = await activations();
-    // The upstream sells the number, then never answers: the server is killed mid-buy.
-    await control('/_sim/v1/faults', 'POST', { kind: 'timeout', afterSuccess: true, method: 'buy', count: 1 });
-    const pending = api(b.url, '/api/v1/orders', { key: b.apiKey!, method: 'POST', body: { service: 'go', country: 6 } }).catch(
-      (e: Error) => e,
-    );
-    const sold = await eventually(async () => (await activations()).find((a) => !before.some((x) => x.id === a.id)));
-    expect(sold.state).toBe('WAITING');
-    await b.stop('SIGKILL');
-    expect(await pending).toBeInstanceOf(Error);
+  describe.each(DATABASES)('on $name', (kind) => {
+    const database = useTestDatabase(kind, { persistent: true });
+    it('releases the number a crashed server bought but never recorded, and charges nothing', async () => {
+      const db = database.db;
+      const b = await reseller(db);
+      const before = await activations();
+      // The upstream sells the number, then never answers: the server is killed mid-buy.
+      await control('/_sim/v1/faults', 'POST', { kind: 'timeout', afterSuccess: true, method: 'buy', count: 1 });
+      const pending = api(b.url, '/api/v1/orders', { key: b.apiKey!, method: 'POST', body: { service: 'go', country: 6 } }).catch(
+        (e: Error) => e,
+      );
+      const sold = await eventually(async () => (await activations()).find((a) => !before.some((x) => x.id === a.id)));
+      expect(sold.state).toBe('WAITING');
+      await b.stop('SIGKILL');
+      expect(await pending).toBeInstanceOf(Error);
 
-    const restarted = await reseller(db);
-    try {
-      await eventually(async () => ((await activations()).find((a) => a.id === sold.id)!.state === 'CLOSED' ? true : undefined), 20_000);
-      expect((await activations()).find((a) => a.id === sold.id)!.closedReason).toBe('cancelled');
-      expect((await api(restarted.url, '/api/v1/account', { key: restarted.apiKey! })).body.data.balanceCents).toBe('1000');
-      expect((await api(restarted.url, '/api/v1/orders', { key: restarted.apiKey! })).body.data.items).toEqual([]);
-      expect((await api(restarted.url, '/admin/v1/invariants', { admin: restarted.adminToken })).body.data.ok).toBe(true);
-      const outbox = (await api(restarted.url, '/admin/v1/outbox', { admin: restarted.adminToken })).body.data;
-      expect(outbox.items).toEqual([expect.objectContaining({ kind: 'release', activationId: sold.id, outcome: 'ok' })]);
-    } finally {
-      await restarted.stop();
-    }
-  }, 60_000);
+      const restarted = await reseller(db, [], b.apiKey!);
+      try {
+        await eventually(async () => ((await activations()).find((a) => a.id === sold.id)!.state === 'CLOSED' ? true : undefined), 20_000);
+        expect((await activations()).find((a) => a.id === sold.id)!.closedReason).toBe('cancelled');
+        expect((await api(restarted.url, '/api/v1/account', { key: restarted.apiKey! })).body.data.balanceCents).toBe('1000');
+        expect((await api(restarted.url, '/api/v1/orders', { key: restarted.apiKey! })).body.data.items).toEqual([]);
+        expect((await api(restarted.url, '/admin/v1/invariants', { admin: restarted.adminToken })).body.data.ok).toBe(true);
+        const outbox = (await api(restarted.url, '/admin/v1/outbox', { admin: restarted.adminToken })).body.data;
+        expect(outbox.items).toEqual([expect.objectContaining({ kind: 'release', activationId: sold.id, outcome: 'ok' })]);
+      } finally {
+        await restarted.stop();
+      }
+    }, 60_000);
+  });
 
   it("takes the provider's incoming-SMS webhook: recorded once, no status polls while webhooks flow, 404 and 400 for bad requests", async () => {
     const secret = 'e2e-webhook-secret-0123456789';

@@ -103,6 +103,27 @@ export function serve(args: string[], options: { cwd?: string; env?: Record<stri
   });
 }
 
+/**
+ * The arguments of a production-style `jiema serve` on `db` with the SMS-Activate adapter against
+ * `upstreamUrl` (a simulator's facade), reconciling after 1 s, with the operator's admin token.
+ */
+export function adapterServeArgs(upstreamUrl: string, facadeKey: string, db: string, adminToken: string): string[] {
+  return [
+    '--upstream',
+    'sms-activate',
+    '--upstream-url',
+    upstreamUrl,
+    '--upstream-key',
+    facadeKey,
+    '--db',
+    db,
+    '--reconcile-after-ms',
+    '1000',
+    '--admin-token',
+    adminToken,
+  ];
+}
+
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'jiema-cli-'));
 }

@@ -1,60 +1,57 @@
 /**
- * Crash recovery where the upstream outlives the process: core's engine on a SQLite file "dies"
- * (it is abandoned mid-call, never closed) while the upstream it talked to lives on, and a new
- * engine opens the same file against that same upstream. This is what the process-level test
- * cannot show, because a restarted simulator's fake upstream forgets what it sold without an
- * order: the number sold to a buy that died before its order was written is given back, and an
+ * Crash recovery where the upstream outlives the process: core's engine on a SQLite file or a
+ * PostgreSQL schema "dies" (it is abandoned mid-call, never closed) while the upstream it talked
+ * to lives on, and a new engine opens the same database against that same upstream. This is
+ * what the process-level test cannot show, because a restarted simulator's fake upstream forgets
+ * what it sold without an order: the number sold to a buy that died before its order was written is given back, and an
  * upstream command that died in flight is sent again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, createSeededRng, ManualClock, MemoryUpstream, openDatabase, type Engine, type Upstream } from '@jiema/core';
 import { TEST_CATALOGUE, until } from '../../../core/test/helpers.js';
+import { DATABASES, useTestDatabase } from '../../../core/test/databases.js';
 import { ScriptedFaultsUpstream, type FaultMethod } from './model/scripted-faults-upstream.js';
 import { report } from './knobs.js';
 
-let dir: string;
-let file: string;
-let clock: ManualClock;
-let upstream: MemoryUpstream;
-const engines: Engine[] = [];
+describe.each(DATABASES)('crash recovery with the upstream outliving the process, on $name', (kind) => {
+  const database = useTestDatabase(kind, { persistent: true });
+  let clock: ManualClock;
+  let upstream: MemoryUpstream;
+  const engines: Engine[] = [];
 
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'jiema-crash-'));
-  file = join(dir, 'jiema.db');
-  clock = new ManualClock();
-  upstream = new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE });
-});
-afterEach(() => {
-  for (const e of engines.splice(0)) e.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const start = (u: Upstream) => {
-  // An open database rather than a path: a path would be locked, and the "dead" engine of this
-  // process still holds its connection, as a killed process's kernel would not.
-  const engine = createEngine({
-    upstream: u,
-    db: openDatabase({ path: file }),
-    exclusive: true,
-    clock,
-    rng: createSeededRng(engines.length + 1),
-    eagerOutbox: false,
+  beforeEach(() => {
+    clock = new ManualClock();
+    upstream = new MemoryUpstream({ clock, catalogue: TEST_CATALOGUE });
   });
-  engines.push(engine);
-  return engine;
-};
+  afterEach(() => {
+    for (const e of engines.splice(0)) e.close();
+  });
 
-/** The same upstream, as a process that dies sees it: the next `method` call takes effect and never answers. */
-function dyingOn(method: FaultMethod): Upstream {
-  const view = new ScriptedFaultsUpstream(upstream, () => clock.now());
-  view.arm({ method, error: 'TIMEOUT', hang: true });
-  return view;
-}
+  const start = (u: Upstream) => {
+    // SQLite: an open database rather than a path, as a path would be locked and the "dead"
+    // engine of this process still holds its connection, as a killed process's kernel would not.
+    // PostgreSQL: the URL; the dead engine's connections stay open, as a killed process's would
+    // until the server notices.
+    const db = kind.name === 'SQLite' ? openDatabase({ path: database.db }) : database.db;
+    const engine = createEngine({
+      upstream: u,
+      db,
+      ...(kind.name === 'SQLite' && { exclusive: true }),
+      clock,
+      rng: createSeededRng(engines.length + 1),
+      eagerOutbox: false,
+    });
+    engines.push(engine);
+    return engine;
+  };
 
-describe('crash recovery with the upstream outliving the process', () => {
+  /** The same upstream, as a process that dies sees it: the next `method` call takes effect and never answers. */
+  function dyingOn(method: FaultMethod): Upstream {
+    const view = new ScriptedFaultsUpstream(upstream, () => clock.now());
+    view.arm({ method, error: 'TIMEOUT', hang: true });
+    return view;
+  }
+
   it('gives back the number a buy was sold when the process died before writing the order', async () => {
     const dying = start(dyingOn('buy'));
     const user = dying.accounts.createUser({ balanceCents: 1_000 });

@@ -6,6 +6,13 @@
  * every restart the D4 invariants hold, every order and cancel the server acknowledged is there,
  * and once virtual time has moved on no owed upstream command is stuck, no buy is unresolved and
  * no number is open at the upstream without a live order.
+ *
+ * SQLite only: this test needs the simulated upstream and its manual clock inside the killed
+ * process, and `jiema serve` runs the simulated upstream on a SQLite file or in memory only (it
+ * refuses --db postgres://…, as its fake upstream's state lives in one process). On PostgreSQL,
+ * crash recovery is covered by the same kill between the upstream's sale and the local write with
+ * the real adapter (packages/cli/test/adapter-e2e.test.ts) and by crash-in-process.test.ts, both
+ * run on both databases.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -18,6 +18,8 @@ function int(name: string, fallback: number, min = 0): number {
 export const knobs = {
   /** Model-based runs (fast-check numRuns). */
   fcRuns: int('JIEMA_FC_RUNS', 1_000),
+  /** Model-based runs on PostgreSQL, where each run makes a schema and opens an engine on it (a worker and two connections). */
+  fcRunsPostgres: int('JIEMA_FC_RUNS_POSTGRES', 100),
   /** Replay a failure: the seed and path fast-check printed. */
   fcSeed: process.env.JIEMA_FC_SEED ? int('JIEMA_FC_SEED', 0, -(2 ** 31)) : undefined,
   fcPath: process.env.JIEMA_FC_PATH || undefined,

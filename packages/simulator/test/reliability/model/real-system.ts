@@ -1,6 +1,6 @@
 /**
- * The system under test for the model-based test: core's real engine on an in-memory SQLite, a
- * manual clock, and MemoryUpstream behind scripted faults. `compare` lists every way the engine
+ * The system under test for the model-based test: core's real engine on an in-memory SQLite (or
+ * the database `db` names: a PostgreSQL schema), a manual clock, and MemoryUpstream behind scripted faults. `compare` lists every way the engine
  * differs from the model; `settle` runs the clock to quiet and checks that nothing is left owed.
  */
 import { expect } from 'vitest';
@@ -20,12 +20,12 @@ export interface RealSystem {
 
 export const START_MS = Date.UTC(2026, 0, 1);
 
-export function createRealSystem(balances: number[], seed: number): RealSystem {
+export function createRealSystem(balances: number[], seed: number, db = ':memory:'): RealSystem {
   const clock = new ManualClock(START_MS);
   const memory = new MemoryUpstream({ clock, catalogue: CATALOGUE, lifetimeMs: LIFETIME_MS });
   const upstream = new ScriptedFaultsUpstream(memory, () => clock.now());
   // eagerOutbox as in production: owed commands race the next action, which the model must not notice.
-  const engine = createEngine({ upstream, clock, rng: createSeededRng(seed), eagerOutbox: true });
+  const engine = createEngine({ upstream, clock, db, rng: createSeededRng(seed), eagerOutbox: true });
   const users = balances.map((b, i) => engine.accounts.createUser({ displayName: `user${i}`, balanceCents: b }).id);
   return { engine, clock, memory, upstream, users, steps: 0 };
 }
