@@ -18,6 +18,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestSchema } from '../../packages/core/test/postgres.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const PACKAGES = ['core', 'simulator', 'sdk', 'cli', 'console'] as const;
@@ -323,6 +324,39 @@ describe.each(['npm', 'pnpm'] as const)('the packed packages installed with %s i
     const { stdout } = await run('npx', ['vitest', 'run', 'core-kit.readme.test.ts'], dir);
     expect(stdout).toMatch(/1 passed/);
   }, 300_000);
+
+  it('runs the engine on PostgreSQL from the installed packages, from ESM and from CommonJS (docs/decisions.md D127)', async () => {
+    const schema = await createTestSchema();
+    try {
+      const body = (imp: string) => `${imp}
+const fixture = loadCatalogueFixture();
+const upstream = new MemoryUpstream({
+  clock: systemClock,
+  catalogue: { countries: fixture.countries.map((c) => ({ id: c.id, name: c.name })), services: fixture.services.map((s) => ({ code: s.code, name: s.name })), offers: fixture.offers },
+});
+const engine = createEngine({ upstream, db: process.env.JIEMA_DB });
+const user = engine.accounts.createUser({ displayName: 'Outside', balanceCents: 700 });
+console.log(engine.stores.dialect, engine.accounts.requireUser(user.id).balanceCents);
+engine.close();
+`;
+      writeFileSync(
+        join(dir, 'postgres-engine.mjs'),
+        body("import { createEngine, loadCatalogueFixture, MemoryUpstream, systemClock } from '@jiema/core';"),
+      );
+      writeFileSync(
+        join(dir, 'postgres-engine.cjs'),
+        body("const { createEngine, loadCatalogueFixture, MemoryUpstream, systemClock } = require('@jiema/core');"),
+      );
+      for (const file of ['postgres-engine.mjs', 'postgres-engine.cjs']) {
+        const { stdout } = await run('node', [file], dir, { JIEMA_DB: schema.url });
+        expect(stdout.trim()).toBe('postgres 700');
+      }
+      const users = await schema.client.query<{ n: string }>('SELECT COUNT(*) AS n FROM users');
+      expect(Number(users.rows[0]!.n)).toBe(2);
+    } finally {
+      await schema.drop();
+    }
+  }, 120_000);
 
   it('requires every package from CommonJS', async () => {
     const script =
