@@ -28,7 +28,7 @@ import { createStorageWatch, type StorageWatch } from './storage/storage-watch.j
 import { createPostgresStores, createSqliteStores, type Stores } from './storage/stores.js';
 import { openPostgres } from './storage/postgres/open-postgres.js';
 import { isPostgresUrl } from './storage/postgres/postgres.js';
-import { PostgresDb } from './storage/postgres/postgres-db.js';
+import { dialectOf, PostgresDb } from './storage/postgres/postgres-db.js';
 import { parseAnnouncement } from './storage/postgres/postgres-transactions.js';
 import type { SyncPostgresClient } from './storage/postgres/sync-client.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
@@ -376,6 +376,11 @@ function openEngineStorage(options: EngineOptions): EngineStorage {
     const postgres = openPostgres(options.db);
     const pg = new PostgresDb(postgres);
     return { db: pg.asDb(), lock: undefined, stores: createPostgresStores(pg), postgres };
+  }
+  // An open PostgreSQL connection passed in (the simulator's, which holds its schema's lock).
+  if (typeof options.db === 'object' && dialectOf(options.db) === 'postgres') {
+    const pg = options.db as unknown as PostgresDb;
+    return { db: options.db, lock: undefined, stores: createPostgresStores(pg), postgres: pg.client };
   }
   const { db, lock } = openEngineDatabase(options);
   return { db, lock, stores: createSqliteStores(db), postgres: undefined };

@@ -126,16 +126,6 @@ export const serveCommand: Command = {
         }
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
-        if (typeof a.db === 'string' && isPostgresUrl(a.db) && !a.ephemeral) {
-          if (a.upstream === 'sim')
-            throw new Error(
-              '--db postgres://… serves a real upstream (--upstream sms-activate or 5sim), as several servers share it; the simulated upstream keeps its state in one process, so it runs on a SQLite file (--db) or in memory (--ephemeral).',
-            );
-          if (!a['admin-token'])
-            throw new Error(
-              '--db postgres://… needs --admin-token (or JIEMA_ADMIN_TOKEN): every server on that database answers to the same token, and none of them could keep a generated one for the others.',
-            );
-        }
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));

@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import Database from 'better-sqlite3';
 import type { Db } from './database.js';
+import type { PostgresDb } from './postgres/postgres-db.js';
 import type { SettingsStore } from './settings-store.js';
 
 export interface DatabaseHolder {
@@ -58,8 +59,7 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
     lock?.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
       const h = readHolderFromFile(dbPath);
-      const who = h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
-      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${who}).`, h);
+      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${describeHolder(h)}).`, h);
     }
     throw err;
   }
@@ -70,6 +70,44 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
       if (released) return;
       released = true;
       lock.close();
+    },
+  };
+}
+
+const describeHolder = (h: DatabaseHolder | undefined): string =>
+  h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
+
+/**
+ * The same rule for a simulator on a PostgreSQL schema (its state outside the database — the fake
+ * upstream, the virtual clock — lives in one process): a session advisory lock on the simulator's
+ * own connection, held while it runs. PostgreSQL drops it when that connection ends, even when the
+ * process is killed, so a crash never leaves a stale lock. Servers on a real upstream do not take
+ * it: any number of them share a schema (docs/decisions.md D127).
+ */
+export function acquireSchemaLock(db: Db): DatabaseLock {
+  const pg = db as unknown as PostgresDb;
+  const key = "hashtext('jiema.simulator:' || current_schema())";
+  const row = pg.client.query<{ ok: number | boolean; schema: string }>(
+    `SELECT pg_try_advisory_lock(${key}) AS ok, current_schema() AS schema`,
+  ).rows[0];
+  if (!row?.ok) {
+    const h = readDatabaseHolder(db);
+    throw new DatabaseLockedError(
+      `The schema "${row?.schema ?? '?'}" of ${pg.name} is already in use by a jiema simulator (${describeHolder(h)}).`,
+      h,
+    );
+  }
+  let released = false;
+  return {
+    path: `${pg.name} (schema ${row.schema})`,
+    release() {
+      if (released || !pg.open) return;
+      released = true;
+      try {
+        pg.client.query(`SELECT pg_advisory_unlock(${key})`);
+      } catch {
+        // the connection is gone, and the lock with it
+      }
     },
   };
 }
