@@ -1,7 +1,8 @@
 /**
  * Assembles what `jiema serve` runs: the simulator (fake upstream, virtual clock) by default, or
  * the engine on a real upstream adapter. Either way: a SQLite file (or memory) that only this
- * server holds, the secrets it starts with (docs/decisions.md D45, D46), and — with the simulator,
+ * server holds, or a PostgreSQL schema (held by one simulator, or shared by servers on a real
+ * upstream), the secrets it starts with (docs/decisions.md D45, D46), and — with the simulator,
  * or when asked with --demo — a demo user with a key, kept for the CLI in the credentials file.
  */
 import { existsSync } from 'node:fs';
