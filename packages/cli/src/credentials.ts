@@ -3,10 +3,14 @@
  * machine: `<db folder>/<db name>.credentials.json`, mode 0600 (`.jiema/jiema.credentials.json`
  * for the default database). It holds what the database itself keeps only as hashes (the admin
  * token, the facade key) and the demo user's key, so `jiema balance` and the admin commands work
- * right after `jiema serve` with no flags (docs/decisions.md D46).
+ * right after `jiema serve` with no flags (docs/decisions.md D46). For a PostgreSQL URL the file
+ * is `.jiema/postgres-<digest of the URL>.credentials.json`; the other commands find it with the
+ * same `--db postgres://…`.
  */
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isPostgresUrl } from '@jiema/core';
 
 export interface LocalCredentials {
   /** Where the server answered when it last started. */
@@ -22,8 +26,27 @@ export interface LocalCredentials {
 const FIELDS = ['baseUrl', 'adminToken', 'apiKey', 'userId', 'facadeKey'] as const;
 
 export function credentialsPath(dbPath: string): string {
+  if (isPostgresUrl(dbPath)) return postgresCredentialsPath(dbPath);
   const abs = resolve(dbPath);
   return join(dirname(abs), `${basename(abs).replace(/\.(db|sqlite3?)$/i, '')}.credentials.json`);
+}
+
+/**
+ * A PostgreSQL database has no folder of its own: its credentials file is kept in ./.jiema (where
+ * the default database lives), named by a digest of the URL without its password — which is
+ * never written to the file, nor used in its name.
+ */
+function postgresCredentialsPath(url: string): string {
+  let key = url;
+  try {
+    const u = new URL(url);
+    u.password = '';
+    key = u.toString();
+  } catch {
+    // not parseable: the server refuses it before anything is written
+  }
+  const digest = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return resolve('.jiema', `postgres-${digest}.credentials.json`);
 }
 
 /** The credentials kept beside a database, or undefined when there are none (or they are unreadable). */

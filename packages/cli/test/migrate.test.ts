@@ -153,11 +153,11 @@ describe('jiema migrate', () => {
     for (const r of [bad, missing, down]) expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('jiema serve --db postgres://… says it serves from SQLite only (exit 2) instead of making a file of that name', async () => {
+  it('jiema serve --db postgres://… serves from the schema instead of making a file of that name (serve-postgres.test.ts has more)', async () => {
     const cwd = tempDir();
-    const r = await jiema(['serve', '--db', t.url, '--port', '0'], { cwd });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/This version serves from SQLite only: --db takes a file\. `jiema migrate/);
-    expect(readdirSync(cwd)).toEqual([]);
+    const s = await serve(['--db', t.url, '--clock', 'manual'], { cwd });
+    await s.stop();
+    expect(readdirSync(cwd)).toEqual(['.jiema']);
+    expect(readdirSync(join(cwd, '.jiema'))).toEqual([expect.stringMatching(/^postgres-[0-9a-f]{16}\.credentials\.json$/)]);
   });
 });

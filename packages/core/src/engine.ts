@@ -23,12 +23,12 @@ import { createIdGenerator, type IdGenerator } from './ports/ids.js';
 import { cryptoRng, type Rng } from './ports/rng.js';
 import { openDatabase, type Db, type SynchronousMode } from './storage/database.js';
 import { ChangeWatch } from './storage/change-watch.js';
-import { acquireDatabaseLock, type DatabaseLock } from './storage/database-lock.js';
+import { acquireDatabaseLock, shareSchemaLock, type DatabaseLock } from './storage/database-lock.js';
 import { createStorageWatch, type StorageWatch } from './storage/storage-watch.js';
 import { createPostgresStores, createSqliteStores, type Stores } from './storage/stores.js';
 import { openPostgres } from './storage/postgres/open-postgres.js';
 import { isPostgresUrl } from './storage/postgres/postgres.js';
-import { PostgresDb } from './storage/postgres/postgres-db.js';
+import { dialectOf, PostgresDb } from './storage/postgres/postgres-db.js';
 import { parseAnnouncement } from './storage/postgres/postgres-transactions.js';
 import type { SyncPostgresClient } from './storage/postgres/sync-client.js';
 import { DEFAULT_RECONCILE_AFTER_MS } from './order/buy-intents.js';
@@ -375,7 +375,19 @@ function openEngineStorage(options: EngineOptions): EngineStorage {
   if (typeof options.db === 'string' && isPostgresUrl(options.db)) {
     const postgres = openPostgres(options.db);
     const pg = new PostgresDb(postgres);
-    return { db: pg.asDb(), lock: undefined, stores: createPostgresStores(pg), postgres };
+    let lock: DatabaseLock;
+    try {
+      lock = shareSchemaLock(pg);
+    } catch (err) {
+      pg.close();
+      throw err;
+    }
+    return { db: pg.asDb(), lock, stores: createPostgresStores(pg), postgres };
+  }
+  // An open PostgreSQL connection passed in (the simulator's, which holds its schema's lock).
+  if (typeof options.db === 'object' && dialectOf(options.db) === 'postgres') {
+    const pg = options.db as unknown as PostgresDb;
+    return { db: options.db, lock: undefined, stores: createPostgresStores(pg), postgres: pg.client };
   }
   const { db, lock } = openEngineDatabase(options);
   return { db, lock, stores: createSqliteStores(db), postgres: undefined };

@@ -64,11 +64,17 @@ export { generateApiKey } from './account/api-key.js';
 
 // The database, for operators' tools.
 export { openDatabase, type Db, type OpenDatabaseOptions } from './storage/database.js';
-export { acquireDatabaseLock, recordDatabaseHolder, DatabaseLockedError, type DatabaseLock } from './storage/database-lock.js';
+export {
+  acquireDatabaseLock,
+  acquireSchemaLock,
+  recordDatabaseHolder,
+  DatabaseLockedError,
+  type DatabaseLock,
+} from './storage/database-lock.js';
 export { backupDatabase, restoreDatabase, BackupError, type DatabaseSummary, type RestoreResult } from './storage/backup.js';
 export { wipeData } from './storage/wipe.js';
 export { peekSettings, type SettingsStore } from './storage/settings-store.js';
-export { createSqliteStores, type Stores } from './storage/stores.js';
+export { createSqliteStores, createStores, type Stores } from './storage/stores.js';
 export type { Transactions } from './storage/transactions.js';
 export { checkLedgerInvariants, type InvariantViolation } from './ledger/ledger-invariants.js';
 // PostgreSQL: recognising its URLs, and `jiema migrate`'s copy from SQLite.
@@ -78,4 +84,12 @@ export {
   type CopyToPostgresOptions,
   type CopyToPostgresResult,
 } from './storage/postgres/copy-from-sqlite.js';
-export { isPostgresUrl, PostgresError, PostgresUnreachableError, redactPostgresUrl } from './storage/postgres/postgres.js';
+export {
+  checkPostgresUrl,
+  isPostgresUrl,
+  peekPostgresSettings,
+  PostgresError,
+  PostgresUnreachableError,
+  redactPostgresUrl,
+} from './storage/postgres/postgres.js';
+export { openPostgresDb } from './storage/postgres/open-postgres.js';

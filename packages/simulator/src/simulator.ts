@@ -8,10 +8,13 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import {
   acquireDatabaseLock,
+  acquireSchemaLock,
   BALANCE_EVERY_MS,
   bindServer,
   loadCatalogueFixture,
+  isPostgresUrl,
   openDatabase,
+  openPostgresDb,
   recordDatabaseHolder,
   type CatalogueFixture,
   type DatabaseLock,
@@ -42,8 +45,9 @@ export interface SimulatorOptions {
   /** A catalogue fixture object, or a path to one. Default: the catalogue shipped in @jiema/core (data/catalogue.json). */
   fixtures?: CatalogueFixture | string;
   /**
-   * SQLite file, or ':memory:' (default). A file is locked while the simulator runs: a second
-   * server on it is refused (DatabaseLockedError).
+   * SQLite file, a PostgreSQL URL (`postgres://user@host:5432/database`, the tables in its first
+   * search_path schema), or ':memory:' (default). A file or a schema is locked while the simulator
+   * runs: a second simulator on it is refused (DatabaseLockedError).
    */
   db?: string;
   /**
@@ -141,15 +145,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     return run;
   };
 
-  const dbPath = options.db && options.db !== ':memory:' ? resolve(options.db) : null;
-  const lock: DatabaseLock | undefined = dbPath ? acquireDatabaseLock(dbPath) : undefined;
-  let db: Db;
-  try {
-    db = openDatabase({ path: dbPath ?? ':memory:', synchronous: dbPath ? 'FULL' : 'OFF' });
-  } catch (err) {
-    lock?.release();
-    throw err;
-  }
+  const postgresUrl = options.db && isPostgresUrl(options.db) ? options.db : undefined;
+  const dbPath = options.db && options.db !== ':memory:' && !postgresUrl ? resolve(options.db) : null;
+  const { db, lock } = openSimulatorDatabase(dbPath, postgresUrl);
 
   /** What a reset may change for the world it builds (docs/decisions.md D72); a plain reset goes back to the start options. */
   const build = (fresh: ResetOptions = {}): World => {
@@ -256,7 +254,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
   const { port, address } = bound;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
-  if (dbPath) recordDatabaseHolder(world.engine.stores.settings, url);
+  if (lock) recordDatabaseHolder(world.engine.stores.settings, url);
   // The database file is looked at every second whatever the clock mode (a manual clock never ticks).
   const storageCheck = dbPath ? setInterval(() => world.engine.storage.check(), 1_000) : undefined;
   storageCheck?.unref();
@@ -331,6 +329,29 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       lock?.release();
     },
   };
+}
+
+/**
+ * The simulator's database, which outlives its resets, locked for this simulator alone: a SQLite
+ * file (its companion lock file), a PostgreSQL schema (a session advisory lock), or memory.
+ */
+function openSimulatorDatabase(dbPath: string | null, postgresUrl: string | undefined): { db: Db; lock: DatabaseLock | undefined } {
+  if (postgresUrl) {
+    const db = openPostgresDb(postgresUrl);
+    try {
+      return { db, lock: acquireSchemaLock(db) };
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+  const lock = dbPath ? acquireDatabaseLock(dbPath) : undefined;
+  try {
+    return { db: openDatabase({ path: dbPath ?? ':memory:', synchronous: dbPath ? 'FULL' : 'OFF' }), lock };
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
 }
 
 export type SimulatorControl = {

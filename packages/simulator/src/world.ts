@@ -1,13 +1,13 @@
 /**
  * One simulated world: a virtual clock, seeded randomness, the fake upstream, the engine on its
- * own SQLite, and the app that serves them. Reset builds a new world; nothing is shared between
+ * own database (SQLite, or a PostgreSQL schema), and the app that serves them. Reset builds a new world; nothing is shared between
  * worlds or between simulators in one process.
  */
 import {
   createApp,
   createEngine,
   readCatalogueOverrides,
-  createSqliteStores,
+  createStores,
   type CatalogueOverrides,
   createSeededRng,
   silentLogger,
@@ -64,7 +64,7 @@ export interface World {
 
 export function createWorld(options: WorldOptions): World {
   const db = options.db;
-  const stores = createSqliteStores(db);
+  const stores = createStores(db);
   // A database from an earlier run moves this clock past its latest moment (the engine's start-up).
   const clock = new VirtualClock(options.clock);
   // Two streams from one seed: the upstream's choices do not shift when the engine draws an id.

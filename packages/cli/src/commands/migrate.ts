@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import {
   BackupError,
+  checkPostgresUrl,
   copySqliteToPostgres,
   DatabaseLockedError,
   isPostgresUrl,
@@ -34,8 +35,12 @@ export const migrateCommand: Command = {
       ),
   handler: async (args, out) => {
     const to = args.to as string;
-    if (!isPostgresUrl(to))
-      throw new CliError(`--to must be a PostgreSQL URL (postgres://user@host:5432/database), not "${to}".`, EXIT.USAGE);
+    if (!isPostgresUrl(to)) throw new CliError('--to must be a PostgreSQL URL (postgres://user@host:5432/database).', EXIT.USAGE);
+    try {
+      checkPostgresUrl(to);
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.USAGE);
+    }
     const from = resolve(args.from as string);
     const target = redactPostgresUrl(to);
     if (!out.json) out.line(`Copying ${args.from as string} into ${target} …`);

@@ -21,7 +21,7 @@ export const serveCommand: Command = {
         type: 'string',
         default: DEFAULT_DB,
         describe:
-          'SQLite file (created if missing, kept across restarts), or a PostgreSQL URL postgres://user@host:5432/database that several servers can share (see docs/scaling.md)',
+          'SQLite file (created if missing, kept across restarts), or a PostgreSQL URL postgres://user@host:5432/database (tables in its first search_path schema; one simulator per schema, any number of servers on a real upstream; see docs/scaling.md)',
       })
       .option('ephemeral', { type: 'boolean', default: false, describe: 'Keep everything in memory; nothing is written to disk' })
       .option('seed', { type: 'number', default: 1, describe: 'Seed for the simulated upstream (same seed, same run)' })
@@ -40,7 +40,11 @@ export const serveCommand: Command = {
           "With --upstream sms-activate: accept the provider's incoming-SMS webhook at POST /upstream/v1/sms-activate/<secret> (at least 16 letters, digits, - or _; never printed)",
       })
       .option('cost-rate', { type: 'string', describe: 'US dollars per one upstream cost unit, e.g. 0.011 for RUB (default 1)' })
-      .option('admin-token', { type: 'string', describe: 'Admin token (default: generated once and kept in the database)' })
+      .option('admin-token', {
+        type: 'string',
+        describe:
+          'Admin token (default: generated once, its digest kept in the database; on PostgreSQL, needed when the database has one this machine did not save)',
+      })
       .option('log-level', {
         choices: ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const,
         default: 'warn' as const,
@@ -126,16 +130,6 @@ export const serveCommand: Command = {
         }
         if (a.behaviour !== undefined && a.upstream !== 'sim')
           throw new Error('--behaviour describes the simulated upstream; it does not apply with --upstream ' + String(a.upstream) + '.');
-        if (typeof a.db === 'string' && isPostgresUrl(a.db) && !a.ephemeral) {
-          if (a.upstream === 'sim')
-            throw new Error(
-              '--db postgres://… serves a real upstream (--upstream sms-activate or 5sim), as several servers share it; the simulated upstream keeps its state in one process, so it runs on a SQLite file (--db) or in memory (--ephemeral).',
-            );
-          if (!a['admin-token'])
-            throw new Error(
-              '--db postgres://… needs --admin-token (or JIEMA_ADMIN_TOKEN): every server on that database answers to the same token, and none of them could keep a generated one for the others.',
-            );
-        }
         if (a['trust-proxy'] !== undefined) {
           try {
             parseTrustProxy(String(a['trust-proxy']));
@@ -149,6 +143,10 @@ export const serveCommand: Command = {
       })
       .example('$0 serve', 'Local server on http://127.0.0.1:8787 with a simulated upstream')
       .example('$0 serve --ephemeral --port 0 --json', 'Throwaway server on a free port; prints {url, apiKey, adminToken}')
+      .example(
+        "$0 serve --db 'postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Ddev'",
+        'The simulator on PostgreSQL, in the schema "dev" (CREATE SCHEMA dev first)',
+      )
       .example(
         '$0 serve --upstream sms-activate --upstream-url https://hero-sms.com --upstream-key $KEY',
         'Production, on a real upstream',

@@ -1,16 +1,21 @@
 /**
  * Assembles what `jiema serve` runs: the simulator (fake upstream, virtual clock) by default, or
  * the engine on a real upstream adapter. Either way: a SQLite file (or memory) that only this
- * server holds, the secrets it starts with (docs/decisions.md D45, D46), and — with the simulator,
+ * server holds, or a PostgreSQL schema (held by one simulator, or shared by servers on a real
+ * upstream), the secrets it starts with (docs/decisions.md D45, D46), and — with the simulator,
  * or when asked with --demo — a demo user with a key, kept for the CLI in the credentials file.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
+  checkPostgresUrl,
   createLogger,
   DatabaseLockedError,
   isPostgresUrl,
+  peekPostgresSettings,
   peekSettings,
+  PostgresError,
+  redactPostgresUrl,
   UPSTREAM_PUSH_PREFIX,
   type Engine,
   type LogLevel,
@@ -106,25 +111,30 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       EXIT.USAGE,
     );
   }
-  // A PostgreSQL database (docs/decisions.md D127) is shared by several servers: no file to lock,
-  // no credentials file beside it, and the admin token is always the operator's own.
+  // A PostgreSQL database (docs/decisions.md D127) is shared by any number of servers on a real
+  // upstream, or held by one simulator; its credentials file is kept in ./.jiema (credentials.ts).
   const postgresUrl = o.db !== null && isPostgresUrl(o.db) ? o.db : undefined;
-  if (postgresUrl && o.upstream === 'sim')
-    throw new CliError(
-      '--db postgres://… serves a real upstream (--upstream sms-activate or 5sim); the simulator runs on SQLite.',
-      EXIT.USAGE,
-    );
-  if (postgresUrl && !o.adminToken)
-    throw new CliError(
-      '--db postgres://… needs --admin-token (or JIEMA_ADMIN_TOKEN), shared by every server on that database.',
-      EXIT.USAGE,
-    );
+  if (postgresUrl) {
+    try {
+      checkPostgresUrl(postgresUrl);
+    } catch (err) {
+      throw new CliError((err as Error).message, EXIT.USAGE);
+    }
+  }
   const dbPath = o.db === null || postgresUrl ? null : resolve(o.db);
-  const creds = dbPath ? readCredentials(dbPath) : undefined;
+  const credentialsKey = postgresUrl ?? dbPath;
+  const creds = credentialsKey ? readCredentials(credentialsKey) : undefined;
   const databaseWasMissing = dbPath !== null && creds !== undefined && !existsSync(dbPath);
   // Read before the lock is taken: deciding the secrets writes nothing.
-  const settings = peekSettings(dbPath);
+  const settings = postgresUrl ? await peekPostgresSettings(postgresUrl).catch(postgresStartError) : peekSettings(dbPath);
   const admin = chooseSecret(o.adminToken, savedAdminToken(creds, settings), settings.get(SETTING.adminTokenSha256), newAdminToken);
+  if (postgresUrl && admin.replacedLost) {
+    // Other servers may answer to the stored one: it is never replaced behind their back.
+    throw new CliError(
+      `${redactPostgresUrl(postgresUrl)} already has an admin token (made by the first server on it), and this machine has no saved copy: pass it with --admin-token (or JIEMA_ADMIN_TOKEN).`,
+      EXIT.USAGE,
+    );
+  }
   if (admin.source === 'generated' && dbPath === null && !postgresUrl && o.upstream !== 'sim' && !process.stdout.isTTY) {
     throw new CliError(
       '--ephemeral with a real upstream needs --admin-token (or JIEMA_ADMIN_TOKEN): a generated token could be neither shown nor saved.',
@@ -164,7 +174,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
         clock: o.clock,
         port: o.port,
         host: o.host,
-        db: dbPath ?? ':memory:',
+        db: postgresUrl ?? dbPath ?? ':memory:',
         adminToken: admin.value,
         upstreamApiKey: facadeKey!.value,
         ...(o.facadeWebhookUrl && { smsActivateWebhookUrl: o.facadeWebhookUrl }),
@@ -204,6 +214,7 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
     }
   } catch (err) {
     if (err instanceof DatabaseLockedError) throw new CliError(err.message, EXIT.UNREACHABLE);
+    if (err instanceof PostgresError) postgresStartError(err);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       throw new CliError(`Port ${o.port} on ${o.host} is already in use; pick another with --port.`, EXIT.UNREACHABLE);
@@ -236,13 +247,26 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
 
   // This server holds the database now: record the digests, drop what the first release kept in clear.
   const e = engine();
-  if (admin.source !== 'supplied') e.stores.settings.set(SETTING.adminTokenSha256, hashSecret(admin.value));
+  if (postgresUrl) {
+    // The database records the admin token servers on it answer to, so one started later without
+    // --admin-token is refused rather than given a token of its own; of two generating at once,
+    // the first to store its digest wins.
+    const digest = hashSecret(admin.value);
+    if (admin.source === 'supplied') e.stores.settings.set(SETTING.adminTokenSha256, digest);
+    else if (e.stores.settings.claim(SETTING.adminTokenSha256, digest) !== digest) {
+      await close();
+      throw new CliError(
+        `Another server on ${redactPostgresUrl(postgresUrl)} made its admin token first: pass that one with --admin-token (or JIEMA_ADMIN_TOKEN).`,
+        EXIT.USAGE,
+      );
+    }
+  } else if (admin.source !== 'supplied') e.stores.settings.set(SETTING.adminTokenSha256, hashSecret(admin.value));
   if (e.stores.settings.get(SETTING.legacyAdminToken) !== undefined) e.stores.settings.delete(SETTING.legacyAdminToken);
   if (facadeKey && facadeKey.source !== 'supplied') e.stores.settings.set(SETTING.facadeKeySha256, hashSecret(facadeKey.value));
   if (wantDemo) demo = ensureDemoUser(e, o.demoBalanceCents, creds?.apiKey);
 
   let credentialsFile: string | undefined;
-  if (dbPath) {
+  if (credentialsKey) {
     const update: { [K in keyof LocalCredentials]?: string | null } = {
       baseUrl: url,
       // A supplied token is the operator's to keep; a saved copy of another one would only mislead.
@@ -251,8 +275,8 @@ export async function startServe(o: ServeOptions): Promise<RunningServe> {
       userId: demo?.userId ?? null,
       facadeKey: facadeKey && facadeKey.source !== 'supplied' ? facadeKey.value : null,
     };
-    writeCredentials(dbPath, update);
-    credentialsFile = credentialsPath(dbPath);
+    writeCredentials(credentialsKey, update);
+    credentialsFile = credentialsPath(credentialsKey);
   }
 
   return {
@@ -328,3 +352,11 @@ function serveBehaviour(value: string | undefined) {
   }
   return loadStructuredFile(value, BehaviourSpecSchema);
 }
+
+/** A PostgreSQL database that cannot be used: one line for the operator (the URL without its password). */
+function postgresStartError(err: unknown): never {
+  if (err instanceof PostgresError) throw new CliError(oneLine(err.message), EXIT.UNREACHABLE);
+  throw err;
+}
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');

@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { systemClock } from '../ports/clock.js';
 import Database from 'better-sqlite3';
 import type { Db } from './database.js';
+import type { PostgresDb } from './postgres/postgres-db.js';
 import type { SettingsStore } from './settings-store.js';
 
 export interface DatabaseHolder {
@@ -58,8 +59,7 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
     lock?.close();
     if ((err as { code?: string }).code === 'SQLITE_BUSY') {
       const h = readHolderFromFile(dbPath);
-      const who = h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
-      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${who}).`, h);
+      throw new DatabaseLockedError(`The database ${dbPath} is already in use by a jiema server (${describeHolder(h)}).`, h);
     }
     throw err;
   }
@@ -70,6 +70,68 @@ export function acquireDatabaseLock(dbPath: string): DatabaseLock {
       if (released) return;
       released = true;
       lock.close();
+    },
+  };
+}
+
+const describeHolder = (h: DatabaseHolder | undefined): string =>
+  h ? `pid ${h.pid} on ${h.host}${h.url ? `, serving ${h.url}` : ''}, since ${h.startedAt}` : 'another process';
+
+/**
+ * The same rule for a simulator on a PostgreSQL schema (its state outside the database — the fake
+ * upstream, the virtual clock — lives in one process): an advisory lock on the simulator's own
+ * connection, held while it runs. PostgreSQL drops it when that connection ends, even when the
+ * process is killed, so a crash never leaves a stale lock. Engines opened on the schema's URL
+ * (servers on a real upstream) hold the same lock shared: any number of them share a schema
+ * (docs/decisions.md D127), but never with a simulator, whose fake orders would mix with theirs.
+ */
+const SCHEMA_LOCK = "hashtext('jiema.simulator:' || current_schema())";
+
+/** Takes the schema's lock for a simulator alone, or throws DatabaseLockedError naming who has it. */
+export function acquireSchemaLock(db: Db): DatabaseLock {
+  const pg = db as unknown as PostgresDb;
+  const row = pg.client.query<{ ok: number | boolean; schema: string }>(
+    `SELECT pg_try_advisory_lock(${SCHEMA_LOCK}) AS ok, current_schema() AS schema`,
+  ).rows[0]!;
+  if (!row.ok) {
+    // Shared holders only: servers on a real upstream; otherwise another simulator.
+    const servers = pg.client.query<{ ok: number | boolean }>(`SELECT pg_try_advisory_lock_shared(${SCHEMA_LOCK}) AS ok`).rows[0]!.ok;
+    if (servers) pg.client.query(`SELECT pg_advisory_unlock_shared(${SCHEMA_LOCK})`);
+    const h = servers ? undefined : readDatabaseHolder(db);
+    throw new DatabaseLockedError(
+      servers
+        ? `The schema "${row.schema}" of ${pg.name} is in use by jiema servers on a real upstream; a simulator needs a schema of its own.`
+        : `The schema "${row.schema}" of ${pg.name} is already in use by a jiema simulator (${describeHolder(h)}).`,
+      h,
+    );
+  }
+  return schemaLock(pg, row.schema, 'pg_advisory_unlock');
+}
+
+/** The schema's lock, shared with the other servers on it: refused while a simulator holds it. */
+export function shareSchemaLock(pg: PostgresDb): DatabaseLock {
+  const row = pg.client.query<{ ok: number | boolean; schema: string }>(
+    `SELECT pg_try_advisory_lock_shared(${SCHEMA_LOCK}) AS ok, current_schema() AS schema`,
+  ).rows[0]!;
+  if (!row.ok) {
+    const h = readDatabaseHolder(pg.asDb());
+    throw new DatabaseLockedError(`The schema "${row.schema}" of ${pg.name} is in use by a jiema simulator (${describeHolder(h)}).`, h);
+  }
+  return schemaLock(pg, row.schema, 'pg_advisory_unlock_shared');
+}
+
+function schemaLock(pg: PostgresDb, schema: string, unlock: string): DatabaseLock {
+  let released = false;
+  return {
+    path: `${pg.name} (schema ${schema})`,
+    release() {
+      if (released || !pg.open) return;
+      released = true;
+      try {
+        pg.client.query(`SELECT ${unlock}(${SCHEMA_LOCK})`);
+      } catch {
+        // the connection is gone, and the lock with it
+      }
     },
   };
 }

@@ -11,12 +11,15 @@ export interface SettingsStore {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
   delete(key: string): void;
+  /** Sets the key only when it has no value yet (atomically, whoever else writes), and returns the value it holds. */
+  claim(key: string, value: string): string;
 }
 
 export class SqliteSettingsStore implements SettingsStore {
   private readonly getStmt;
   private readonly setStmt;
   private readonly deleteStmt;
+  private readonly claimStmt;
 
   constructor(private readonly db: Db) {
     this.getStmt = db.prepare<[string], string>('SELECT value FROM settings WHERE key = ?').pluck();
@@ -24,6 +27,14 @@ export class SqliteSettingsStore implements SettingsStore {
       'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
     this.deleteStmt = db.prepare<[string]>('DELETE FROM settings WHERE key = ?');
+    this.claimStmt = db.prepare<[string, string]>('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING');
+  }
+
+  claim(key: string, value: string): string {
+    return writeTx(this.db, () => {
+      this.claimStmt.run(key, value);
+      return this.getStmt.get(key) ?? value;
+    });
   }
 
   get(key: string): string | undefined {

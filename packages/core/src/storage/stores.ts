@@ -4,7 +4,7 @@
  * SQLite implementations are built here from one open database.
  */
 import type { Db } from './database.js';
-import { PostgresDb, type Dialect } from './postgres/postgres-db.js';
+import { dialectOf, PostgresDb, type Dialect } from './postgres/postgres-db.js';
 import type { PostgresTransactions } from './postgres/postgres-transactions.js';
 import type { SyncPostgresClient } from './postgres/sync-client.js';
 import { sqliteTransactions, type Transactions } from './transactions.js';
@@ -57,6 +57,11 @@ export function createSqliteStores(db: Db): Stores {
 export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
   const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
   return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
+}
+
+/** The stores on an open database of either dialect (a SQLite Db, or a PostgresDb passed as one). */
+export function createStores(db: Db): Stores {
+  return dialectOf(db) === 'postgres' ? createPostgresStores(db as unknown as PostgresDb) : createSqliteStores(db);
 }
 
 function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {

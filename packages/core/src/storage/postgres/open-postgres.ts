@@ -4,11 +4,13 @@
  * transaction, instances starting together taking turns on the schema's migration lock (D122).
  */
 import { MIGRATIONS } from '../migrations.js';
-import { isPostgresUrl, PostgresError } from './postgres.js';
+import { checkPostgresUrl, PostgresError } from './postgres.js';
 import { SyncPostgresClient, type SyncPostgresOptions } from './sync-client.js';
+import type { Db } from '../database.js';
+import { PostgresDb } from './postgres-db.js';
 
 export function openPostgres(url: string, options: SyncPostgresOptions = {}): SyncPostgresClient {
-  if (!isPostgresUrl(url)) throw new PostgresError(`${url} is not a PostgreSQL URL; write postgres://user@host:5432/database.`);
+  checkPostgresUrl(url);
   const client = new SyncPostgresClient(url, options);
   try {
     migrateSync(client);
@@ -17,6 +19,14 @@ export function openPostgres(url: string, options: SyncPostgresOptions = {}): Sy
     throw err;
   }
   return client;
+}
+
+/**
+ * The same, as a database to hand to createEngine and createStores (`db`) that outlives the
+ * engines built on it: the simulator's, kept across its resets.
+ */
+export function openPostgresDb(url: string, options: SyncPostgresOptions = {}): Db {
+  return new PostgresDb(openPostgres(url, options)).asDb();
 }
 
 function migrateSync(client: SyncPostgresClient): number {

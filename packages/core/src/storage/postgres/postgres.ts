@@ -23,6 +23,19 @@ export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
 }
 
+/** Throws a PostgresError, which never shows the URL (it may hold a password), unless `url` is a postgres:// URL that parses. */
+export function checkPostgresUrl(url: string): void {
+  if (!isPostgresUrl(url))
+    throw new PostgresError('The database URL must start with postgres://, as in postgres://user@host:5432/database.');
+  try {
+    new URL(url);
+  } catch {
+    throw new PostgresError(
+      'The database URL is not a valid URL: write postgres://user:password@host:5432/database, with special characters in the password percent-encoded.',
+    );
+  }
+}
+
 /** The URL without its password, to print. */
 export function redactPostgresUrl(url: string): string {
   try {
@@ -39,7 +52,7 @@ export function redactPostgresUrl(url: string): string {
  * value the schema stores in them is within Number.MAX_SAFE_INTEGER (docs/decisions.md D121).
  */
 export async function connectPostgres(url: string): Promise<pg.Client> {
-  if (!isPostgresUrl(url)) throw new PostgresError(`${url} is not a PostgreSQL URL; write postgres://user@host:5432/database.`);
+  checkPostgresUrl(url);
   const client = new pg.Client({ connectionString: url, types: { getTypeParser } });
   try {
     await client.connect();
@@ -48,6 +61,23 @@ export async function connectPostgres(url: string): Promise<pg.Client> {
     throw new PostgresUnreachableError(`Cannot connect to ${redactPostgresUrl(url)}: ${(err as Error).message || String(err)}`);
   }
   return client;
+}
+
+/**
+ * Every setting of a PostgreSQL schema, read before a server starts on it (none when its tables
+ * do not exist yet). Throws PostgresUnreachableError when the server cannot be reached.
+ */
+export async function peekPostgresSettings(url: string): Promise<Map<string, string>> {
+  const client = await connectPostgres(url);
+  try {
+    const rows = (await client.query<{ key: string; value: string }>('SELECT key, value FROM settings')).rows;
+    return new Map(rows.map((r) => [r.key, r.value]));
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return new Map(); // no settings table: a new schema
+    throw new PostgresError(`Cannot read the settings of ${redactPostgresUrl(url)}: ${(err as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 const INT8_OID = 20;
