@@ -523,7 +523,13 @@ describe('three jiema serve processes on one PostgreSQL schema', () => {
           ),
         ),
       );
-      await sleep(CRASH_MS * 0.4);
+      // Upstream cancels hang from here (and do nothing): the killed server dies with commands it
+      // had started sending still owed in the outbox, which the survivors must send.
+      await sleep(CRASH_MS * 0.2);
+      expect([200, 201]).toContain(
+        (await control('/_sim/v1/faults', 'POST', { kind: 'timeout', method: 'cancel', probability: 1 })).status,
+      );
+      await sleep(CRASH_MS * 0.2);
       const victim = servers[2]!;
       // From here on nobody touches the orders bought through it: only the survivors' jobs can end them.
       crash.abandoned = 2;
@@ -532,8 +538,9 @@ describe('three jiema serve processes on one PostgreSQL schema', () => {
       await new Promise((r) => (victim.proc.exitCode !== null || victim.proc.signalCode !== null ? r(null) : victim.proc.once('exit', r)));
       expect(victim.proc.signalCode).toBe('SIGKILL');
       const orphans = traffic.orders.filter((o) => o.via === 2).map((o) => o.id);
-      const [atKill] = await sql<{ live: number; outbox: number; intents: number }>(
+      const [atKill] = await sql<{ live: number; owed: number; outbox: number; intents: number }>(
         `SELECT (SELECT COUNT(*)::int FROM orders WHERE id = ANY($1) AND status IN ('WAITING', 'RECEIVED')) AS live,
+              (SELECT COUNT(*)::int FROM outbox WHERE done_at IS NULL AND order_id = ANY($1)) AS owed,
               (SELECT COUNT(*)::int FROM outbox WHERE done_at IS NULL) AS outbox,
               (SELECT COUNT(*)::int FROM buy_intents WHERE state = 'pending') AS intents`,
         [orphans],
@@ -567,13 +574,23 @@ describe('three jiema serve processes on one PostgreSQL schema', () => {
       );
       console.log(
         `crash: ${traffic.orders.length} orders acknowledged (${orphans.length} through the killed server, ${atKill!.live} of them live at the kill; ` +
-          `${atKill!.outbox} commands owed and ${atKill!.intents} buys pending then), all settled by the survivors in ${((Date.now() - settleStarted) / 1000).toFixed(0)} s: ${JSON.stringify(ended)} ${JSON.stringify(left)}`,
+          `${atKill!.owed} commands for them and ${atKill!.outbox} in all owed, and ${atKill!.intents} buys pending then), all settled by the survivors in ${((Date.now() - settleStarted) / 1000).toFixed(0)} s: ${JSON.stringify(ended)} ${JSON.stringify(left)}`,
       );
       expect(await lostAcknowledged(traffic)).toEqual([]);
       expect(await ledgerViolations()).toEqual([]);
-      // The outbox's commands reached the upstream: nothing ended locally is still live there.
-      const failedCommands = await sql(`SELECT id, kind, outcome, last_error FROM outbox WHERE outcome IS DISTINCT FROM 'ok'`);
-      console.log(`outbox rows not ok: ${JSON.stringify(failedCommands.slice(0, 10))} (${failedCommands.length})`);
+      // The owed commands reached the upstream, and every bought number whose buy was never
+      // recorded was released: nothing is still live there.
+      const upstreamLive = ((await control('/_sim/v1/upstream')).body.data.activations as Array<{ id: string; state: string }>).filter(
+        (a) => a.state !== 'CLOSED',
+      );
+      expect(upstreamLive).toEqual([]);
+      // A command that found its activation already closed was sent twice (this simulator closes
+      // none by itself, and its error faults never take effect): two servers drained the same row.
+      // Until background jobs run once across servers this is only reported; JIEMA_MULTI_JOBS_ONCE=1
+      // makes it fail.
+      const twice = await sql(`SELECT id, kind, attempts, last_error FROM outbox WHERE outcome = 'already_closed'`);
+      console.log(`outbox commands that found their activation already closed (sent twice): ${twice.length}`);
+      if (process.env.JIEMA_MULTI_JOBS_ONCE === '1') expect(twice).toEqual([]);
     },
     CRASH_MS + SETTLE_MS + 120_000,
   );
