@@ -340,6 +340,7 @@ async function runClient(
     let r = await call(servers[via]!.url, '/api/v1/orders', { key: user.key, method: 'POST', body: offer, idem });
     let answeredBy = via;
     if (r.status === 0) {
+      // (A replay of an answer the dead server stored is counted as this server's: its order is then touched again.)
       answeredBy = live();
       r = await call(servers[answeredBy]!.url, '/api/v1/orders', { key: user.key, method: 'POST', body: offer, idem });
     }
@@ -357,11 +358,11 @@ async function runClient(
     for (let i = 0; i < polls && order.status === 'WAITING'; i++) {
       await sleep(1_500 + Math.random() * 1_000);
       if (abandonVia() === order.via) break;
-      const p = await call(servers[live()]!.url, `/api/v1/orders/${order.id}`, { key: user.key });
+      const p = await call(servers[pick(alive())]!.url, `/api/v1/orders/${order.id}`, { key: user.key });
       if (p.status === 200) order.status = p.body.data.status;
     }
     if (order.status === 'WAITING' && Math.random() < 0.5 && abandonVia() !== order.via) {
-      const c = await call(servers[live()]!.url, `/api/v1/orders/${order.id}/cancel`, {
+      const c = await call(servers[pick(alive())]!.url, `/api/v1/orders/${order.id}/cancel`, {
         key: user.key,
         method: 'POST',
         idem: randomUUID(),
