@@ -334,6 +334,9 @@ async function runClient(
   // Spread the clients' first buys over the first seconds.
   await sleep(Math.random() * 3_000);
   while (Date.now() < until) {
+    // At most one buy and one cancel every 13 s: under 10 writes a minute per key, the limit even
+    // once it is shared by the servers.
+    const nextCycle = sleep(Math.max(0, Math.min(13_000, until - Date.now())));
     const via = live();
     const idem = randomUUID();
     const offer = pick(OFFERS);
@@ -372,6 +375,7 @@ async function runClient(
         traffic.cancels.push(order.id);
       }
     }
+    await nextCycle;
   }
 }
 
