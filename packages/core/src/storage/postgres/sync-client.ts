@@ -287,11 +287,20 @@ export class SyncPostgresClient {
     if (this.brokenReason !== undefined) throw new PostgresError(`The connection to ${this.displayUrl} is broken: ${this.brokenReason}`);
     Atomics.store(this.flag, 0, 0);
     this.port.postMessage(message);
-    const waited = Atomics.wait(this.flag, 0, 0, timeoutMs);
-    const received = receiveMessageOnPort(this.port);
+    // A wake-up is not an answer: the worker's store and notify for the previous answer can land
+    // after this call reset the flag (the worker was descheduled between posting that answer and
+    // signalling it), so the wait ends only when the answer is on the port, which the worker posts
+    // before it sets the flag. A stale flag is cleared, then the port looked at again.
+    const deadline = Date.now() + timeoutMs;
+    let received: ReturnType<typeof receiveMessageOnPort>;
+    for (;;) {
+      received = receiveMessageOnPort(this.port);
+      const left = deadline - Date.now();
+      if (received !== undefined || left <= 0) break;
+      if (Atomics.wait(this.flag, 0, 0, left) === 'not-equal') Atomics.store(this.flag, 0, 0);
+    }
     if (received === undefined) {
-      this.brokenReason =
-        waited === 'timed-out' ? `PostgreSQL did not answer within ${timeoutMs} ms` : 'the connection ended without an answer';
+      this.brokenReason = `PostgreSQL did not answer within ${timeoutMs} ms`;
       void this.worker.terminate();
       throw new PostgresError(`The connection to ${this.displayUrl} is broken: ${this.brokenReason}`);
     }
