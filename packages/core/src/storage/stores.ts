@@ -24,6 +24,7 @@ import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/orde
 import { SqliteEventStore, type EventStore } from '../push/event-store.js';
 import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
+import { PostgresJobLockStore, SqliteJobLockStore, type JobLockStore } from './job-lock-store.js';
 
 export interface Stores {
   readonly dialect: Dialect;
@@ -44,6 +45,8 @@ export interface Stores {
   readonly events: EventStore;
   readonly webhooks: WebhookStore;
   readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Which background jobs this instance runs (docs/decisions.md D128). */
+  readonly jobs: JobLockStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
@@ -79,5 +82,6 @@ function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
     events: new SqliteEventStore(db),
     webhooks: new SqliteWebhookStore(db),
     idempotencyKeys: new SqliteIdempotencyKeyStore(db),
+    jobs: dialect === 'postgres' ? new PostgresJobLockStore(db) : new SqliteJobLockStore(),
   };
 }
