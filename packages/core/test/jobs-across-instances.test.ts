@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Activation, type Engine } from '../src/index.js';
+import { createEngine, createSeededRng, ManualClock, MemoryUpstream, type Activation, type Engine, type TickResult } from '../src/index.js';
 import { runExclusive } from '../src/storage/job-lock-store.js';
 import { TEST_CATALOGUE } from '../src/testing/server.js';
 import { expectInvariants, makeEngine, until } from './helpers.js';
@@ -110,7 +110,7 @@ async function cluster(n: number, options: { webhooks?: boolean } = {}): Promise
 }
 
 const tickAll = (es: Engine[]) => Promise.all(es.map((e) => e.tick()));
-const sum = (rs: Array<Record<string, number>>, key: string) => rs.reduce((n, r) => n + r[key]!, 0);
+const sum = (rs: TickResult[], key: keyof TickResult) => rs.reduce((n, r) => n + r[key], 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const holdsNothing = (e: Engine) => JOBS.every((j) => !e.stores.jobs.holds(j));
 
