@@ -219,7 +219,7 @@ describe('jobs across instances on one PostgreSQL schema', () => {
     expect(c.engines.every(holdsNothing)).toBe(true);
   });
 
-  it('hands a job over when its holder closes, or when the holder’s connection dies', async () => {
+  it('hands a job over when its holder closes, or when the holder’s session dies (and the holder, reconnected, no longer counts it)', async () => {
     const c = await cluster(3);
     const [a, b, d] = c.engines as [Engine, Engine, Engine];
     const { userId, orders } = await buy(c, 4);
@@ -248,6 +248,9 @@ describe('jobs across instances on one PostgreSQL schema', () => {
     // The server ends the session a moment later; the lock goes with it.
     for (let i = 0; i < 100 && !d.stores.jobs.tryAcquire('outbox'); i++) await sleep(20);
     expect(d.stores.jobs.holds('outbox')).toBe(true);
+    // `b` lives on, on a new session: it no longer counts the lock its old session held.
+    expect((await b.tick()).outboxSent).toBe(0);
+    expect(b.stores.jobs.holds('outbox')).toBe(false);
     d.stores.jobs.release('outbox');
     expect((await d.tick()).outboxSent).toBe(2);
     expect([...c.upstream.countsOf('cancel').values()]).toEqual([1, 1, 1, 1]);

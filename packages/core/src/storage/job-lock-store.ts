@@ -43,33 +43,57 @@ export class SqliteJobLockStore implements JobLockStore {
 
 const KEY = "hashtext('jiema.job:' || ? || ':' || current_schema())";
 
-/** PostgreSQL: a session-level advisory lock per job and schema, on the engine's one connection. */
+/**
+ * PostgreSQL: a session-level advisory lock per job and schema, on the engine's one connection.
+ * The connection reconnects after a server restart or failover, and the new session holds none of
+ * the old one's locks: holds counted under an earlier session are dropped (a job still running on
+ * one may overlap, once, with the next holder's run: the jobs' writes are conditional and their
+ * upstream commands and deliveries safe to repeat), and never unlocked on the new one.
+ */
 export class PostgresJobLockStore implements JobLockStore {
   private readonly held = new Map<string, number>();
+  private session: number;
   private readonly tryStmt;
   private readonly unlockStmt;
 
-  constructor(db: Db) {
+  /** `sessions`: how many sessions the connection has opened so far (see SyncPostgresClient.sessions). */
+  constructor(
+    db: Db,
+    private readonly sessions: () => number = () => 1,
+  ) {
+    this.session = sessions();
     // Booleans come back as 1 or 0, as on SQLite.
     this.tryStmt = db.prepare<[string], number>(`SELECT pg_try_advisory_lock(${KEY}) AS locked`).pluck();
     this.unlockStmt = db.prepare<[string], number>(`SELECT pg_advisory_unlock(${KEY}) AS unlocked`).pluck();
   }
 
+  /** Forgets holds of a session that is gone. */
+  private current(): Map<string, number> {
+    const now = this.sessions();
+    if (now !== this.session) {
+      this.session = now;
+      this.held.clear();
+    }
+    return this.held;
+  }
+
   tryAcquire(name: string): boolean {
-    const n = this.held.get(name) ?? 0;
+    const n = this.current().get(name) ?? 0;
     if (n === 0 && this.tryStmt.get(name) !== 1) return false;
-    this.held.set(name, n + 1);
+    // The statement may itself have run on a new session: count from there.
+    this.current().set(name, n === 0 ? 1 : n + 1);
     return true;
   }
 
   release(name: string): void {
-    const n = this.held.get(name) ?? 0;
+    const held = this.current();
+    const n = held.get(name) ?? 0;
     if (n === 0) return;
     if (n > 1) {
-      this.held.set(name, n - 1);
+      held.set(name, n - 1);
       return;
     }
-    this.held.delete(name);
+    held.delete(name);
     try {
       this.unlockStmt.get(name);
     } catch {
@@ -78,7 +102,7 @@ export class PostgresJobLockStore implements JobLockStore {
   }
 
   holds(name: string): boolean {
-    return this.held.has(name);
+    return this.current().has(name);
   }
 }
 

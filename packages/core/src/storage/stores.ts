@@ -50,7 +50,7 @@ export interface Stores {
 }
 
 export function createSqliteStores(db: Db): Stores {
-  return buildStores(db, 'sqlite', sqliteTransactions(db));
+  return buildStores(db, 'sqlite', sqliteTransactions(db), new SqliteJobLockStore());
 }
 
 /**
@@ -59,10 +59,11 @@ export function createSqliteStores(db: Db): Stores {
  */
 export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
   const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
-  return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
+  const jobs = new PostgresJobLockStore(pg.asDb(), () => pg.client.sessions());
+  return { ...buildStores(pg.asDb(), 'postgres', pg.tx, jobs), tx: pg.tx };
 }
 
-function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
+function buildStores(db: Db, dialect: Dialect, tx: Transactions, jobs: JobLockStore): Stores {
   return {
     dialect,
     tx,
@@ -82,6 +83,6 @@ function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
     events: new SqliteEventStore(db),
     webhooks: new SqliteWebhookStore(db),
     idempotencyKeys: new SqliteIdempotencyKeyStore(db),
-    jobs: dialect === 'postgres' ? new PostgresJobLockStore(db) : new SqliteJobLockStore(),
+    jobs,
   };
 }
