@@ -135,7 +135,11 @@ export interface Engine {
   metrics: Metrics;
   /** The provider balance, as last read (docs/decisions.md D103). Whoever runs the engine calls refresh(). */
   balance: BalanceMonitor;
-  /** One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps itself. */
+  /**
+   * One pass of background work: expiry, sync, the outbox and buy reconciliation. Never overlaps
+   * itself. Of several instances on one database, each job runs on the one holding its lock
+   * (docs/decisions.md D128); the others skip it this pass.
+   */
   tick(): Promise<TickResult>;
   /**
    * The earliest moment after `after` at which tick() has work: an order's window ending, an
@@ -215,7 +219,7 @@ export function createEngine(options: EngineOptions): Engine {
       floorCents: options.defaultPricing?.floorCents ?? 1,
     },
   });
-  const outbox = new Outbox(stores.outbox, stores.tx, upstream, clock, ids, rng, log, {
+  const outbox = new Outbox(stores.outbox, stores.tx, stores.jobs, upstream, clock, ids, rng, log, {
     ...(options.outboxBackoffMs && { baseBackoffMs: options.outboxBackoffMs.base, maxBackoffMs: options.outboxBackoffMs.max }),
     ...(options.earlyCancelHoldMs !== undefined && { earlyCancelHoldMs: options.earlyCancelHoldMs }),
   });
@@ -223,6 +227,7 @@ export function createEngine(options: EngineOptions): Engine {
   const webhooks = new Webhooks(
     stores.webhooks,
     stores.tx,
+    stores.jobs,
     events,
     clock,
     ids,
@@ -243,6 +248,7 @@ export function createEngine(options: EngineOptions): Engine {
     stores.orders,
     stores.buyIntents,
     stores.tx,
+    stores.jobs,
     accounts,
     money,
     catalogue,
@@ -259,6 +265,7 @@ export function createEngine(options: EngineOptions): Engine {
       ...(options.reconcileAfterMs !== undefined && { reconcileAfterMs: options.reconcileAfterMs }),
       ...(options.upstreamPush?.quietMs !== undefined && { pushQuietMs: options.upstreamPush.quietMs }),
       ...(options.upstreamPush?.safetyPollMs !== undefined && { safetyPollMs: options.upstreamPush.safetyPollMs }),
+      sharedDatabase: postgres !== undefined,
     },
   );
   // A request never holds its key longer than buy reconciliation takes to settle its buy.

@@ -19,10 +19,13 @@ export interface PendingBuyIntent {
 
 export interface BuyIntentStore {
   insertPending(intent: { id: string; userId: string; service: string; country: number; startedAt: number }, nextAttemptAt: number): void;
-  /** The buy recorded its order (inside the order's transaction). */
-  settle(id: string, activationId: string): void;
-  /** The upstream refused the buy: nothing was sold. */
-  fail(id: string, note: string): void;
+  /**
+   * The buy recorded its order (inside the order's transaction); false if the intent was no longer
+   * pending (another instance reconciled it first), and then the order must not be recorded.
+   */
+  settle(id: string, activationId: string): boolean;
+  /** The upstream refused the buy: nothing was sold. False if the intent was no longer pending. */
+  fail(id: string, note: string): boolean;
   /** Reconciled (the number it was sold given back, or nothing sold); false if the intent was no longer pending. */
   reconcile(id: string, activationId: string | null, note: string): boolean;
   /**
@@ -32,6 +35,8 @@ export interface BuyIntentStore {
   isClaimed(activationId: string): boolean;
   /** Pending intents of this service and country other than `exceptId`. */
   countPendingLike(service: string, country: number, exceptId: string): number;
+  /** Whether a pending intent of this service and country other than `exceptId` started after `since` (a buy maybe still in flight). */
+  hasPendingSince(service: string, country: number, since: number, exceptId: string): boolean;
   /** Pending intents whose next look is due by `now`, the earliest first. */
   duePending(now: number, limit: number): PendingBuyIntent[];
   /** Looks again at a pending intent at `at`; false if it was no longer pending. */
@@ -63,6 +68,7 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
   private readonly reconcileStmt;
   private readonly claimedStmt;
   private readonly othersStmt;
+  private readonly recentStmt;
   private readonly dueStmt;
   private readonly recheckStmt;
   private readonly postponeStmt;
@@ -75,8 +81,8 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
     this.insertStmt = db.prepare(
       "INSERT INTO buy_intents (id, user_id, service, country, started_at, state, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)",
     );
-    this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ?");
-    this.failStmt = db.prepare("UPDATE buy_intents SET state = 'failed', note = ? WHERE id = ?");
+    this.settleStmt = db.prepare("UPDATE buy_intents SET state = 'settled', activation_id = ? WHERE id = ? AND state = 'pending'");
+    this.failStmt = db.prepare("UPDATE buy_intents SET state = 'failed', note = ? WHERE id = ? AND state = 'pending'");
     this.reconcileStmt = db.prepare(
       "UPDATE buy_intents SET state = 'reconciled', activation_id = ?, note = ? WHERE id = ? AND state = 'pending'",
     );
@@ -88,6 +94,11 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
     this.othersStmt = db
       .prepare<[string, number, string], number>(
         "SELECT COUNT(*) FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND id != ?",
+      )
+      .pluck();
+    this.recentStmt = db
+      .prepare<[string, number, number, string], number>(
+        "SELECT EXISTS (SELECT 1 FROM buy_intents WHERE state = 'pending' AND service = ? AND country = ? AND started_at > ? AND id != ?)",
       )
       .pluck();
     this.dueStmt = db.prepare<[number, number], Row>(
@@ -111,12 +122,12 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
     this.insertStmt.run(intent.id, intent.userId, intent.service, intent.country, intent.startedAt, nextAttemptAt);
   }
 
-  settle(id: string, activationId: string): void {
-    this.settleStmt.run(activationId, id);
+  settle(id: string, activationId: string): boolean {
+    return this.settleStmt.run(activationId, id).changes === 1;
   }
 
-  fail(id: string, note: string): void {
-    this.failStmt.run(note, id);
+  fail(id: string, note: string): boolean {
+    return this.failStmt.run(note, id).changes === 1;
   }
 
   reconcile(id: string, activationId: string | null, note: string): boolean {
@@ -129,6 +140,10 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
 
   countPendingLike(service: string, country: number, exceptId: string): number {
     return this.othersStmt.get(service, country, exceptId)!;
+  }
+
+  hasPendingSince(service: string, country: number, since: number, exceptId: string): boolean {
+    return this.recentStmt.get(service, country, since, exceptId) === 1;
   }
 
   duePending(now: number, limit: number): PendingBuyIntent[] {

@@ -11,6 +11,7 @@ import type { IdGenerator } from '../ports/ids.js';
 import { GroupCommitter } from '../storage/group-commit.js';
 import type { Transactions } from '../storage/transactions.js';
 import type { Activation, ActiveActivation, Upstream } from '../upstream/upstream.js';
+import { runExclusive, type JobLockStore } from '../storage/job-lock-store.js';
 import type { BuyIntentStore, PendingBuyIntent } from './buy-intent-store.js';
 import type { OrderStore } from './order-store.js';
 
@@ -40,6 +41,7 @@ export class BuyIntents {
    * look like an orphan: the worker does not reconcile that pair until they land.
    */
   private readonly inFlight = new Map<string, number>();
+  private reconciling: Promise<number> | undefined;
 
   constructor(
     private readonly store: BuyIntentStore,
@@ -50,7 +52,13 @@ export class BuyIntents {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly log: Logger,
+    private readonly locks: JobLockStore,
     private readonly reconcileAfterMs = DEFAULT_RECONCILE_AFTER_MS,
+    /**
+     * Other instances buy on the same database (PostgreSQL): their buys in flight are not in this
+     * process's map, so a pending intent of the pair younger than reconcileAfterMs counts as one.
+     */
+    private readonly sharedDatabase = false,
   ) {
     this.commits = new GroupCommitter(tx, true);
   }
@@ -83,12 +91,21 @@ export class BuyIntents {
     else this.inFlight.delete(key);
   }
 
-  /** Inside the order's transaction. */
-  settle(intent: BuyIntent, activationId: string): void {
-    this.store.settle(intent.id, activationId);
+  /**
+   * Inside the order's transaction. False when the intent is no longer pending: another instance's
+   * reconciliation settled it first, and the number is not this buy's to attach.
+   */
+  settle(intent: BuyIntent, activationId: string): boolean {
+    return this.store.settle(intent.id, activationId);
+  }
+
+  /** Whether the number is spoken for: an intent settled or reconciled on it, or its release is owed. */
+  isClaimed(activationId: string): boolean {
+    return this.store.isClaimed(activationId);
   }
 
   fail(intent: BuyIntent, err: unknown): void {
+    // A no-op when another instance reconciled it first: nothing was sold either way.
     this.tx.write(() => this.store.fail(intent.id, String(err).slice(0, 500)));
   }
 
@@ -125,8 +142,25 @@ export class BuyIntents {
     }
   }
 
-  /** Worker pass: releases numbers sold for intents that never became orders. Returns how many it settled. */
-  async reconcilePending(limit = 50): Promise<number> {
+  /**
+   * Worker pass: releases numbers sold for intents that never became orders. Returns how many it
+   * settled. Of several instances on one database only the one holding the job's lock runs it
+   * (docs/decisions.md D128); concurrent calls in one process share one pass.
+   */
+  reconcilePending(limit = 50): Promise<number> {
+    this.reconciling ??= runExclusive(this.locks, 'buy-reconcile', 0, () => this.reconcileOnce(limit)).finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
+  }
+
+  /** Whether a buy of the pair may still be in flight, here or (on a shared database) in another instance. */
+  private buyInFlight(p: PendingBuyIntent, now: number): boolean {
+    if (this.inFlight.has(pairKey(p.service, p.country))) return true;
+    return this.sharedDatabase && this.store.hasPendingSince(p.service, p.country, now - this.reconcileAfterMs, p.id);
+  }
+
+  private async reconcileOnce(limit: number): Promise<number> {
     const now = this.clock.now();
     const due = this.store.duePending(now, limit);
     if (due.length === 0) return 0;
@@ -142,7 +176,7 @@ export class BuyIntents {
     let settled = 0;
     this.tx.write(() => {
       for (const p of due) {
-        if (this.inFlight.has(pairKey(p.service, p.country))) {
+        if (this.buyInFlight(p, now)) {
           this.store.recheckAt(p.id, now + IN_FLIGHT_RECHECK_MS);
           continue;
         }

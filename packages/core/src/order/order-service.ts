@@ -26,6 +26,7 @@ import { smsCode } from './sms-code.js';
 import type { OrderStore } from './order-store.js';
 import { BuyIntents, type BuyIntent } from './buy-intents.js';
 import type { BuyIntentStore } from './buy-intent-store.js';
+import { runExclusive, type JobLockStore } from '../storage/job-lock-store.js';
 
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
@@ -42,6 +43,14 @@ export interface OrderServiceOptions {
   pushQuietMs?: number;
   /** The status poll's interval per order while webhooks flow: the safety net for a lost one. Default 60 s. */
   safetyPollMs?: number;
+  /** Other instances share the database (PostgreSQL): their buys in flight count when reconciling (docs/decisions.md D128). */
+  sharedDatabase?: boolean;
+}
+
+export interface SweepOptions {
+  batch?: number;
+  concurrency?: number;
+  sync?: boolean;
 }
 
 /** Who else learns of order writes; none is needed to run orders. */
@@ -86,11 +95,13 @@ export class OrderService {
    * read), and everything when another process commits. Orders are never mutated in place.
    */
   private readonly cache = new Map<string, Order>();
+  private sweeping: Promise<{ synced: number; expired: number }> | undefined;
 
   constructor(
     private readonly store: OrderStore,
     intentStore: BuyIntentStore,
     private readonly tx: Transactions,
+    private readonly locks: JobLockStore,
     private readonly accounts: AccountService,
     private readonly money: MoneyService,
     private readonly catalogue: CatalogueService,
@@ -109,7 +120,19 @@ export class OrderService {
     this.pushQuietMs = options.pushQuietMs ?? 600_000;
     this.safetyPollMs = Math.max(this.syncIntervalMs, options.safetyPollMs ?? 60_000);
     this.commits = new GroupCommitter(tx);
-    this.intents = new BuyIntents(intentStore, tx, upstream, outbox, store, clock, ids, log, options.reconcileAfterMs);
+    this.intents = new BuyIntents(
+      intentStore,
+      tx,
+      upstream,
+      outbox,
+      store,
+      clock,
+      ids,
+      log,
+      locks,
+      options.reconcileAfterMs,
+      options.sharedDatabase,
+    );
   }
 
   // ---------------------------------------------------------------- the store, cached and observed
@@ -210,15 +233,19 @@ export class OrderService {
     try {
       // Orders bought in the same turn commit together: one fsync for the batch (group commit).
       await this.commits.run(() => {
+        // Another instance's reconciliation may have settled a slow buy's intent first: its number is then not ours.
+        if (!this.intents.settle(intent, activation.activationId))
+          throw new AppError('UPSTREAM_UNAVAILABLE', 'The number provider answered too late; nothing was charged. Try again shortly.');
         this.money.chargeOrder({ userId, orderId: order.id, priceCents: price, reason: `${service.code}/${country.id}`, at: now });
         this.insert(order);
-        this.intents.settle(intent, activation.activationId);
         afterWrite?.(order);
       });
     } catch (err) {
       // The upstream sold a number we cannot record (or can no longer pay for): give it back.
+      // Unless it is spoken for: an order holds it, or whoever reconciled this intent already owes its release.
       this.tx.write(() => {
-        this.outbox.enqueue('release', activation.activationId, null);
+        if (!this.store.getByActivation(activation.activationId) && !this.intents.isClaimed(activation.activationId))
+          this.outbox.enqueue('release', activation.activationId, null);
         this.intents.release(intent, activation.activationId, err);
       });
       this.kickOutbox();
@@ -457,8 +484,19 @@ export class OrderService {
     return this.syncOnce(order.id);
   }
 
-  /** One worker pass: expire due orders (after a last sync) and sync live ones not seen lately. */
-  async sweep(options: { batch?: number; concurrency?: number; sync?: boolean } = {}): Promise<{ synced: number; expired: number }> {
+  /**
+   * One worker pass: expire due orders (after a last sync) and sync live ones not seen lately. Of
+   * several instances on one database only the one holding the job's lock sweeps (docs/decisions.md
+   * D128); a call while this process sweeps shares that pass.
+   */
+  sweep(options: SweepOptions = {}): Promise<{ synced: number; expired: number }> {
+    this.sweeping ??= runExclusive(this.locks, 'sweep', { synced: 0, expired: 0 }, () => this.sweepOnce(options)).finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async sweepOnce(options: SweepOptions): Promise<{ synced: number; expired: number }> {
     const batch = options.batch ?? 500;
     const now = this.clock.now();
     const due = this.store.due(now, batch);

@@ -12,6 +12,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import { isUpstreamError } from '../upstream/upstream-error.js';
 import type { Logger } from '../logger.js';
 import type { OutboxCommand, OutboxKind, OutboxStore } from './outbox-store.js';
+import { runExclusive, type JobLockStore } from '../storage/job-lock-store.js';
 
 export type { OutboxCommand, OutboxKind } from './outbox-store.js';
 
@@ -30,6 +31,7 @@ export class Outbox {
   constructor(
     private readonly store: OutboxStore,
     private readonly tx: Transactions,
+    private readonly locks: JobLockStore,
     private readonly upstream: Upstream,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
@@ -55,9 +57,13 @@ export class Outbox {
     return this.store.listRecent(limit);
   }
 
-  /** Sends every due command once; returns how many were attempted. Concurrent calls share one run. */
+  /**
+   * Sends every due command once; returns how many were attempted. Concurrent calls share one run,
+   * and of several instances on one database only the one holding the outbox's job lock sends
+   * (docs/decisions.md D128): the others return 0 and try again at their next tick.
+   */
   drain(limit = 200): Promise<number> {
-    this.draining ??= this.run(limit).finally(() => {
+    this.draining ??= runExclusive(this.locks, 'outbox', 0, () => this.run(limit)).finally(() => {
       this.draining = undefined;
     });
     return this.draining;
@@ -100,9 +106,9 @@ export class Outbox {
         this.finishCommand(cmd, 'already_closed', message);
       } else if (isUpstreamError(err, 'CODE_RECEIVED') && cmd.kind !== 'finish') {
         // The number got an SMS we never showed; it cannot be cancelled, so it is closed with finish.
+        // Only the writer that ends the cancel owes the finish: never two finishes for one number.
         this.tx.write(() => {
-          this.finishCommand(cmd, 'converted_to_finish', message);
-          this.enqueue('finish', cmd.activationId, cmd.orderId);
+          if (this.finishCommand(cmd, 'converted_to_finish', message)) this.enqueue('finish', cmd.activationId, cmd.orderId);
         });
       } else if (isUpstreamError(err, 'BAD_STATUS')) {
         this.finishCommand(cmd, 'refused', message);
@@ -124,7 +130,8 @@ export class Outbox {
     this.log.info({ event: 'outbox.sent', commandId: cmd.id, kind: cmd.kind, activationId: cmd.activationId });
   }
 
-  private finishCommand(cmd: OutboxCommand, outcome: string, error: string | null): void {
-    this.store.markDone(cmd.id, outcome, error, this.clock.now());
+  /** Ends a pending command; false when it was no longer pending (another writer ended it). */
+  private finishCommand(cmd: OutboxCommand, outcome: string, error: string | null): boolean {
+    return this.store.markDone(cmd.id, outcome, error, this.clock.now());
   }
 }

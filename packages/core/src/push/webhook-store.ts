@@ -72,9 +72,16 @@ export interface WebhookStore {
    * several instances).
    */
   listDue(now: number, limit: number): DeliveryRecord[];
-  /** Records a successful attempt. Says whether the delivery existed. */
+  /**
+   * Records a successful attempt (`attempts` counts it). Applies only to a delivery still pending
+   * with one attempt fewer; says whether it did (false: no such delivery, or another writer
+   * recorded this attempt or ended the delivery first).
+   */
   markDelivered(id: string, outcome: { attempts: number; status: number | null; at: number }): boolean;
-  /** Records a failed attempt: pending again at `nextAttemptAt`, or failed for good. Says whether the delivery existed. */
+  /**
+   * Records a failed attempt: pending again at `nextAttemptAt`, or failed for good. Applies, and
+   * says so, only as markDelivered does.
+   */
   recordFailure(
     id: string,
     outcome: { state: 'pending' | 'failed'; attempts: number; status: number | null; error: string; at: number; nextAttemptAt: number },
@@ -197,11 +204,13 @@ export class SqliteWebhookStore implements WebhookStore {
     this.dueStmt = db.prepare<[number, number], DeliveryRow>(
       `${DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
     );
-    this.deliveredStmt = db.prepare<[number, number | null, number, number, string]>(
-      "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ?",
+    // An attempt's outcome lands only on the delivery as that attempt found it: still pending, with
+    // one attempt fewer. A second writer recording the same attempt changes nothing.
+    this.deliveredStmt = db.prepare<[number, number | null, number, number, string, number]>(
+      "UPDATE webhook_deliveries SET state = 'delivered', attempts = ?, last_status = ?, last_error = NULL, last_attempt_at = ?, delivered_at = ? WHERE id = ? AND state = 'pending' AND attempts = ?",
     );
-    this.retryStmt = db.prepare<[string, number, number | null, string, number, number, string]>(
-      'UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ?',
+    this.retryStmt = db.prepare<[string, number, number | null, string, number, number, string, number]>(
+      "UPDATE webhook_deliveries SET state = ?, attempts = ?, last_status = ?, last_error = ?, last_attempt_at = ?, next_attempt_at = ? WHERE id = ? AND state = 'pending' AND attempts = ?",
     );
     this.failIfPendingStmt = db.prepare<[string, string]>(
       "UPDATE webhook_deliveries SET state = 'failed', last_error = ? WHERE id = ? AND state = 'pending'",
@@ -276,14 +285,14 @@ export class SqliteWebhookStore implements WebhookStore {
   }
 
   markDelivered(id: string, o: { attempts: number; status: number | null; at: number }): boolean {
-    return this.deliveredStmt.run(o.attempts, o.status, o.at, o.at, id).changes > 0;
+    return this.deliveredStmt.run(o.attempts, o.status, o.at, o.at, id, o.attempts - 1).changes > 0;
   }
 
   recordFailure(
     id: string,
     o: { state: 'pending' | 'failed'; attempts: number; status: number | null; error: string; at: number; nextAttemptAt: number },
   ): boolean {
-    return this.retryStmt.run(o.state, o.attempts, o.status, o.error, o.at, o.nextAttemptAt, id).changes > 0;
+    return this.retryStmt.run(o.state, o.attempts, o.status, o.error, o.at, o.nextAttemptAt, id, o.attempts - 1).changes > 0;
   }
 
   failIfPending(id: string, reason: string): boolean {

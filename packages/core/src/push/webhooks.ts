@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { IdGenerator } from '../ports/ids.js';
 import type { Rng } from '../ports/rng.js';
+import type { JobLockStore } from '../storage/job-lock-store.js';
 import type { Transactions } from '../storage/transactions.js';
 import { EVENT_TYPES, type EventLog, type EventType } from './event-log.js';
 import type { DeliveryRecord, DeliveryState, WebhookRecord, WebhookStore } from './webhook-store.js';
@@ -88,6 +89,8 @@ const toDelivery = (r: DeliveryRecord): Delivery => ({
 });
 
 const ENDPOINT_DELETED = 'the endpoint was deleted';
+/** The job lock of the sender (docs/decisions.md D128). */
+const SENDER_JOB = 'webhooks';
 
 export class Webhooks {
   private readonly opts: Required<Omit<WebhookOptions, 'wallClock'>> & { wallClock: () => number };
@@ -99,6 +102,8 @@ export class Webhooks {
   private idleWaiters: Array<() => void> = [];
   /** Set when an attempt could not record its outcome; cleared by the next drain (the engine's tick). */
   private stalled = false;
+  /** Whether this instance holds the sender's job lock: from the first due delivery it reads until it is idle. */
+  private sending = false;
   private readonly agents = {
     http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
     https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
@@ -107,6 +112,7 @@ export class Webhooks {
   constructor(
     private readonly store: WebhookStore,
     private readonly tx: Transactions,
+    private readonly locks: JobLockStore,
     private readonly events: EventLog,
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
@@ -250,37 +256,60 @@ export class Webhooks {
    * finished before the next was read, kept a new delivery waiting behind the slowest of the batch.)
    */
   private pump(): void {
-    while (this.active < this.opts.concurrency) {
-      const row = this.nextDue();
-      if (!row) break;
-      this.active += 1;
-      void this.attempt(row)
-        .then(
-          () => {
-            this.sentTotal += 1;
-          },
-          (err: unknown) => {
-            // The row is still due: retrying at once would send it again and again. Wait for the next tick.
-            this.stalled = true;
-            this.log.error({ event: 'webhook.drain_failed', error: String(err) });
-          },
-        )
-        .finally(() => {
-          this.active -= 1;
-          this.pump();
-        });
+    try {
+      while (this.active < this.opts.concurrency) {
+        const row = this.nextDue();
+        if (!row) break;
+        this.active += 1;
+        void this.attempt(row)
+          .then(
+            () => {
+              this.sentTotal += 1;
+            },
+            (err: unknown) => {
+              // The row is still due: retrying at once would send it again and again. Wait for the next tick.
+              this.stalled = true;
+              this.log.error({ event: 'webhook.drain_failed', error: String(err) });
+            },
+          )
+          .finally(() => {
+            this.active -= 1;
+            this.pump();
+          });
+      }
+    } finally {
+      // Idle (or failing): the lock goes back, so another instance may send (docs/decisions.md D128).
+      if (this.active === 0) this.stopSending();
+      if (this.active === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
     }
-    if (this.active === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+  }
+
+  /**
+   * Of several instances on one database, only the one holding the sender's job lock reads and
+   * sends deliveries; it holds the lock while any is in flight. The others skip (their tick, or the
+   * next event, tries again).
+   */
+  private startSending(): boolean {
+    if (!this.sending) this.sending = this.store.open && this.locks.tryAcquire(SENDER_JOB);
+    return this.sending;
+  }
+
+  private stopSending(): void {
+    if (!this.sending) return;
+    this.sending = false;
+    // Rows read under the lock may be another instance's to send once it is released.
+    this.queue = [];
+    if (this.store.open) this.locks.release(SENDER_JOB);
   }
 
   private nextDue(): DeliveryRecord | undefined {
     if (this.stalled) return undefined;
     if (this.queue.length === 0) {
-      if (!this.store.open) return undefined;
+      if (!this.store.open || !this.startSending()) return undefined;
       // Rows already taken are in flight (or settled): the in-flight ones are left out.
       this.queue = this.store.listDue(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
     }
@@ -384,6 +413,7 @@ export class Webhooks {
   }
 
   close(): void {
+    this.stopSending();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }

@@ -24,6 +24,7 @@ import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/orde
 import { SqliteEventStore, type EventStore } from '../push/event-store.js';
 import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
+import { PostgresJobLockStore, SqliteJobLockStore, type JobLockStore } from './job-lock-store.js';
 
 export interface Stores {
   readonly dialect: Dialect;
@@ -44,10 +45,12 @@ export interface Stores {
   readonly events: EventStore;
   readonly webhooks: WebhookStore;
   readonly idempotencyKeys: IdempotencyKeyStore;
+  /** Which background jobs this instance runs (docs/decisions.md D128). */
+  readonly jobs: JobLockStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
-  return buildStores(db, 'sqlite', sqliteTransactions(db));
+  return buildStores(db, 'sqlite', sqliteTransactions(db), new SqliteJobLockStore());
 }
 
 /**
@@ -56,7 +59,8 @@ export function createSqliteStores(db: Db): Stores {
  */
 export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
   const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
-  return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
+  const jobs = new PostgresJobLockStore(pg.asDb(), () => pg.client.sessions());
+  return { ...buildStores(pg.asDb(), 'postgres', pg.tx, jobs), tx: pg.tx };
 }
 
 /** The stores on an open database of either dialect (a SQLite Db, or a PostgresDb passed as one). */
@@ -64,7 +68,7 @@ export function createStores(db: Db): Stores {
   return dialectOf(db) === 'postgres' ? createPostgresStores(db as unknown as PostgresDb) : createSqliteStores(db);
 }
 
-function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
+function buildStores(db: Db, dialect: Dialect, tx: Transactions, jobs: JobLockStore): Stores {
   return {
     dialect,
     tx,
@@ -84,5 +88,6 @@ function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
     events: new SqliteEventStore(db),
     webhooks: new SqliteWebhookStore(db),
     idempotencyKeys: new SqliteIdempotencyKeyStore(db),
+    jobs,
   };
 }

@@ -57,8 +57,8 @@ export function buyIntentStoreContract(harness: StoreHarness): void {
       pending(1, 100);
       pending(2, 100);
       pending(3, 100);
-      intents.settle(intent(1).id, 'act-1');
-      intents.fail(intent(2).id, 'no numbers');
+      expect(intents.settle(intent(1).id, 'act-1')).toBe(true);
+      expect(intents.fail(intent(2).id, 'no numbers')).toBe(true);
       expect(dueIds(100)).toEqual([intent(3).id]);
       expect(intents.pendingCount()).toBe(1);
       expect(intents.countByState()).toEqual({ pending: 1, settled: 1, failed: 1 });
@@ -73,6 +73,45 @@ export function buyIntentStoreContract(harness: StoreHarness): void {
       expect(intents.isClaimed('act-x')).toBe(false);
       expect(dueIds(100)).toEqual([intent(3).id]);
       expect(intents.countByState()).toEqual({ pending: 1, settled: 1, failed: 1 });
+    });
+
+    it('settles and fails only a pending intent: one another writer reconciled first stays as that writer left it', () => {
+      pending(1, 100);
+      pending(2, 100);
+      expect(intents.reconcile(intent(1).id, 'act-1', 'released 1')).toBe(true);
+      expect(intents.reconcile(intent(2).id, null, 'nothing was sold')).toBe(true);
+      // A late buy may not settle it on another number, nor fail it.
+      expect(intents.settle(intent(1).id, 'act-late')).toBe(false);
+      expect(intents.fail(intent(2).id, 'refused')).toBe(false);
+      expect(intents.isClaimed('act-late')).toBe(false);
+      expect(intents.isClaimed('act-1')).toBe(true);
+      expect(intents.countByState()).toEqual({ reconciled: 2 });
+      // Nor settle twice, nor settle an unknown intent.
+      pending(3, 100);
+      expect(intents.settle(intent(3).id, 'act-3')).toBe(true);
+      expect(intents.settle(intent(3).id, 'act-4')).toBe(false);
+      expect(intents.fail(intent(3).id, 'late')).toBe(false);
+      expect(intents.isClaimed('act-4')).toBe(false);
+      expect(intents.settle('ob-missing', 'act-5')).toBe(false);
+      expect(intents.fail('ob-missing', 'x')).toBe(false);
+      expect(intents.countByState()).toEqual({ reconciled: 2, settled: 1 });
+    });
+
+    it('says whether another pending intent of the pair started after a moment (a buy maybe in flight)', () => {
+      pending(1, BIG * 9, { startedAt: 1_000 });
+      pending(2, BIG * 9, { startedAt: 2_000 });
+      pending(3, BIG * 9, { startedAt: 5_000, country: 8 });
+      expect(intents.hasPendingSince('tg', 7, 999, intent(1).id)).toBe(true);
+      expect(intents.hasPendingSince('tg', 7, 1_999, intent(1).id)).toBe(true);
+      // Strictly after, and never the intent itself.
+      expect(intents.hasPendingSince('tg', 7, 2_000, intent(1).id)).toBe(false);
+      expect(intents.hasPendingSince('tg', 7, 0, intent(2).id)).toBe(true);
+      expect(intents.hasPendingSince('tg', 8, 0, intent(3).id)).toBe(false);
+      expect(intents.hasPendingSince('wa', 7, 0, 'ob-none')).toBe(false);
+      // Only pending ones count.
+      intents.settle(intent(2).id, 'act-2');
+      expect(intents.hasPendingSince('tg', 7, 999, intent(1).id)).toBe(false);
+      expect(intents.hasPendingSince('tg', 7, 0, 'ob-none')).toBe(true);
     });
 
     it('reconciles a pending intent once, with or without the activation it was sold', () => {

@@ -126,5 +126,31 @@ export function webhookStoreContract(harness: StoreHarness): void {
       expect(hooks.pendingCount()).toBe(0);
       expect(hooks.markDelivered('nope', { attempts: 1, status: 200, at: 1 })).toBe(false);
     });
+
+    it('records an attempt only on the delivery as the attempt found it: pending, one attempt fewer', () => {
+      endpoint('wh1');
+      owe('dlv1');
+      owe('dlv2');
+      owe('dlv3');
+      expect(hooks.markDelivered('dlv1', { attempts: 1, status: 200, at: 120 })).toBe(true);
+      // A second writer recording the same attempt, or a failure after it, changes nothing.
+      expect(hooks.markDelivered('dlv1', { attempts: 1, status: 201, at: 130 })).toBe(false);
+      expect(
+        hooks.recordFailure('dlv1', { state: 'pending', attempts: 1, status: 503, error: 'late', at: 130, nextAttemptAt: 9_000 }),
+      ).toBe(false);
+      expect(hooks.findDelivery('dlv1')).toMatchObject({ state: 'delivered', attempts: 1, lastStatus: 200, deliveredAt: 120 });
+      // A failed attempt counts once: the same attempt recorded again is refused, the next one lands.
+      const failure = { state: 'pending' as const, attempts: 1, status: 503, error: 'down', at: 120, nextAttemptAt: 5_000 };
+      expect(hooks.recordFailure('dlv2', failure)).toBe(true);
+      expect(hooks.recordFailure('dlv2', { ...failure, error: 'again' })).toBe(false);
+      expect(hooks.markDelivered('dlv2', { attempts: 1, status: 200, at: 130 })).toBe(false);
+      expect(hooks.findDelivery('dlv2')).toMatchObject({ state: 'pending', attempts: 1, lastError: 'down' });
+      expect(hooks.markDelivered('dlv2', { attempts: 2, status: 200, at: 5_000 })).toBe(true);
+      expect(hooks.findDelivery('dlv2')).toMatchObject({ state: 'delivered', attempts: 2, lastError: null });
+      // A delivery ended meanwhile (its endpoint deleted) stays ended.
+      expect(hooks.failIfPending('dlv3', 'the endpoint was deleted')).toBe(true);
+      expect(hooks.markDelivered('dlv3', { attempts: 1, status: 200, at: 140 })).toBe(false);
+      expect(hooks.findDelivery('dlv3')).toMatchObject({ state: 'failed', lastError: 'the endpoint was deleted', deliveredAt: null });
+    });
   });
 }

@@ -86,6 +86,8 @@ async function openClient() {
   client = c;
   broken = undefined;
   names.clear();
+  // A new session: what the old one held (session advisory locks) is gone.
+  Atomics.add(flag, 2, 1);
   await c.connect();
   await c.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
 }
@@ -176,8 +178,8 @@ port.on('message', async (msg) => {
 export class SyncPostgresClient {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  /** [0] answer ready, [1] commits other connections announced. */
-  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
+  /** [0] answer ready, [1] commits other connections announced, [2] sessions opened. */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(12));
   private readonly answerTimeoutMs: number;
   private readonly listeners: Array<(payload: string) => void> = [];
   private brokenReason: string | undefined;
@@ -253,6 +255,14 @@ export class SyncPostgresClient {
       fresh: options.fresh === true,
       retry: options.retry === true,
     });
+  }
+
+  /**
+   * How many sessions this connection has opened: 1, and one more after each reconnect (a server
+   * restart, a failover). Session state, such as advisory locks, does not survive a reconnect.
+   */
+  sessions(): number {
+    return Atomics.load(this.flag, 2);
   }
 
   /** How many commits other connections have announced on this schema's channel since this one opened. */
