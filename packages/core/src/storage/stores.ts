@@ -24,6 +24,7 @@ import { SqliteOrderSupportStore, type OrderSupportStore } from '../support/orde
 import { SqliteEventStore, type EventStore } from '../push/event-store.js';
 import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
+import { MemoryRateWindowStore, PostgresRateWindowStore, type RateWindowStore } from '../http/rate-window-store.js';
 
 export interface Stores {
   readonly dialect: Dialect;
@@ -44,10 +45,15 @@ export interface Stores {
   readonly events: EventStore;
   readonly webhooks: WebhookStore;
   readonly idempotencyKeys: IdempotencyKeyStore;
+  /**
+   * The rate limiter's windows (docs/decisions.md D129): in memory on SQLite (one process per
+   * file), in the database on PostgreSQL, shared by every instance.
+   */
+  readonly rateWindows: RateWindowStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
-  return buildStores(db, 'sqlite', sqliteTransactions(db));
+  return { ...buildStores(db, 'sqlite', sqliteTransactions(db)), rateWindows: new MemoryRateWindowStore() };
 }
 
 /**
@@ -56,10 +62,10 @@ export function createSqliteStores(db: Db): Stores {
  */
 export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
   const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
-  return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx };
+  return { ...buildStores(pg.asDb(), 'postgres', pg.tx), tx: pg.tx, rateWindows: new PostgresRateWindowStore(pg.asDb()) };
 }
 
-function buildStores(db: Db, dialect: Dialect, tx: Transactions): Stores {
+function buildStores(db: Db, dialect: Dialect, tx: Transactions): Omit<Stores, 'rateWindows'> {
   return {
     dialect,
     tx,

@@ -17,6 +17,7 @@ import { healthStoreContract } from './health-store.contract.js';
 import { maintenanceStoreContract } from './maintenance-store.contract.js';
 import { pricingRuleStoreContract } from './pricing-store.contract.js';
 import { settingsStoreContract } from './settings-store.contract.js';
+import { rateWindowStoreContract } from './rate-window-store.contract.js';
 
 eventStoreContract(POSTGRES);
 webhookStoreContract(POSTGRES);
@@ -35,3 +36,4 @@ consoleQueryStoreContract(POSTGRES);
 healthStoreContract(POSTGRES);
 activationStoreContract(POSTGRES);
 maintenanceStoreContract(POSTGRES);
+rateWindowStoreContract(POSTGRES);

@@ -17,6 +17,7 @@ import { healthStoreContract } from './health-store.contract.js';
 import { maintenanceStoreContract } from './maintenance-store.contract.js';
 import { pricingRuleStoreContract } from './pricing-store.contract.js';
 import { settingsStoreContract } from './settings-store.contract.js';
+import { rateWindowStoreContract } from './rate-window-store.contract.js';
 
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
@@ -35,3 +36,4 @@ consoleQueryStoreContract(SQLITE);
 healthStoreContract(SQLITE);
 activationStoreContract(SQLITE);
 maintenanceStoreContract(SQLITE);
+rateWindowStoreContract(SQLITE);
