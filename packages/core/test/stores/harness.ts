@@ -73,7 +73,10 @@ export const POSTGRES: StoreHarness = {
     const { text, names } = translateParameters(RATE_HIT_SQL);
     const params: Record<string, unknown> = { key, now: o.now, windowMs: o.windowMs, limit: o.limit };
     const values = names!.map((n) => params[n]);
-    const clients = Array.from({ length: o.connections }, () => new pg.Client({ connectionString: (stores as unknown as Record<symbol, string>)[SCHEMA_URL] }));
+    const clients = Array.from(
+      { length: o.connections },
+      () => new pg.Client({ connectionString: (stores as unknown as Record<symbol, string>)[SCHEMA_URL] }),
+    );
     try {
       await Promise.all(clients.map((c) => c.connect()));
       const answers = await Promise.all(
