@@ -466,8 +466,10 @@ CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
     postgres: `
 -- The rate limiter's sliding windows, shared by every instance (docs/decisions.md D16, D129): per
 -- class and key, the times (ms) of the hits accepted in the last window; whether the latest hit
--- was counted; and when the newest leaves the window (then the row may be deleted).
-CREATE TABLE rate_windows (
+-- was counted; and when the newest leaves the window (then the row may be deleted). UNLOGGED: a
+-- hit writes no WAL, so its commit waits for no disk flush; after a crash or a failover the
+-- windows start empty, which lets a key at most one more window's worth once.
+CREATE UNLOGGED TABLE rate_windows (
   key TEXT PRIMARY KEY,
   hits BIGINT[] NOT NULL,
   allowed BOOLEAN NOT NULL,
