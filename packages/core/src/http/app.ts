@@ -90,7 +90,8 @@ export function createApp(options: AppOptions): JiemaApp {
   const deps: PipelineDeps = {
     engine,
     adminTokenSha256,
-    limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }),
+    // The engine's windows: on PostgreSQL, the same for every instance (docs/decisions.md D129).
+    limits: new RateLimits(engine.clock, { ...DEFAULT_RATE_LIMITS, ...options.rateLimits }, engine.stores.rateWindows),
   };
   const push = createPushRoutes(engine);
   const routes: Route[] = [

@@ -1,9 +1,11 @@
 /**
  * Exact sliding-window rate limits (docs/decisions.md D16): for each key and class, the times of the
  * requests accepted in the last window. A request is accepted while fewer than `limit` remain in
- * it; refused requests are not counted. Time comes from the injected clock.
+ * it; refused requests are not counted. Time comes from the injected clock. The windows live in a
+ * RateWindowStore: in memory, or in PostgreSQL for many instances (docs/decisions.md D129).
  */
 import type { Clock } from '../ports/clock.js';
+import { MemoryRateWindowStore, type RateWindowStore, type RateWindowState } from './rate-window-store.js';
 
 export type RateClass = 'read' | 'write' | 'poll' | 'auth_failure';
 
@@ -16,68 +18,36 @@ export interface RateDecision {
   windowSeconds: number;
 }
 
-class Window {
-  times: number[] = [];
-  head = 0;
-  prune(cutoff: number): void {
-    while (this.head < this.times.length && this.times[this.head]! <= cutoff) this.head += 1;
-    if (this.head > 64 && this.head * 2 > this.times.length) {
-      this.times = this.times.slice(this.head);
-      this.head = 0;
-    }
-  }
-  get size(): number {
-    return this.times.length - this.head;
-  }
-}
-
+/** One class of limits: `limit` hits per window for each key, counted in a RateWindowStore. */
 export class SlidingWindowLimiter {
-  private readonly windows = new Map<string, Window>();
-  private calls = 0;
-
+  /**
+   * @param store where the windows live: by default this limiter's own, in memory.
+   * @param scope prefixes the keys, so limiters of several classes can share one store.
+   */
   constructor(
     private readonly clock: Clock,
     readonly limit: number,
     readonly windowMs = 60_000,
+    private readonly store: RateWindowStore = new MemoryRateWindowStore(),
+    private readonly scope = '',
   ) {}
 
   /** Counts one request for `key` if the window has room. */
   hit(key: string): RateDecision {
-    return this.decide(key, true);
+    const now = this.clock.now();
+    return this.decision(this.store.hit(this.scope + key, now, this.windowMs, this.limit), now);
   }
 
   /** Looks without counting. */
   peek(key: string): RateDecision {
-    return this.decide(key, false);
-  }
-
-  private decide(key: string, count: boolean): RateDecision {
     const now = this.clock.now();
-    if (++this.calls % 10_000 === 0) this.sweep(now);
-    let w = this.windows.get(key);
-    if (!w) {
-      if (!count) return this.decision(true, 0, undefined, now);
-      w = new Window();
-      this.windows.set(key, w);
-    }
-    w.prune(now - this.windowMs);
-    const allowed = w.size < this.limit;
-    if (allowed && count) w.times.push(now);
-    return this.decision(allowed, w.size, w.times[w.head], now);
+    return this.decision(this.store.peek(this.scope + key, now, this.windowMs, this.limit), now);
   }
 
-  private decision(allowed: boolean, used: number, oldest: number | undefined, now: number): RateDecision {
+  private decision(w: RateWindowState, now: number): RateDecision {
     const windowSeconds = Math.ceil(this.windowMs / 1000);
-    const resetSeconds = oldest === undefined ? 0 : Math.max(1, Math.ceil((oldest + this.windowMs - now) / 1000));
-    return { allowed, limit: this.limit, remaining: Math.max(0, this.limit - used), resetSeconds, windowSeconds };
-  }
-
-  /** Drops windows with nothing left in them, so idle keys cost no memory. */
-  private sweep(now: number): void {
-    for (const [key, w] of this.windows) {
-      w.prune(now - this.windowMs);
-      if (w.size === 0) this.windows.delete(key);
-    }
+    const resetSeconds = w.oldest === undefined ? 0 : Math.max(1, Math.ceil((w.oldest + this.windowMs - now) / 1000));
+    return { allowed: w.allowed, limit: this.limit, remaining: Math.max(0, this.limit - w.used), resetSeconds, windowSeconds };
   }
 }
 
@@ -91,14 +61,20 @@ export interface RateLimitConfig {
 
 export const DEFAULT_RATE_LIMITS: RateLimitConfig = { readPerMin: 60, writePerMin: 10, pollPerMin: 300, authFailuresPerMin: 30 };
 
+/**
+ * The four classes of limits, in one store: the engine's (`engine.stores.rateWindows`), so that on
+ * PostgreSQL every instance counts in the same windows (docs/decisions.md D129); by default one of
+ * their own, in memory.
+ */
 export class RateLimits {
   readonly byClass: Record<RateClass, SlidingWindowLimiter>;
-  constructor(clock: Clock, config: RateLimitConfig = DEFAULT_RATE_LIMITS) {
+  constructor(clock: Clock, config: RateLimitConfig = DEFAULT_RATE_LIMITS, store: RateWindowStore = new MemoryRateWindowStore()) {
+    const limiter = (cls: RateClass, limit: number) => new SlidingWindowLimiter(clock, limit, 60_000, store, `${cls}:`);
     this.byClass = {
-      read: new SlidingWindowLimiter(clock, config.readPerMin),
-      write: new SlidingWindowLimiter(clock, config.writePerMin),
-      poll: new SlidingWindowLimiter(clock, config.pollPerMin),
-      auth_failure: new SlidingWindowLimiter(clock, config.authFailuresPerMin),
+      read: limiter('read', config.readPerMin),
+      write: limiter('write', config.writePerMin),
+      poll: limiter('poll', config.pollPerMin),
+      auth_failure: limiter('auth_failure', config.authFailuresPerMin),
     };
   }
 }

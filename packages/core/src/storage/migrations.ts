@@ -449,4 +449,33 @@ CREATE TABLE console_sessions (
 CREATE INDEX console_sessions_expiry ON console_sessions(expires_at);
 `,
   },
+  {
+    version: 7,
+    name: 'rate limit windows',
+    sqlite: `
+-- Unused on SQLite: one process serves a file, so its rate windows stay in memory. The table is
+-- here so both dialects have the same tables (docs/decisions.md D120, D129).
+CREATE TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  hits TEXT NOT NULL,
+  allowed INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
+`,
+    postgres: `
+-- The rate limiter's sliding windows, shared by every instance (docs/decisions.md D16, D129): per
+-- class and key, the times (ms) of the hits accepted in the last window; whether the latest hit
+-- was counted; and when the newest leaves the window (then the row may be deleted). UNLOGGED: a
+-- hit writes no WAL, so its commit waits for no disk flush; after a crash or a failover the
+-- windows start empty, which lets a key at most one more window's worth once.
+CREATE UNLOGGED TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  hits BIGINT[] NOT NULL,
+  allowed BOOLEAN NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
+`,
+  },
 ];

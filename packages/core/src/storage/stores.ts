@@ -25,6 +25,7 @@ import { SqliteEventStore, type EventStore } from '../push/event-store.js';
 import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
 import { PostgresJobLockStore, SqliteJobLockStore, type JobLockStore } from './job-lock-store.js';
+import { MemoryRateWindowStore, PostgresRateWindowStore, type RateWindowStore } from '../http/rate-window-store.js';
 
 export interface Stores {
   readonly dialect: Dialect;
@@ -47,10 +48,15 @@ export interface Stores {
   readonly idempotencyKeys: IdempotencyKeyStore;
   /** Which background jobs this instance runs (docs/decisions.md D128). */
   readonly jobs: JobLockStore;
+  /**
+   * The rate limiter's windows (docs/decisions.md D129): in memory on SQLite (one process per
+   * file), in the database on PostgreSQL, shared by every instance.
+   */
+  readonly rateWindows: RateWindowStore;
 }
 
 export function createSqliteStores(db: Db): Stores {
-  return buildStores(db, 'sqlite', sqliteTransactions(db), new SqliteJobLockStore());
+  return { ...buildStores(db, 'sqlite', sqliteTransactions(db), new SqliteJobLockStore()), rateWindows: new MemoryRateWindowStore() };
 }
 
 /**
@@ -60,7 +66,7 @@ export function createSqliteStores(db: Db): Stores {
 export function createPostgresStores(connection: SyncPostgresClient | PostgresDb): Stores & { tx: PostgresTransactions } {
   const pg = connection instanceof PostgresDb ? connection : new PostgresDb(connection);
   const jobs = new PostgresJobLockStore(pg.asDb(), () => pg.client.sessions());
-  return { ...buildStores(pg.asDb(), 'postgres', pg.tx, jobs), tx: pg.tx };
+  return { ...buildStores(pg.asDb(), 'postgres', pg.tx, jobs), tx: pg.tx, rateWindows: new PostgresRateWindowStore(pg.asDb()) };
 }
 
 /** The stores on an open database of either dialect (a SQLite Db, or a PostgresDb passed as one). */
@@ -68,7 +74,7 @@ export function createStores(db: Db): Stores {
   return dialectOf(db) === 'postgres' ? createPostgresStores(db as unknown as PostgresDb) : createSqliteStores(db);
 }
 
-function buildStores(db: Db, dialect: Dialect, tx: Transactions, jobs: JobLockStore): Stores {
+function buildStores(db: Db, dialect: Dialect, tx: Transactions, jobs: JobLockStore): Omit<Stores, 'rateWindows'> {
   return {
     dialect,
     tx,

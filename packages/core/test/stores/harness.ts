@@ -7,6 +7,9 @@ import { openDatabase } from '../../src/storage/database.js';
 import { createPostgresStores, createSqliteStores, type Stores } from '../../src/storage/stores.js';
 import { openPostgres } from '../../src/storage/postgres/open-postgres.js';
 import { createTestSchema } from '../postgres.js';
+import pg from 'pg';
+import { RATE_HIT_SQL } from '../../src/http/rate-window-store.js';
+import { translateParameters } from '../../src/storage/postgres/postgres-db.js';
 import { usePerTest } from '../../src/testing/use-test-server.js';
 
 export interface OpenedStores {
@@ -18,6 +21,20 @@ export interface OpenedStores {
 export interface StoreHarness {
   name: string;
   open(): OpenedStores | Promise<OpenedStores>;
+  /**
+   * Where several connections can hit one rate window at once (PostgreSQL; SQLite's windows are one
+   * process's memory): sends `hits` hits on `key`, spread over `connections` connections, all in
+   * flight together, with the store's own statement. Answers how many were counted.
+   */
+  concurrentHits?(stores: Stores, key: string, o: ConcurrentHits): Promise<number>;
+}
+
+export interface ConcurrentHits {
+  connections: number;
+  hits: number;
+  now: number;
+  windowMs: number;
+  limit: number;
 }
 
 export const SQLITE: StoreHarness = {
@@ -33,19 +50,42 @@ export const SQLITE: StoreHarness = {
   },
 };
 
+/** On the PostgreSQL harness's stores: their schema's URL, for the connections of concurrentHits. */
+const SCHEMA_URL = Symbol('schemaUrl');
+
 /** PostgreSQL (docs/decisions.md D127): a fresh schema per test on the test server (D124), migrated by the engine's opener. */
 export const POSTGRES: StoreHarness = {
   name: 'PostgreSQL',
   async open() {
     const schema = await createTestSchema();
     const client = openPostgres(schema.url);
+    const stores = createPostgresStores(client);
+    Object.defineProperty(stores, SCHEMA_URL, { value: schema.url });
     return {
-      stores: createPostgresStores(client),
+      stores,
       async close() {
         client.close();
         await schema.drop();
       },
     };
+  },
+  async concurrentHits(stores, key, o) {
+    const { text, names } = translateParameters(RATE_HIT_SQL);
+    const params: Record<string, unknown> = { key, now: o.now, windowMs: o.windowMs, limit: o.limit };
+    const values = names!.map((n) => params[n]);
+    const clients = Array.from(
+      { length: o.connections },
+      () => new pg.Client({ connectionString: (stores as unknown as Record<symbol, string>)[SCHEMA_URL] }),
+    );
+    try {
+      await Promise.all(clients.map((c) => c.connect()));
+      const answers = await Promise.all(
+        Array.from({ length: o.hits }, (_, i) => clients[i % clients.length]!.query<{ allowed: boolean }>(text, values)),
+      );
+      return answers.filter((a) => a.rows[0]!.allowed).length;
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
   },
 };
 

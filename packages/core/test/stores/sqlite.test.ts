@@ -18,6 +18,7 @@ import { maintenanceStoreContract } from './maintenance-store.contract.js';
 import { pricingRuleStoreContract } from './pricing-store.contract.js';
 import { settingsStoreContract } from './settings-store.contract.js';
 import { jobLockStoreContract } from './job-lock-store.contract.js';
+import { rateWindowStoreContract } from './rate-window-store.contract.js';
 
 eventStoreContract(SQLITE);
 webhookStoreContract(SQLITE);
@@ -37,3 +38,4 @@ healthStoreContract(SQLITE);
 activationStoreContract(SQLITE);
 maintenanceStoreContract(SQLITE);
 jobLockStoreContract(SQLITE);
+rateWindowStoreContract(SQLITE);
