@@ -1,18 +1,20 @@
 // `pnpm bench`: every performance target of the benchmarks issues, each measured beside its
 // physical limit or baseline in the same run, printed as one table and written as JSON to
 // bench-results/latest.json. `--quick` shortens every run (a smoke test, not figures).
-// `--only core` or `--only push` runs one group: core.mjs (the first issue's targets) or push.mjs
-// (#18: long-poll, waiters, webhooks). `--out <file>` writes the JSON there instead.
+// `--only core`, `--only push` or `--only postgres` runs one group: core.mjs (the first issue's
+// targets), push.mjs (#18: long-poll, waiters, webhooks) or postgres.mjs (#15: creation and the
+// poll on PostgreSQL; JIEMA_BENCH_POSTGRES_URL names the server). `--out <file>` writes the JSON there instead.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { coreBenchmarks } from './core.mjs';
 import { REPO } from './lib.mjs';
+import { postgresBenchmarks } from './postgres.mjs';
 import { pushBenchmarks } from './push.mjs';
 
 const quick = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
-const GROUPS = { core: coreBenchmarks, push: pushBenchmarks };
+const GROUPS = { core: coreBenchmarks, push: pushBenchmarks, postgres: postgresBenchmarks };
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const outAt = process.argv.indexOf('--out');
 const out = outAt >= 0 ? process.argv[outAt + 1] : join(REPO, 'bench-results/latest.json');

@@ -35,7 +35,9 @@ export class Ledger {
     if (!Number.isSafeInteger(input.amountCents) || input.amountCents === 0) {
       throw new AppError('BAD_REQUEST', 'A ledger amount must be a non-zero whole number of cents.');
     }
-    refuseOutOfRange(this.store.balanceOf(input.userId), input.amountCents);
+    // The append is a conditional update that refuses to leave the balance out of range, so the
+    // balance is read only to explain a refusal: one statement fewer per posting (a round trip on
+    // PostgreSQL).
     const entry = this.store.append({
       id: this.ids.next('led'),
       userId: input.userId,
@@ -46,8 +48,8 @@ export class Ledger {
       createdAt: input.at,
     });
     if (!entry) {
-      // Another writer moved the balance since it was read (only with several servers on one database).
       refuseOutOfRange(this.store.balanceOf(input.userId), input.amountCents);
+      // In range now: another writer moved the balance in between (only with several servers on one database).
       throw new Error('Ledger.post: the balance changed while posting; try again');
     }
     this.feed?.balance(entry.userId);

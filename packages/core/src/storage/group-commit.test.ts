@@ -17,6 +17,23 @@ describe('GroupCommitter', () => {
     expect(gc.stats.batches).toBe(2);
   });
 
+  it('a write alone in its turn commits in its own transaction, without a savepoint; if it throws, nothing of it stays', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const gc = new GroupCommitter(sqliteTransactions(db));
+    await expect(
+      gc.run(() => {
+        insert.run(1);
+        insert.run(-1);
+      }),
+    ).rejects.toThrow(/CHECK/);
+    expect(await gc.run(() => insert.run(2).changes)).toBe(1);
+    expect(db.prepare('SELECT v FROM t').pluck().all()).toEqual([2]);
+    expect(db.inTransaction).toBe(false);
+    expect(gc.stats).toEqual({ batches: 1, writes: 1 });
+  });
+
   it('rejects every write of a batch whose commit fails', async () => {
     const db = openDatabase({ path: ':memory:' });
     db.exec(

@@ -39,6 +39,12 @@ export class GroupCommitter {
     const batch = this.queue;
     this.queue = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; err: unknown }> = [];
+    // One write alone needs no savepoint: if it throws, the transaction rolls back, which undoes
+    // exactly its writes (a round trip fewer per write on PostgreSQL).
+    if (batch.length === 1) {
+      this.flushOne(batch[0]!);
+      return;
+    }
     try {
       const body = () => {
         for (const item of batch) {
@@ -62,5 +68,18 @@ export class GroupCommitter {
       if (o.ok) item.resolve(o.value);
       else item.reject(o.err);
     });
+  }
+
+  private flushOne(item: Pending): void {
+    let value: unknown;
+    try {
+      value = this.unsynced ? this.tx.writeUnsynced(item.work) : this.tx.write(item.work);
+    } catch (err) {
+      item.reject(err);
+      return;
+    }
+    this.stats.batches += 1;
+    this.stats.writes += 1;
+    item.resolve(value);
   }
 }
