@@ -88,11 +88,14 @@ describe('SyncPostgresClient on the real server', () => {
   it('replaces a connection the server ended, outside a transaction', () => {
     const c = open();
     const admin = open();
+    c.onEachSession('name', "SET application_name = 'jiema-again'");
     const pid = c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').rows[0]!.pid;
     admin.query('SELECT pg_terminate_backend($1)', [pid]);
     // A read that is safe to repeat goes through on a new connection.
     const again = c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', [], { fresh: true, retry: true }).rows[0]!.pid;
     expect(again).not.toBe(pid);
+    // What each session must hold (the schema's lock, in the servers) is set up again on the new one.
+    expect(c.query<{ application_name: string }>('SHOW application_name').rows[0]!.application_name).toBe('jiema-again');
     const db = new PostgresDb(c);
     db.tx.write(() => db.prepare("INSERT INTO settings (key, value) VALUES ('after', 'yes')").run());
     expect(admin.query('SELECT value FROM settings WHERE key = $1', ['after']).rows).toEqual([{ value: 'yes' }]);

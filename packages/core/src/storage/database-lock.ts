@@ -122,12 +122,18 @@ export function shareSchemaLock(pg: PostgresDb): DatabaseLock {
 
 function schemaLock(pg: PostgresDb, schema: string, unlock: string): DatabaseLock {
   let released = false;
+  // Held again on a new session after a reconnect (a database restart or failover).
+  pg.client.onEachSession(
+    'schema-lock',
+    `SELECT ${unlock === 'pg_advisory_unlock' ? 'pg_try_advisory_lock' : 'pg_try_advisory_lock_shared'}(${SCHEMA_LOCK})`,
+  );
   return {
     path: `${pg.name} (schema ${schema})`,
     release() {
       if (released || !pg.open) return;
       released = true;
       try {
+        pg.client.onEachSession('schema-lock', undefined);
         pg.client.query(`SELECT ${unlock}(${SCHEMA_LOCK})`);
       } catch {
         // the connection is gone, and the lock with it

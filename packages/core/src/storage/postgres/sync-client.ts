@@ -71,6 +71,7 @@ let listener;
 let broken;
 let closing = false;
 const names = new Map();
+const sessionSetup = new Map();
 const answer = (a) => {
   port.postMessage(a);
   Atomics.store(flag, 0, 1);
@@ -90,6 +91,8 @@ async function openClient() {
   Atomics.add(flag, 2, 1);
   await c.connect();
   await c.query("SET statement_timeout = " + settings.statementTimeoutMs + "; SET lock_timeout = " + settings.lockTimeoutMs + "; SET idle_in_transaction_session_timeout = " + settings.answerTimeoutMs);
+  // What a session holds for its whole life (the schema's lock) is taken again on the new one.
+  for (const sql of sessionSetup.values()) await c.query(sql);
 }
 async function openListener(ch) {
   const l = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true });
@@ -163,6 +166,10 @@ port.on('message', async (msg) => {
         if (!msg.retry || !msg.fresh || !broken) throw err;
         result = await run(msg);
       }
+    } else if (msg.op === 'session') {
+      if (msg.sql === undefined) sessionSetup.delete(msg.name);
+      else sessionSetup.set(msg.name, msg.sql);
+      result = null;
     } else if (msg.op === 'close') {
       closing = true;
       await Promise.allSettled([client && client.end(), listener && listener.end()]);
@@ -263,6 +270,14 @@ export class SyncPostgresClient {
    */
   sessions(): number {
     return Atomics.load(this.flag, 2);
+  }
+
+  /**
+   * Statements every new session of this connection runs first, such as taking a session lock
+   * again after a reconnect (`sql` undefined forgets `name`'s). They do not run now.
+   */
+  onEachSession(name: string, sql: string | undefined): void {
+    this.call({ op: 'session', name, sql });
   }
 
   /** How many commits other connections have announced on this schema's channel since this one opened. */
