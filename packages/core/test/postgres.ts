@@ -49,3 +49,15 @@ export function withSearchPath(url: string, schema: string): string {
   u.searchParams.set('options', `-c search_path=${schema}`);
   return u.toString();
 }
+
+/** Ends, from the server's side, every session connected with this application_name (a process "dying"). */
+export async function terminateSessions(applicationName: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await admin.connect();
+  try {
+    const r = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+    return r.rowCount ?? 0;
+  } finally {
+    await admin.end();
+  }
+}

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine, createSeededRng, ManualClock, MemoryUpstream, openDatabase, type Engine, type Upstream } from '@jiema/core';
 import { TEST_CATALOGUE, until } from '../../../core/test/helpers.js';
 import { DATABASES, useTestDatabase } from '../../../core/test/databases.js';
+import { terminateSessions } from '../../../core/test/postgres.js';
 import { ScriptedFaultsUpstream, type FaultMethod } from './model/scripted-faults-upstream.js';
 import { report } from './knobs.js';
 
@@ -18,6 +19,7 @@ describe.each(DATABASES)('crash recovery with the upstream outliving the process
   let clock: ManualClock;
   let upstream: MemoryUpstream;
   const engines: Engine[] = [];
+  const names = new Map<Engine, string>();
 
   beforeEach(() => {
     clock = new ManualClock();
@@ -27,12 +29,11 @@ describe.each(DATABASES)('crash recovery with the upstream outliving the process
     for (const e of engines.splice(0)) e.close();
   });
 
-  const start = (u: Upstream) => {
+  const start = (u: Upstream, name = `jiema-test-${engines.length}-${process.pid}`) => {
     // SQLite: an open database rather than a path, as a path would be locked and the "dead"
     // engine of this process still holds its connection, as a killed process's kernel would not.
-    // PostgreSQL: the URL; the dead engine's connections stay open, as a killed process's would
-    // until the server notices.
-    const db = kind.name === 'SQLite' ? openDatabase({ path: database.db }) : database.db;
+    // PostgreSQL: the URL, its connections named so that a death can end them (see die()).
+    const db = kind.name === 'SQLite' ? openDatabase({ path: database.db }) : withApplicationName(database.db, name);
     const engine = createEngine({
       upstream: u,
       db,
@@ -42,8 +43,20 @@ describe.each(DATABASES)('crash recovery with the upstream outliving the process
       eagerOutbox: false,
     });
     engines.push(engine);
+    names.set(engine, name);
     return engine;
   };
+
+  /**
+   * The engine's process dies. On PostgreSQL its connections end with it (the kernel closes a
+   * killed process's sockets, and the server rolls back and drops its session locks, such as the
+   * outbox's job lock, docs/decisions.md D128); in this process they are ended from the server's side.
+   * On SQLite nothing outlives the process but the file.
+   */
+  async function die(engine: Engine): Promise<void> {
+    if (kind.name === 'SQLite') return;
+    expect(await terminateSessions(names.get(engine)!)).toBeGreaterThan(0);
+  }
 
   /** The same upstream, as a process that dies sees it: the next `method` call takes effect and never answers. */
   function dyingOn(method: FaultMethod): Upstream {
@@ -86,6 +99,7 @@ describe.each(DATABASES)('crash recovery with the upstream outliving the process
     clock.advance(121_000);
     void dying.tick(); // the outbox sends the cancel; the upstream takes it; the answer never comes
     await until(() => upstream.calls.some((c) => c.method === 'cancel'));
+    await die(dying);
 
     const engine = start(upstream);
     expect(engine.outbox.pending()).toMatchObject([{ kind: 'cancel', activationId: order.activationId }]);
@@ -97,3 +111,9 @@ describe.each(DATABASES)('crash recovery with the upstream outliving the process
     expect(engine.checkInvariants()).toEqual([]);
   });
 });
+
+function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
