@@ -10,6 +10,7 @@ import { PostgresDb, translateParameters } from '../src/storage/postgres/postgre
 import { parseAnnouncement, payloads } from '../src/storage/postgres/postgres-transactions.js';
 import { PostgresQueryError, SyncPostgresClient } from '../src/storage/postgres/sync-client.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
+import { toErrorResult } from '../src/http/envelope.js';
 
 const waitFor = async (check: () => boolean, ms = 5_000) => {
   const until = Date.now() + ms;
@@ -45,6 +46,19 @@ describe('announcements', () => {
     expect(back.flatMap((a) => a.users)).toEqual(['u1']);
     expect(payloads({ orders: [], users: [], events: [] })).toHaveLength(1);
     expect(parseAnnouncement('not json')).toBeUndefined();
+  });
+});
+
+describe('a database outage as an HTTP answer', () => {
+  it('is 503 STORAGE_UNAVAILABLE for a lost connection, a timeout or a deadlock, and stays INTERNAL for a broken rule', () => {
+    const status = (code: string | undefined) => toErrorResult(new PostgresQueryError('x', code, undefined, undefined)).status;
+    for (const code of [undefined, 'ECONNRESET', '08006', '57P01', '55P03', '57014', '40P01', '40001', '53300'])
+      expect(status(code)).toBe(503);
+    for (const code of ['23505', '23514', '42P01', 'P0001']) expect(status(code)).toBe(500);
+    expect(toErrorResult(new PostgresQueryError('x', '57P01', undefined, undefined)).body).toMatchObject({
+      ok: false,
+      code: 'STORAGE_UNAVAILABLE',
+    });
   });
 });
 

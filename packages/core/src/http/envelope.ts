@@ -65,5 +65,6 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
 function isStorageOutage(err: unknown): boolean {
   if (!(err instanceof PostgresError)) return false;
   const code = (err as { code?: string }).code;
-  return code === undefined || /^(08|40|57P0[1-3]|53300|55P03|57014)/.test(code);
+  // Not a SQLSTATE at all (undefined, or a socket's ECONNRESET): the connection failed.
+  return code === undefined || !/^[0-9A-Z]{5}$/.test(code) || /^(08|40|57P0[1-3]|53300|55P03|57014)/.test(code);
 }

@@ -147,8 +147,10 @@ async function run(msg) {
   try {
     r = await client.query(q);
   } catch (err) {
-    // No SQLSTATE: the connection, not the statement, failed.
-    if (!(err && err.code)) broken = err;
+    // The connection, not the statement, failed: no SQLSTATE (or a socket's ECONNRESET, EPIPE…),
+    // a connection exception (08…), or the server ending the session (57P01–57P03).
+    const code = err && err.code;
+    if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57P0)/.test(code)) broken = err;
     throw err;
   }
   const last = Array.isArray(r) ? r[r.length - 1] : r;
