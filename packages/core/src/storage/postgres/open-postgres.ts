@@ -3,8 +3,7 @@
  * written by a newer version, and applies the migrations the schema lacks — each in its own
  * transaction, instances starting together taking turns on the schema's migration lock (D122).
  */
-import { MIGRATIONS } from '../migrations.js';
-import { checkPostgresUrl, PostgresError } from './postgres.js';
+import { checkPostgresUrl, MIGRATION_SQL, migrationRecord, pendingMigrations } from './postgres.js';
 import { SyncPostgresClient, type SyncPostgresOptions } from './sync-client.js';
 import type { Db } from '../database.js';
 import { PostgresDb } from './postgres-db.js';
@@ -30,28 +29,16 @@ export function openPostgresDb(url: string, options: SyncPostgresOptions = {}): 
 }
 
 function migrateSync(client: SyncPostgresClient): number {
-  const lockKey = "hashtext('jiema.migrate:' || current_schema())";
-  client.query(`SELECT pg_advisory_lock(${lockKey})`);
+  client.query(MIGRATION_SQL.lock);
   try {
-    client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
-    const applied = new Set(client.query<{ version: number }>('SELECT version FROM schema_migrations').rows.map((r) => r.version));
-    const known = Math.max(...MIGRATIONS.map((m) => m.version));
-    const newest = Math.max(0, ...applied);
-    if (newest > known)
-      throw new PostgresError(
-        `This database was written by a newer jiema (schema ${newest}; this one knows up to ${known}). Use that version.`,
-      );
-    let count = 0;
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
+    client.query(MIGRATION_SQL.createTable);
+    const applied = client.query<{ version: string }>(MIGRATION_SQL.appliedAsText).rows.map((r) => Number(r.version));
+    const pending = pendingMigrations(applied);
+    for (const m of pending) {
       client.query('BEGIN');
       try {
         client.query(m.postgres);
-        client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          new Date().toISOString(),
-        ]);
+        client.query(MIGRATION_SQL.record, migrationRecord(m));
         client.query('COMMIT');
       } catch (err) {
         try {
@@ -61,12 +48,11 @@ function migrateSync(client: SyncPostgresClient): number {
         }
         throw err;
       }
-      count += 1;
     }
-    return count;
+    return pending.length;
   } finally {
     try {
-      client.query(`SELECT pg_advisory_unlock(${lockKey})`);
+      client.query(MIGRATION_SQL.unlock);
     } catch {
       // the lock goes with the session
     }

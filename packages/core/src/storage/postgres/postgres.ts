@@ -6,7 +6,7 @@
  * test runs, can share one PostgreSQL database without seeing each other.
  */
 import pg from 'pg';
-import { MIGRATIONS } from '../migrations.js';
+import { MIGRATIONS, type Migration } from '../migrations.js';
 
 /** A PostgreSQL target that cannot be used: a message for the operator. */
 export class PostgresError extends Error {
@@ -99,44 +99,49 @@ function parseSafeInteger(value: string): number {
  * written by a newer version.
  */
 export async function migratePostgres(client: pg.ClientBase): Promise<number> {
-  const lockKey = "hashtext('jiema.migrate:' || current_schema())";
-  await client.query(`SELECT pg_advisory_lock(${lockKey})`);
+  await client.query(MIGRATION_SQL.lock);
   try {
     const schema = (await client.query<{ s: string | null }>('SELECT current_schema() AS s')).rows[0]?.s;
     if (!schema) throw new PostgresError('The connection has no schema to write to: its search_path names none that exists.');
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-    );
+    await client.query(MIGRATION_SQL.createTable);
     // Read as text: the caller's connection may parse BIGINT either way.
-    const applied = new Set(
-      (await client.query<{ version: string }>('SELECT version::text AS version FROM schema_migrations')).rows.map((r) =>
-        Number(r.version),
-      ),
-    );
-    const known = Math.max(...MIGRATIONS.map((m) => m.version));
-    const newest = Math.max(0, ...applied);
-    if (newest > known)
-      throw new PostgresError(
-        `This database was written by a newer jiema (schema ${newest}; this one knows up to ${known}). Use that version.`,
-      );
-    let count = 0;
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
+    const applied = (await client.query<{ version: string }>(MIGRATION_SQL.appliedAsText)).rows.map((r) => Number(r.version));
+    const pending = pendingMigrations(applied);
+    for (const m of pending) {
       await inTransaction(client, async () => {
         await client.query(m.postgres);
-        await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
-          m.version,
-          m.name,
-          new Date().toISOString(),
-        ]);
+        await client.query(MIGRATION_SQL.record, migrationRecord(m));
       });
-      count += 1;
     }
-    return count;
+    return pending.length;
   } finally {
-    await client.query(`SELECT pg_advisory_unlock(${lockKey})`);
+    await client.query(MIGRATION_SQL.unlock);
   }
 }
+
+/** The migration history's statements on PostgreSQL, shared by the asynchronous and the synchronous migrator. */
+export const MIGRATION_SQL = {
+  lock: "SELECT pg_advisory_lock(hashtext('jiema.migrate:' || current_schema()))",
+  unlock: "SELECT pg_advisory_unlock(hashtext('jiema.migrate:' || current_schema()))",
+  createTable: 'CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  appliedAsText: 'SELECT version::text AS version FROM schema_migrations',
+  record: 'INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+} as const;
+
+/** The migrations a schema with `applied` lacks, in order; refuses a schema written by a newer version. */
+export function pendingMigrations(applied: readonly number[]): Migration[] {
+  const known = Math.max(...MIGRATIONS.map((m) => m.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > known)
+    throw new PostgresError(
+      `This database was written by a newer jiema (schema ${newest}; this one knows up to ${known}). Use that version.`,
+    );
+  const done = new Set(applied);
+  return MIGRATIONS.filter((m) => !done.has(m.version));
+}
+
+/** The values of MIGRATION_SQL.record for one migration. */
+export const migrationRecord = (m: Migration): [number, string, string] => [m.version, m.name, new Date().toISOString()];
 
 /** Runs `fn` between BEGIN and COMMIT, or ROLLBACK when it throws. */
 export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
