@@ -262,6 +262,50 @@ describe('buying when the upstream fails (D9, D10)', () => {
     expect(balance(u.id)).toBe(968);
   });
 
+  it('leaves a timed-out buy pending rather than take the number another buy of the pair was sold while the active list was read', async () => {
+    const a = s.createUser({ balanceCents: 1_000 });
+    const b = s.createUser({ balanceCents: 1_000 });
+    // A's buy sells a number (ya), then its answer is lost; A then reads the active list.
+    s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer'), true);
+    const readList = s.upstream.listActive.bind(s.upstream);
+    const sell = s.upstream.buy.bind(s.upstream);
+    let bought: Promise<{ status: number; body: any }> | undefined;
+    s.upstream.listActive = async () => {
+      s.upstream.listActive = readList;
+      // Meanwhile B buys the same pair: the upstream sells it a newer number before the list is
+      // answered, and B has not recorded its order yet when A looks at the list.
+      let sold!: () => void;
+      const soldToB = new Promise<void>((r) => (sold = r));
+      s.upstream.buy = async (req) => {
+        s.upstream.buy = sell;
+        const act = await sell(req);
+        sold();
+        await new Promise((r) => setTimeout(r, 50));
+        return act;
+      };
+      s.advance(1_000);
+      bought = s.call('POST', '/api/v1/orders', { key: b.key, body: { service: 'tg', country: 7 } });
+      await soldToB;
+      return readList();
+    };
+    const first = await s.call('POST', '/api/v1/orders', { key: a.key, body: { service: 'tg', country: 7 } });
+    const second = await bought!;
+    expect(second.status, JSON.stringify(second.body)).toBe(200);
+    expectError(first, 503, 'UPSTREAM_UNAVAILABLE');
+    expect(balance(a.id)).toBe(1_000);
+    expect(balance(b.id)).toBe(968);
+    const xb = activationOf(second.body.data.id);
+    const [ya] = (await readList()).filter((x) => x.activationId !== xb);
+    expect(ya).toBeDefined();
+    // The worker gives A's number back; B's stays B's.
+    s.advance(61_000);
+    await s.engine.tick();
+    s.advance(120_000);
+    await s.engine.tick();
+    expect(s.upstream.activation(ya!.activationId)!.state).toBe('CLOSED');
+    expect(s.upstream.activation(xb)!.state).not.toBe('CLOSED');
+  });
+
   it('answers 503 to a timed-out buy that sold nothing, charges nothing, and never retries the buy', async () => {
     const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer'));

@@ -133,7 +133,12 @@ export class BuyIntents {
     // Another buy of the same pair still in flight makes a match ambiguous: leave it to the worker.
     if (this.store.countPendingLike(intent.service, intent.country, intent.id) > 0) return undefined;
     try {
-      const found = this.candidates(intent, await this.upstream.listActive());
+      const active = await this.upstream.listActive();
+      // A buy of the pair that began while the list was read (here or in another instance) may
+      // have been sold a number in it, newer than ours, and not have recorded its order yet:
+      // taking that number would give it to two orders. Ambiguous again: leave it to the worker.
+      if (this.store.countPendingLike(intent.service, intent.country, intent.id) > 0) return undefined;
+      const found = this.candidates(intent, active);
       const newest = found.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0))[0];
       if (newest) this.log.warn({ event: 'buy.reconciled_after_timeout', intentId: intent.id, activationId: newest.activationId });
       return newest ? { activationId: newest.activationId, phone: newest.phone } : undefined;

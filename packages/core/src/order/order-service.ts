@@ -243,13 +243,23 @@ export class OrderService {
     } catch (err) {
       // The upstream sold a number we cannot record (or can no longer pay for): give it back.
       // Unless it is spoken for: an order holds it, or whoever reconciled this intent already owes its release.
+      let answer = err;
       this.tx.write(() => {
-        if (!this.store.getByActivation(activation.activationId) && !this.intents.isClaimed(activation.activationId))
-          this.outbox.enqueue('release', activation.activationId, null);
+        const holder = this.store.getByActivation(activation.activationId);
+        if (!holder && !this.intents.isClaimed(activation.activationId)) this.outbox.enqueue('release', activation.activationId, null);
+        // Another order already holds the number (the write failed on its uniqueness): nothing
+        // was charged, and the client is told so, never a 500.
+        if (holder && holder.id !== order.id && !(err instanceof AppError)) {
+          this.log.warn({ event: 'buy.number_taken', intentId: intent.id, activationId: activation.activationId, orderId: holder.id });
+          answer = new AppError(
+            'UPSTREAM_UNAVAILABLE',
+            'The number provider gave this number to another order; nothing was charged. Try again.',
+          );
+        }
         this.intents.release(intent, activation.activationId, err);
       });
       this.kickOutbox();
-      throw err;
+      throw answer;
     }
     this.log.info({
       event: 'order.created',
