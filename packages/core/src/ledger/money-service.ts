@@ -24,6 +24,8 @@ export interface Adjustment {
 }
 
 export class MoneyService {
+  private readonly debitListeners: Array<(userId: string) => void> = [];
+
   constructor(
     private readonly tx: Transactions,
     private readonly ledger: Ledger,
@@ -83,6 +85,11 @@ export class MoneyService {
     });
   }
 
+  /** Called with the user before an operator's debit (what remembers a balance forgets it). */
+  onDebit(listener: (userId: string) => void): void {
+    this.debitListeners.push(listener);
+  }
+
   /** An operator's credit or debit (or a simulated top-up): validated, in its own transaction. */
   adjust(input: Adjustment): LedgerEntry {
     if (!Number.isSafeInteger(input.amountCents)) throw new AppError('BAD_REQUEST', 'amountCents: must be a whole number of cents.');
@@ -91,6 +98,7 @@ export class MoneyService {
     if (kind === 'topup' && input.amountCents < 0)
       throw new AppError('BAD_REQUEST', 'kind: a top-up must be positive; use "adjustment" to debit.');
     if (!input.reason.trim()) throw new AppError('BAD_REQUEST', 'reason: say why the balance changes.');
+    if (input.amountCents < 0) for (const l of this.debitListeners) l(input.userId);
     return this.tx.write(() =>
       this.ledger.post({ userId: input.userId, kind, amountCents: input.amountCents, reason: input.reason, at: this.clock.now() }),
     );

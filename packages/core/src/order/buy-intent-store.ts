@@ -20,10 +20,12 @@ export interface PendingBuyIntent {
 export interface BuyIntentStore {
   insertPending(intent: { id: string; userId: string; service: string; country: number; startedAt: number }, nextAttemptAt: number): void;
   /**
-   * The buy recorded its order (inside the order's transaction); false if the intent was no longer
-   * pending (another instance reconciled it first), and then the order must not be recorded.
+   * The buy recorded its order (inside the order's transaction). Answers a function that says
+   * whether it applied: false if the intent was no longer pending (another instance reconciled it
+   * first), and then the order must not be recorded. Asked later, the answer may come with the
+   * next statement's round trip on PostgreSQL (a deferred write, docs/decisions.md D127).
    */
-  settle(id: string, activationId: string): boolean;
+  settle(id: string, activationId: string): () => boolean;
   /** The upstream refused the buy: nothing was sold. False if the intent was no longer pending. */
   fail(id: string, note: string): boolean;
   /** Reconciled (the number it was sold given back, or nothing sold); false if the intent was no longer pending. */
@@ -122,8 +124,9 @@ export class SqliteBuyIntentStore implements BuyIntentStore {
     this.insertStmt.run(intent.id, intent.userId, intent.service, intent.country, intent.startedAt, nextAttemptAt);
   }
 
-  settle(id: string, activationId: string): boolean {
-    return this.settleStmt.run(activationId, id).changes === 1;
+  settle(id: string, activationId: string): () => boolean {
+    const r = this.settleStmt.run(activationId, id);
+    return () => r.changes === 1;
   }
 
   fail(id: string, note: string): boolean {

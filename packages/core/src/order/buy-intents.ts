@@ -60,7 +60,8 @@ export class BuyIntents {
      */
     private readonly sharedDatabase = false,
   ) {
-    this.commits = new GroupCommitter(tx, true);
+    // Unsynced, and without a savepoint each: an intent's insert fails only when the database does.
+    this.commits = new GroupCommitter(tx, true, false);
   }
 
   /** Resolves once the intent is written, before the upstream is asked. */
@@ -92,10 +93,11 @@ export class BuyIntents {
   }
 
   /**
-   * Inside the order's transaction. False when the intent is no longer pending: another instance's
-   * reconciliation settled it first, and the number is not this buy's to attach.
+   * Inside the order's transaction. The function it answers says false when the intent is no
+   * longer pending: another instance's reconciliation settled it first, and the number is not
+   * this buy's to attach. Ask it after the order's next statement (one round trip fewer on PostgreSQL).
    */
-  settle(intent: BuyIntent, activationId: string): boolean {
+  settle(intent: BuyIntent, activationId: string): () => boolean {
     return this.store.settle(intent.id, activationId);
   }
 

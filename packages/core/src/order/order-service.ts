@@ -7,6 +7,7 @@ import { AppError } from '../errors/app-error.js';
 import type { AccountService } from '../account/account-service.js';
 import type { CatalogueService, CountryEntry, ServiceEntry } from '../catalogue/catalogue-service.js';
 import type { MoneyService } from '../ledger/money-service.js';
+import type { LedgerEntry } from '../ledger/ledger-store.js';
 import type { Logger } from '../logger.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { PricingService } from '../pricing/pricing-service.js';
@@ -27,6 +28,9 @@ import type { OrderStore } from './order-store.js';
 import { BuyIntents, type BuyIntent } from './buy-intents.js';
 import type { BuyIntentStore } from './buy-intent-store.js';
 import { runExclusive, type JobLockStore } from '../storage/job-lock-store.js';
+
+/** Buyers whose balance hint is kept; past it the hints start over. */
+const MAX_BALANCE_HINTS = 10_000;
 
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
@@ -95,6 +99,14 @@ export class OrderService {
    * read), and everything when another process commits. Orders are never mutated in place.
    */
   private readonly cache = new Map<string, Order>();
+  /**
+   * Each buyer's balance after this process's last charge. The check before a buy (is the balance
+   * enough to ask the upstream for a number?) reads it instead of the database, a round trip fewer
+   * on PostgreSQL. It only decides whether to ask: the charge is the ledger's conditional update,
+   * in the order's transaction. Dropped on another process's commit; a hint below the price is
+   * checked against the database (a top-up or a refund here may have raised the balance since).
+   */
+  private readonly balanceHints = new Map<string, number>();
   private sweeping: Promise<{ synced: number; expired: number }> | undefined;
 
   constructor(
@@ -114,7 +126,11 @@ export class OrderService {
     private readonly observers: OrderObservers = {},
     options: OrderServiceOptions = {},
   ) {
-    observers.changes?.onForeignCommit(() => this.cache.clear());
+    money.onDebit((userId) => this.balanceHints.delete(userId));
+    observers.changes?.onForeignCommit(() => {
+      this.cache.clear();
+      this.balanceHints.clear();
+    });
     this.syncIntervalMs = options.syncIntervalMs ?? 2_000;
     this.eagerOutbox = options.eagerOutbox ?? true;
     this.pushQuietMs = options.pushQuietMs ?? 600_000;
@@ -177,7 +193,9 @@ export class OrderService {
     const offer = view.offersByService.get(service.code)?.find((o) => o.country === country.id);
     if (!offer) throw new AppError('NO_NUMBERS', `No ${service.name} numbers are offered in ${country.name}.`);
     const price = this.pricing.priceCents(service.code, country.id, offer.costMicros);
-    const balance = this.accounts.requireUser(userId).balanceCents;
+    this.observers.changes?.poll();
+    const hint = this.balanceHints.get(userId);
+    const balance = hint !== undefined && hint >= price ? hint : this.accounts.requireUser(userId).balanceCents;
     if (balance < price) {
       throw new AppError('INSUFFICIENT', `This number costs ${price} cents and the balance is ${balance}; top up first.`, {
         balanceCents: String(balance),
@@ -230,13 +248,29 @@ export class OrderService {
       smsHistory: [],
       endReason: null,
     };
+    let charged: LedgerEntry | undefined;
     try {
       // Orders bought in the same turn commit together: one fsync for the batch (group commit).
       await this.commits.run(() => {
-        // Another instance's reconciliation may have settled a slow buy's intent first: its number is then not ours.
-        if (!this.intents.settle(intent, activation.activationId))
-          throw new AppError('UPSTREAM_UNAVAILABLE', 'The number provider answered too late; nothing was charged. Try again shortly.');
-        this.money.chargeOrder({ userId, orderId: order.id, priceCents: price, reason: `${service.code}/${country.id}`, at: now });
+        // Another instance's reconciliation may have settled a slow buy's intent first: its number
+        // is then not ours, and the charge (which the savepoint then rolls back) never stands. The
+        // intent's answer is read after the charge, which carries it to the database (D127).
+        const settled = this.intents.settle(intent, activation.activationId);
+        const tooLate = () =>
+          new AppError('UPSTREAM_UNAVAILABLE', 'The number provider answered too late; nothing was charged. Try again shortly.');
+        try {
+          charged = this.money.chargeOrder({
+            userId,
+            orderId: order.id,
+            priceCents: price,
+            reason: `${service.code}/${country.id}`,
+            at: now,
+          });
+        } catch (err) {
+          if (!settled()) throw tooLate();
+          throw err;
+        }
+        if (!settled()) throw tooLate();
         this.insert(order);
         afterWrite?.(order);
       });
@@ -260,6 +294,10 @@ export class OrderService {
       });
       this.kickOutbox();
       throw answer;
+    }
+    if (charged) {
+      if (this.balanceHints.size >= MAX_BALANCE_HINTS) this.balanceHints.clear();
+      this.balanceHints.set(userId, charged.balanceAfterCents);
     }
     this.log.info({
       event: 'order.created',

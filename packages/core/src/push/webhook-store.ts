@@ -6,6 +6,11 @@
  */
 import type { Db } from '../storage/database.js';
 import type { EventType } from './event-store.js';
+import { dialectOf } from '../storage/postgres/postgres-db.js';
+
+/** `dlv` and 25 base-36 characters (docs/decisions.md D2). */
+const DELIVERY_ID_LENGTH = 28;
+const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** An endpoint as stored, secrets included (only the webhook service reads them). */
 export interface WebhookRecord {
@@ -54,8 +59,14 @@ export interface WebhookStore {
   findActive(id: string): WebhookRecord | undefined;
   /** The endpoint, deleted or not. */
   findById(id: string): WebhookRecord | undefined;
-  /** The user's endpoints that are not deleted, with the event types each subscribes to (read in an event's transaction). */
-  subscriptionsOf(userId: string): Array<{ id: string; events: EventType[] }>;
+  /**
+   * In an event's transaction: a pending delivery of the event, due at its time, for each of the
+   * user's endpoints not deleted that subscribes to its type. One statement that reads nothing
+   * back (on PostgreSQL it goes with the transaction's next round trip, docs/decisions.md D127).
+   * The deliveries' ids are `deliveryId` with its last character standing for the endpoint (the
+   * nth by id: 0–9, a–z), so they keep its time order and are unique per event.
+   */
+  oweDeliveries(event: { id: string; userId: string; type: EventType; createdAt: number }, deliveryId: string): void;
   markDeleted(id: string, at: number): void;
   setSecrets(id: string, secret: string, previous: { secret: string; until: number } | null): void;
 
@@ -160,7 +171,7 @@ export class SqliteWebhookStore implements WebhookStore {
   private readonly listActiveStmt;
   private readonly activeStmt;
   private readonly hookStmt;
-  private readonly subscribedStmt;
+  private readonly oweStmt;
   private readonly markDeletedStmt;
   private readonly setSecretsStmt;
   private readonly insertDeliveryStmt;
@@ -186,8 +197,15 @@ export class SqliteWebhookStore implements WebhookStore {
     this.listActiveStmt = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE user_id = ? AND deleted_at IS NULL ORDER BY id');
     this.activeStmt = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ? AND deleted_at IS NULL');
     this.hookStmt = db.prepare<[string], WebhookRow>('SELECT * FROM webhooks WHERE id = ?');
-    this.subscribedStmt = db.prepare<[string], { id: string; events: string }>(
-      'SELECT id, events FROM webhooks WHERE user_id = ? AND deleted_at IS NULL',
+    const subscribes =
+      dialectOf(db) === 'postgres'
+        ? 'EXISTS (SELECT 1 FROM json_array_elements_text(CAST(w.events AS json)) AS t(v) WHERE t.v = @type)'
+        : 'EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = @type)';
+    this.oweStmt = db.prepare<[{ id: string; userId: string; type: string; eventId: string; at: number }]>(
+      `INSERT INTO webhook_deliveries (id, webhook_id, event_id, state, next_attempt_at, created_at)
+       SELECT substr(@id, 1, ${DELIVERY_ID_LENGTH - 1}) || substr('${ID_ALPHABET}', CAST(w.n AS INTEGER), 1), w.id, @eventId, 'pending', @at, @at
+       FROM (SELECT id, events, ROW_NUMBER() OVER (ORDER BY id) AS n FROM webhooks WHERE user_id = @userId AND deleted_at IS NULL) w
+       WHERE ${subscribes}`,
     );
     this.markDeletedStmt = db.prepare<[number, string]>('UPDATE webhooks SET deleted_at = ? WHERE id = ?');
     this.setSecretsStmt = db.prepare<[string, string | null, number | null, string]>(
@@ -255,8 +273,9 @@ export class SqliteWebhookStore implements WebhookStore {
     return row ? toWebhook(row) : undefined;
   }
 
-  subscriptionsOf(userId: string): Array<{ id: string; events: EventType[] }> {
-    return this.subscribedStmt.all(userId).map((r) => ({ id: r.id, events: JSON.parse(r.events) as EventType[] }));
+  oweDeliveries(event: { id: string; userId: string; type: EventType; createdAt: number }, deliveryId: string): void {
+    if (deliveryId.length !== DELIVERY_ID_LENGTH) throw new RangeError(`A delivery id has ${DELIVERY_ID_LENGTH} characters: ${deliveryId}`);
+    this.oweStmt.run({ id: deliveryId, userId: event.userId, type: event.type, eventId: event.id, at: event.createdAt });
   }
 
   markDeleted(id: string, at: number): void {

@@ -132,16 +132,7 @@ export class Webhooks {
     };
     // Owed in the event's own transaction: an event that committed always has its deliveries.
     events.onEvent((e) => {
-      for (const w of this.store.subscriptionsOf(e.userId)) {
-        if (w.events.includes(e.type))
-          this.store.insertDelivery({
-            id: this.ids.next('dlv'),
-            webhookId: w.id,
-            eventId: e.id,
-            nextAttemptAt: e.createdAt,
-            createdAt: e.createdAt,
-          });
-      }
+      this.store.oweDeliveries(e, this.ids.next('dlv'));
     });
     // Sent as soon as the transaction that owed them is over.
     feed.subscribe((changes) => {

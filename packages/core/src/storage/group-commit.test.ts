@@ -47,4 +47,18 @@ describe('GroupCommitter', () => {
     await expect(bad).rejects.toThrow(/FOREIGN KEY/);
     expect(db.prepare('SELECT COUNT(*) FROM parent').pluck().get()).toBe(0);
   });
+
+  it('without isolation, commits a batch in one transaction with no savepoints, and a write that throws fails the whole batch', async () => {
+    const db = openDatabase({ path: ':memory:' });
+    db.exec('CREATE TABLE t (v INTEGER NOT NULL CHECK (v >= 0))');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const gc = new GroupCommitter(sqliteTransactions(db), false, false);
+    const ok = await Promise.all([gc.run(() => insert.run(1).changes), gc.run(() => insert.run(2).changes)]);
+    expect(ok).toEqual([1, 1]);
+    expect(gc.stats).toEqual({ batches: 1, writes: 2 });
+    const results = await Promise.allSettled([gc.run(() => insert.run(3)), gc.run(() => insert.run(-1)), gc.run(() => insert.run(4))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(db.prepare('SELECT v FROM t ORDER BY v').pluck().all()).toEqual([1, 2]);
+    expect(db.inTransaction).toBe(false);
+  });
 });

@@ -57,7 +57,7 @@ export function buyIntentStoreContract(harness: StoreHarness): void {
       pending(1, 100);
       pending(2, 100);
       pending(3, 100);
-      expect(intents.settle(intent(1).id, 'act-1')).toBe(true);
+      expect(intents.settle(intent(1).id, 'act-1')()).toBe(true);
       expect(intents.fail(intent(2).id, 'no numbers')).toBe(true);
       expect(dueIds(100)).toEqual([intent(3).id]);
       expect(intents.pendingCount()).toBe(1);
@@ -81,18 +81,18 @@ export function buyIntentStoreContract(harness: StoreHarness): void {
       expect(intents.reconcile(intent(1).id, 'act-1', 'released 1')).toBe(true);
       expect(intents.reconcile(intent(2).id, null, 'nothing was sold')).toBe(true);
       // A late buy may not settle it on another number, nor fail it.
-      expect(intents.settle(intent(1).id, 'act-late')).toBe(false);
+      expect(intents.settle(intent(1).id, 'act-late')()).toBe(false);
       expect(intents.fail(intent(2).id, 'refused')).toBe(false);
       expect(intents.isClaimed('act-late')).toBe(false);
       expect(intents.isClaimed('act-1')).toBe(true);
       expect(intents.countByState()).toEqual({ reconciled: 2 });
       // Nor settle twice, nor settle an unknown intent.
       pending(3, 100);
-      expect(intents.settle(intent(3).id, 'act-3')).toBe(true);
-      expect(intents.settle(intent(3).id, 'act-4')).toBe(false);
+      expect(intents.settle(intent(3).id, 'act-3')()).toBe(true);
+      expect(intents.settle(intent(3).id, 'act-4')()).toBe(false);
       expect(intents.fail(intent(3).id, 'late')).toBe(false);
       expect(intents.isClaimed('act-4')).toBe(false);
-      expect(intents.settle('ob-missing', 'act-5')).toBe(false);
+      expect(intents.settle('ob-missing', 'act-5')()).toBe(false);
       expect(intents.fail('ob-missing', 'x')).toBe(false);
       expect(intents.countByState()).toEqual({ reconciled: 2, settled: 1 });
     });

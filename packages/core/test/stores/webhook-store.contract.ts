@@ -36,7 +36,6 @@ export function webhookStoreContract(harness: StoreHarness): void {
       endpoint('wh3', 'u2');
       expect(hooks.countActiveForUser('u1')).toBe(2);
       expect(hooks.listActiveForUser('u1').map((w) => w.id)).toEqual(['wh1', 'wh2']);
-      expect(hooks.subscriptionsOf('u1')).toEqual(expect.arrayContaining([{ id: 'wh1', events: ['order.updated', 'sms.received'] }]));
       expect(hooks.findActive('wh1')).toEqual({
         id: 'wh1',
         userId: 'u1',
@@ -56,7 +55,28 @@ export function webhookStoreContract(harness: StoreHarness): void {
       expect(hooks.findActive('wh2')).toBeUndefined();
       expect(hooks.findById('wh2')?.deletedAt).toBe(20);
       expect(hooks.countActiveForUser('u1')).toBe(1);
-      expect(hooks.subscriptionsOf('u1').map((w) => w.id)).toEqual(['wh1']);
+    });
+
+    it("owes an event's deliveries to the user's endpoints that subscribe to its type, not deleted ones, with ids in its time order", () => {
+      endpoint('wh2');
+      endpoint('wh1');
+      endpoint('wh3', 'u2');
+      hooks.insertWebhook({ id: 'wh4', userId: 'u1', url: 'https://example.com/4', events: ['order.updated'], secret: 's', createdAt: 10 });
+      hooks.insertWebhook({ id: 'wh5', userId: 'u1', url: 'https://example.com/5', events: ['sms.received'], secret: 's', createdAt: 10 });
+      hooks.markDeleted('wh5', 20);
+      const base = 'dlv0mjuohs00000000000000000x';
+      hooks.oweDeliveries({ id: 'evt1', userId: 'u1', type: 'sms.received', createdAt: 70 }, base);
+      const owed = ['wh1', 'wh2', 'wh3', 'wh4', 'wh5'].flatMap((w) => hooks.listDeliveries(w, '\uffff', 10));
+      // wh1 and wh2 subscribe; wh3 is another user's, wh4 wants other events, wh5 is deleted.
+      expect(owed.map((d) => [d.webhookId, d.id, d.eventId, d.state, d.nextAttemptAt, d.createdAt])).toEqual([
+        ['wh1', 'dlv0mjuohs000000000000000000', 'evt1', 'pending', 70, 70],
+        ['wh2', 'dlv0mjuohs000000000000000001', 'evt1', 'pending', 70, 70],
+      ]);
+      expect(hooks.listDue(70, 10).map((d) => d.eventType)).toEqual(['sms.received', 'sms.received']);
+      // A user with no endpoint: nothing owed.
+      hooks.oweDeliveries({ id: 'evt1', userId: 'u9', type: 'sms.received', createdAt: 80 }, 'dlv0mjuohs00000000000000001x');
+      expect(hooks.pendingCount()).toBe(2);
+      expect(() => hooks.oweDeliveries({ id: 'evt1', userId: 'u1', type: 'sms.received', createdAt: 80 }, 'dlv1')).toThrow(RangeError);
     });
 
     it('lists deliveries newest first, finds one (of an endpoint), and says what is due and when', () => {

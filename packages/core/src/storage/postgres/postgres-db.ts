@@ -7,7 +7,8 @@
  * another process committed?) becomes the count of commits other instances announced.
  */
 import type { Db } from '../database.js';
-import type { SyncPostgresClient } from './sync-client.js';
+import { rewriteOutsideQuotes } from './sql-text.js';
+import type { DeferredCount, SyncPostgresClient } from './sync-client.js';
 import { PostgresTransactions } from './postgres-transactions.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -26,32 +27,22 @@ interface Translated {
 
 /** `?` → `$n`, `@name` → `$n` (one number per name), outside quotes and comments. */
 export function translateParameters(sql: string): Translated {
-  let out = '';
   let positional = 0;
   const names: string[] = [];
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"') {
-      const end = sql.indexOf(c, i + 1);
-      const stop = end === -1 ? sql.length : end + 1;
-      out += sql.slice(i, stop);
-      i = stop - 1;
-    } else if (c === '-' && sql[i + 1] === '-') {
-      const end = sql.indexOf('\n', i);
-      const stop = end === -1 ? sql.length : end;
-      out += sql.slice(i, stop);
-      i = stop - 1;
-    } else if (c === '?') {
+  const out = rewriteOutsideQuotes(sql, (at) => {
+    const c = sql[at];
+    if (c === '?') {
       positional += 1;
-      out += `$${positional}`;
-    } else if (c === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1))!;
+      return [`$${positional}`, at + 1];
+    }
+    if (c === '@' && /[A-Za-z_]/.test(sql[at + 1] ?? '')) {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(at + 1))!;
       let n = names.indexOf(m[0]);
       if (n === -1) n = names.push(m[0]) - 1;
-      out += `$${n + 1}`;
-      i += m[0].length;
-    } else out += c;
-  }
+      return [`$${n + 1}`, at + 1 + m[0].length];
+    }
+    return undefined;
+  });
   if (positional > 0 && names.length > 0) throw new Error(`A statement mixes ? and @name parameters: ${sql}`);
   return { text: out, names: names.length > 0 ? names : undefined, positional };
 }
@@ -95,7 +86,21 @@ class PostgresStatement {
   }
 
   run(...args: unknown[]): { changes: number; lastInsertRowid: number } {
-    const r = this.db.client.query(this.sql.text, this.bind(args), { fresh: !this.db.inTransaction });
+    const { client } = this.db;
+    if (this.db.inTransaction && this.db.deferWrites) {
+      // Sent with the next statement that is waited for; `changes` waits for it only if read.
+      const slot: DeferredCount = { count: undefined };
+      client.defer(this.sql.text, this.bind(args), slot);
+      return {
+        get changes(): number {
+          if (slot.count === undefined && slot.error === undefined) client.flush();
+          if (slot.error !== undefined) throw slot.error as Error;
+          return slot.count ?? 0;
+        },
+        lastInsertRowid: 0,
+      };
+    }
+    const r = client.query(this.sql.text, this.bind(args), { fresh: !this.db.inTransaction });
     return { changes: r.rowCount, lastInsertRowid: 0 };
   }
 
@@ -136,6 +141,12 @@ export class PostgresDb {
   readonly memory = false;
   /** Set by PostgresTransactions while a transaction is open. */
   inTransaction = false;
+  /**
+   * Inside a transaction, a write's round trip is deferred to the next statement that is waited
+   * for (a read, a write whose row count is read, the end of a savepoint, the commit). Its error
+   * is then thrown there, inside the same savepoint or transaction (docs/decisions.md D127).
+   */
+  deferWrites = true;
 
   /** This connection's transactions: the stores' and the services'. */
   readonly tx: PostgresTransactions;

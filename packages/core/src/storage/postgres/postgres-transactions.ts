@@ -42,17 +42,34 @@ export class PostgresTransactions implements Transactions {
   savepoint<T>(fn: () => T): T {
     if (!this.db.inTransaction) return this.write(fn);
     const name = `sp${++this.savepoints}`;
-    this.db.client.query(`SAVEPOINT ${name}`);
+    const { client } = this.db;
+    // The SAVEPOINT goes with the savepoint's first statement that is waited for.
+    const mark = client.deferredCount;
+    const sent = client.stats.roundTrips;
+    client.defer(`SAVEPOINT ${name}`);
     try {
       const result = fn();
       assertNotPromise(result);
-      // No RELEASE: it would cost a round trip and change nothing. A savepoint that returned keeps
-      // its writes either way, until the enclosing transaction or savepoint commits or rolls them
-      // back; the next SAVEPOINT of the same name hides it (ROLLBACK TO names the newest), and
-      // COMMIT ends them all. Releasing frees no subtransaction id either.
+      // Its deferred writes are sent before it returns, so an error they meet is thrown here,
+      // inside it, and rolls back only it. No RELEASE: it would cost a round trip and change
+      // nothing. A savepoint that returned keeps its writes either way, until the enclosing
+      // transaction or savepoint commits or rolls them back; the next SAVEPOINT of the same name
+      // hides it (ROLLBACK TO names the newest), and COMMIT ends them all.
+      client.flush();
       return result;
     } catch (err) {
-      this.db.client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+      if (client.stats.roundTrips === sent) {
+        // Nothing of it reached the database: forget its statements, SAVEPOINT included.
+        client.dropDeferred(mark);
+      } else {
+        client.dropDeferred();
+        try {
+          client.query(`ROLLBACK TO SAVEPOINT ${name}; RELEASE SAVEPOINT ${name}`);
+        } catch {
+          // The transaction failed before this savepoint began (a statement of the enclosing
+          // one, sent with it): the enclosing savepoint or transaction rolls back; its error stands.
+        }
+      }
       throw err;
     } finally {
       this.savepoints -= 1;
@@ -154,6 +171,7 @@ export function parseAnnouncement(payload: string): Announcement | undefined {
 }
 
 function rollbackQuietly(client: PostgresDb['client']): void {
+  client.dropDeferred();
   try {
     client.query('ROLLBACK');
   } catch {

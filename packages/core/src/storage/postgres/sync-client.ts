@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { PostgresError, PostgresUnreachableError, redactPostgresUrl } from './postgres.js';
+import { inlineValues } from './sql-text.js';
 
 /** An error PostgreSQL answered, with its SQLSTATE code (23505 unique violation, 40P01 deadlock…). */
 export class PostgresQueryError extends PostgresError {
@@ -29,6 +30,19 @@ export class PostgresQueryError extends PostgresError {
 export interface QueryResult<R> {
   rows: R[];
   rowCount: number;
+}
+
+/** A deferred statement's row count, filled in once the statement has been sent. */
+export interface DeferredCount {
+  count: number | undefined;
+  /** The error the round trip it went with met: its count is unknown. */
+  error?: unknown;
+}
+
+interface Deferred {
+  text: string;
+  values: readonly unknown[] | undefined;
+  slot: DeferredCount | undefined;
 }
 
 type Answer =
@@ -136,7 +150,12 @@ async function run(msg) {
     await openClient();
   }
   let q;
-  if (msg.values === undefined) q = { text: msg.text };
+  const before = msg.before || [];
+  if (before.length > 0) {
+    // Statements whose answers nobody waited for (deferred writes, a SAVEPOINT) go in one round
+    // trip with this one: one simple query of several statements, their values written in.
+    q = { text: (msg.text === null ? before : before.concat([msg.text])).join(';\n') };
+  } else if (msg.values === undefined) q = { text: msg.text };
   else {
     let name = names.get(msg.text);
     if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(msg.text, name); }
@@ -153,8 +172,11 @@ async function run(msg) {
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57P0)/.test(code)) broken = err;
     throw err;
   }
-  const last = Array.isArray(r) ? r[r.length - 1] : r;
-  return { rows: last.rows || [], rowCount: last.rowCount || 0 };
+  const all = Array.isArray(r) ? r : [r];
+  const last = all[all.length - 1];
+  if (before.length === 0) return { rows: last.rows || [], rowCount: last.rowCount || 0 };
+  const counts = all.map((x) => x.rowCount || 0);
+  return msg.text === null ? { rows: [], rowCount: 0, counts } : { rows: last.rows || [], rowCount: last.rowCount || 0, counts };
 }
 port.on('message', async (msg) => {
   try {
@@ -193,6 +215,10 @@ export class SyncPostgresClient {
   private readonly listeners: Array<(payload: string) => void> = [];
   private brokenReason: string | undefined;
   private closed = false;
+  /** Statements deferred until the next round trip (see `defer`). */
+  private pending: Deferred[] = [];
+  /** Round trips made and statements that went with another one's, for tests and benchmarks. */
+  readonly stats = { roundTrips: 0, deferred: 0 };
   /** The server process of the connection as first opened. */
   readonly pid: number;
   readonly schema: string;
@@ -256,6 +282,7 @@ export class SyncPostgresClient {
     values?: readonly unknown[],
     options: { array?: boolean; fresh?: boolean; retry?: boolean } = {},
   ): QueryResult<R> {
+    if (this.pending.length > 0) return this.send<R>(text, values, options.array === true);
     return this.call<QueryResult<R>>({
       op: 'query',
       text,
@@ -264,6 +291,58 @@ export class SyncPostgresClient {
       fresh: options.fresh === true,
       retry: options.retry === true,
     });
+  }
+
+  /**
+   * Sends one statement later, with the next one whose answer is waited for (docs/decisions.md
+   * D127): inside a transaction, a write whose result nobody reads yet need not cost a round trip
+   * of its own. An error it meets is thrown by the statement it went with (or by `flush`), and
+   * the transaction fails as it would have. `slot` receives its row count once it is sent. Only
+   * for one statement, inside a transaction: outside one it would commit unseen.
+   */
+  defer(text: string, values?: readonly unknown[], slot?: DeferredCount): void {
+    this.pending.push({ text, values, slot });
+    this.stats.deferred += 1;
+  }
+
+  /** How many statements wait to be sent. */
+  get deferredCount(): number {
+    return this.pending.length;
+  }
+
+  /** Forgets the deferred statements from `from` on (they belong to a savepoint rolled back before they were sent). */
+  dropDeferred(from = 0): void {
+    for (const d of this.pending.slice(from)) if (d.slot) d.slot.count = 0;
+    this.pending.length = Math.min(this.pending.length, from);
+  }
+
+  /** Sends the deferred statements now (one round trip), throwing the error one of them met. */
+  flush(): void {
+    if (this.pending.length > 0) this.send(null, undefined, false);
+  }
+
+  private send<R>(text: string | null, values: readonly unknown[] | undefined, array: boolean): QueryResult<R> {
+    const before = this.pending;
+    this.pending = [];
+    let r: QueryResult<R> & { counts: number[] };
+    try {
+      // The values go in the text: a simple query of several statements takes no parameters.
+      r = this.call<QueryResult<R> & { counts: number[] }>({
+        op: 'query',
+        text: text === null ? null : inlineValues(text, values),
+        array,
+        before: before.map((d) => inlineValues(d.text, d.values)),
+        fresh: false,
+        retry: false,
+      });
+    } catch (err) {
+      for (const d of before) if (d.slot) d.slot.error = err;
+      throw err;
+    }
+    before.forEach((d, i) => {
+      if (d.slot) d.slot.count = r.counts[i] ?? 0;
+    });
+    return { rows: r.rows, rowCount: r.rowCount };
   }
 
   /**
@@ -313,6 +392,7 @@ export class SyncPostgresClient {
     if (this.closed && message.op !== 'close') throw new PostgresError(`The connection to ${this.displayUrl} is closed.`);
     if (this.brokenReason !== undefined) throw new PostgresError(`The connection to ${this.displayUrl} is broken: ${this.brokenReason}`);
     Atomics.store(this.flag, 0, 0);
+    this.stats.roundTrips += 1;
     this.port.postMessage(message);
     // A wake-up is not an answer: the worker's store and notify for the previous answer can land
     // after this call reset the flag (the worker was descheduled between posting that answer and
