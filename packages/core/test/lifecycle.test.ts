@@ -306,6 +306,19 @@ describe('buying when the upstream fails (D9, D10)', () => {
     expect(s.upstream.activation(xb)!.state).not.toBe('CLOSED');
   });
 
+  it('refuses a buy the balance cannot pay before asking the upstream, also after an operator debit since the last order', async () => {
+    const u = s.createUser({ balanceCents: 100 });
+    await buy(u.key); // 32 cents: 68 left
+    s.engine.money.adjust({ userId: u.id, amountCents: -60, reason: 'chargeback' });
+    const bought = upstreamCalls('buy');
+    expectError(await s.call('POST', '/api/v1/orders', { key: u.key, body: { service: 'tg', country: 7 } }), 400, 'INSUFFICIENT');
+    expect(upstreamCalls('buy')).toBe(bought);
+    // A top-up since is seen: the next buy goes through.
+    s.engine.money.adjust({ userId: u.id, amountCents: 100, reason: 'top-up' });
+    await buy(u.key);
+    expect(balance(u.id)).toBe(76);
+  });
+
   it('answers 503 to a timed-out buy that sold nothing, charges nothing, and never retries the buy', async () => {
     const u = s.createUser({ balanceCents: 1_000 });
     s.upstream.failNext('buy', new UpstreamError('TIMEOUT', 'no answer'));
