@@ -117,16 +117,23 @@ const PARAMS =
   'SELECT CAST(@now AS bigint) AS now, CAST(@windowMs AS bigint) AS win, CAST(@limit AS bigint) AS lim, ' +
   'CAST(@want AS bigint) AS want, CAST(@leaseMs AS bigint) AS lease, CAST(@grain AS bigint) AS grain';
 
-/** Whether an entry at `x` joins the newest entry, at `last`: within the grain after it, or any time before it (never exact mode's, grain 0, unless the same time). */
-const joins = (x: string, last: string) => `((p.grain > 0 AND ${x} <= ${last} + p.grain) OR ${x} = ${last})`;
+/**
+ * Whether an entry at `x` joins the newest entry, at `last` (exact mode, grain 0: only at the same
+ * time). Above EXACT_UP_TO: when it is no later (the newest is at most a lease ahead), or in the
+ * same grain-aligned slot. The joined entry takes the later time, so it never moves out of its slot
+ * and no hit is recorded more than a slot, or a lease, after it happened; new entries are appended
+ * only for later slots, so a window holds one entry per slot at most.
+ */
+const joins = (x: string, last: string) =>
+  `((p.grain > 0 AND ((${x}) <= ${last} OR (${x}) / p.grain = ${last} / p.grain)) OR (${x}) = ${last})`;
 
 /** Adds an entry (`x`, `n`) to the arrays `t` and `c` of the lateral `from`: joined to the newest, which takes the later of the two times, or appended. */
 function add(from: string, x: string, n: string, when: string): string {
   const len = `cardinality(${from}.t)`;
   const last = `${from}.t[${len}]`;
   return `LATERAL (SELECT
-    CASE WHEN NOT (${when}) THEN ${from}.t WHEN ${joins(x, last)} THEN ${from}.t[1:${len} - 1] || greatest(${last}, ${x}) ELSE ${from}.t || ${x} END AS t,
-    CASE WHEN NOT (${when}) THEN ${from}.c WHEN ${joins(x, last)} THEN ${from}.c[1:${len} - 1] || (${from}.c[${len}] + ${n}) ELSE ${from}.c || ${n} END AS c)`;
+    CASE WHEN NOT (${when}) THEN ${from}.t WHEN ${joins(x, last)} THEN ${from}.t[1:${len} - 1] || greatest(${last}, (${x})) ELSE ${from}.t || (${x}) END AS t,
+    CASE WHEN NOT (${when}) THEN ${from}.c WHEN ${joins(x, last)} THEN ${from}.c[1:${len} - 1] || (${from}.c[${len}] + (${n})) ELSE ${from}.c || (${n}) END AS c)`;
 }
 
 /**
@@ -207,8 +214,10 @@ interface Lease {
   /** The window's count and oldest time when it was granted, its own hits included. */
   used: number;
   oldest: number | undefined;
-  /** How many to ask for next time. */
+  /** How many it asked for. */
   want: number;
+  /** When its last hit was used, if it was. */
+  usedUpAt?: number;
 }
 
 /** The windows of every instance on one PostgreSQL schema (migration 8's rate_windows). */
@@ -236,6 +245,7 @@ export class PostgresRateWindowStore implements RateWindowStore {
     let lease = this.leases.get(key);
     if (lease && this.usable(lease, now, windowMs, limit)) {
       lease.left -= 1;
+      if (lease.left === 0) lease.usedUpAt = now;
       return { allowed: true, used: lease.used - lease.left, oldest: lease.oldest };
     }
     const same = lease !== undefined && lease.limit === limit && lease.windowMs === windowMs;
@@ -290,12 +300,15 @@ export class PostgresRateWindowStore implements RateWindowStore {
 }
 
 /**
- * Slow start: the next lease asks for twice the last when the last was used up, for what was used of
- * it when it lapsed with hits left, and for 1 after a refusal. The database also caps it at a
- * LEASE_SHARE-th of the room left, so near the limit every lease is one hit and the count exact.
+ * Slow start: the next lease asks for twice the last when the last was used up in the first half of
+ * its time, as much when it was used up later, for what was used of it when it lapsed with hits left,
+ * and for 1 after a refusal. So a steady rate settles on leases it uses up, and unused hits, which
+ * stay counted, are few. The database also caps a lease at a LEASE_SHARE-th of the room left, so near
+ * the limit every lease is one hit and the count exact.
  */
 function nextWant(last: Lease): number {
   if (last.size === 0) return 1;
-  if (last.left === 0) return Math.min(LEASE_MAX, last.want * 2);
-  return Math.max(1, last.size - last.left);
+  if (last.left > 0) return Math.max(1, last.size - last.left);
+  const early = last.usedUpAt === undefined || last.usedUpAt - last.from < (last.until - last.from) / 2;
+  return early ? Math.min(LEASE_MAX, last.want * 2) : last.want;
 }
