@@ -5,7 +5,7 @@
  * bounded whatever the limit, and small limits stay exact across instances.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXACT_UP_TO, PostgresRateWindowStore } from '../src/http/rate-window-store.js';
+import { EXACT_UP_TO, PostgresRateWindowStore } from '../src/http/postgres-rate-window-store.js';
 import { openPostgres } from '../src/storage/postgres/open-postgres.js';
 import { PostgresDb } from '../src/storage/postgres/postgres-db.js';
 import type { SyncPostgresClient } from '../src/storage/postgres/sync-client.js';

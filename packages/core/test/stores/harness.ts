@@ -8,7 +8,7 @@ import { createPostgresStores, createSqliteStores, type Stores } from '../../src
 import { openPostgres } from '../../src/storage/postgres/open-postgres.js';
 import { createTestSchema } from '../postgres.js';
 import pg from 'pg';
-import { exactHit, RATE_HIT_SQL } from '../../src/http/rate-window-store.js';
+import { exactHit, RATE_HIT_SQL } from '../../src/http/postgres-rate-window-store.js';
 import { translateParameters } from '../../src/storage/postgres/postgres-db.js';
 import { usePerTest } from '../../src/testing/use-test-server.js';
 
