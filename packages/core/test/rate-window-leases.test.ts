@@ -83,11 +83,11 @@ describe('PostgreSQL rate windows with large limits: bounded, leased', () => {
     const [store] = await instances(1);
     const limit = 1_000;
     const accepted: number[] = [];
-    // 20 requests a second against 1,000 a minute: the window stays near full for five minutes.
-    for (let now = T0; now < T0 + 5 * MIN; now += 50) if (store!.hit('poll:steady', now, MIN, limit).allowed) accepted.push(now);
+    // 20 requests a second against 1,000 a minute: the window stays near full for three minutes.
+    for (let now = T0; now < T0 + 3 * MIN; now += 50) if (store!.hit('poll:steady', now, MIN, limit).allowed) accepted.push(now);
     expect(mostInAnyWindow(accepted, MIN)).toBeLessThanOrEqual(limit);
-    // As many as an exact window would give (5,000), within 2 %.
-    expect(accepted.length).toBeGreaterThan(limit * 4.9);
+    // As many as an exact window would give (3,000), within 2 %.
+    expect(accepted.length).toBeGreaterThan(limit * 2.94);
     const r = await schema!.client.query<{ t: string; c: string }>(
       'SELECT u.t, u.c FROM rate_windows, unnest(times, counts) AS u(t, c) WHERE key = $1',
       ['poll:steady'],
@@ -120,13 +120,16 @@ describe('PostgreSQL rate windows with large limits: bounded, leased', () => {
     expect(stores[0]!.peek('poll:huge', T0 + 100_000, MIN, 1e9).used).toBeGreaterThanOrEqual(MIN - 1);
   });
 
-  it('reports the window honestly from a lease: used grows by one a hit, oldest is the first entry', async () => {
+  it('reports the window honestly from a lease: used grows by one a hit, oldest is the first entry, a look agrees', async () => {
     const [store] = await instances(1);
     const seen = Array.from({ length: 50 }, (_, i) => store!.hit('poll:headers', T0 + i, MIN, 10_000));
     expect(seen.every((r) => r.allowed)).toBe(true);
     expect(seen.map((r) => r.used)).toEqual(seen.map((_, i) => i + 1));
     // The oldest entry holds the first hits, its time moved later as hits within a grain joined it.
     expect(seen.every((r) => r.oldest! >= T0 && r.oldest! <= T0 + MIN / 600)).toBe(true);
+    // A look counts the hits made, not this instance's unused leased ones.
+    expect(store!.peek('poll:headers', T0 + 50, MIN, 10_000).used).toBe(50);
+    expect(store!.hit('poll:headers', T0 + 50, MIN, 10_000).used).toBe(51);
   });
 
   it('refuses and does not count at the limit: near it every lease is one hit', async () => {
