@@ -3,13 +3,18 @@
  * times of the requests accepted for one key in the last `windowMs`; a hit is accepted while fewer
  * than `limit` remain in it, and a refused hit is not counted.
  *
- * SQLite serves one process per file, so its windows stay in memory (MemoryRateWindowStore), as
- * before. On PostgreSQL many instances share the database, so the windows live in it
- * (PostgresRateWindowStore, table rate_windows): a hit is one autocommit statement, an upsert whose
- * row lock serialises concurrent hits on a key, so the count is exact across instances. It is not
- * a write transaction of the engine and never takes the schema's write lock.
+ * SQLite serves one process per file, so its windows stay in memory (MemoryRateWindowStore), exact,
+ * as before. On PostgreSQL many instances share the database, so the windows live in it
+ * (PostgresRateWindowStore, table rate_windows): one autocommit upsert whose row lock serialises
+ * concurrent calls on a key, so the count holds across instances. It is not a write transaction of
+ * the engine and never takes the schema's write lock. Under a small limit (≤ EXACT_UP_TO) every hit
+ * is one such statement and the window is exact, as in memory. Under a larger one the window is
+ * bounded (hits close in time share an entry, whose time only moves later) and each instance takes
+ * hits from it in leases: several at once, used locally for a short while, so a busy key costs a
+ * round trip now and then instead of one per request. Both only ever count a hit earlier or for
+ * longer than it happened, never less, so no key is admitted beyond its limit in any window
+ * (postgres-rate-window-store.ts).
  */
-import type { Db } from '../storage/database.js';
 
 /** A key's window after a hit or a look. */
 export interface RateWindowState {
@@ -31,7 +36,7 @@ export interface RateWindowStore {
 }
 
 /** How many hits between two prunes of idle keys. */
-const PRUNE_EVERY = 10_000;
+export const PRUNE_EVERY = 10_000;
 
 class Window {
   times: number[] = [];
@@ -89,70 +94,5 @@ export class MemoryRateWindowStore implements RateWindowStore {
       w.expiresAt = Math.max(w.expiresAt, now + windowMs);
     }
     return { allowed, used: w.size, oldest: w.times[w.head] };
-  }
-}
-
-/** The statement's parameters, each cast once so PostgreSQL infers one type for each. */
-const PARAMS = 'SELECT CAST(@now AS bigint) AS now, CAST(@windowMs AS bigint) AS win, CAST(@limit AS bigint) AS lim';
-
-/**
- * One hit, in one round trip. A new key gets a row; an existing one drops the hits that left the
- * window and appends this one if fewer than the limit remain. ON CONFLICT DO UPDATE locks the row,
- * so concurrent hits on one key, from any instance, are applied one after the other, each on what
- * the previous left. `allowed` records whether this hit was counted (RETURNING sees only the new row).
- * The times come from the instances' clocks; the oldest is the smallest, whatever order they came in.
- */
-export const RATE_HIT_SQL = `
-INSERT INTO rate_windows AS w (key, hits, allowed, expires_at)
-SELECT @key, CASE WHEN p.lim > 0 THEN ARRAY[p.now] ELSE '{}' END, p.lim > 0, p.now + CASE WHEN p.lim > 0 THEN p.win ELSE 0 END
-FROM (${PARAMS}) p
-ON CONFLICT (key) DO UPDATE SET (hits, allowed, expires_at) = (
-  SELECT CASE WHEN cardinality(k.kept) < p.lim THEN k.kept || p.now ELSE k.kept END,
-    cardinality(k.kept) < p.lim,
-    CASE WHEN cardinality(k.kept) < p.lim THEN greatest(w.expires_at, p.now + p.win) ELSE w.expires_at END
-  FROM (${PARAMS}) p,
-    LATERAL (SELECT ARRAY(SELECT t FROM unnest(w.hits) AS t WHERE t > p.now - p.win) AS kept) k
-)
-RETURNING allowed, cardinality(hits) AS used, (SELECT min(t) FROM unnest(hits) AS t) AS oldest`;
-
-const RATE_PEEK_SQL = `
-SELECT
-  (SELECT count(*) FROM unnest(hits) AS t WHERE t > CAST(@cutoff AS bigint)) AS used,
-  (SELECT min(t) FROM unnest(hits) AS t WHERE t > CAST(@cutoff AS bigint)) AS oldest
-FROM rate_windows WHERE key = @key`;
-
-interface Row {
-  allowed?: number | boolean;
-  used: number;
-  oldest: number | null;
-}
-
-/** The windows of every instance on one PostgreSQL schema (migration 7's rate_windows). */
-export class PostgresRateWindowStore implements RateWindowStore {
-  private readonly hitStmt;
-  private readonly peekStmt;
-  private readonly pruneStmt;
-  private calls = 0;
-
-  constructor(db: Db) {
-    this.hitStmt = db.prepare<[{ key: string; now: number; windowMs: number; limit: number }], Row>(RATE_HIT_SQL);
-    this.peekStmt = db.prepare<[{ key: string; cutoff: number }], Row>(RATE_PEEK_SQL);
-    this.pruneStmt = db.prepare<[number]>('DELETE FROM rate_windows WHERE expires_at <= ?');
-  }
-
-  hit(key: string, now: number, windowMs: number, limit: number): RateWindowState {
-    if (++this.calls % PRUNE_EVERY === 0) this.prune(now);
-    const r = this.hitStmt.get({ key, now, windowMs, limit })!;
-    return { allowed: r.allowed === 1 || r.allowed === true, used: r.used, oldest: r.oldest ?? undefined };
-  }
-
-  peek(key: string, now: number, windowMs: number, limit: number): RateWindowState {
-    const r = this.peekStmt.get({ key, cutoff: now - windowMs });
-    const used = r?.used ?? 0;
-    return { allowed: used < limit, used, oldest: r?.oldest ?? undefined };
-  }
-
-  prune(now: number): number {
-    return this.pruneStmt.run(now).changes;
   }
 }

@@ -478,4 +478,37 @@ CREATE UNLOGGED TABLE rate_windows (
 CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
 `,
   },
+  {
+    version: 8,
+    name: 'bounded rate limit windows',
+    sqlite: `
+-- Unused on SQLite, as migration 7's table was; the same columns as PostgreSQL's (D120, D129).
+DROP TABLE rate_windows;
+CREATE TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  times TEXT NOT NULL,
+  counts TEXT NOT NULL,
+  granted INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
+`,
+    postgres: `
+-- The rate windows again (docs/decisions.md D129), now bounded: per key, entries of a time (ms) and
+-- a count of accepted hits, in two parallel arrays. Under a small limit each hit is its own entry
+-- (exact); under a large one, hits close to the newest entry are added to it and move it later,
+-- so a window holds about 600 entries whatever the limit. granted: how many hits the latest call
+-- was given (0: refused). The windows are disposable, so the table is dropped, not converted:
+-- every key starts with an empty window.
+DROP TABLE rate_windows;
+CREATE UNLOGGED TABLE rate_windows (
+  key TEXT PRIMARY KEY,
+  times BIGINT[] NOT NULL,
+  counts BIGINT[] NOT NULL,
+  granted BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX rate_windows_expiry ON rate_windows(expires_at);
+`,
+  },
 ];

@@ -25,7 +25,8 @@ import { SqliteEventStore, type EventStore } from '../push/event-store.js';
 import { SqliteWebhookStore, type WebhookStore } from '../push/webhook-store.js';
 import { SqliteIdempotencyKeyStore, type IdempotencyKeyStore } from '../idempotency/idempotency-store.js';
 import { PostgresJobLockStore, SqliteJobLockStore, type JobLockStore } from './job-lock-store.js';
-import { MemoryRateWindowStore, PostgresRateWindowStore, type RateWindowStore } from '../http/rate-window-store.js';
+import { MemoryRateWindowStore, type RateWindowStore } from '../http/rate-window-store.js';
+import { PostgresRateWindowStore } from '../http/postgres-rate-window-store.js';
 
 export interface Stores {
   readonly dialect: Dialect;

@@ -8,7 +8,7 @@ import { createPostgresStores, createSqliteStores, type Stores } from '../../src
 import { openPostgres } from '../../src/storage/postgres/open-postgres.js';
 import { createTestSchema } from '../postgres.js';
 import pg from 'pg';
-import { RATE_HIT_SQL } from '../../src/http/rate-window-store.js';
+import { exactHit, RATE_HIT_SQL } from '../../src/http/postgres-rate-window-store.js';
 import { translateParameters } from '../../src/storage/postgres/postgres-db.js';
 import { usePerTest } from '../../src/testing/use-test-server.js';
 
@@ -71,7 +71,7 @@ export const POSTGRES: StoreHarness = {
   },
   async concurrentHits(stores, key, o) {
     const { text, names } = translateParameters(RATE_HIT_SQL);
-    const params: Record<string, unknown> = { key, now: o.now, windowMs: o.windowMs, limit: o.limit };
+    const params: Record<string, unknown> = { ...exactHit(key, o.now, o.windowMs, o.limit) };
     const values = names!.map((n) => params[n]);
     const clients = Array.from(
       { length: o.connections },
@@ -80,9 +80,9 @@ export const POSTGRES: StoreHarness = {
     try {
       await Promise.all(clients.map((c) => c.connect()));
       const answers = await Promise.all(
-        Array.from({ length: o.hits }, (_, i) => clients[i % clients.length]!.query<{ allowed: boolean }>(text, values)),
+        Array.from({ length: o.hits }, (_, i) => clients[i % clients.length]!.query<{ granted: string }>(text, values)),
       );
-      return answers.filter((a) => a.rows[0]!.allowed).length;
+      return answers.filter((a) => Number(a.rows[0]!.granted) > 0).length;
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
