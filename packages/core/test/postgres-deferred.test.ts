@@ -1,6 +1,6 @@
 /**
  * Deferred writes on PostgreSQL (docs/decisions.md D127): inside a transaction a write whose result
- * nobody reads goes with the next statement that is waited for, its values written in as literals.
+ * nobody reads goes with the next statement that is waited for, pipelined on the connection.
  * These tests hold it to what the stores rely on: the same rows, the same errors in the same
  * savepoint, rollbacks that undo exactly what they did before, and fewer round trips.
  */
@@ -8,25 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/storage/postgres/open-postgres.js';
 import { PostgresDb } from '../src/storage/postgres/postgres-db.js';
 import { PostgresQueryError } from '../src/storage/postgres/sync-client.js';
-import { inlineValues, sqlLiteral } from '../src/storage/postgres/sql-text.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
-
-describe('values written into a statement', () => {
-  it('quote every value as PostgreSQL reads a text parameter, outside quotes and comments only', () => {
-    expect(sqlLiteral(null)).toBe('NULL');
-    expect(sqlLiteral(undefined)).toBe('NULL');
-    expect(sqlLiteral(42)).toBe("'42'");
-    expect(sqlLiteral(-1.5)).toBe("'-1.5'");
-    expect(sqlLiteral("it's")).toBe("'it''s'");
-    expect(sqlLiteral('a\\b')).toBe("E'a\\\\b'");
-    expect(() => sqlLiteral({})).toThrow(TypeError);
-    expect(inlineValues('SELECT $1, \'$1\', "$2" -- $1\n, $2, $10', [1, 'x', 3, 4, 5, 6, 7, 8, 9, 'ten'])).toBe(
-      "SELECT '1', '$1', \"$2\" -- $1\n, 'x', 'ten'",
-    );
-    expect(() => inlineValues('SELECT $2', [1])).toThrow(RangeError);
-    expect(inlineValues('SELECT 1', undefined)).toBe('SELECT 1');
-  });
-});
 
 describe('deferred writes on PostgreSQL', () => {
   let schema: TestSchema;

@@ -7,7 +7,6 @@
  * another process committed?) becomes the count of commits other instances announced.
  */
 import type { Db } from '../database.js';
-import { rewriteOutsideQuotes } from './sql-text.js';
 import type { DeferredCount, SyncPostgresClient } from './sync-client.js';
 import { PostgresTransactions } from './postgres-transactions.js';
 
@@ -27,22 +26,32 @@ interface Translated {
 
 /** `?` → `$n`, `@name` → `$n` (one number per name), outside quotes and comments. */
 export function translateParameters(sql: string): Translated {
+  let out = '';
   let positional = 0;
   const names: string[] = [];
-  const out = rewriteOutsideQuotes(sql, (at) => {
-    const c = sql[at];
-    if (c === '?') {
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end === -1 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '?') {
       positional += 1;
-      return [`$${positional}`, at + 1];
-    }
-    if (c === '@' && /[A-Za-z_]/.test(sql[at + 1] ?? '')) {
-      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(at + 1))!;
+      out += `$${positional}`;
+    } else if (c === '@' && /[A-Za-z_]/.test(sql[i + 1] ?? '')) {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1))!;
       let n = names.indexOf(m[0]);
       if (n === -1) n = names.push(m[0]) - 1;
-      return [`$${n + 1}`, at + 1 + m[0].length];
-    }
-    return undefined;
-  });
+      out += `$${n + 1}`;
+      i += m[0].length;
+    } else out += c;
+  }
   if (positional > 0 && names.length > 0) throw new Error(`A statement mixes ? and @name parameters: ${sql}`);
   return { text: out, names: names.length > 0 ? names : undefined, positional };
 }

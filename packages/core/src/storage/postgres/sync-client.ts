@@ -12,7 +12,6 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { PostgresError, PostgresUnreachableError, redactPostgresUrl } from './postgres.js';
-import { inlineValues } from './sql-text.js';
 
 /** An error PostgreSQL answered, with its SQLSTATE code (23505 unique violation, 40P01 deadlock…). */
 export class PostgresQueryError extends PostgresError {
@@ -96,7 +95,8 @@ const failure = (err) => ({ ok: false, error: { message: (err && err.message) ||
 const missed = () => { Atomics.add(flag, 1, 1); parentPort.postMessage({ payload: '' }); };
 async function openClient() {
   if (client) client.end().catch(() => {});
-  const c = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true });
+  // Pipelined: statements sent together go out without waiting for each other's answers.
+  const c = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: settings.connectTimeoutMs, keepAlive: true, pipeline: true });
   c.on('error', (err) => { if (client === c) broken = err; });
   client = c;
   broken = undefined;
@@ -149,33 +149,37 @@ async function run(msg) {
     if (!msg.fresh) throw broken;
     await openClient();
   }
-  let q;
   const before = msg.before || [];
-  if (before.length > 0) {
-    // Statements whose answers nobody waited for (deferred writes, a SAVEPOINT) go in one round
-    // trip with this one: one simple query of several statements, their values written in.
-    q = { text: (msg.text === null ? before : before.concat([msg.text])).join(';\n') };
-  } else if (msg.values === undefined) q = { text: msg.text };
-  else {
-    let name = names.get(msg.text);
-    if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(msg.text, name); }
-    q = { text: msg.text, values: msg.values, name };
-  }
-  if (msg.array) q.rowMode = 'array';
-  let r;
-  try {
-    r = await client.query(q);
-  } catch (err) {
+  // Statements whose answers nobody waited for (deferred writes, a SAVEPOINT) are sent with this
+  // one, pipelined: one round trip for all, each still a prepared statement. After one fails,
+  // PostgreSQL refuses the rest of the transaction's statements: the first error is the one thrown.
+  const items = msg.text === null ? before : before.concat([{ text: msg.text, values: msg.values }]);
+  const sent = items.map((it, i) => {
+    let q;
+    if (it.values === undefined || it.values === null) q = { text: it.text };
+    else {
+      let name = names.get(it.text);
+      if (name === undefined && names.size < 2000) { name = 's' + names.size; names.set(it.text, name); }
+      q = { text: it.text, values: it.values, name };
+    }
+    if (msg.array && msg.text !== null && i === items.length - 1) q.rowMode = 'array';
+    return client.query(q);
+  });
+  const settled = await Promise.allSettled(sent);
+  const failed = settled.find((x) => x.status === 'rejected');
+  if (failed) {
+    const err = failed.reason;
     // The connection, not the statement, failed: no SQLSTATE (or a socket's ECONNRESET, EPIPE…),
     // a connection exception (08…), or the server ending the session (57P01–57P03).
     const code = err && err.code;
     if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|57P0)/.test(code)) broken = err;
     throw err;
   }
-  const all = Array.isArray(r) ? r : [r];
-  const last = all[all.length - 1];
+  const results = settled.map((x) => x.value);
+  const r = results[results.length - 1];
+  const last = Array.isArray(r) ? r[r.length - 1] : r;
   if (before.length === 0) return { rows: last.rows || [], rowCount: last.rowCount || 0 };
-  const counts = all.map((x) => x.rowCount || 0);
+  const counts = results.map((x) => (Array.isArray(x) ? x[x.length - 1] : x).rowCount || 0);
   return msg.text === null ? { rows: [], rowCount: 0, counts } : { rows: last.rows || [], rowCount: last.rowCount || 0, counts };
 }
 port.on('message', async (msg) => {
@@ -326,12 +330,12 @@ export class SyncPostgresClient {
     this.pending = [];
     let r: QueryResult<R> & { counts: number[] };
     try {
-      // The values go in the text: a simple query of several statements takes no parameters.
       r = this.call<QueryResult<R> & { counts: number[] }>({
         op: 'query',
-        text: text === null ? null : inlineValues(text, values),
+        text,
+        values,
         array,
-        before: before.map((d) => inlineValues(d.text, d.values)),
+        before: before.map((d) => ({ text: d.text, values: d.values })),
         fresh: false,
         retry: false,
       });
