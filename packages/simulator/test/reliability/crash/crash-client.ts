@@ -2,10 +2,12 @@
  * The client side of the crash-recovery test: talks to a `jiema serve` child over HTTP, drives
  * mixed traffic from several loops, and remembers what the server acknowledged — each order it
  * answered 200 to, with its charge, and each cancel it confirmed — so the test can demand them
- * back after a SIGKILL. It also reads the database file read-only between and after runs.
+ * back after a SIGKILL. It also reads the server's database between and after runs: the SQLite
+ * file read-only, or the PostgreSQL schema over a connection of the test's own.
  */
 import { createRequire } from 'node:module';
 import type { Db, Rng } from '@jiema/core';
+import type { TestSchema } from '../../../../core/test/postgres.js';
 
 export interface Account {
   id: string;
@@ -29,6 +31,38 @@ export function openReadOnly(path: string): Db {
     o: { readonly: boolean; fileMustExist: boolean },
   ) => Db;
   return new Database(path, { readonly: true, fileMustExist: true });
+}
+
+/**
+ * The server's database as the test reads it, the same on both: rows of a query. PostgreSQL gives
+ * BIGINT and COUNT(*) as strings, so callers read numbers with Number() and compare text with String().
+ */
+export interface DbReader {
+  all<T>(sql: string): Promise<T[]>;
+  close(): void;
+}
+
+/** A one-row query's `n` (a count, a maximum), as a number on both databases; 0 for NULL. */
+export async function scalar(reader: DbReader, sql: string): Promise<number> {
+  const [row] = await reader.all<{ n: number | string }>(sql);
+  return Number(row!.n);
+}
+
+/** The SQLite file, opened read-only for as long as the reader is kept. */
+export function sqliteReader(path: string): DbReader {
+  const db = openReadOnly(path);
+  return {
+    all: async <T>(sql: string) => db.prepare<[], T>(sql).all(),
+    close: () => db.close(),
+  };
+}
+
+/** The PostgreSQL schema, over the test's own connection (search_path set to it); closing it is the schema's drop. */
+export function postgresReader(client: TestSchema['client']): DbReader {
+  return {
+    all: async <T>(sql: string) => (await client.query(sql)).rows as T[],
+    close: () => undefined,
+  };
 }
 
 export class CrashClient {
