@@ -6,7 +6,7 @@
  * order and cancel the server acknowledged is there; at the end nothing owed to the upstream is
  * left and every number open at the upstream belongs to a live order.
  * (packages/simulator/test/reliability/crash-recovery.test.ts does the same with the simulated
- * upstream inside the server, which runs on SQLite only.)
+ * upstream inside the server, on both databases too.)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
