@@ -6,9 +6,9 @@
  * address; the upstream-protocol facades take neither user keys nor the admin token.
  *
  * On SQLite the server is the simulator, as today. On PostgreSQL it is core's engine and HTTP app
- * on a fresh schema with a MemoryUpstream: the simulator keeps its fake upstream in one process
- * and runs on SQLite only (`jiema serve` refuses it on PostgreSQL), so its own control routes
- * (/_sim/v1) and the upstream-protocol facades are checked on SQLite only.
+ * on a fresh schema with a MemoryUpstream, the server operators run there: the simulator's own
+ * control routes (/_sim/v1) and the upstream-protocol facades are the same code on either database
+ * (the simulator runs on a schema too, one per schema), so they are checked once, on SQLite.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
