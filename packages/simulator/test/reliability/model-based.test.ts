@@ -33,7 +33,7 @@ describe.each(DATABASES)('the engine against its reference model, on $name', (ki
       async (b0, b1, engineSeed, cmds) => {
         const database = await kind.create();
         const real = createRealSystem([b0, b1], engineSeed, database.db);
-        const model = new OrderModel(START_MS, [b0, b1]);
+        const model = new OrderModel(START_MS, [b0, b1], [], [], postgres);
         try {
           runs += 1;
           await fc.asyncModelRun(() => ({ model, real }), cmds);

@@ -77,9 +77,13 @@ export interface ModelOrder {
 export interface ModelIntent {
   service: string;
   country: number;
+  startedAt: number;
   nextAttemptAt: number;
   attempts: number;
 }
+
+/** How soon a pending intent whose pair may still have a buy in flight is looked at again (D128). */
+const IN_FLIGHT_RECHECK_MS = 5_000;
 
 /** What the engine answers to one action: the order's status, or an error code. */
 export type Outcome = { ok: true; status: Status; id?: string; activationId?: string } | { ok: false; code: string };
@@ -109,6 +113,11 @@ export class OrderModel {
     public balances: number[],
     public orders: ModelOrder[] = [],
     public intents: ModelIntent[] = [],
+    /**
+     * Other instances may share the database (PostgreSQL): a pending intent of the same pair
+     * younger than the reconciliation delay counts as a buy still in flight (D128).
+     */
+    public sharedDatabase = false,
   ) {}
 
   clone(): OrderModel {
@@ -117,6 +126,7 @@ export class OrderModel {
       [...this.balances],
       this.orders.map((o) => ({ ...o, pending: [...o.pending] })),
       this.intents.map((i) => ({ ...i })),
+      this.sharedDatabase,
     );
   }
 
@@ -154,7 +164,7 @@ export class OrderModel {
       const sold = Boolean(fault.afterSuccess) && inStock;
       const others = this.intents.some((i) => i.service === service && i.country === country);
       if (!sold || others || fault.listActiveFails) {
-        this.intents.push({ service, country, nextAttemptAt: this.now + RECONCILE_AFTER_MS, attempts: 0 });
+        this.intents.push({ service, country, startedAt: this.now, nextAttemptAt: this.now + RECONCILE_AFTER_MS, attempts: 0 });
         return { ok: false, code: 'UPSTREAM_UNAVAILABLE' };
       }
     } else if (!inStock) return { ok: false, code: 'NO_NUMBERS' };
@@ -241,7 +251,13 @@ export class OrderModel {
       .slice(0, 50);
     for (const i of due) {
       if (!faults.listActive) {
-        this.intents.splice(this.intents.indexOf(i), 1);
+        const inFlight =
+          this.sharedDatabase &&
+          this.intents.some(
+            (j) => j !== i && j.service === i.service && j.country === i.country && j.startedAt > this.now - RECONCILE_AFTER_MS,
+          );
+        if (inFlight) i.nextAttemptAt = this.now + IN_FLIGHT_RECHECK_MS;
+        else this.intents.splice(this.intents.indexOf(i), 1);
         continue;
       }
       i.attempts += 1;
