@@ -25,7 +25,8 @@ export function idTimestamp(id: string, prefix: IdPrefix): number | undefined {
   return parseInt(stamp, 36);
 }
 
-const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
+/** The digits of ids' base-36 parts. */
+export const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 export function randomBase36(rng: Rng, length: number): string {
   const bytes = rng.bytes(length);
@@ -33,7 +34,7 @@ export function randomBase36(rng: Rng, length: number): string {
   // 252 is the largest multiple of 36 below 256: rejecting above it keeps the digits uniform.
   for (let i = 0; out.length < length; i++) {
     const b = i < bytes.length ? bytes[i]! : rng.bytes(1)[0]!;
-    if (b < 252) out += ALPHABET[b % 36];
+    if (b < 252) out += ID_ALPHABET[b % 36];
   }
   return out;
 }

@@ -7,10 +7,10 @@
 import type { Db } from '../storage/database.js';
 import type { EventType } from './event-store.js';
 import { dialectOf } from '../storage/postgres/postgres-db.js';
+import { ID_ALPHABET } from '../ports/ids.js';
 
 /** `dlv` and 25 base-36 characters (docs/decisions.md D2). */
 const DELIVERY_ID_LENGTH = 28;
-const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** An endpoint as stored, secrets included (only the webhook service reads them). */
 export interface WebhookRecord {

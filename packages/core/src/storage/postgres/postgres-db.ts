@@ -96,7 +96,7 @@ class PostgresStatement {
 
   run(...args: unknown[]): { changes: number; lastInsertRowid: number } {
     const { client } = this.db;
-    if (this.db.inTransaction && this.db.deferWrites) {
+    if (this.db.inTransaction) {
       // Sent with the next statement that is waited for; `changes` waits for it only if read.
       const slot: DeferredCount = { count: undefined };
       client.defer(this.sql.text, this.bind(args), slot);
@@ -148,14 +148,13 @@ class ForeignCommitsStatement extends PostgresStatement {
 export class PostgresDb {
   readonly dialect = 'postgres';
   readonly memory = false;
-  /** Set by PostgresTransactions while a transaction is open. */
-  inTransaction = false;
   /**
-   * Inside a transaction, a write's round trip is deferred to the next statement that is waited
-   * for (a read, a write whose row count is read, the end of a savepoint, the commit). Its error
-   * is then thrown there, inside the same savepoint or transaction (docs/decisions.md D127).
+   * Set by PostgresTransactions while a transaction is open. Inside one, a write's round trip is
+   * deferred to the next statement that is waited for (a read, a write whose row count is read, the
+   * end of a savepoint, the commit); its error is thrown there, in the same savepoint or
+   * transaction (docs/decisions.md D127).
    */
-  deferWrites = true;
+  inTransaction = false;
 
   /** This connection's transactions: the stores' and the services'. */
   readonly tx: PostgresTransactions;
