@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/storage/postgres/open-postgres.js';
-import { PostgresDb } from '../src/storage/postgres/postgres-db.js';
+import { getLater, PostgresDb } from '../src/storage/postgres/postgres-db.js';
 import { PostgresQueryError } from '../src/storage/postgres/sync-client.js';
 import { createTestSchema, type TestSchema } from './postgres.js';
 
@@ -118,6 +118,38 @@ describe('deferred writes on PostgreSQL', () => {
     expect(db.inTransaction).toBe(false);
     expect(db.client.deferredCount).toBe(0);
     expect(insert().run('free', 1, null).changes).toBe(1);
+  });
+
+  it("gives a deferred statement's returned row when read, with no round trip of its own, and its error there", () => {
+    const returning = db.prepare('INSERT INTO t (id, n, note) VALUES (?, ?, ?) RETURNING n, note');
+    const plucked = db.prepare('INSERT INTO t (id, n, note) VALUES (?, ?, ?) RETURNING n').pluck();
+    const skipped = db.prepare('INSERT INTO t (id, n, note) SELECT ?, ?, ? WHERE false RETURNING n');
+    db.tx.write(() => {
+      const before = db.client.stats.roundTrips;
+      const row = getLater(returning, 'a', 2 ** 40, 'x');
+      const n = getLater(plucked, 'b', 7, null);
+      const none = getLater(skipped, 'c', 1, null);
+      expect(db.client.stats.roundTrips).toBe(before);
+      expect(db.prepare('SELECT COUNT(*) AS c FROM t').get()).toEqual({ c: 2 }); // carries all three
+      expect(db.client.stats.roundTrips - before).toBe(1);
+      expect([row(), n(), none()]).toEqual([{ n: 2 ** 40, note: 'x' }, 7, undefined]);
+      expect(db.client.stats.roundTrips - before).toBe(1);
+      // Read before anything else is sent: the read sends it.
+      const again = getLater(plucked, 'd', 8, null);
+      expect(again()).toBe(8);
+      expect(db.client.stats.roundTrips - before).toBe(2);
+      let refused: () => unknown = () => undefined;
+      expect(() =>
+        db.tx.savepoint(() => {
+          refused = getLater(plucked, 'e', -1, null);
+          return refused();
+        }),
+      ).toThrow(/check constraint/);
+      expect(() => refused()).toThrow(/check constraint/); // asked again: the same error
+    });
+    expect(rows().map((r) => r.id)).toEqual(['a', 'b', 'd']);
+    // Outside a transaction it runs at once, as `get` does.
+    expect(getLater(plucked, 'f', 9, null)()).toBe(9);
   });
 
   it('sends every write at once outside a transaction', () => {

@@ -113,6 +113,27 @@ class PostgresStatement {
     return { changes: r.rowCount, lastInsertRowid: 0 };
   }
 
+  /**
+   * `get` whose answer is read later (see `getLater`): inside a transaction the statement goes with
+   * the next round trip and the function waits for one only if called before it.
+   */
+  later(...args: unknown[]): () => unknown {
+    const { client } = this.db;
+    if (!this.db.inTransaction) {
+      const row = this.get(...args);
+      return () => row;
+    }
+    const slot: DeferredCount = { count: undefined, wantRow: true };
+    client.defer(this.sql.text, this.bind(args), slot);
+    const plucked = this.plucked;
+    return () => {
+      if (slot.count === undefined && slot.error === undefined) client.flush();
+      if (slot.error !== undefined) throw slot.error as Error;
+      const row = slot.row as Record<string, unknown> | undefined;
+      return plucked && row !== undefined ? Object.values(row)[0] : row;
+    };
+  }
+
   private bind(args: unknown[]): unknown[] {
     const flat = args.length === 1 && Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
     if (this.sql.names) {
@@ -126,6 +147,18 @@ class PostgresStatement {
       throw new RangeError(`Too ${flat.length < this.sql.positional ? 'few' : 'many'} parameter values were provided`);
     return flat.map(toParam);
   }
+}
+
+/**
+ * A statement's first row (`get`), to be read when needed: on SQLite it runs now; on PostgreSQL,
+ * inside a transaction, it goes with the next statement that is waited for (docs/decisions.md
+ * D127), so a write that returns what it wrote (INSERT … RETURNING) costs no round trip of its
+ * own. The function throws the error the statement met.
+ */
+export function getLater<T>(stmt: { get(...args: never[]): T | undefined }, ...args: unknown[]): () => T | undefined {
+  if (stmt instanceof PostgresStatement) return stmt.later(...args) as () => T | undefined;
+  const row = (stmt.get as (...a: unknown[]) => T | undefined)(...args);
+  return () => row;
 }
 
 /** SQLite's `PRAGMA data_version` on PostgreSQL: the count of commits other connections announced. */

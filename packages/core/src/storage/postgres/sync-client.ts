@@ -36,6 +36,10 @@ export interface DeferredCount {
   count: number | undefined;
   /** The error the round trip it went with met: its count is unknown. */
   error?: unknown;
+  /** Set to true to be given the statement's first row (RETURNING …) as well. */
+  wantRow?: boolean;
+  /** The first row it answered (when `wantRow`), undefined when it answered none. */
+  row?: unknown;
 }
 
 interface Deferred {
@@ -179,8 +183,11 @@ async function run(msg) {
   const r = results[results.length - 1];
   const last = Array.isArray(r) ? r[r.length - 1] : r;
   if (before.length === 0) return { rows: last.rows || [], rowCount: last.rowCount || 0 };
-  const counts = results.map((x) => (Array.isArray(x) ? x[x.length - 1] : x).rowCount || 0);
-  return msg.text === null ? { rows: [], rowCount: 0, counts } : { rows: last.rows || [], rowCount: last.rowCount || 0, counts };
+  const lasts = results.map((x) => (Array.isArray(x) ? x[x.length - 1] : x));
+  const counts = lasts.map((x) => x.rowCount || 0);
+  // The first row of each deferred statement that asked for it (an INSERT … RETURNING).
+  const firsts = before.map((it, i) => (it.wantRow && lasts[i].rows ? lasts[i].rows[0] : undefined));
+  return msg.text === null ? { rows: [], rowCount: 0, counts, firsts } : { rows: last.rows || [], rowCount: last.rowCount || 0, counts, firsts };
 }
 port.on('message', async (msg) => {
   try {
@@ -328,14 +335,14 @@ export class SyncPostgresClient {
   private send<R>(text: string | null, values: readonly unknown[] | undefined, array: boolean): QueryResult<R> {
     const before = this.pending;
     this.pending = [];
-    let r: QueryResult<R> & { counts: number[] };
+    let r: QueryResult<R> & { counts: number[]; firsts: unknown[] };
     try {
-      r = this.call<QueryResult<R> & { counts: number[] }>({
+      r = this.call<QueryResult<R> & { counts: number[]; firsts: unknown[] }>({
         op: 'query',
         text,
         values,
         array,
-        before: before.map((d) => ({ text: d.text, values: d.values })),
+        before: before.map((d) => ({ text: d.text, values: d.values, wantRow: d.slot?.wantRow === true })),
         fresh: false,
         retry: false,
       });
@@ -344,7 +351,9 @@ export class SyncPostgresClient {
       throw err;
     }
     before.forEach((d, i) => {
-      if (d.slot) d.slot.count = r.counts[i] ?? 0;
+      if (!d.slot) return;
+      d.slot.count = r.counts[i] ?? 0;
+      if (d.slot.wantRow) d.slot.row = r.firsts[i] ?? undefined;
     });
     return { rows: r.rows, rowCount: r.rowCount };
   }
