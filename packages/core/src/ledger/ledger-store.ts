@@ -5,6 +5,7 @@
  * transactions begin and end.
  */
 import type { Db } from '../storage/database.js';
+import { dialectOf, getLater } from '../storage/postgres/postgres-db.js';
 
 export type LedgerKind = 'topup' | 'order_debit' | 'refund' | 'adjustment';
 
@@ -40,6 +41,16 @@ export interface LedgerStore {
    * (no such user, or out of range); nothing is written then.
    */
   append(entry: NewLedgerEntry): LedgerEntry | undefined;
+  /**
+   * A debit (`entry.amountCents` below zero) whose outcome is read later (docs/decisions.md D127):
+   * on PostgreSQL its two statements go with the caller's next round trip instead of costing one
+   * of their own. There the balance's CHECK constraint (never below zero) refuses a debit too large,
+   * rather than a conditional update: the refusal fails the round trip that carries it, inside the
+   * caller's savepoint or transaction, which must then roll back. On SQLite it runs now, as
+   * `append`. The function gives the appended entry, or undefined when it was refused (no such
+   * user, or a balance too low); it throws the database's other errors.
+   */
+  appendDebitLater(entry: NewLedgerEntry): () => LedgerEntry | undefined;
   /** A user's statement, newest first; `before` an entry id (exclusive) for paging. */
   listByUser(userId: string, limit: number, before?: string): LedgerEntry[];
   /** An order's rows, oldest first. */
@@ -93,8 +104,24 @@ export class SqliteLedgerStore implements LedgerStore {
   private readonly negativeStmt;
   private readonly totalsStmt;
   private readonly ordersStmt;
+  /** PostgreSQL's deferred debit (see appendDebitLater); undefined on SQLite. */
+  private readonly later;
 
   constructor(db: Db) {
+    this.later =
+      dialectOf(db) === 'postgres'
+        ? {
+            debit: db.prepare('UPDATE users SET balance_cents = balance_cents + @amount WHERE id = @userId'),
+            insert: db
+              .prepare<[Record<string, unknown>], number>(
+                `INSERT INTO ledger (id, user_id, kind, amount_cents, balance_after_cents, order_id, reason, created_at)
+                 SELECT @id, id, @kind, CAST(@amount AS BIGINT), balance_cents, @orderId, @reason, CAST(@createdAt AS BIGINT)
+                   FROM users WHERE id = @userId
+                 RETURNING balance_after_cents`,
+              )
+              .pluck(),
+          }
+        : undefined;
     this.balanceStmt = db.prepare<[string], number>('SELECT balance_cents FROM users WHERE id = ?').pluck();
     this.moveStmt = db
       .prepare<[{ amount: number; userId: string }], number>(
@@ -136,6 +163,26 @@ export class SqliteLedgerStore implements LedgerStore {
     return { ...entry, balanceAfterCents: after };
   }
 
+  appendDebitLater(entry: NewLedgerEntry): () => LedgerEntry | undefined {
+    if (entry.amountCents >= 0) throw new RangeError('appendDebitLater takes debits only');
+    if (!this.later) {
+      const appended = this.append(entry);
+      return () => appended;
+    }
+    this.later.debit.run({ amount: entry.amountCents, userId: entry.userId });
+    const after = getLater(this.later.insert, { ...entry, amount: entry.amountCents });
+    return () => {
+      let balanceAfterCents: number | undefined;
+      try {
+        balanceAfterCents = after();
+      } catch (err) {
+        if (isBalanceRefusal(err)) return undefined;
+        throw err;
+      }
+      return balanceAfterCents === undefined ? undefined : { ...entry, balanceAfterCents };
+    };
+  }
+
   listByUser(userId: string, limit: number, before?: string): LedgerEntry[] {
     return this.listByUserStmt.all(userId, before ?? '\uffff', limit).map(toLedgerEntry);
   }
@@ -163,4 +210,10 @@ export class SqliteLedgerStore implements LedgerStore {
   orderCharges(): { orderId: string; status: string; chargedCents: number }[] {
     return this.ordersStmt.all().map((o) => ({ orderId: o.id, status: o.status, chargedCents: o.charged_cents }));
   }
+}
+
+/** PostgreSQL's refusal of a balance below zero: the users table's CHECK constraint (23514). */
+function isBalanceRefusal(err: unknown): boolean {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23514' && e.constraint === 'users_balance_cents_check';
 }

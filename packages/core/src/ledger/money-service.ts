@@ -32,9 +32,14 @@ export class MoneyService {
     private readonly clock: Clock,
   ) {}
 
-  /** The debit of a new order's price; inside the buy's transaction. INSUFFICIENT when the balance is short. */
-  chargeOrder(input: { userId: string; orderId: string; priceCents: number; reason: string; at: number }): LedgerEntry {
-    return this.ledger.post({
+  /**
+   * The debit of a new order's price, inside the buy's transaction or savepoint. Its outcome is
+   * read later (on PostgreSQL it goes with the buy's next round trip, docs/decisions.md D127): the
+   * function gives the ledger entry, or throws INSUFFICIENT when the balance was short, and the
+   * savepoint must then roll back.
+   */
+  chargeOrder(input: { userId: string; orderId: string; priceCents: number; reason: string; at: number }): () => LedgerEntry {
+    return this.ledger.postDebitLater({
       userId: input.userId,
       kind: 'order_debit',
       amountCents: -input.priceCents,

@@ -160,18 +160,14 @@ export class OrderService {
     const hit = this.tx.active ? undefined : this.cache.get(id);
     if (hit) return hit;
     const order = this.store.get(id);
-    if (order && !this.tx.active) {
-      if (this.cache.size >= 10_000) this.cache.clear();
-      this.cache.set(id, order);
-    }
+    if (order && !this.tx.active) this.cacheRead(order);
     return order;
   }
 
-  private insert(order: Order): void {
-    this.store.insert(order);
-    this.observers.events?.record(undefined, order);
-    this.observers.feed?.order(order.id);
-    this.observers.onTransition?.(null, order.status);
+  /** Caches an order as read outside a transaction, or as this process just committed it. */
+  private cacheRead(order: Order): void {
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(order.id, order);
   }
 
   /** Saves `next` only if the order still is `prev`; false when something else changed it first. */
@@ -249,30 +245,43 @@ export class OrderService {
       endReason: null,
     };
     let charged: LedgerEntry | undefined;
+    const tooLate = () =>
+      new AppError('UPSTREAM_UNAVAILABLE', 'The number provider answered too late; nothing was charged. Try again shortly.');
     try {
       // Orders bought in the same turn commit together: one fsync for the batch (group commit).
       await this.commits.run(() => {
+        // The intent's settlement, the charge and the order's rows go to the database together:
+        // on PostgreSQL one round trip, whose answers are read once it has been made (D127).
         // Another instance's reconciliation may have settled a slow buy's intent first: its number
-        // is then not ours, and the charge (which the savepoint then rolls back) never stands. The
-        // intent's answer is read after the charge, which carries it to the database (D127).
+        // is then not ours, and the savepoint rolls the order back. So does a balance that refused
+        // the charge.
         const settled = this.intents.settle(intent, activation.activationId);
-        const tooLate = () =>
-          new AppError('UPSTREAM_UNAVAILABLE', 'The number provider answered too late; nothing was charged. Try again shortly.');
+        const charge = this.money.chargeOrder({
+          userId,
+          orderId: order.id,
+          priceCents: price,
+          reason: `${service.code}/${country.id}`,
+          at: now,
+        });
+        this.store.insert(order);
+        this.observers.events?.record(undefined, order);
+        afterWrite?.(order);
+        let ours: boolean;
         try {
-          charged = this.money.chargeOrder({
-            userId,
-            orderId: order.id,
-            priceCents: price,
-            reason: `${service.code}/${country.id}`,
-            at: now,
-          });
+          ours = settled();
         } catch (err) {
-          if (!settled()) throw tooLate();
+          charge(); // INSUFFICIENT when it was the balance that refused
           throw err;
         }
-        if (!settled()) throw tooLate();
-        this.insert(order);
-        afterWrite?.(order);
+        try {
+          charged = charge();
+        } catch (err) {
+          if (!ours) throw tooLate();
+          throw err;
+        }
+        if (!ours) throw tooLate();
+        this.observers.feed?.order(order.id);
+        this.observers.onTransition?.(null, order.status);
       });
     } catch (err) {
       // The upstream sold a number we cannot record (or can no longer pay for): give it back.
@@ -291,6 +300,16 @@ export class OrderService {
           );
         }
         this.intents.release(intent, activation.activationId, err);
+        // The balance refused the charge (it moved since the check before buying): say by how much,
+        // as that check does. It can be read only now, the refused savepoint rolled back.
+        if (err instanceof AppError && err.code === 'INSUFFICIENT') {
+          this.balanceHints.delete(userId);
+          const balance = this.accounts.getUser(userId)?.balanceCents ?? 0;
+          answer = new AppError('INSUFFICIENT', `This number costs ${price} cents and the balance is ${balance}; top up first.`, {
+            balanceCents: String(balance),
+            priceCents: String(price),
+          });
+        }
       });
       this.kickOutbox();
       throw answer;
@@ -299,6 +318,8 @@ export class OrderService {
       if (this.balanceHints.size >= MAX_BALANCE_HINTS) this.balanceHints.clear();
       this.balanceHints.set(userId, charged.balanceAfterCents);
     }
+    // As stored: the first status sync and poll need not read it back.
+    this.cacheRead(order);
     this.log.info({
       event: 'order.created',
       orderId: order.id,
@@ -467,22 +488,40 @@ export class OrderService {
    * and the expiry when the window is over. The one path both ways take.
    */
   private record(orderId: string, messages: UpstreamSms[], closed: boolean): Order {
-    const result = this.tx.write(() => {
-      let order = this.load(orderId)!;
-      const now = this.clock.now();
-      for (const m of messages) {
-        const receivedAt = Math.min(m.receivedAt ?? now, now);
-        if (receivedAt > order.expiresAt) continue; // a late SMS, after the window: not the user's any more
-        const code = smsCode(m.code, m.text);
-        if (m.codeOnly && code !== null && order.smsHistory.at(-1)?.code === code) continue; // the latest SMS, seen in full before
-        order = this.apply(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code, receivedAt } });
-      }
-      if (closed) order = this.apply(order, { type: 'UPSTREAM_CLOSED' });
-      if (!isTerminal(order.status) && now >= order.expiresAt) order = this.apply(order, { type: 'EXPIRE' });
-      return order;
-    });
+    // The usual poll of a live order changes nothing: then no transaction, so no round trips and
+    // no wait for the write lock (docs/decisions.md D9). The order is the cached one, kept as fresh
+    // as every read outside a transaction; inside the transaction the stored row decides again.
+    const seen = this.load(orderId);
+    if (seen && !this.wouldChange(seen, messages, closed)) return seen;
+    const result = this.tx.write(() => this.fold(this.load(orderId)!, messages, closed, this.clock.now(), (o, e) => this.apply(o, e)));
     this.kickOutbox();
     return result;
+  }
+
+  /** Whether recording what the upstream showed would change the order. */
+  private wouldChange(order: Order, messages: UpstreamSms[], closed: boolean): boolean {
+    const now = this.clock.now();
+    let changed = false;
+    this.fold(order, messages, closed, now, (o, e) => {
+      const t = applyEvent(o, e, now);
+      changed ||= t.changed;
+      return t.order;
+    });
+    return changed;
+  }
+
+  /** What the upstream showed of an order, as the events `step` applies in turn. */
+  private fold(order: Order, messages: UpstreamSms[], closed: boolean, now: number, step: (o: Order, e: OrderEvent) => Order): Order {
+    for (const m of messages) {
+      const receivedAt = Math.min(m.receivedAt ?? now, now);
+      if (receivedAt > order.expiresAt) continue; // a late SMS, after the window: not the user's any more
+      const code = smsCode(m.code, m.text);
+      if (m.codeOnly && code !== null && order.smsHistory.at(-1)?.code === code) continue; // the latest SMS, seen in full before
+      order = step(order, { type: 'SMS_RECEIVED', sms: { key: m.key, body: m.text, code, receivedAt } });
+    }
+    if (closed) order = step(order, { type: 'UPSTREAM_CLOSED' });
+    if (!isTerminal(order.status) && now >= order.expiresAt) order = step(order, { type: 'EXPIRE' });
+    return order;
   }
 
   // ---------------------------------------------------------------- upstream push (D99)
@@ -559,9 +598,11 @@ export class OrderService {
     const interval = this.pollIntervalMs();
     let cursor = '';
     while (options.sync !== false && stale.length < batch) {
+      this.observers.changes?.poll(); // before the read, as `load` does: a commit after it clears what is cached below
       const page = this.store.live(cursor, 500);
       if (page.length === 0) break;
       for (const o of page) {
+        if (!this.cache.has(o.id)) this.cacheRead(o); // read just now, outside a transaction
         const s = this.syncs.get(o.id);
         if (!s || (!s.inflight && now - s.lastAt >= interval)) stale.push(o);
       }

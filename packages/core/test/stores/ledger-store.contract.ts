@@ -226,6 +226,62 @@ export function ledgerStoreContract(h: StoreHarness): void {
       });
     });
 
+    describe('debits read later (docs/decisions.md D127)', () => {
+      it('gives the appended debit with the balance it leaves once read, as append does', () => {
+        const u = addUser(1);
+        append(entry(1, u, 'topup', 1_000));
+        const debit = write(() => s.ledger.appendDebitLater(entry(2, u, 'order_debit', -300, { orderId: 'order-a', reason: 'go/6' }))());
+        expect(debit).toEqual({
+          id: entryId(2),
+          userId: u,
+          kind: 'order_debit',
+          amountCents: -300,
+          balanceAfterCents: 700,
+          orderId: 'order-a',
+          reason: 'go/6',
+          createdAt: T0 + 2,
+        });
+        expect(s.ledger.balanceOf(u)).toBe(700);
+        expect(s.ledger.listByUser(u, 10)[0]).toEqual(debit);
+        expect(s.ledger.balanceMismatches()).toEqual([]);
+      });
+
+      it('answers undefined for a debit below zero or no such user, and the savepoint that rolls back leaves nothing of it', () => {
+        const u = addUser(1);
+        append(entry(1, u, 'topup', 500));
+        write(() => {
+          const refused = () =>
+            s.tx.savepoint(() => {
+              const read = s.ledger.appendDebitLater(entry(2, u, 'order_debit', -501, { orderId: 'order-a' }));
+              if (read() === undefined) throw new Error('refused');
+            });
+          expect(refused).toThrow('refused');
+          const nobody = () =>
+            s.tx.savepoint(() => {
+              if (s.ledger.appendDebitLater(entry(3, userId(9), 'order_debit', -1, { orderId: 'order-b' }))() === undefined)
+                throw new Error('no such user');
+            });
+          expect(nobody).toThrow('no such user');
+          // The transaction goes on: the exact balance is taken.
+          expect(s.ledger.appendDebitLater(entry(4, u, 'order_debit', -500, { orderId: 'order-c' }))()?.balanceAfterCents).toBe(0);
+        });
+        expect(s.ledger.balanceOf(u)).toBe(0);
+        expect(s.ledger.listByUser(u, 10).map((e) => e.id)).toEqual([entryId(4), entryId(1)]);
+        expect(s.ledger.negativeBalances()).toEqual([]);
+        expect(s.ledger.balanceMismatches()).toEqual([]);
+      });
+
+      it('throws the database guard on a second debit of one order, and takes debits only', () => {
+        const u = addUser(1);
+        append(entry(1, u, 'topup', 1_000));
+        append(entry(2, u, 'order_debit', -100, { orderId: 'order-a' }));
+        expect(() => write(() => s.ledger.appendDebitLater(entry(3, u, 'order_debit', -100, { orderId: 'order-a' }))())).toThrow();
+        expect(() => write(() => s.ledger.appendDebitLater(entry(4, u, 'refund', 100, { orderId: 'order-a' })))).toThrow(RangeError);
+        expect(s.ledger.balanceOf(u)).toBe(900);
+        expect(s.ledger.listByOrder('order-a').map((e) => e.id)).toEqual([entryId(2)]);
+      });
+    });
+
     describe('statements', () => {
       /** Rows 1..n for one user, appended out of id order and all at one time (ties broken by id, not time or insertion). */
       const statement = (u: string, n: number): void => {
