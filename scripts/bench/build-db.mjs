@@ -2,9 +2,10 @@
 // with their ledger rows), one bench user holding `mine` of them with a real API key.
 // Prints {apiKey, userId, orderId, page500Cursor}.
 // Usage: node build-db.mjs <db-file> <users> <orders> <mine>
-import { createEngine, cryptoRng, ManualClock, openDatabase, writeTx } from '../../packages/core/dist/index.js';
+import { createEngine, cryptoRng, ManualClock, openDatabase } from '../../packages/core/dist/index.js';
 // An internal of core's (not in its public API, docs/decisions.md D155): repository tools may reach into dist.
 import { createIdGenerator } from '../../packages/core/dist/ports/ids.js';
+import { writeTx } from '../../packages/core/dist/storage/database.js';
 
 const [file, usersArg, ordersArg, mineArg] = process.argv.slice(2);
 const users = Number(usersArg);

@@ -26,8 +26,8 @@ const scheduled = sim.world.scheduler.size;
 const t0 = performance.now();
 await sim.advance(20 * 60_000);
 const advanceMs = performance.now() - t0;
-const db = sim.world.engine.db;
-const count = (status) => db.prepare('SELECT COUNT(*) AS n FROM orders WHERE status = ?').get(status).n;
+// Through the order store (the storage port, docs/decisions.md D125): the engine's database is not public.
+const count = (status) => sim.world.engine.stores.orders.count([status]);
 const sorted = [...starts].sort((a, b) => a - b);
 console.log(
   JSON.stringify({
