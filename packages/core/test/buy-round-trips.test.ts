@@ -2,7 +2,8 @@
  * A buy's writes and a status sync's, as the database sees them (docs/decisions.md D9, D127): an
  * order's settlement, charge and rows go in one round trip whose answers are read after it, so a
  * balance that refuses the charge only then is still answered INSUFFICIENT with nothing charged;
- * and a status sync that finds nothing new writes nothing. On both databases, the real engine.
+ * a status sync that finds nothing new writes nothing, and a tick with nothing due takes no job
+ * lock. On both databases, the real engine.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AppError, createEngine, ManualClock, MemoryUpstream, type Engine } from '../src/index.js';
@@ -87,6 +88,25 @@ describe.each(DATABASES)('on $name', (kind) => {
     expect(await engine.orders.sweep()).toMatchObject({ synced: 1 });
     expect(writes).not.toHaveBeenCalled();
     writes.mockRestore();
+  });
+
+  it('takes no job lock for the outbox or the webhook sender when nothing is due, and both still send what is', async () => {
+    start();
+    const user = engine.accounts.createUser({ balanceCents: 1_000 });
+    const order = await engine.orders.create(user.id, TG);
+    const locks = vi.spyOn(engine.stores.jobs, 'tryAcquire');
+    await engine.tick();
+    expect(locks.mock.calls.map(([name]) => name)).not.toContain('outbox');
+    expect(locks.mock.calls.map(([name]) => name)).not.toContain('webhooks');
+    // A cancel owes the upstream a command: the next tick takes the outbox's lock and sends it.
+    engine.orders.cancel(user.id, order.id);
+    clock.advance(121_000); // past the early-cancel hold
+    locks.mockClear();
+    await engine.tick();
+    expect(locks.mock.calls.map(([name]) => name)).toContain('outbox');
+    expect(engine.outbox.pending()).toEqual([]);
+    expect(upstream.activation(order.activationId)?.state).toBe('CLOSED');
+    locks.mockRestore();
   });
 });
 

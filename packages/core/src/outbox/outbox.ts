@@ -63,6 +63,17 @@ export class Outbox {
    * (docs/decisions.md D128): the others return 0 and try again at their next tick.
    */
   drain(limit = 200): Promise<number> {
+    // Nothing due, the usual answer between changes: no job lock taken and no claim made (an index
+    // probe; the claim under the lock decides).
+    if (!this.draining) {
+      let due: boolean;
+      try {
+        due = this.store.hasDue(this.clock.now());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (!due) return Promise.resolve(0);
+    }
     this.draining ??= runExclusive(this.locks, 'outbox', 0, () => this.run(limit)).finally(() => {
       this.draining = undefined;
     });

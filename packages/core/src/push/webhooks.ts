@@ -300,9 +300,13 @@ export class Webhooks {
   private nextDue(): DeliveryRecord | undefined {
     if (this.stalled) return undefined;
     if (this.queue.length === 0) {
-      if (!this.store.open || !this.startSending()) return undefined;
+      if (!this.store.open) return undefined;
+      const now = this.clock.now();
+      // Nothing due, the usual answer between events: no job lock taken and no rows read (an
+      // index probe; the listing under the lock decides).
+      if (!this.store.hasDue(now) || !this.startSending()) return undefined;
       // Rows already taken are in flight (or settled): the in-flight ones are left out.
-      this.queue = this.store.listDue(this.clock.now(), 500).filter((r) => !this.inflight.has(r.id));
+      this.queue = this.store.listDue(now, 500).filter((r) => !this.inflight.has(r.id));
     }
     return this.queue.shift();
   }
