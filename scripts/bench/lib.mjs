@@ -55,6 +55,26 @@ export function drive(options) {
   return runOnce(`${HERE}drive.mjs`, options);
 }
 
+/**
+ * A figure beside its baseline, measured in turns: `rounds` times the baseline then the subject,
+ * `seconds` each, both servers already running. On a shared machine the speed drifts by half
+ * within a minute; one run of each, a minute apart, compared two different machines. Returns the
+ * median round (by ratio) and every round's ratio.
+ */
+export async function alternate(baseline, subject, { rounds, seconds }) {
+  await drive({ ...baseline, duration: 1 }); // warm-up
+  await drive({ ...subject, duration: 1 });
+  const turns = [];
+  for (let i = 0; i < rounds; i++) {
+    const b = await drive({ ...baseline, duration: seconds });
+    const s = await drive({ ...subject, duration: seconds });
+    turns.push({ baseline: b, subject: s, ratio: s.rps / b.rps });
+  }
+  const sorted = [...turns].sort((x, y) => x.ratio - y.ratio);
+  const mid = sorted[Math.floor(sorted.length / 2)];
+  return { ...mid, ratios: turns.map((t) => t.ratio) };
+}
+
 /** Resident set size of a process, in MB (Linux). */
 export function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

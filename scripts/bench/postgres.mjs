@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { drive, HERE, rssMb, startProcess, stop } from './lib.mjs';
+import { alternate, drive, HERE, rssMb, startProcess, stop } from './lib.mjs';
 
 const require = createRequire(new URL('../../packages/core/package.json', import.meta.url));
 const pg = require('pg');
@@ -95,10 +95,6 @@ export async function postgresBenchmarks({ quick, rows, row, log }) {
     log('postgres 2/2: poll on PostgreSQL vs bare node:http …');
     const bare = await startProcess(`${HERE}bare-http.mjs`);
     started.push(bare.proc);
-    await drive({ url: bare.url, duration: 1, connections: CONNECTIONS });
-    const bareRun = await drive({ url: bare.url, duration: SECONDS, connections: CONNECTIONS });
-    row('bare node:http, fixed 300 B JSON (beside PostgreSQL)', bareRun, { rss: rssMb(bare.proc.pid) });
-    await stop(bare.proc);
     const upstreamSim = await startProcess(`${HERE}upstream-sim.mjs`);
     started.push(upstreamSim.proc);
     const prod = await startProcess(`${HERE}production-server.mjs`, [
@@ -113,13 +109,24 @@ export async function postgresBenchmarks({ quick, rows, row, log }) {
       headers: { authorization: `Bearer ${prod.apiKey}` },
       connections: CONNECTIONS,
     };
-    await drive({ ...poll, duration: 1 });
-    const pollRun = await drive({ ...poll, duration: SECONDS });
-    row('GET /api/v1/orders/:id (poll), production, PostgreSQL', pollRun, {
-      rss: rssMb(prod.proc.pid),
-      note: `non-2xx ${pollRun.non2xx}`,
+    // In turns with the baseline (three rounds; one in a quick run): the median round counts.
+    const turns = await alternate({ url: bare.url, connections: CONNECTIONS }, poll, {
+      rounds: quick ? 1 : 3,
+      seconds: quick ? SECONDS : Math.ceil(SECONDS / 2),
     });
-    results.postgres.poll = { bare: bareRun, jiema: pollRun, ratio: pollRun.rps / bareRun.rps, target: TARGETS.poll[1] };
+    const ratios = turns.ratios.map((r) => `${(r * 100).toFixed(0)} %`).join(', ');
+    row('bare node:http, fixed 300 B JSON (beside PostgreSQL)', turns.baseline, { rss: rssMb(bare.proc.pid), note: 'median round' });
+    row('GET /api/v1/orders/:id (poll), production, PostgreSQL', turns.subject, {
+      rss: rssMb(prod.proc.pid),
+      note: `non-2xx ${turns.subject.non2xx}; rounds ${ratios}`,
+    });
+    results.postgres.poll = {
+      bare: turns.baseline,
+      jiema: turns.subject,
+      ratio: turns.ratio,
+      ratios: turns.ratios,
+      target: TARGETS.poll[1],
+    };
   } catch (err) {
     log(`postgres: a benchmark failed: ${err.stack || err}`);
     rows.push({ name: 'PostgreSQL benchmarks', rps: '', p50: '', p99: '', rss: '', note: `failed: ${err.message || err}` });
