@@ -69,6 +69,45 @@ describe.each(DATABASES)('on $name', (kind) => {
     expect(upstream.calls.filter((c) => c.method === 'buy').length).toBe(buys + 1);
   });
 
+  it('answers INSUFFICIENT, not a 500, when the refused charge meets an idempotency key recorded with the order', async () => {
+    start();
+    const user = engine.accounts.createUser({ balanceCents: 100 });
+    await engine.orders.create(user.id, TG);
+    debitBehindTheEngine(user.id, 60);
+    // As the HTTP pipeline records an Idempotency-Key's response inside the order's transaction.
+    const begun = engine.idempotency.begin(user.id, 'key-1', 'POST /api/v1/orders {}');
+    if (begun.kind !== 'new') throw new Error(`unexpected ${begun.kind}`);
+    const remember = () => engine.idempotency.complete(user.id, 'key-1', begun.attempt, { status: 200, body: { ok: true } });
+    await expect(engine.orders.create(user.id, TG, remember)).rejects.toMatchObject({
+      code: 'INSUFFICIENT',
+      details: { balanceCents: '8', priceCents: String(PRICE) },
+    });
+    expect(engine.accounts.requireUser(user.id).balanceCents).toBe(8);
+    expect(engine.outbox.pending()).toMatchObject([{ kind: 'release' }]);
+    expectInvariants(engine);
+  });
+
+  it('refuses one buy of a batch whose charge the database refuses, and commits the others beside it', async () => {
+    start();
+    const rich = engine.accounts.createUser({ balanceCents: 1_000 });
+    const poor = engine.accounts.createUser({ balanceCents: 100 });
+    await engine.orders.create(poor.id, TG);
+    debitBehindTheEngine(poor.id, 60);
+    // Bought in the same turn: one transaction, each buy in its own savepoint.
+    const outcomes = await Promise.allSettled([
+      engine.orders.create(rich.id, TG),
+      engine.orders.create(poor.id, TG),
+      engine.orders.create(rich.id, TG),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'INSUFFICIENT' });
+    expect(engine.accounts.requireUser(rich.id).balanceCents).toBe(1_000 - 2 * PRICE);
+    expect(engine.accounts.requireUser(poor.id).balanceCents).toBe(8);
+    expect(engine.orders.list(rich.id, { limit: 10 }).items).toHaveLength(2);
+    expect(engine.orders.list(poor.id, { limit: 10 }).items).toHaveLength(1);
+    expectInvariants(engine);
+  });
+
   it('writes nothing for a status sync that finds nothing new, and records what is new', async () => {
     start();
     const user = engine.accounts.createUser({ balanceCents: 1_000 });

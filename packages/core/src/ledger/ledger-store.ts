@@ -46,7 +46,8 @@ export interface LedgerStore {
    * on PostgreSQL its two statements go with the caller's next round trip instead of costing one
    * of their own. There the balance's CHECK constraint (never below zero) refuses a debit too large,
    * rather than a conditional update: the refusal fails the round trip that carries it, inside the
-   * caller's savepoint or transaction, which must then roll back. On SQLite it runs now, as
+   * caller's savepoint or transaction, which must then roll back; one such debit per savepoint,
+   * since a refusal is told apart only by the constraint it broke. On SQLite it runs now, as
    * `append`. The function gives the appended entry, or undefined when it was refused (no such
    * user, or a balance too low); it throws the database's other errors.
    */
@@ -111,6 +112,7 @@ export class SqliteLedgerStore implements LedgerStore {
     this.later =
       dialectOf(db) === 'postgres'
         ? {
+            inTransaction: () => (db as unknown as { inTransaction: boolean }).inTransaction,
             debit: db.prepare('UPDATE users SET balance_cents = balance_cents + @amount WHERE id = @userId'),
             insert: db
               .prepare<[Record<string, unknown>], number>(
@@ -169,6 +171,8 @@ export class SqliteLedgerStore implements LedgerStore {
       const appended = this.append(entry);
       return () => appended;
     }
+    // Outside a transaction the two statements would commit one by one.
+    if (!this.later.inTransaction()) throw new Error('appendDebitLater must run inside a write transaction');
     this.later.debit.run({ amount: entry.amountCents, userId: entry.userId });
     const after = getLater(this.later.insert, { ...entry, amount: entry.amountCents });
     return () => {

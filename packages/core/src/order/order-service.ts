@@ -31,6 +31,8 @@ import { runExclusive, type JobLockStore } from '../storage/job-lock-store.js';
 
 /** Buyers whose balance hint is kept; past it the hints start over. */
 const MAX_BALANCE_HINTS = 10_000;
+/** Orders kept in the read cache; past it the cache starts over. */
+const MAX_CACHED_ORDERS = 10_000;
 
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
@@ -166,7 +168,7 @@ export class OrderService {
 
   /** Caches an order as read outside a transaction, or as this process just committed it. */
   private cacheRead(order: Order): void {
-    if (this.cache.size >= 10_000) this.cache.clear();
+    if (this.cache.size >= MAX_CACHED_ORDERS) this.cache.clear();
     this.cache.set(order.id, order);
   }
 
@@ -263,11 +265,13 @@ export class OrderService {
           reason: `${service.code}/${country.id}`,
           at: now,
         });
-        this.store.insert(order);
-        this.observers.events?.record(undefined, order);
-        afterWrite?.(order);
         let ours: boolean;
         try {
+          this.store.insert(order);
+          this.observers.events?.record(undefined, order);
+          // An idempotency key's record reads its row count: on PostgreSQL that sends the writes
+          // above, and a refused charge fails it here.
+          afterWrite?.(order);
           ours = settled();
         } catch (err) {
           charge(); // INSUFFICIENT when it was the balance that refused
@@ -489,7 +493,7 @@ export class OrderService {
    */
   private record(orderId: string, messages: UpstreamSms[], closed: boolean): Order {
     // The usual poll of a live order changes nothing: then no transaction, so no round trips and
-    // no wait for the write lock (docs/decisions.md D9). The order is the cached one, kept as fresh
+    // no wait for the write lock (docs/decisions.md D11). The order is the cached one, kept as fresh
     // as every read outside a transaction; inside the transaction the stored row decides again.
     const seen = this.load(orderId);
     if (seen && !this.wouldChange(seen, messages, closed)) return seen;
@@ -602,7 +606,8 @@ export class OrderService {
       const page = this.store.live(cursor, 500);
       if (page.length === 0) break;
       for (const o of page) {
-        if (!this.cache.has(o.id)) this.cacheRead(o); // read just now, outside a transaction
+        // Read just now, outside a transaction; never at the cost of what polls have cached.
+        if (this.cache.size < MAX_CACHED_ORDERS && !this.cache.has(o.id)) this.cache.set(o.id, o);
         const s = this.syncs.get(o.id);
         if (!s || (!s.inflight && now - s.lastAt >= interval)) stale.push(o);
       }

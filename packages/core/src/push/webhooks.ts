@@ -303,8 +303,8 @@ export class Webhooks {
       if (!this.store.open) return undefined;
       const now = this.clock.now();
       // Nothing due, the usual answer between events: no job lock taken and no rows read (an
-      // index probe; the listing under the lock decides).
-      if (!this.store.hasDue(now) || !this.startSending()) return undefined;
+      // index probe; the listing under the lock decides). While sending, the listing answers.
+      if ((!this.sending && !this.store.hasDue(now)) || !this.startSending()) return undefined;
       // Rows already taken are in flight (or settled): the in-flight ones are left out.
       this.queue = this.store.listDue(now, 500).filter((r) => !this.inflight.has(r.id));
     }
