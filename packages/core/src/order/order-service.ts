@@ -34,6 +34,14 @@ const MAX_BALANCE_HINTS = 10_000;
 /** Orders kept in the read cache; past it the cache starts over. */
 const MAX_CACHED_ORDERS = 10_000;
 
+/** A buy the balance cannot pay: before the upstream is asked, or when the charge was refused. */
+function insufficient(priceCents: number, balanceCents: number): AppError {
+  return new AppError('INSUFFICIENT', `This number costs ${priceCents} cents and the balance is ${balanceCents}; top up first.`, {
+    balanceCents: String(balanceCents),
+    priceCents: String(priceCents),
+  });
+}
+
 export interface OrderServiceOptions {
   /** At most one upstream status call per order per this many ms (D11). */
   syncIntervalMs?: number;
@@ -194,12 +202,7 @@ export class OrderService {
     this.observers.changes?.poll();
     const hint = this.balanceHints.get(userId);
     const balance = hint !== undefined && hint >= price ? hint : this.accounts.requireUser(userId).balanceCents;
-    if (balance < price) {
-      throw new AppError('INSUFFICIENT', `This number costs ${price} cents and the balance is ${balance}; top up first.`, {
-        balanceCents: String(balance),
-        priceCents: String(price),
-      });
-    }
+    if (balance < price) throw insufficient(price, balance);
 
     const intent = await this.intents.open(userId, service.code, country.id);
     try {
@@ -308,11 +311,7 @@ export class OrderService {
         // as that check does. It can be read only now, the refused savepoint rolled back.
         if (err instanceof AppError && err.code === 'INSUFFICIENT') {
           this.balanceHints.delete(userId);
-          const balance = this.accounts.getUser(userId)?.balanceCents ?? 0;
-          answer = new AppError('INSUFFICIENT', `This number costs ${price} cents and the balance is ${balance}; top up first.`, {
-            balanceCents: String(balance),
-            priceCents: String(price),
-          });
+          answer = insufficient(price, this.accounts.getUser(userId)?.balanceCents ?? 0);
         }
       });
       this.kickOutbox();

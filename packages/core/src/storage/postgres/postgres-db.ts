@@ -63,6 +63,12 @@ const toParam = (v: unknown): unknown => {
   return v;
 };
 
+/** Waits for a deferred statement's round trip if it has not been made, and throws the error it met. */
+function sent(client: SyncPostgresClient, slot: DeferredCount): void {
+  if (slot.count === undefined && slot.error === undefined) client.flush();
+  if (slot.error !== undefined) throw slot.error as Error;
+}
+
 class PostgresStatement {
   private plucked = false;
   /** A plain SELECT: safe to send again when the connection broke under it. */
@@ -102,8 +108,7 @@ class PostgresStatement {
       client.defer(this.sql.text, this.bind(args), slot);
       return {
         get changes(): number {
-          if (slot.count === undefined && slot.error === undefined) client.flush();
-          if (slot.error !== undefined) throw slot.error as Error;
+          sent(client, slot);
           return slot.count ?? 0;
         },
         lastInsertRowid: 0,
@@ -127,8 +132,7 @@ class PostgresStatement {
     client.defer(this.sql.text, this.bind(args), slot);
     const plucked = this.plucked;
     return () => {
-      if (slot.count === undefined && slot.error === undefined) client.flush();
-      if (slot.error !== undefined) throw slot.error as Error;
+      sent(client, slot);
       const row = slot.row as Record<string, unknown> | undefined;
       return plucked && row !== undefined ? Object.values(row)[0] : row;
     };
